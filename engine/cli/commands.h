@@ -1,0 +1,22 @@
+// The `tramite` subcommands as functions over argument vectors and streams, so tests can
+// run them without spawning processes. Each returns the process exit code.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace tramite::cli {
+
+// tramite validate FILE...: 0 when every file is valid; otherwise prints each problem as
+// FILE:LINE: message on err and returns 1.
+int validateCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+// tramite simulate FILE [--events ITEMS] [--events-file F] [--data JSON]: runs the document
+// on a virtual clock, printing one JSON line after the initial macrostep and one per item.
+int simulateCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+// Dispatches argv to a subcommand; prints usage for unknown ones (exit 2).
+int runMain(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+}  // namespace tramite::cli

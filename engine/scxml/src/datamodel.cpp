@@ -1,0 +1,28 @@
+#include "tramite/scxml/datamodel.h"
+
+#include "tramite/scxml/lua_datamodel.h"
+#include "tramite/scxml/null_datamodel.h"
+
+namespace tramite::scxml {
+
+SystemVariables systemVariablesFor(const Chart& chart, const std::string& session_id) {
+  SystemVariables vars;
+  vars.session_id = session_id;
+  vars.name = chart.name();
+  json::Value location(json::Object{{"location", json::Value("#_scxml_" + session_id)}});
+  vars.ioprocessors =
+      json::Value(json::Object{{"scxml", location}, {kScxmlProcessorType, location}});
+  return vars;
+}
+
+Result<std::unique_ptr<DataModel>> createDataModel(const ChartPtr& chart) {
+  const std::string& name = chart->datamodel();
+  if (name == "null") return std::unique_ptr<DataModel>(std::make_unique<NullDataModel>());
+  if (name == "lua") {
+    return std::unique_ptr<DataModel>(
+        std::make_unique<LuaDataModel>(chart, LuaRuntime::forThisThread()));
+  }
+  return Status(ErrorCode::kInvalidArgument, "datamodel '" + name + "' is not supported");
+}
+
+}  // namespace tramite::scxml
