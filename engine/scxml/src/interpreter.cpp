@@ -61,6 +61,7 @@ class Interpreter::Run final : public StateQuery {
  public:
   Run(Interpreter& interp, Session& session, DataModel& dm, std::vector<Action>& actions)
       : chart_(*interp.chart_),
+        max_microsteps_(interp.max_microsteps_),
         extensions_(interp.extensions_),
         s_(*interp.scratch_),
         session_(session),
@@ -78,6 +79,9 @@ class Interpreter::Run final : public StateQuery {
     StateIndex i = chart_.find(id);
     return i != kNoState && session_.configuration.contains(i);
   }
+
+  // Set when a macrostep ran away; the step reports it.
+  const Status& outcome() const { return outcome_; }
 
   void start(const json::Value* initial_data, UndeclaredData undeclared) {
     std::size_t n = chart_.stateCount();
@@ -144,8 +148,16 @@ class Interpreter::Run final : public StateQuery {
   // ---- main loop ---------------------------------------------------------------------
 
   void macrostep() {
+    std::size_t microsteps = 0;
     while (true) {
       while (running()) {
+        if (++microsteps > max_microsteps_) {
+          outcome_ = Status(ErrorCode::kResourceExhausted,
+                            "more than " + std::to_string(max_microsteps_) +
+                                " microsteps in one macrostep: the document does not settle");
+          s_.internal_queue.clear();
+          return;
+        }
         selectTransitions(nullptr);
         if (s_.enabled.empty()) {
           if (s_.internal_queue.empty()) break;
@@ -156,7 +168,7 @@ class Interpreter::Run final : public StateQuery {
         }
         if (!s_.enabled.empty()) microstep();
       }
-      if (!running()) return;
+      if (!running() || !outcome_) return;
       startInvokes();
       if (s_.internal_queue.empty()) return;
     }
@@ -873,28 +885,34 @@ class Interpreter::Run final : public StateQuery {
   }
 
   const Chart& chart_;
+  std::size_t max_microsteps_;
   ExtensionHandler* extensions_;
   Scratch& s_;
+  Status outcome_;
   Session& session_;
   DataModel& dm_;
   std::vector<Action>& actions_;
 };
 
-Interpreter::Interpreter(ChartPtr chart)
-    : chart_(std::move(chart)), scratch_(std::make_unique<Scratch>(chart_->stateCount())) {}
+Interpreter::Interpreter(ChartPtr chart, std::size_t max_microsteps)
+    : chart_(std::move(chart)),
+      max_microsteps_(max_microsteps),
+      scratch_(std::make_unique<Scratch>(chart_->stateCount())) {}
 
 Interpreter::~Interpreter() = default;
 
-void Interpreter::start(Session& session, DataModel& dm, std::vector<Action>& actions,
-                        const json::Value* initial_data, UndeclaredData undeclared) {
+Status Interpreter::start(Session& session, DataModel& dm, std::vector<Action>& actions,
+                          const json::Value* initial_data, UndeclaredData undeclared) {
   Run run(*this, session, dm, actions);
   run.start(initial_data, undeclared);
+  return run.outcome();
 }
 
-void Interpreter::step(Session& session, DataModel& dm, const Event& event,
-                       std::vector<Action>& actions) {
+Status Interpreter::step(Session& session, DataModel& dm, const Event& event,
+                         std::vector<Action>& actions) {
   Run run(*this, session, dm, actions);
   run.processExternal(event);
+  return run.outcome();
 }
 
 void Interpreter::cancel(Session& session, DataModel& dm, std::vector<Action>& actions) {
@@ -914,7 +932,7 @@ std::vector<std::string> Interpreter::activeAtomicStates(const Session& session)
 StepResult step(const ChartPtr& chart, Session session, const Event& event, DataModel& dm) {
   Interpreter interpreter(chart);
   StepResult result;
-  interpreter.step(session, dm, event, result.actions);
+  result.status = interpreter.step(session, dm, event, result.actions);
   result.session = std::move(session);
   return result;
 }

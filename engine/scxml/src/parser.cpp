@@ -151,7 +151,8 @@ class Compiler {
       return result;
     }
     compileRoot(root);
-    if (errors_.empty()) resolveReferences();
+    // References are checked even after other problems so that one run reports them all.
+    resolveReferences();
     if (errors_.empty()) computeStructure();
     if (!errors_.empty()) {
       std::stable_sort(errors_.begin(), errors_.end(),

@@ -34,8 +34,9 @@ Result<std::string> Runner::start(const ChartPtr& chart, const json::Value* data
   Instance& ref = *inst;
   instances_[session_id] = std::move(inst);
   std::vector<Action> actions;
-  ref.interpreter->start(ref.session, *ref.dm, actions, data);
+  Status st = ref.interpreter->start(ref.session, *ref.dm, actions, data);
   apply(ref, actions);
+  if (!st) return st;
   return session_id;
 }
 
@@ -61,8 +62,12 @@ Status Runner::runUntilIdle() {
     Instance* inst = find(id);
     if (!inst || inst->session.status != SessionStatus::kRunning) continue;
     std::vector<Action> actions;
-    inst->interpreter->step(inst->session, *inst->dm, event, actions);
+    Status st = inst->interpreter->step(inst->session, *inst->dm, event, actions);
     apply(*inst, actions);
+    if (!st) {
+      queue_.clear();
+      return st;
+    }
   }
   return Status::ok();
 }
@@ -190,8 +195,10 @@ void Runner::startChild(Instance& parent, const InvokeAction& action) {
   instances_[action.child_session_id] = std::move(inst);
   std::vector<Action> actions;
   const json::Value* data = action.data.isObject() ? &action.data : nullptr;
-  child.interpreter->start(child.session, *child.dm, actions, data, UndeclaredData::kIgnore);
+  Status st =
+      child.interpreter->start(child.session, *child.dm, actions, data, UndeclaredData::kIgnore);
   apply(child, actions);
+  if (!st) fail("invoked session '" + action.child_session_id + "': " + st.message());
 }
 
 void Runner::destroy(const std::string& id) {
@@ -200,7 +207,7 @@ void Runner::destroy(const std::string& id) {
   std::vector<std::string> children;
   for (const Invocation& inv : inst->session.invocations) children.push_back(inv.child_session_id);
   if (inst->session.status == SessionStatus::kRunning) {
-    std::vector<Action> ignored;
+    std::vector<Action> ignored;  // a cancelled session's sends go nowhere
     inst->interpreter->cancel(inst->session, *inst->dm, ignored);
   }
   for (auto it = timers_.begin(); it != timers_.end();) {

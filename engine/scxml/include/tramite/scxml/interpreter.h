@@ -108,7 +108,9 @@ enum class UndeclaredData : std::uint8_t { kBind, kIgnore };
 // repeatedly; not thread-safe (use one Interpreter per thread; the chart itself is shared).
 class Interpreter {
  public:
-  explicit Interpreter(ChartPtr chart);
+  // max_microsteps bounds one macrostep: a document whose eventless transitions never
+  // settle is stopped with kResourceExhausted instead of hanging the host.
+  explicit Interpreter(ChartPtr chart, std::size_t max_microsteps = 100'000);
   ~Interpreter();
   Interpreter(const Interpreter&) = delete;
   Interpreter& operator=(const Interpreter&) = delete;
@@ -120,7 +122,9 @@ class Interpreter {
   // Binds system variables and data (initial_data overrides top-level <data> values; see
   // UndeclaredData for the rest), runs the global script, enters the initial configuration
   // and completes the first macrostep. Appends what the host must do to actions.
-  void start(Session& session, DataModel& dm, std::vector<Action>& actions,
+  // Errors: kResourceExhausted when a macrostep exceeds max_microsteps (the session is left
+  // running, its internal queue dropped).
+  Status start(Session& session, DataModel& dm, std::vector<Action>& actions,
              const json::Value* initial_data = nullptr,
              UndeclaredData undeclared = UndeclaredData::kBind);
 
@@ -128,7 +132,8 @@ class Interpreter {
   // events. The host must not deliver events a cancelled invocation produces after its
   // cancellation (6.4.3); events it queued before are processed normally.
   // Appends what the host must do to actions.
-  void step(Session& session, DataModel& dm, const Event& event, std::vector<Action>& actions);
+  // Errors: as start().
+  Status step(Session& session, DataModel& dm, const Event& event, std::vector<Action>& actions);
 
   // Ends a running session from outside (its parent cancelled it): exits all states.
   void cancel(Session& session, DataModel& dm, std::vector<Action>& actions);
@@ -139,6 +144,7 @@ class Interpreter {
  private:
   class Run;
   ChartPtr chart_;
+  std::size_t max_microsteps_;
   ExtensionHandler* extensions_ = nullptr;
   struct Scratch;
   std::unique_ptr<Scratch> scratch_;
@@ -148,6 +154,7 @@ class Interpreter {
 struct StepResult {
   Session session;
   std::vector<Action> actions;
+  Status status;
 };
 StepResult step(const ChartPtr& chart, Session session, const Event& event, DataModel& dm);
 
