@@ -188,15 +188,18 @@ class Parser {
     Value v;
     if (!parseValue(v, 0)) return error_;
     skipWhitespace();
-    if (pos_ != text_.size()) return fail("unexpected data after the JSON value");
+    if (pos_ != text_.size()) {
+      fail("unexpected data after the JSON value");
+      return error_;
+    }
     return v;
   }
 
  private:
-  Status fail(const std::string& what) {
+  // Records the error (the parse functions then return false).
+  void fail(const std::string& what) {
     error_ = Status(ErrorCode::kInvalidArgument,
                     "invalid JSON at byte " + std::to_string(pos_) + ": " + what);
-    return error_;
   }
 
   void skipWhitespace() {

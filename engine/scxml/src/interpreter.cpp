@@ -512,13 +512,15 @@ class Interpreter::Run final : public StateQuery {
   // Initial data members with no matching top-level <data> become variables too.
   void bindUndeclared(const json::Value& initial) {
     const auto& declared = chart_.state(kRootState).data;
-    for (const auto& [key, value] : initial.asObject()) {
+    for (const json::Member& member : initial.asObject()) {
       bool found = std::any_of(declared.begin(), declared.end(),
-                               [&](const DataDecl& d) { return d.id == key; });
+                               [&](const DataDecl& d) { return d.id == member.first; });
       if (found) continue;
       Expr location;
-      location.text = key;
-      if (Status st = dm_.assignValue(location, value); !st) raiseError("error.execution", st, "");
+      location.text = member.first;
+      if (Status st = dm_.assignValue(location, member.second); !st) {
+        raiseError("error.execution", st, "");
+      }
     }
   }
 
