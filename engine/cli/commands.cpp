@@ -192,8 +192,8 @@ int simulateCommand(const std::vector<std::string>& args, std::ostream& out, std
   }
   scxml::Runner::Options options;
   options.on_log = [&err](const std::string&, const scxml::LogAction& log) {
-    err << "log: " << log.label << (log.label.empty() || log.text.empty() ? "" : ": ")
-        << log.text << '\n';
+    err << "log: " << log.label << (log.label.empty() || log.text.empty() ? "" : ": ") << log.text
+        << '\n';
   };
   scxml::Runner runner(options);
   auto session = runner.start(parsed.chart, data.isNull() ? nullptr : &data);
@@ -236,8 +236,7 @@ int simulateCommand(const std::vector<std::string>& args, std::ostream& out, std
     }
     if (!*advanced) break;
   }
-  printLine(out, json::Value("+" + std::to_string(runner.now() - start) + "ms"), runner,
-            *session);
+  printLine(out, json::Value("+" + std::to_string(runner.now() - start) + "ms"), runner, *session);
   return 0;
 }
 

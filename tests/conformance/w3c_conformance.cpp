@@ -54,7 +54,8 @@ std::map<std::string, std::string> automaticTests(const fs::path& suite) {
   return out;
 }
 
-std::vector<TestCase> collect(const fs::path& dir, const std::map<std::string, std::string>& automatic) {
+std::vector<TestCase> collect(const fs::path& dir,
+                              const std::map<std::string, std::string>& automatic) {
   std::map<std::string, TestCase> cases;
   for (const auto& entry : fs::directory_iterator(dir)) {
     std::string name = entry.path().filename().string();
@@ -66,7 +67,8 @@ std::vector<TestCase> collect(const fs::path& dir, const std::map<std::string, s
     if (digits == 0) continue;
     std::string id = stem.substr(0, digits);
     std::string suffix = stem.substr(digits);
-    if (!(suffix.empty() || (suffix.size() == 1 && std::isalpha(static_cast<unsigned char>(suffix[0]))))) {
+    if (!(suffix.empty() ||
+          (suffix.size() == 1 && std::isalpha(static_cast<unsigned char>(suffix[0]))))) {
       continue;
     }
     // The index lists some variants as tests of their own (403a, 403b, 403c).
@@ -134,10 +136,14 @@ int main(int argc, char** argv) {
   std::string only;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
-    if (a == "--suite") suite = argv[i + 1];
-    else if (a == "--variant") variant = argv[i + 1];
-    else if (a == "--known") known_file = argv[i + 1];
-    else if (a == "--only") only = argv[i + 1];
+    if (a == "--suite")
+      suite = argv[i + 1];
+    else if (a == "--variant")
+      variant = argv[i + 1];
+    else if (a == "--known")
+      known_file = argv[i + 1];
+    else if (a == "--only")
+      only = argv[i + 1];
     else {
       std::cerr << "unknown option " << a << '\n';
       return 2;
@@ -173,7 +179,8 @@ int main(int argc, char** argv) {
       ++passed_by_conformance[tc.conformance];
       if (is_known) {
         ++stale;
-        std::cout << "PASS test" << tc.id << " (listed as a known failure: remove it from the list)\n";
+        std::cout << "PASS test" << tc.id
+                  << " (listed as a known failure: remove it from the list)\n";
       } else {
         std::cout << "PASS test" << tc.id << '\n';
       }
@@ -187,8 +194,9 @@ int main(int argc, char** argv) {
       }
     }
   }
-  std::cout << "\n" << variant << ": " << cases.size() << " automatic tests; passed: "
-            << passed_by_conformance["mandatory"] << " mandatory, "
+  std::cout << "\n"
+            << variant << ": " << cases.size()
+            << " automatic tests; passed: " << passed_by_conformance["mandatory"] << " mandatory, "
             << passed_by_conformance["optional"] << " optional\n";
   if (regressions) std::cout << regressions << " failing test(s) not in the known-failures list\n";
   if (stale) std::cout << stale << " known failure(s) now pass: update the list\n";

@@ -11,7 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   options.max_bytes = 256 * 1024;
   options.load_src = false;  // never read files named by the input
   std::string_view text(reinterpret_cast<const char*>(data), size);
-  tramite::scxml::ParseResult r = tramite::scxml::parseString(text, "fuzz.scxml", "/nonexistent", options);
+  tramite::scxml::ParseResult r =
+      tramite::scxml::parseString(text, "fuzz.scxml", "/nonexistent", options);
   if (!r.ok() && r.errors.empty()) __builtin_trap();  // a failure must say why
   return 0;
 }

@@ -1,11 +1,10 @@
-#include "commands.h"
-
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 
+#include "commands.h"
 #include "test_util.h"
 #include "tramite/json.h"
 
@@ -44,7 +43,8 @@ std::string writeTemp(const std::string& name, const std::string& content) {
 
 std::string configOf(const json::Value& line) {
   std::string s;
-  for (const auto& c : line.find("configuration")->asArray()) s += (s.empty() ? "" : ",") + c.asString();
+  for (const auto& c : line.find("configuration")->asArray())
+    s += (s.empty() ? "" : ",") + c.asString();
   return s;
 }
 
@@ -64,7 +64,8 @@ TEST(Cli, ValidateListsEveryProblemAsFileLineMessage) {
                               "<state id=\"a\"/>\n</scxml>\n");
   Output o = run({"validate", kChain, bad});
   EXPECT_EQ(o.code, 1);
-  EXPECT_NE(o.err.find(bad + ":2: transition target 'b' is not a state"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find(bad + ":2: transition target 'b' is not a state"), std::string::npos)
+      << o.err;
   EXPECT_NE(o.err.find(bad + ":3: duplicate state id 'a'"), std::string::npos) << o.err;
 }
 

@@ -56,9 +56,9 @@ TEST(Interpreter, WalksTheApprovalChain) {
   ASSERT_TRUE(interp.start(s, dm, actions));
   EXPECT_EQ(interp.activeAtomicStates(s), Config{"draft"});
   const std::vector<std::pair<std::string, std::string>> steps = {
-      {"submit", "submitted"}, {"approve", "budget_review"}, {"approve", "legal_review"},
-      {"reject", "draft"},     {"submit", "submitted"},      {"approve", "budget_review"},
-      {"approve", "legal_review"}, {"approve", "approval"}, {"sign", "signed"}};
+      {"submit", "submitted"},     {"approve", "budget_review"}, {"approve", "legal_review"},
+      {"reject", "draft"},         {"submit", "submitted"},      {"approve", "budget_review"},
+      {"approve", "legal_review"}, {"approve", "approval"},      {"sign", "signed"}};
   for (const auto& [event, state] : steps) {
     ASSERT_TRUE(interp.step(s, dm, Event::external(event), actions));
     EXPECT_EQ(interp.activeAtomicStates(s), Config{state}) << event;

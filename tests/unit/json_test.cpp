@@ -42,7 +42,7 @@ TEST(Json, RejectsMalformedInputWithAnOffset) {
 
 TEST(Json, RejectsInvalidUtf8AndLoneSurrogates) {
   EXPECT_FALSE(parse("\"\xff\""));
-  EXPECT_FALSE(parse("\"\xc0\xaf\""));  // overlong '/'
+  EXPECT_FALSE(parse("\"\xc0\xaf\""));      // overlong '/'
   EXPECT_FALSE(parse("\"\xed\xa0\x80\""));  // encoded surrogate
   EXPECT_FALSE(parse(R"("\ud800")"));
   EXPECT_FALSE(parse(R"("\udc00x")"));

@@ -59,7 +59,8 @@ TEST_F(LuaSandbox, PcallCannotSwallowTheBudget) {
 }
 
 TEST_F(LuaSandbox, MemoryBombsHitTheCap) {
-  Status st = dm_->runScript(expr("local t = {} for i = 1, 1e9 do t[i] = string.rep('x', 1024) .. i end"));
+  Status st =
+      dm_->runScript(expr("local t = {} for i = 1, 1e9 do t[i] = string.rep('x', 1024) .. i end"));
   ASSERT_FALSE(st);
   Status rep = dm_->runScript(expr("local s = string.rep('x', 2^31)"));
   ASSERT_FALSE(rep);
@@ -106,7 +107,8 @@ TEST_F(LuaSandbox, InPredicateUsesTheCurrentConfiguration) {
 }
 
 TEST_F(LuaSandbox, SnapshotRoundTripsData) {
-  ASSERT_TRUE(dm_->runScript(expr("amount = 1500.5; items = {'a', 'b'}; meta = {unit = 'UACI'}; f = function() end")));
+  ASSERT_TRUE(dm_->runScript(
+      expr("amount = 1500.5; items = {'a', 'b'}; meta = {unit = 'UACI'}; f = function() end")));
   json::Value snap = dm_->snapshot();
   EXPECT_EQ(json::dump(snap), R"({"amount":1500.5,"items":["a","b"],"meta":{"unit":"UACI"}})");
   LuaDataModel restored(chart_, runtime_);

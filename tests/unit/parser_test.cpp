@@ -137,7 +137,8 @@ TEST(Parser, RefusesBillionLaughs) {
   std::string xml = "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n<!ENTITY lol \"lol\">\n";
   for (int i = 1; i <= 9; ++i) {
     xml += "<!ENTITY lol" + std::to_string(i) + " \"";
-    for (int k = 0; k < 10; ++k) xml += "&lol" + (i == 1 ? std::string() : std::to_string(i - 1)) + ";";
+    for (int k = 0; k < 10; ++k)
+      xml += "&lol" + (i == 1 ? std::string() : std::to_string(i - 1)) + ";";
     xml += "\">\n";
   }
   xml += "]>\n<scxml xmlns=\"http://www.w3.org/2005/07/scxml\"><state id=\"&lol9;\"/></scxml>";

@@ -59,7 +59,7 @@ TEST(Runner, InvokedChildrenTalkToTheirParentAndReturnDoneData) {
     <state id="b"><invoke id="legal2" src="file:child.scxml"/>
       <transition event="done.invoke.legal" target="c"/></state>
     <state id="c"/>)",
-                                                  "lua"));
+                                      "lua"));
   Runner runner;
   auto id = runner.start(chart);
   ASSERT_TRUE(id);

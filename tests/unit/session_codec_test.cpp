@@ -88,12 +88,14 @@ TEST(SessionCodec, RejectsOtherVersionsAndUnknownStates) {
   Live live(chart);
   EXPECT_FALSE(decodeSession(*chart, R"({"v":2,"id":"x","status":"running"})", *live.dm));
   auto unknown = decodeSession(
-      *chart, R"({"v":1,"id":"x","status":"running","configuration":["zz"],"next_id":1})", *live.dm);
+      *chart, R"({"v":1,"id":"x","status":"running","configuration":["zz"],"next_id":1})",
+      *live.dm);
   ASSERT_FALSE(unknown);
   EXPECT_NE(unknown.status().message().find("unknown state 'zz'"), std::string::npos);
   EXPECT_FALSE(decodeSession(*chart, "not json", *live.dm));
   EXPECT_TRUE(decodeSession(
-      *chart, R"({"v":1,"id":"x","status":"running","configuration":["a"],"next_id":1})", *live.dm));
+      *chart, R"({"v":1,"id":"x","status":"running","configuration":["a"],"next_id":1})",
+      *live.dm));
 }
 
 }  // namespace

@@ -181,8 +181,8 @@ class Parser {
 
   Result<Value> parseDocument() {
     if (text_.size() > limits_.max_bytes) {
-      return Status(ErrorCode::kResourceExhausted, "JSON text larger than " +
-                                                       std::to_string(limits_.max_bytes) + " bytes");
+      return Status(ErrorCode::kResourceExhausted,
+                    "JSON text larger than " + std::to_string(limits_.max_bytes) + " bytes");
     }
     skipWhitespace();
     Value v;
@@ -322,9 +322,12 @@ class Parser {
     for (int i = 0; i < 4; ++i) {
       char c = text_[pos_++];
       out <<= 4;
-      if (c >= '0' && c <= '9') out |= static_cast<std::uint32_t>(c - '0');
-      else if (c >= 'a' && c <= 'f') out |= static_cast<std::uint32_t>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') out |= static_cast<std::uint32_t>(c - 'A' + 10);
+      if (c >= '0' && c <= '9')
+        out |= static_cast<std::uint32_t>(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        out |= static_cast<std::uint32_t>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        out |= static_cast<std::uint32_t>(c - 'A' + 10);
       else {
         fail("invalid \\u escape");
         return false;
@@ -388,9 +391,7 @@ class Parser {
             appendUtf8(cp, out);
             break;
           }
-          default:
-            fail("invalid escape");
-            return false;
+          default: fail("invalid escape"); return false;
         }
         continue;
       }

@@ -29,12 +29,18 @@ std::optional<std::int64_t> parseDurationMs(std::string_view text) {
   double number = std::stod(std::string(text.substr(0, i)));
   std::string_view unit = text.substr(i);
   double factor;
-  if (unit == "ms" || unit.empty()) factor = 1;  // a bare number is milliseconds
-  else if (unit == "s") factor = 1000;
-  else if (unit == "m" || unit == "min") factor = 60'000;
-  else if (unit == "h") factor = 3'600'000;
-  else if (unit == "d") factor = 86'400'000;
-  else return std::nullopt;
+  if (unit == "ms" || unit.empty())
+    factor = 1;  // a bare number is milliseconds
+  else if (unit == "s")
+    factor = 1000;
+  else if (unit == "m" || unit == "min")
+    factor = 60'000;
+  else if (unit == "h")
+    factor = 3'600'000;
+  else if (unit == "d")
+    factor = 86'400'000;
+  else
+    return std::nullopt;
   double ms = std::round(number * factor);
   if (!(ms >= 0) || ms > 9.0e15) return std::nullopt;
   return static_cast<std::int64_t>(ms);

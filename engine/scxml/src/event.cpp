@@ -26,16 +26,25 @@ Result<Event> eventFromJson(const json::Value& v) {
       return Status(ErrorCode::kInvalidArgument, "event member '" + key + "' must be a string");
     }
     const std::string& s = value.asString();
-    if (key == "name") e.name = s;
-    else if (key == "sendid") e.sendid = s;
-    else if (key == "origin") e.origin = s;
-    else if (key == "origintype") e.origintype = s;
-    else if (key == "invokeid") e.invokeid = s;
+    if (key == "name")
+      e.name = s;
+    else if (key == "sendid")
+      e.sendid = s;
+    else if (key == "origin")
+      e.origin = s;
+    else if (key == "origintype")
+      e.origintype = s;
+    else if (key == "invokeid")
+      e.invokeid = s;
     else if (key == "type") {
-      if (s == "platform") e.type = EventType::kPlatform;
-      else if (s == "internal") e.type = EventType::kInternal;
-      else if (s == "external") e.type = EventType::kExternal;
-      else return Status(ErrorCode::kInvalidArgument, "unknown event type '" + s + "'");
+      if (s == "platform")
+        e.type = EventType::kPlatform;
+      else if (s == "internal")
+        e.type = EventType::kInternal;
+      else if (s == "external")
+        e.type = EventType::kExternal;
+      else
+        return Status(ErrorCode::kInvalidArgument, "unknown event type '" + s + "'");
     } else {
       return Status(ErrorCode::kInvalidArgument, "unknown event member '" + key + "'");
     }

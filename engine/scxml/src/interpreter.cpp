@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <deque>
 
+#include "text_util.h"
 #include "tramite/scxml/duration.h"
 #include "tramite/scxml/event_match.h"
-#include "text_util.h"
 
 namespace tramite::scxml {
 
@@ -94,7 +94,8 @@ class Interpreter::Run final : public StateQuery {
     }
 
     if (chart_.binding() == Binding::kEarly) {
-      for (StateIndex i = 0; i < n; ++i) initializeData(i, i == kRootState ? initial_data : nullptr);
+      for (StateIndex i = 0; i < n; ++i)
+        initializeData(i, i == kRootState ? initial_data : nullptr);
     } else {
       initializeData(kRootState, initial_data);
     }
@@ -308,7 +309,8 @@ class Interpreter::Run final : public StateQuery {
     if (st.kind == StateKind::kParallel) {
       for (StateIndex c : st.children) out.push_back(c);
     } else if (st.initial_transition >= 0) {
-      for (StateIndex c : chart_.transition(static_cast<std::uint32_t>(st.initial_transition)).targets) {
+      for (StateIndex c :
+           chart_.transition(static_cast<std::uint32_t>(st.initial_transition)).targets) {
         out.push_back(c);
       }
     }
@@ -400,8 +402,7 @@ class Interpreter::Run final : public StateQuery {
       const State& parent = chart_.state(st.parent);
       enqueueInternal("done.state." + parent.id, evaluateDoneData(st.donedata),
                       EventType::kInternal);
-      if (parent.parent != kNoState &&
-          chart_.state(parent.parent).kind == StateKind::kParallel) {
+      if (parent.parent != kNoState && chart_.state(parent.parent).kind == StateKind::kParallel) {
         const State& grandparent = chart_.state(parent.parent);
         bool all = std::all_of(grandparent.children.begin(), grandparent.children.end(),
                                [&](StateIndex c) { return isInFinalState(c); });
@@ -847,8 +848,8 @@ class Interpreter::Run final : public StateQuery {
     InvokeAction action;
     action.invokeid = inv.id;
     if (action.invokeid.empty()) {
-      action.invokeid = chart_.state(s).id + "." + session_.id + "." +
-                        std::to_string(session_.next_id++);
+      action.invokeid =
+          chart_.state(s).id + "." + session_.id + "." + std::to_string(session_.next_id++);
       if (!inv.idlocation.empty()) {
         Status st = dm_.assignValue(inv.idlocation, json::Value(action.invokeid));
         if (!st) {
@@ -859,8 +860,8 @@ class Interpreter::Run final : public StateQuery {
     }
     if (!evalStringAttr(inv.type, inv.typeexpr, action.type)) return;
     if (!isScxmlType(action.type)) {
-      fail(Status(ErrorCode::kInvalidArgument, "invoke type '" + action.type +
-                                                   "' is not supported"));
+      fail(Status(ErrorCode::kInvalidArgument,
+                  "invoke type '" + action.type + "' is not supported"));
       return;
     }
     action.type = "http://www.w3.org/TR/scxml/";

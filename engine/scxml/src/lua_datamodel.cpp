@@ -1,14 +1,13 @@
 #include "tramite/scxml/lua_datamodel.h"
 
-#include <lua.hpp>
-
-#include "text_util.h"
-
 #include <algorithm>
 #include <cctype>
-#include <new>
 #include <cstdlib>
 #include <cstring>
+#include <lua.hpp>
+#include <new>
+
+#include "text_util.h"
 
 namespace tramite::scxml {
 
@@ -46,7 +45,9 @@ int guardNewIndex(lua_State* L) {
   return 0;
 }
 
-int readOnlyNewIndex(lua_State* L) { return luaL_error(L, "library tables are read-only"); }
+int readOnlyNewIndex(lua_State* L) {
+  return luaL_error(L, "library tables are read-only");
+}
 
 // pcall that cannot swallow a budget or memory-cap error.
 int limitedPcall(lua_State* L) {
@@ -68,16 +69,16 @@ int inPredicate(lua_State* L) {
 
 // Wraps the table at the stack top in a read-only proxy (replacing it).
 void makeReadOnlyProxy(lua_State* L) {
-  lua_newtable(L);                       // lib proxy
-  lua_newtable(L);                       // lib proxy meta
+  lua_newtable(L);  // lib proxy
+  lua_newtable(L);  // lib proxy meta
   lua_pushvalue(L, -3);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, readOnlyNewIndex);
   lua_setfield(L, -2, "__newindex");
   lua_pushboolean(L, 0);
   lua_setfield(L, -2, "__metatable");
-  lua_setmetatable(L, -2);               // lib proxy
-  lua_remove(L, -2);                     // proxy
+  lua_setmetatable(L, -2);  // lib proxy
+  lua_remove(L, -2);        // proxy
 }
 
 void pushJson(lua_State* L, const json::Value& v, int depth = 0) {
@@ -87,9 +88,7 @@ void pushJson(lua_State* L, const json::Value& v, int depth = 0) {
     case json::Type::kBool: lua_pushboolean(L, v.asBool()); break;
     case json::Type::kInt: lua_pushinteger(L, static_cast<lua_Integer>(v.asInt())); break;
     case json::Type::kDouble: lua_pushnumber(L, v.asDouble()); break;
-    case json::Type::kString:
-      lua_pushlstring(L, v.asString().data(), v.asString().size());
-      break;
+    case json::Type::kString: lua_pushlstring(L, v.asString().data(), v.asString().size()); break;
     case json::Type::kArray: {
       const auto& a = v.asArray();
       lua_createtable(L, static_cast<int>(a.size()), 0);
@@ -119,7 +118,8 @@ Result<json::Value> toJson(lua_State* L, int idx, int depth = 0) {
     case LUA_TNIL: return json::Value();
     case LUA_TBOOLEAN: return json::Value(lua_toboolean(L, idx) != 0);
     case LUA_TNUMBER:
-      if (lua_isinteger(L, idx)) return json::Value(static_cast<std::int64_t>(lua_tointeger(L, idx)));
+      if (lua_isinteger(L, idx))
+        return json::Value(static_cast<std::int64_t>(lua_tointeger(L, idx)));
       return json::Value(static_cast<double>(lua_tonumber(L, idx)));
     case LUA_TSTRING: {
       std::size_t len = 0;
@@ -252,9 +252,9 @@ LuaRuntime::LuaRuntime(const LuaLimits& limits) : limits_(limits), limit_(limits
   // the OS, the debug interface or coroutines (whose resume would swallow limit errors).
   lua_newtable(L_);
   lua_pushglobaltable(L_);
-  for (const char* name : {"assert", "error", "ipairs", "next", "pairs", "select", "tonumber",
-                           "tostring", "type", "rawequal", "rawlen", "rawget", "getmetatable",
-                           "setmetatable"}) {
+  for (const char* name :
+       {"assert", "error", "ipairs", "next", "pairs", "select", "tonumber", "tostring", "type",
+        "rawequal", "rawlen", "rawget", "getmetatable", "setmetatable"}) {
     lua_getfield(L_, -1, name);
     lua_setfield(L_, -3, name);
   }
@@ -331,16 +331,16 @@ bool LuaDataModel::isSystemName(const std::string& location) const {
   std::size_t b = location.find_first_not_of(" \t\r\n");
   if (b == std::string::npos) return false;
   std::size_t e = b;
-  while (e < location.size() && (std::isalnum(static_cast<unsigned char>(location[e])) ||
-                                 location[e] == '_')) {
+  while (e < location.size() &&
+         (std::isalnum(static_cast<unsigned char>(location[e])) || location[e] == '_')) {
     ++e;
   }
   return isSystemKey(location.substr(b, e - b).c_str());
 }
 
 Status LuaDataModel::pushCode(const Expr& expr, Kind kind) {
-  std::uint64_t key = (chart_->serial() << 34) | (std::uint64_t{expr.id} << 2) |
-                      static_cast<std::uint64_t>(kind);
+  std::uint64_t key =
+      (chart_->serial() << 34) | (std::uint64_t{expr.id} << 2) | static_cast<std::uint64_t>(kind);
   if (expr.id != 0) {
     if (auto it = rt_->code_.find(key); it != rt_->code_.end()) {
       lua_rawgeti(L_, LUA_REGISTRYINDEX, it->second);
@@ -353,9 +353,7 @@ Status LuaDataModel::pushCode(const Expr& expr, Kind kind) {
   std::string code;
   switch (kind) {
     case Kind::kValue: code.append(kValuePrefix).append(expr.text); break;
-    case Kind::kAssign:
-      code.append(kAssignPrefix).append(expr.text).append(kAssignSuffix);
-      break;
+    case Kind::kAssign: code.append(kAssignPrefix).append(expr.text).append(kAssignSuffix); break;
     case Kind::kScript: code.append(kScriptPrefix).append(expr.text); break;
   }
   // Text chunks only: precompiled bytecode is never accepted.
@@ -552,8 +550,8 @@ Status LuaDataModel::forEach(const Expr& array, const Expr& item, const Expr& in
   }
   if (Status st = pushValue(array); !st) return st;
   if (!lua_istable(L_, -1)) {
-    std::string msg = "foreach array '" + array.text + "' is a " + luaL_typename(L_, -1) +
-                      ", not a table";
+    std::string msg =
+        "foreach array '" + array.text + "' is a " + luaL_typename(L_, -1) + ", not a table";
     lua_pop(L_, 1);
     return Status(ErrorCode::kInvalidArgument, msg);
   }

@@ -37,20 +37,25 @@ Result<bool> NullDataModel::evaluateCondition(const Expr& cond) {
   return query_ != nullptr && query_->isActive(id);
 }
 
-Result<json::Value> NullDataModel::evaluate(const Expr&) { return unsupported("expressions"); }
+Result<json::Value> NullDataModel::evaluate(const Expr&) {
+  return unsupported("expressions");
+}
 Result<std::string> NullDataModel::evaluateString(const Expr&) {
   return unsupported("expressions");
 }
-Status NullDataModel::assign(const Expr&, const Expr&) { return unsupported("<assign>"); }
+Status NullDataModel::assign(const Expr&, const Expr&) {
+  return unsupported("<assign>");
+}
 Status NullDataModel::assignValue(const Expr&, const json::Value&) {
   return unsupported("locations");
 }
 Status NullDataModel::assignContent(const Expr&, const Content&) {
   return unsupported("<assign>");
 }
-Status NullDataModel::runScript(const Expr&) { return unsupported("<script>"); }
-Status NullDataModel::forEach(const Expr&, const Expr&, const Expr&,
-                              const std::function<bool()>&) {
+Status NullDataModel::runScript(const Expr&) {
+  return unsupported("<script>");
+}
+Status NullDataModel::forEach(const Expr&, const Expr&, const Expr&, const std::function<bool()>&) {
   return unsupported("<foreach>");
 }
 

@@ -7,20 +7,20 @@
 #include <libxml/xmlsave.h>
 
 #include <algorithm>
-#include <cctype>
-#include <limits>
 #include <atomic>
+#include <cctype>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <sstream>
 
+#include "text_util.h"
 #include "tramite/scxml/duration.h"
 #include "tramite/scxml/event_match.h"
-#include "text_util.h"
 
 namespace tramite::scxml {
 
@@ -67,7 +67,9 @@ std::string_view nodeName(xmlNodePtr node) {
   return reinterpret_cast<const char*>(node->name);
 }
 
-int lineOf(xmlNodePtr node) { return static_cast<int>(xmlGetLineNo(node)); }
+int lineOf(xmlNodePtr node) {
+  return static_cast<int>(xmlGetLineNo(node));
+}
 
 std::optional<std::string> attr(xmlNodePtr node, const char* name) {
   // Only un-namespaced attributes belong to SCXML.
@@ -199,8 +201,8 @@ class Compiler {
 
   void checkExclusive(xmlNodePtr node, const char* a, const char* b) {
     if (attr(node, a) && attr(node, b)) {
-      error(lineOf(node), "<" + std::string(nodeName(node)) + "> may not have both '" + a +
-                              "' and '" + b + "'");
+      error(lineOf(node),
+            "<" + std::string(nodeName(node)) + "> may not have both '" + a + "' and '" + b + "'");
     }
   }
 
@@ -212,8 +214,8 @@ class Compiler {
   }
 
   void unknownElement(xmlNodePtr node, std::string_view where) {
-    error(lineOf(node), "<" + std::string(nodeName(node)) + "> is not allowed in <" +
-                            std::string(where) + ">");
+    error(lineOf(node),
+          "<" + std::string(nodeName(node)) + "> is not allowed in <" + std::string(where) + ">");
   }
 
   // ---- document level -------------------------------------------------------------------
@@ -223,15 +225,17 @@ class Compiler {
     data_.datamodel = trim(attr(root, "datamodel").value_or("null"));
     if (data_.datamodel.empty()) data_.datamodel = "null";
     if (data_.datamodel != "null" && data_.datamodel != "lua") {
-      error(lineOf(root), "datamodel '" + data_.datamodel +
-                              "' is not supported (supported: null, lua)");
+      error(lineOf(root),
+            "datamodel '" + data_.datamodel + "' is not supported (supported: null, lua)");
     }
     if (auto v = attr(root, "version"); v && trim(*v) != "1.0") {
       error(lineOf(root), "version must be \"1.0\"");
     }
     if (auto b = attr(root, "binding")) {
-      if (*b == "late") data_.binding = Binding::kLate;
-      else if (*b != "early") error(lineOf(root), "binding must be \"early\" or \"late\"");
+      if (*b == "late")
+        data_.binding = Binding::kLate;
+      else if (*b != "early")
+        error(lineOf(root), "binding must be \"early\" or \"late\"");
     }
     State rootState;
     rootState.id = "";
@@ -279,8 +283,8 @@ class Compiler {
       State s;
       s.parent = parent;
       s.line = lineOf(node);
-      s.kind = n == "parallel" ? StateKind::kParallel
-               : n == "final"  ? StateKind::kFinal
+      s.kind = n == "parallel"  ? StateKind::kParallel
+               : n == "final"   ? StateKind::kFinal
                : n == "history" ? StateKind::kHistory
                                 : StateKind::kAtomic;
       auto id = attr(node, "id");
@@ -342,14 +346,17 @@ class Compiler {
       s.kind = s.children.empty() ? StateKind::kAtomic : StateKind::kCompound;
       auto initial_attr = attr(node, "initial");
       if (s.kind == StateKind::kAtomic) {
-        if (initial_attr) error(lineOf(node), "state '" + s.id + "' has no child states, so it "
-                                              "may not have an 'initial' attribute");
-        if (initial_element) error(lineOf(initial_element), "state '" + s.id +
-                                   "' has no child states, so it may not have an <initial>");
+        if (initial_attr)
+          error(lineOf(node), "state '" + s.id +
+                                  "' has no child states, so it "
+                                  "may not have an 'initial' attribute");
+        if (initial_element)
+          error(lineOf(initial_element),
+                "state '" + s.id + "' has no child states, so it may not have an <initial>");
       } else {
         if (initial_attr && initial_element) {
-          error(lineOf(node), "state '" + s.id +
-                                  "' may not have both an 'initial' attribute and an <initial>");
+          error(lineOf(node),
+                "state '" + s.id + "' may not have both an 'initial' attribute and an <initial>");
         }
         addInitialTransition(index, initial_attr, initial_element, lineOf(node));
       }
@@ -399,16 +406,18 @@ class Compiler {
     data_.transitions.push_back(std::move(t));
     data_.states[index].initial_transition = static_cast<std::int32_t>(ti);
     if (!ids.empty()) {
-      pending_initials_.push_back({ti, std::move(ids), initial_element ? lineOf(initial_element)
-                                                                       : line});
+      pending_initials_.push_back(
+          {ti, std::move(ids), initial_element ? lineOf(initial_element) : line});
     }
   }
 
   void compileHistory(xmlNodePtr node, StateIndex index) {
     State& h = data_.states[index];
     auto type = attr(node, "type").value_or("shallow");
-    if (type == "deep") h.history_type = HistoryType::kDeep;
-    else if (type != "shallow") error(lineOf(node), "history type must be \"shallow\" or \"deep\"");
+    if (type == "deep")
+      h.history_type = HistoryType::kDeep;
+    else if (type != "shallow")
+      error(lineOf(node), "history type must be \"shallow\" or \"deep\"");
     int count = 0;
     for (xmlNodePtr c = node->children; c != nullptr; c = c->next) {
       if (c->type != XML_ELEMENT_NODE) continue;
@@ -461,8 +470,10 @@ class Compiler {
     t.cond = exprAttr(node, "cond");
     if (!t.cond.empty() && data_.datamodel == "null") checkNullCondition(t.cond.text, t.line);
     if (auto type = attr(node, "type")) {
-      if (*type == "internal") t.type = TransitionType::kInternal;
-      else if (*type != "external") error(t.line, "transition type must be \"internal\" or \"external\"");
+      if (*type == "internal")
+        t.type = TransitionType::kInternal;
+      else if (*type != "external")
+        error(t.line, "transition type must be \"internal\" or \"external\"");
     }
     t.actions = compileBlock(node, depth);
     auto ti = static_cast<std::uint32_t>(data_.transitions.size());
@@ -563,12 +574,15 @@ class Compiler {
       inv.namelist.push_back(makeExpr(name));
     }
     auto af = attr(node, "autoforward").value_or("false");
-    if (af == "true") inv.autoforward = true;
-    else if (af != "false") error(inv.line, "autoforward must be \"true\" or \"false\"");
+    if (af == "true")
+      inv.autoforward = true;
+    else if (af != "false")
+      error(inv.line, "autoforward must be \"true\" or \"false\"");
     for (xmlNodePtr c = node->children; c != nullptr; c = c->next) {
       if (c->type != XML_ELEMENT_NODE || !inScxmlNs(c)) continue;
       std::string_view cn = nodeName(c);
-      if (cn == "param") inv.params.push_back(compileParam(c));
+      if (cn == "param")
+        inv.params.push_back(compileParam(c));
       else if (cn == "content") {
         if (inv.content.present) error(lineOf(c), "<invoke> may have only one <content>");
         inv.content = compileContent(c);
@@ -754,8 +768,10 @@ class Compiler {
     IfNode ifn;
     IfBranch current;
     current.cond = exprAttr(node, "cond");
-    if (current.cond.empty()) error(ex.line, "<if> must have a 'cond'");
-    else if (data_.datamodel == "null") checkNullCondition(current.cond.text, ex.line);
+    if (current.cond.empty())
+      error(ex.line, "<if> must have a 'cond'");
+    else if (data_.datamodel == "null")
+      checkNullCondition(current.cond.text, ex.line);
     bool seen_else = false;
     xmlNodePtr run_start = node->children;
     for (xmlNodePtr c = node->children; c != nullptr; c = c->next) {
@@ -768,8 +784,10 @@ class Compiler {
       if (seen_else) error(lineOf(c), "<" + std::string(n) + "> after <else>");
       if (n == "elseif") {
         current.cond = exprAttr(c, "cond");
-        if (current.cond.empty()) error(lineOf(c), "<elseif> must have a 'cond'");
-        else if (data_.datamodel == "null") checkNullCondition(current.cond.text, lineOf(c));
+        if (current.cond.empty())
+          error(lineOf(c), "<elseif> must have a 'cond'");
+        else if (data_.datamodel == "null")
+          checkNullCondition(current.cond.text, lineOf(c));
       } else {
         seen_else = true;
       }
@@ -799,8 +817,10 @@ class Compiler {
     s.idlocation = exprAttr(c, "idlocation");
     if (auto d = attr(c, "delay")) {
       auto ms = parseDurationMs(*d);
-      if (!ms) error(line, "invalid delay '" + *d + "' (expected e.g. 500ms, 2s, 1.5s)");
-      else s.delay_ms = *ms;
+      if (!ms)
+        error(line, "invalid delay '" + *d + "' (expected e.g. 500ms, 2s, 1.5s)");
+      else
+        s.delay_ms = *ms;
     }
     s.delayexpr = exprAttr(c, "delayexpr");
     for (auto& name : splitTokens(attr(c, "namelist").value_or(""))) {
@@ -862,10 +882,10 @@ class Compiler {
       const Transition& t = data_.transitions[p.transition];
       for (StateIndex target : t.targets) {
         if (!isDescendantBuilding(target, t.source)) {
-          const std::string& owner = t.source == kRootState ? std::string("scxml")
-                                                            : data_.states[t.source].id;
-          error(p.line, "initial state '" + data_.states[target].id +
-                            "' is not a descendant of '" + owner + "'");
+          const std::string& owner =
+              t.source == kRootState ? std::string("scxml") : data_.states[t.source].id;
+          error(p.line, "initial state '" + data_.states[target].id + "' is not a descendant of '" +
+                            owner + "'");
         }
       }
       checkOneTargetPerRegion(t, p.line);
@@ -880,11 +900,11 @@ class Compiler {
                       : data_.states[target].parent == h.parent &&
                             data_.states[target].kind != StateKind::kHistory;
         if (!ok) {
-          error(p.line, "history '" + h.id + "' has a bad default: '" + data_.states[target].id +
-                            "' is not " +
-                            (h.history_type == HistoryType::kDeep ? "a descendant"
-                                                                  : "a child state") +
-                            " of '" + data_.states[h.parent].id + "'");
+          error(p.line,
+                "history '" + h.id + "' has a bad default: '" + data_.states[target].id +
+                    "' is not " +
+                    (h.history_type == HistoryType::kDeep ? "a descendant" : "a child state") +
+                    " of '" + data_.states[h.parent].id + "'");
         }
       }
     }
@@ -1013,7 +1033,7 @@ ParseResult parseString(std::string_view xml, std::string source_name, std::stri
 
   std::vector<Diagnostic> xml_errors;
   std::unique_ptr<xmlParserCtxt, void (*)(xmlParserCtxtPtr)> ctxt(xmlNewParserCtxt(),
-                                                                 xmlFreeParserCtxt);
+                                                                  xmlFreeParserCtxt);
   if (!ctxt) return fail(1, "out of memory creating the XML parser");
   ctxt->_private = &xml_errors;
   ctxt->sax->internalSubset = refuseDoctype;
@@ -1023,8 +1043,8 @@ ParseResult parseString(std::string_view xml, std::string source_name, std::stri
   int flags = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_BIG_LINES | XML_PARSE_NOWARNING |
               XML_PARSE_NOERROR;
   std::unique_ptr<xmlDoc, void (*)(xmlDocPtr)> doc(
-      xmlCtxtReadMemory(ctxt.get(), xml.data(), static_cast<int>(xml.size()),
-                        source_name.c_str(), nullptr, flags),
+      xmlCtxtReadMemory(ctxt.get(), xml.data(), static_cast<int>(xml.size()), source_name.c_str(),
+                        nullptr, flags),
       xmlFreeDoc);
   // The structured handler may not be reached for every error; fall back on lastError.
   if (xml_errors.empty() && (!doc || !ctxt->wellFormed)) {
@@ -1069,9 +1089,9 @@ ParseResult parseFile(const std::string& path, const ParseOptions& options) {
   auto size = static_cast<std::size_t>(in.tellg());
   if (size > options.max_bytes) {
     ParseResult r;
-    r.errors.push_back(Diagnostic{path, 1, "document is " + std::to_string(size) +
-                                               " bytes; the limit is " +
-                                               std::to_string(options.max_bytes)});
+    r.errors.push_back(Diagnostic{path, 1,
+                                  "document is " + std::to_string(size) + " bytes; the limit is " +
+                                      std::to_string(options.max_bytes)});
     return r;
   }
   in.seekg(0);

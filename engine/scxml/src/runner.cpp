@@ -142,8 +142,8 @@ void Runner::deliver(const std::string& from, const SendAction& action) {
       err.name = "error.communication";
       err.type = EventType::kPlatform;
       err.sendid = action.sendid;
-      err.data = json::Value(json::Object{
-          {"message", json::Value("no " + action.type + " processor in this host")}});
+      err.data = json::Value(
+          json::Object{{"message", json::Value("no " + action.type + " processor in this host")}});
       queue_.emplace_back(from, std::move(err));
       return;
     }
@@ -213,14 +213,16 @@ void Runner::destroy(const std::string& id) {
   for (auto it = timers_.begin(); it != timers_.end();) {
     it = it->from == id ? timers_.erase(it) : std::next(it);
   }
-  queue_.erase(std::remove_if(queue_.begin(), queue_.end(),
-                              [&](const auto& q) { return q.first == id; }),
-               queue_.end());
+  queue_.erase(
+      std::remove_if(queue_.begin(), queue_.end(), [&](const auto& q) { return q.first == id; }),
+      queue_.end());
   instances_.erase(id);
   for (const auto& c : children) destroy(c);
 }
 
-void Runner::fire(const Timer& t) { deliver(t.from, t.action); }
+void Runner::fire(const Timer& t) {
+  deliver(t.from, t.action);
+}
 
 Status Runner::advance(std::int64_t ms) {
   TimePoint target = clock_.nowMs() + ms;

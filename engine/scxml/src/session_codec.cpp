@@ -100,10 +100,14 @@ Result<Session> decodeSession(const Chart& chart, std::string_view text, DataMod
   session.id = *id;
   if (const std::string* p = stringMember(o, "parent")) session.parent_id = *p;
   if (const std::string* p = stringMember(o, "parent_invokeid")) session.parent_invokeid = *p;
-  if (*status == "new") session.status = SessionStatus::kNew;
-  else if (*status == "running") session.status = SessionStatus::kRunning;
-  else if (*status == "finished") session.status = SessionStatus::kFinished;
-  else return bad("unknown status '" + *status + "'");
+  if (*status == "new")
+    session.status = SessionStatus::kNew;
+  else if (*status == "running")
+    session.status = SessionStatus::kRunning;
+  else if (*status == "finished")
+    session.status = SessionStatus::kFinished;
+  else
+    return bad("unknown status '" + *status + "'");
 
   const json::Value* cfg = o.find("configuration");
   if (!cfg || !cfg->isArray()) return bad("missing configuration");
@@ -155,9 +159,8 @@ Result<Session> decodeSession(const Chart& chart, std::string_view text, DataMod
           static_cast<std::size_t>(index->asInt()) >= chart.state(*s).invokes.size()) {
         return bad("invocation index out of range");
       }
-      session.invocations.push_back(Invocation{*invokeid, *child, *s,
-                                               static_cast<std::uint32_t>(index->asInt()),
-                                               af->asBool()});
+      session.invocations.push_back(Invocation{
+          *invokeid, *child, *s, static_cast<std::uint32_t>(index->asInt()), af->asBool()});
     }
   }
   const json::Value* next = o.find("next_id");

@@ -8,7 +8,9 @@
 
 namespace tramite::scxml::text {
 
-inline bool isSpace(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+inline bool isSpace(char c) {
+  return std::isspace(static_cast<unsigned char>(c)) != 0;
+}
 
 inline std::string trim(std::string_view s) {
   std::size_t b = 0;

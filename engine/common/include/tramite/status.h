@@ -14,16 +14,16 @@ namespace tramite {
 
 // The closed set of failure kinds. The API layer maps each to exactly one HTTP status.
 enum class ErrorCode {
-  kInvalidArgument,   // malformed input: bad JSON, bad option, bad expression
-  kInvalidDocument,   // a workflow document failed parsing or validation
-  kNotFound,          // an addressed object does not exist
-  kConflict,          // optimistic-version clash, duplicate, illegal state for the operation
-  kFailedPrecondition,// the operation is not allowed in the object's current state
-  kPermissionDenied,  // the actor may not do this
-  kUnauthenticated,   // no or invalid credentials
-  kResourceExhausted, // a limit was hit: size, depth, instruction budget, memory cap
-  kUnavailable,       // a dependency (database, peer) cannot be reached right now
-  kInternal,          // an invariant broke; always a bug worth reporting
+  kInvalidArgument,     // malformed input: bad JSON, bad option, bad expression
+  kInvalidDocument,     // a workflow document failed parsing or validation
+  kNotFound,            // an addressed object does not exist
+  kConflict,            // optimistic-version clash, duplicate, illegal state for the operation
+  kFailedPrecondition,  // the operation is not allowed in the object's current state
+  kPermissionDenied,    // the actor may not do this
+  kUnauthenticated,     // no or invalid credentials
+  kResourceExhausted,   // a limit was hit: size, depth, instruction budget, memory cap
+  kUnavailable,         // a dependency (database, peer) cannot be reached right now
+  kInternal,            // an invariant broke; always a bug worth reporting
 };
 
 // Stable lowercase name of a code, e.g. "invalid_argument"; used in logs and API bodies.
@@ -57,7 +57,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : data_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : data_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(data_).isOk() && "Result built from an OK status");
   }

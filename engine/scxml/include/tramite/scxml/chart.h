@@ -125,8 +125,8 @@ struct Executable {
 
 struct DataDecl {
   std::string id;
-  Expr expr;        // expr attribute, or the inline body / src text as an expression
-  std::string src;  // src attribute as written
+  Expr expr;                // expr attribute, or the inline body / src text as an expression
+  std::string src;          // src attribute as written
   bool src_failed = false;  // src could not be read at load time; raises error.execution
   bool inline_markup = false;
   std::string inline_body;  // inline body when it is markup or unparseable text
@@ -205,7 +205,7 @@ class Chart {
     std::string name;
     std::string datamodel;  // "null", "lua", ...
     Binding binding = Binding::kEarly;
-    Block script;           // top-level <script> elements
+    Block script;             // top-level <script> elements
     std::string source_name;  // file name (or "<string>") for messages
     std::string base_dir;     // directory that relative src references resolve against
     std::uint32_t expr_count = 0;

@@ -24,7 +24,7 @@ class StateQuery {
 
 struct SystemVariables {
   std::string session_id;
-  std::string name;  // the <scxml name>
+  std::string name;          // the <scxml name>
   json::Value ioprocessors;  // {"scxml": {"location": ...}, "<type URI>": {...}}
 };
 

@@ -8,7 +8,8 @@
 
 namespace tramite::scxml {
 
-inline constexpr const char* kScxmlProcessorType = "http://www.w3.org/TR/scxml/#SCXMLEventProcessor";
+inline constexpr const char* kScxmlProcessorType =
+    "http://www.w3.org/TR/scxml/#SCXMLEventProcessor";
 inline constexpr const char* kBasicHttpProcessorType =
     "http://www.w3.org/TR/scxml/#BasicHTTPEventProcessor";
 

@@ -33,15 +33,15 @@ struct Invocation {
 // Everything about a session between two steps, except the datamodel's variables.
 // Value type: copy it to keep a snapshot.
 struct Session {
-  std::string id;                 // _sessionid
-  std::string parent_id;          // empty for a top-level session
-  std::string parent_invokeid;    // the invokeid the parent knows this session by
+  std::string id;               // _sessionid
+  std::string parent_id;        // empty for a top-level session
+  std::string parent_invokeid;  // the invokeid the parent knows this session by
   SessionStatus status = SessionStatus::kNew;
   StateSet configuration;
-  StateSet data_bound;            // states whose <data> was initialised (late binding)
+  StateSet data_bound;  // states whose <data> was initialised (late binding)
   std::vector<std::pair<StateIndex, std::vector<StateIndex>>> history;
   std::vector<Invocation> invocations;
-  std::uint64_t next_id = 1;      // counter for generated send and invoke ids
+  std::uint64_t next_id = 1;  // counter for generated send and invoke ids
 };
 
 // Deliver an event (now, or after delay_ms) to a target.
@@ -66,7 +66,7 @@ struct InvokeAction {
   std::string src;      // resolved src (may be empty when content is given)
   std::string content;  // inline document text
   bool has_content = false;
-  json::Value data;     // params / namelist as an object
+  json::Value data;  // params / namelist as an object
   bool autoforward = false;
 };
 
@@ -86,9 +86,8 @@ struct FinishedAction {
   json::Value donedata;
 };
 
-using Action =
-    std::variant<SendAction, CancelSendAction, InvokeAction, CancelInvokeAction, LogAction,
-                 FinishedAction>;
+using Action = std::variant<SendAction, CancelSendAction, InvokeAction, CancelInvokeAction,
+                            LogAction, FinishedAction>;
 
 // Host hooks for the parts of executable content the interpreter does not own (foreign
 // elements of our workflow namespace). The default does nothing.
@@ -125,8 +124,8 @@ class Interpreter {
   // Errors: kResourceExhausted when a macrostep exceeds max_microsteps (the session is left
   // running, its internal queue dropped).
   Status start(Session& session, DataModel& dm, std::vector<Action>& actions,
-             const json::Value* initial_data = nullptr,
-             UndeclaredData undeclared = UndeclaredData::kBind);
+               const json::Value* initial_data = nullptr,
+               UndeclaredData undeclared = UndeclaredData::kBind);
 
   // Processes one external event to completion (one macrostep). A finished session ignores
   // events. The host must not deliver events a cancelled invocation produces after its

@@ -30,8 +30,8 @@ struct ParseOptions {
 };
 
 struct ParseResult {
-  ChartPtr chart;                        // null when errors is not empty
-  std::vector<Diagnostic> errors;        // every problem, in document order
+  ChartPtr chart;                  // null when errors is not empty
+  std::vector<Diagnostic> errors;  // every problem, in document order
   bool ok() const { return chart != nullptr; }
   // All errors as "file:line: message" lines.
   std::string errorText() const;

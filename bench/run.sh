@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every benchmark of a bench build and prints the figures side by side.
+# Usage: bench/run.sh BUILD_DIR
+set -euo pipefail
+build=${1:-build/bench}
+out="$build/bench-results"
+mkdir -p "$out"
+run() {
+  local bin=$1
+  shift
+  if [ -x "$build/bench/$bin" ]; then
+    "$build/bench/$bin" --benchmark_min_time=1 --benchmark_out="$out/$bin.json" \
+      --benchmark_out_format=json "$@"
+  elif [ -x "$build/bench/qt/$bin" ]; then
+    QT_QPA_PLATFORM=offscreen "$build/bench/qt/$bin" --benchmark_min_time=1 \
+      --benchmark_out="$out/$bin.json" --benchmark_out_format=json "$@"
+  else
+    echo "($bin not built)"
+  fi
+}
+run bench_approval_chain
+run bench_qt_scxml
+echo
+echo "== approval chain, events/s (same machine, same run)"
+python3 - "$out" <<'PY'
+import json, os, sys
+rows = []
+for name in sorted(os.listdir(sys.argv[1])):
+    if not name.endswith(".json"):
+        continue
+    with open(os.path.join(sys.argv[1], name)) as f:
+        for b in json.load(f)["benchmarks"]:
+            rows.append((b["name"], b.get("items_per_second", 0), b.get("session_bytes")))
+width = max(len(r[0]) for r in rows)
+qt = {r[0]: r[1] for r in rows}.get("BM_QtScxml/compiled")
+for name, ips, size in rows:
+    ratio = f"  {ips / qt:5.2f}x Qt compiled" if qt else ""
+    extra = f"  session {int(size)} bytes" if size else ""
+    print(f"{name:<{width}}  {ips:>14,.0f} events/s{ratio}{extra}")
+PY
