@@ -134,6 +134,20 @@ TEST(Interpreter, DeepHistoryRestoresTheLastConfiguration) {
   EXPECT_EQ(h.config(), Config{"w1b"});
 }
 
+TEST(Interpreter, NullDatamodelInPredicateTakesBareAndQuotedIds) {
+  Harness h(doc(R"X(<parallel id="p">
+      <state id="s1"><transition event="go" cond="In(s2b)" target="s1b" type="internal"/>
+        <state id="s1a"/>
+        <state id="s1b"/></state>
+      <state id="s2"><state id="s2a"><transition event="go" cond="In('s1a')" target="s2b"/></state>
+        <state id="s2b"/></state></parallel>)X"));
+  ASSERT_TRUE(h.start());
+  ASSERT_TRUE(h.send("go"));  // only In('s1a') holds
+  EXPECT_EQ(h.config(), (Config{"s1a", "s2b"}));
+  ASSERT_TRUE(h.send("go"));  // now In(s2b) holds
+  EXPECT_EQ(h.config(), (Config{"s1b", "s2b"}));
+}
+
 TEST(Interpreter, EventDescriptorsMatchPrefixesAndWildcards) {
   Harness h(doc(R"(<state id="a"><transition event="task.review.*" target="b"/></state>
     <state id="b"><transition event="*" target="c"/></state><state id="c"/>)"));
