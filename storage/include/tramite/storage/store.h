@@ -1,0 +1,163 @@
+// Durable storage behind narrow interfaces. One SQL implementation over Poco::Data with two
+// dialects: SQLite (embedded default) and PostgreSQL (scale-out). Everything an engine step
+// writes goes through one Transaction, so a step commits whole or not at all.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tramite/clock.h"
+#include "tramite/status.h"
+
+namespace tramite::storage {
+
+struct DefinitionRecord {
+  std::int64_t id = 0;
+  std::string name;
+  std::int32_t version = 0;
+  std::string sha256;  // hex digest of the document bytes
+  std::string xml;     // empty in listings
+  TimePoint created_at = 0;
+};
+
+struct InstanceRecord {
+  std::string id;
+  std::int64_t definition_id = 0;
+  std::string business_key;  // e.g. the expediente number
+  std::string lifecycle;     // created | running | suspended | completed | terminated | failed
+  std::string session;       // the interpreter session as versioned JSON
+  std::int64_t row_version = 0;  // optimistic concurrency: bumped by every update
+  TimePoint created_at = 0;
+  TimePoint updated_at = 0;
+};
+
+struct TimerRecord {
+  std::int64_t id = 0;
+  std::string instance_id;
+  std::string sendid;
+  TimePoint due_at = 0;
+  std::string event;  // the event as JSON
+};
+
+struct InboxRecord {
+  std::int64_t seq = 0;
+  std::string instance_id;
+  std::string event;  // JSON
+  TimePoint created_at = 0;
+};
+
+// One row of an instance's history. Rows are append-only and numbered by seq, so a later
+// ledger can chain them.
+struct HistoryRecord {
+  std::int64_t seq = 0;
+  std::string instance_id;
+  TimePoint at = 0;
+  std::string actor;
+  std::string kind;    // event | transition | enter | exit | timer | lifecycle | migrate | ...
+  std::string detail;  // JSON
+};
+
+struct OutboxRecord {
+  std::int64_t id = 0;
+  std::string instance_id;
+  std::string kind;     // notification | task | ...
+  std::string payload;  // JSON
+  TimePoint created_at = 0;
+};
+
+// A unit of work. Destroying an uncommitted transaction rolls it back. Not thread-safe.
+// Errors: kUnavailable when the database cannot be reached or is busy beyond its timeout;
+// kConflict for optimistic-version clashes and duplicate keys; kInternal for SQL bugs.
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
+
+  // Definitions: versions are numbered 1, 2, ... per name.
+  virtual Result<DefinitionRecord> addDefinition(const std::string& name,
+                                                 const std::string& sha256,
+                                                 const std::string& xml, TimePoint now) = 0;
+  // version 0 means the latest.
+  virtual Result<std::optional<DefinitionRecord>> definition(const std::string& name,
+                                                             std::int32_t version) = 0;
+  virtual Result<std::optional<DefinitionRecord>> definitionById(std::int64_t id) = 0;
+  // All versions of a name, oldest first, without their XML.
+  virtual Result<std::vector<DefinitionRecord>> definitionVersions(const std::string& name) = 0;
+
+  // Instances. insertInstance: kConflict when the id exists. updateInstance: record.row_version
+  // is the version the caller read; the stored row gets row_version + 1; kConflict when the
+  // stored version differs (someone else wrote first).
+  virtual Status insertInstance(const InstanceRecord& record) = 0;
+  virtual Result<std::optional<InstanceRecord>> instance(const std::string& id) = 0;
+  virtual Status updateInstance(const InstanceRecord& record) = 0;
+  virtual Result<std::int64_t> countInstances() = 0;
+
+  // Idempotency: the first result stored for (scope, key) wins; kConflict on a second save.
+  virtual Result<std::optional<std::string>> idempotentResult(const std::string& scope,
+                                                              const std::string& key) = 0;
+  virtual Status saveIdempotentResult(const std::string& scope, const std::string& key,
+                                      const std::string& result, TimePoint now) = 0;
+
+  // Timers (delayed sends). claimTimer deletes a timer and says whether this transaction was
+  // the one that removed it, which makes firing exactly-once across engines.
+  virtual Result<std::int64_t> addTimer(const TimerRecord& timer) = 0;
+  virtual Result<int> cancelTimers(const std::string& instance_id, const std::string& sendid) = 0;
+  virtual Result<int> cancelAllTimers(const std::string& instance_id) = 0;
+  // Due timers, earliest first; on PostgreSQL rows locked by other engines are skipped.
+  virtual Result<std::vector<TimerRecord>> dueTimers(TimePoint now, int limit) = 0;
+  virtual Result<bool> claimTimer(std::int64_t id) = 0;
+  virtual Result<std::vector<TimerRecord>> timersOf(const std::string& instance_id) = 0;
+  // Earliest due time of any timer, if there is one.
+  virtual Result<std::optional<TimePoint>> nextTimerDue() = 0;
+
+  // Inbox: events for instances produced by other instances, processed in seq order.
+  virtual Status enqueueInbox(const std::string& instance_id, const std::string& event,
+                              TimePoint now) = 0;
+  virtual Result<std::vector<InboxRecord>> inbox(int limit) = 0;
+  virtual Result<bool> claimInbox(std::int64_t seq) = 0;
+
+  // History, appended in order; read back in seq order.
+  virtual Status appendHistory(const std::vector<HistoryRecord>& rows) = 0;
+  virtual Result<std::vector<HistoryRecord>> history(const std::string& instance_id,
+                                                     std::int64_t after_seq, int limit) = 0;
+
+  virtual Status addOutbox(const OutboxRecord& record) = 0;
+
+  // Nested units inside one transaction (group commit isolates each request in one).
+  virtual Status savepoint(const std::string& name) = 0;
+  virtual Status releaseSavepoint(const std::string& name) = 0;
+  virtual Status rollbackToSavepoint(const std::string& name) = 0;
+
+  virtual Status commit() = 0;
+};
+
+struct StoreOptions {
+  // SQLite: PRAGMA synchronous (FULL keeps every commit durable across power loss).
+  std::string sqlite_synchronous = "FULL";
+  int busy_timeout_ms = 10'000;
+  int pool_size = 8;
+};
+
+// Thread-safe: begin() may be called from any thread; each transaction uses its own
+// connection from a pool.
+class Store {
+ public:
+  virtual ~Store() = default;
+  // Starts a write transaction (on SQLite an IMMEDIATE one).
+  virtual Result<std::unique_ptr<Transaction>> begin() = 0;
+  virtual const char* dialectName() const = 0;
+  // Schema version after migrations.
+  virtual int schemaVersion() const = 0;
+};
+
+// Opens (creating if needed) and migrates a store. URIs:
+//   sqlite:/path/to/file.db      sqlite::memory: (tests)
+//   postgresql://user@host:port/dbname   (libpq keyword strings also accepted after
+//   "postgresql:" as "postgresql:host=... port=...")
+// Errors: kInvalidArgument for an unknown scheme; kUnavailable when the database cannot
+// be opened; kFailedPrecondition when its schema is newer than this build knows.
+Result<std::unique_ptr<Store>> openStore(const std::string& uri, const StoreOptions& options = {});
+
+}  // namespace tramite::storage

@@ -1,0 +1,302 @@
+// One contract suite for every store dialect: SQLite (a temporary file) and PostgreSQL (a
+// real throwaway server started by the test binary).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include <unistd.h>
+
+#include "pg_server.h"
+#include "tramite/storage/store.h"
+
+namespace tramite::storage {
+namespace {
+
+// Shared PostgreSQL server for the whole test binary, started on first use.
+testing::PostgresServer* sharedPostgres() {
+  static testing::PostgresServer server;
+  static bool started = server.start();
+  return started ? &server : nullptr;
+}
+
+std::string freshUri(const std::string& dialect) {
+  static std::atomic<int> counter{0};
+  int n = ++counter;
+  if (dialect == "sqlite") {
+    auto dir = std::filesystem::temp_directory_path() / ("tramite-store-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    auto file = dir / ("contract" + std::to_string(n) + ".db");
+    std::filesystem::remove(file);
+    return "sqlite:" + file.string();
+  }
+  auto* pg = sharedPostgres();
+  return pg ? pg->createDatabase("contract" + std::to_string(n)) : "";
+}
+
+class StoreContract : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    uri_ = freshUri(GetParam());
+    if (uri_.empty()) GTEST_SKIP() << "PostgreSQL is not available on this machine";
+    auto s = openStore(uri_);
+    ASSERT_TRUE(s) << s.status().toString();
+    store_ = std::move(s).value();
+  }
+  // A new transaction; aborts the test binary's current test with a clear message if the
+  // store cannot start one (so no test dereferences a null transaction).
+  std::unique_ptr<Transaction> tx() {
+    auto t = store_->begin();
+    if (!t) throw std::runtime_error("begin failed: " + t.status().toString());
+    return std::move(t).value();
+  }
+  InstanceRecord newInstance(const std::string& id, std::int64_t def) {
+    return InstanceRecord{id, def, "EXP-" + id, "running", "{}", 1, 1000, 1000};
+  }
+  std::int64_t addDefinition(const std::string& name) {
+    auto t = tx();
+    auto d = t->addDefinition(name, "abc", "<scxml/>", 5);
+    EXPECT_TRUE(d);
+    EXPECT_TRUE(t->commit());
+    return d->id;
+  }
+  std::string uri_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_P(StoreContract, MigratesOnceAndReopens) {
+  EXPECT_EQ(store_->schemaVersion(), 1);
+  EXPECT_STREQ(store_->dialectName(), GetParam().c_str());
+  addDefinition("keep");
+  store_.reset();
+  auto again = openStore(uri_);
+  ASSERT_TRUE(again) << again.status().toString();
+  auto t = (*again)->begin();
+  ASSERT_TRUE(t);
+  auto d = (*t)->definition("keep", 0);
+  ASSERT_TRUE(d);
+  EXPECT_TRUE(d->has_value());
+}
+
+TEST_P(StoreContract, DefinitionsAreNumberedPerName) {
+  auto t = tx();
+  auto a1 = t->addDefinition("compras", "h1", "<a/>", 10);
+  auto a2 = t->addDefinition("compras", "h2", "<b/>", 11);
+  auto b1 = t->addDefinition("juridico", "h3", "<c/>", 12);
+  ASSERT_TRUE(a1 && a2 && b1);
+  EXPECT_EQ(a1->version, 1);
+  EXPECT_EQ(a2->version, 2);
+  EXPECT_EQ(b1->version, 1);
+  ASSERT_TRUE(t->commit());
+  auto r = tx();
+  auto latest = r->definition("compras", 0);
+  ASSERT_TRUE(latest && latest->has_value());
+  EXPECT_EQ((*latest)->version, 2);
+  EXPECT_EQ((*latest)->xml, "<b/>");
+  auto first = r->definition("compras", 1);
+  EXPECT_EQ((*first)->sha256, "h1");
+  auto byId = r->definitionById(b1->id);
+  EXPECT_EQ((*byId)->name, "juridico");
+  EXPECT_FALSE(r->definition("nope", 0)->has_value());
+  auto versions = r->definitionVersions("compras");
+  ASSERT_TRUE(versions);
+  ASSERT_EQ(versions->size(), 2u);
+  EXPECT_EQ((*versions)[1].version, 2);
+  EXPECT_TRUE((*versions)[1].xml.empty());
+}
+
+TEST_P(StoreContract, InstancesUseOptimisticVersions) {
+  std::int64_t def = addDefinition("d");
+  {
+    auto t = tx();
+    ASSERT_TRUE(t->insertInstance(newInstance("i1", def)));
+    ASSERT_TRUE(t->commit());
+  }
+  {
+    auto t = tx();
+    Status dup = t->insertInstance(newInstance("i1", def));
+    ASSERT_FALSE(dup);
+    EXPECT_EQ(dup.code(), ErrorCode::kConflict) << dup.toString();
+  }
+  InstanceRecord stale;
+  {
+    auto t1 = tx();
+    auto rec = t1->instance("i1");
+    ASSERT_TRUE(rec && rec->has_value());
+    InstanceRecord r = **rec;
+    EXPECT_EQ(r.business_key, "EXP-i1");
+    stale = r;
+    r.session = R"({"v":1})";
+    r.updated_at = 2000;
+    ASSERT_TRUE(t1->updateInstance(r));
+    ASSERT_TRUE(t1->commit());
+  }
+
+  auto t2 = tx();
+  Status st = t2->updateInstance(stale);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.code(), ErrorCode::kConflict);
+  auto now = t2->instance("i1");
+  EXPECT_EQ((*now)->row_version, 2);
+  EXPECT_EQ((*now)->session, R"({"v":1})");
+  EXPECT_EQ(*t2->countInstances(), 1);
+}
+
+TEST_P(StoreContract, UncommittedWorkIsRolledBack) {
+  std::int64_t def = addDefinition("d");
+  {
+    auto t = tx();
+    ASSERT_TRUE(t->insertInstance(newInstance("gone", def)));
+  }  // destroyed without commit
+  auto t = tx();
+  EXPECT_FALSE(t->instance("gone")->has_value());
+}
+
+TEST_P(StoreContract, SavepointsUndoOnlyTheirPart) {
+  std::int64_t def = addDefinition("d");
+  auto t = tx();
+  ASSERT_TRUE(t->insertInstance(newInstance("a", def)));
+  ASSERT_TRUE(t->savepoint("req1"));
+  ASSERT_TRUE(t->insertInstance(newInstance("b", def)));
+  ASSERT_TRUE(t->rollbackToSavepoint("req1"));
+  ASSERT_TRUE(t->releaseSavepoint("req1"));
+  ASSERT_TRUE(t->commit());
+  auto r = tx();
+  EXPECT_TRUE(r->instance("a")->has_value());
+  EXPECT_FALSE(r->instance("b")->has_value());
+}
+
+TEST_P(StoreContract, FirstIdempotentResultWins) {
+  auto t = tx();
+  EXPECT_FALSE(t->idempotentResult("i1", "k1")->has_value());
+  ASSERT_TRUE(t->saveIdempotentResult("i1", "k1", "first", 1));
+  ASSERT_TRUE(t->commit());
+  {
+    auto t2 = tx();  // SQLite has one writer: close each transaction before the next
+    Status again = t2->saveIdempotentResult("i1", "k1", "second", 2);
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.code(), ErrorCode::kConflict);
+  }
+  auto t3 = tx();
+  EXPECT_EQ(**t3->idempotentResult("i1", "k1"), "first");
+  EXPECT_FALSE(t3->idempotentResult("i2", "k1")->has_value());
+}
+
+TEST_P(StoreContract, TimersAreDueInOrderAndClaimedOnce) {
+  auto t = tx();
+  auto late = t->addTimer(TimerRecord{0, "i1", "late", 300, R"({"name":"late"})"});
+  auto early = t->addTimer(TimerRecord{0, "i1", "early", 100, R"({"name":"early"})"});
+  auto other = t->addTimer(TimerRecord{0, "i2", "x", 200, "{}"});
+  ASSERT_TRUE(late && early && other);
+  ASSERT_TRUE(t->commit());
+
+  auto r = tx();
+  EXPECT_EQ(**r->nextTimerDue(), 100);
+  auto due = r->dueTimers(250, 10);
+  ASSERT_TRUE(due);
+  ASSERT_EQ(due->size(), 2u);
+  EXPECT_EQ((*due)[0].sendid, "early");
+  EXPECT_EQ((*due)[1].sendid, "x");
+  EXPECT_EQ((*due)[0].event, R"({"name":"early"})");
+  EXPECT_TRUE(*r->claimTimer(*early));
+  EXPECT_FALSE(*r->claimTimer(*early));
+  ASSERT_TRUE(r->commit());
+
+  auto c = tx();
+  EXPECT_EQ(*c->cancelTimers("i1", "late"), 1);
+  EXPECT_EQ(*c->cancelTimers("i1", "late"), 0);
+  EXPECT_EQ(c->timersOf("i2")->size(), 1u);
+  EXPECT_EQ(*c->cancelAllTimers("i2"), 1);
+  ASSERT_TRUE(c->commit());
+  EXPECT_FALSE(tx()->nextTimerDue()->has_value());
+}
+
+TEST_P(StoreContract, ConcurrentClaimsOfOneTimerLetExactlyOneWin) {
+  std::int64_t id = 0;
+  {
+    auto t = tx();
+    id = *t->addTimer(TimerRecord{0, "i", "s", 1, "{}"});
+    ASSERT_TRUE(t->commit());
+  }
+  std::atomic<int> wins{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      auto t = store_->begin();
+      if (!t) return;
+      auto claimed = (*t)->claimTimer(id);
+      if (claimed && *claimed && (*t)->commit()) ++wins;
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wins.load(), 1);
+}
+
+TEST_P(StoreContract, HistoryKeepsOrderAndPages) {
+  std::vector<HistoryRecord> rows;
+  for (int i = 0; i < 5; ++i) {
+    rows.push_back(HistoryRecord{0, "i1", 100 + i, "ana", "event", R"({"n":)" + std::to_string(i) + "}"});
+  }
+  rows.push_back(HistoryRecord{0, "i2", 1, "luis", "event", "{}"});
+  auto t = tx();
+  ASSERT_TRUE(t->appendHistory(rows));
+  ASSERT_TRUE(t->commit());
+  auto r = tx();
+  auto all = r->history("i1", 0, 100);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 5u);
+  for (std::size_t i = 1; i < all->size(); ++i) EXPECT_LT((*all)[i - 1].seq, (*all)[i].seq);
+  EXPECT_EQ((*all)[3].detail, R"({"n":3})");
+  EXPECT_EQ((*all)[0].actor, "ana");
+  auto page = r->history("i1", (*all)[1].seq, 2);
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ((*page)[0].seq, (*all)[2].seq);
+}
+
+TEST_P(StoreContract, InboxIsOrderedAndClaimedOnce) {
+  auto t = tx();
+  ASSERT_TRUE(t->enqueueInbox("parent", R"({"name":"done.invoke.x"})", 1));
+  ASSERT_TRUE(t->enqueueInbox("child", R"({"name":"go"})", 2));
+  ASSERT_TRUE(t->addOutbox(OutboxRecord{0, "parent", "notification", "{}", 3}));
+  ASSERT_TRUE(t->commit());
+  auto r = tx();
+  auto items = r->inbox(10);
+  ASSERT_TRUE(items);
+  ASSERT_EQ(items->size(), 2u);
+  EXPECT_EQ((*items)[0].instance_id, "parent");
+  EXPECT_TRUE(*r->claimInbox((*items)[0].seq));
+  EXPECT_FALSE(*r->claimInbox((*items)[0].seq));
+  ASSERT_TRUE(r->commit());
+  EXPECT_EQ(tx()->inbox(10)->size(), 1u);
+}
+
+TEST_P(StoreContract, TextRoundTripsExactly) {
+  std::int64_t def = addDefinition("d");
+  InstanceRecord r = newInstance("ñ-1", def);
+  r.business_key = "EXP-2024/UACI-Nº 0017 «compra»";
+  r.session = std::string(200000, 'x') + "\"'\\\n\t€";
+  auto t = tx();
+  ASSERT_TRUE(t->insertInstance(r));
+  ASSERT_TRUE(t->commit());
+  auto back = tx()->instance("ñ-1");
+  ASSERT_TRUE(back && back->has_value());
+  EXPECT_EQ((*back)->business_key, r.business_key);
+  EXPECT_EQ((*back)->session, r.session);
+}
+
+std::string dialectName(const ::testing::TestParamInfo<std::string>& param) { return param.param; }
+INSTANTIATE_TEST_SUITE_P(Dialects, StoreContract, ::testing::Values("sqlite", "postgresql"),
+                         dialectName);
+
+TEST(OpenStore, RejectsUnknownUris) {
+  EXPECT_EQ(openStore("mysql://x").status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(openStore("sqlite:").status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(openStore("postgresql://nohost").status().code(), ErrorCode::kInvalidArgument);
+  auto unreachable = openStore("postgresql://tramite@127.0.0.1:1/none");
+  ASSERT_FALSE(unreachable);
+  EXPECT_EQ(unreachable.status().code(), ErrorCode::kUnavailable) << unreachable.status().toString();
+}
+
+}  // namespace
+}  // namespace tramite::storage

@@ -1,0 +1,116 @@
+#include "pg_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+namespace fs = std::filesystem;
+
+namespace tramite::testing {
+
+namespace {
+
+int freeLoopbackPort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+std::string findBinDir() {
+  std::string best;
+  if (!fs::exists("/usr/lib/postgresql")) return best;
+  for (const auto& e : fs::directory_iterator("/usr/lib/postgresql")) {
+    fs::path bin = e.path() / "bin";
+    if (fs::exists(bin / "initdb") && bin.string() > best) best = bin.string();
+  }
+  return best;
+}
+
+}  // namespace
+
+PostgresServer::~PostgresServer() { stop(); }
+
+std::string PostgresServer::asPostgresUser(const std::string& command) const {
+  // initdb refuses to run as root: run the server as the postgres system user then.
+  if (::geteuid() == 0) return "runuser -u postgres -- " + command;
+  return command;
+}
+
+bool PostgresServer::start() {
+  bin_ = findBinDir();
+  if (bin_.empty()) {
+    why_ = "PostgreSQL server binaries not found under /usr/lib/postgresql";
+    return false;
+  }
+  char tmpl[] = "/tmp/tramite-pg-XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) {
+    why_ = "cannot create a temporary directory";
+    return false;
+  }
+  dir_ = tmpl;
+  if (::geteuid() == 0 && std::system(("chown postgres " + dir_).c_str()) != 0) {
+    why_ = "cannot hand " + dir_ + " to the postgres user";
+    return false;
+  }
+  std::string init = asPostgresUser(bin_ + "/initdb -D " + dir_ + "/data -A trust -U tramite " +
+                                    "-E UTF8 --no-sync > " + dir_ + "/initdb.log 2>&1");
+  if (std::system(init.c_str()) != 0) {
+    why_ = "initdb failed (see " + dir_ + "/initdb.log)";
+    return false;
+  }
+  for (int attempt = 0; attempt < 5 && !running_; ++attempt) {
+    port_ = freeLoopbackPort();
+    std::string start = asPostgresUser(
+        bin_ + "/pg_ctl -D " + dir_ + "/data -w -t 30 -l " + dir_ + "/server.log -o \"-p " +
+        std::to_string(port_) + " -k " + dir_ +
+        " -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=on\" start > /dev/null");
+    running_ = std::system(start.c_str()) == 0;
+  }
+  if (!running_) why_ = "pg_ctl start failed (see " + dir_ + "/server.log)";
+  return running_;
+}
+
+std::string PostgresServer::createDatabase(const std::string& name) {
+  psql("postgres", "CREATE DATABASE " + name);
+  return "postgresql://tramite@127.0.0.1:" + std::to_string(port_) + "/" + name;
+}
+
+bool PostgresServer::psql(const std::string& database, const std::string& sql) const {
+  std::string file = dir_ + "/q.sql";
+  std::ofstream(file) << sql << ";\n";
+  std::string cmd = "psql -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p " + std::to_string(port_) +
+                    " -U tramite -d " + database + " -f " + file + " > /dev/null 2>&1";
+  return std::system(cmd.c_str()) == 0;
+}
+
+void PostgresServer::stop() {
+  if (running_) {
+    std::string stop =
+        asPostgresUser(bin_ + "/pg_ctl -D " + dir_ + "/data -m immediate -w stop > /dev/null 2>&1");
+    (void)std::system(stop.c_str());
+    running_ = false;
+  }
+  if (!dir_.empty()) {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+    dir_.clear();
+  }
+}
+
+}  // namespace tramite::testing

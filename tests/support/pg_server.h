@@ -1,0 +1,36 @@
+// A throwaway PostgreSQL server for tests and benchmarks: initdb into a temporary directory,
+// pg_ctl on a free loopback port, removed again when the object dies. Never a mock.
+#pragma once
+
+#include <string>
+
+namespace tramite::testing {
+
+class PostgresServer {
+ public:
+  PostgresServer() = default;
+  ~PostgresServer();
+  PostgresServer(const PostgresServer&) = delete;
+  PostgresServer& operator=(const PostgresServer&) = delete;
+
+  // Starts the server; false (with why()) when PostgreSQL is not installed or fails.
+  bool start();
+  // Creates a fresh database and returns its store URI (postgresql://...).
+  std::string createDatabase(const std::string& name);
+  // Runs SQL with psql against a database (for tests that tamper with rows).
+  bool psql(const std::string& database, const std::string& sql) const;
+  void stop();
+
+  int port() const { return port_; }
+  const std::string& why() const { return why_; }
+
+ private:
+  std::string asPostgresUser(const std::string& command) const;
+  std::string bin_;
+  std::string dir_;
+  int port_ = 0;
+  bool running_ = false;
+  std::string why_;
+};
+
+}  // namespace tramite::testing
