@@ -53,7 +53,10 @@ const char* const kMigrations[] = {
     " actor TEXT NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL);"
     "CREATE INDEX history_instance ON history (instance_id, seq);"
     "CREATE TABLE outbox (id {ID}, instance_id TEXT NOT NULL, kind TEXT NOT NULL,"
-    " payload TEXT NOT NULL, created_at {INT} NOT NULL, done_at {INT});",
+    " payload TEXT NOT NULL, created_at {INT} NOT NULL, done_at {INT});"
+    "CREATE TABLE deferred (seq {ID}, instance_id TEXT NOT NULL, event TEXT NOT NULL,"
+    " created_at {INT} NOT NULL);"
+    "CREATE INDEX deferred_instance ON deferred (instance_id, seq);",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -519,6 +522,30 @@ class SqlTransaction final : public Transaction {
         out.push_back(HistoryRecord{seq[i], instance_id, at[i], actor[i], kind[i], detail[i]});
       }
       return out;
+    });
+  }
+
+  Status deferEvent(const std::string& instance_id, const std::string& event,
+                    TimePoint now) override {
+    return guarded("defer event", [&]() -> Status {
+      Poco::Data::Statement q(*s_);
+      q << sql("INSERT INTO deferred (instance_id, event, created_at) VALUES (?, ?, ?)"),
+          bind(instance_id), bind(event), bind(Int64{now});
+      q.execute();
+      return Status::ok();
+    });
+  }
+
+  Result<int> releaseDeferred(const std::string& instance_id) override {
+    return guarded("release deferred events", [&]() -> Result<int> {
+      Poco::Data::Statement move(*s_);
+      move << sql("INSERT INTO inbox (instance_id, event, created_at) SELECT instance_id, event, "
+                  "created_at FROM deferred WHERE instance_id = ? ORDER BY seq"),
+          bind(instance_id);
+      move.execute();
+      Poco::Data::Statement del(*s_);
+      del << sql("DELETE FROM deferred WHERE instance_id = ?"), bind(instance_id);
+      return static_cast<int>(del.execute());
     });
   }
 

@@ -271,6 +271,21 @@ TEST_P(StoreContract, InboxIsOrderedAndClaimedOnce) {
   EXPECT_EQ(tx()->inbox(10)->size(), 1u);
 }
 
+TEST_P(StoreContract, DeferredEventsMoveToTheInboxInOrder) {
+  auto t = tx();
+  ASSERT_TRUE(t->deferEvent("i1", "first", 1));
+  ASSERT_TRUE(t->deferEvent("i2", "other", 2));
+  ASSERT_TRUE(t->deferEvent("i1", "second", 3));
+  EXPECT_EQ(*t->releaseDeferred("i1"), 2);
+  EXPECT_EQ(*t->releaseDeferred("i1"), 0);
+  auto items = t->inbox(10);
+  ASSERT_TRUE(items);
+  ASSERT_EQ(items->size(), 2u);
+  EXPECT_EQ((*items)[0].event, "first");
+  EXPECT_EQ((*items)[1].event, "second");
+  ASSERT_TRUE(t->commit());
+}
+
 TEST_P(StoreContract, TextRoundTripsExactly) {
   std::int64_t def = addDefinition("d");
   InstanceRecord r = newInstance("ñ-1", def);

@@ -63,6 +63,7 @@ class Interpreter::Run final : public StateQuery {
       : chart_(*interp.chart_),
         max_microsteps_(interp.max_microsteps_),
         extensions_(interp.extensions_),
+        observer_(interp.observer_),
         s_(*interp.scratch_),
         session_(session),
         dm_(dm),
@@ -132,7 +133,7 @@ class Interpreter::Run final : public StateQuery {
       }
     }
     selectTransitions(&event);
-    if (!s_.enabled.empty()) microstep();
+    if (!s_.enabled.empty()) microstep(&event);
     macrostep();
     if (!running()) exitInterpreter(true);
   }
@@ -164,10 +165,13 @@ class Interpreter::Run final : public StateQuery {
           if (s_.internal_queue.empty()) break;
           Event internal = std::move(s_.internal_queue.front());
           s_.internal_queue.pop_front();
+          if (observer_) observer_->onInternalEvent(internal);
           dm_.setEvent(internal);
           selectTransitions(&internal);
+          if (!s_.enabled.empty()) microstep(&internal);
+          continue;
         }
-        if (!s_.enabled.empty()) microstep();
+        microstep(nullptr);
       }
       if (!running() || !outcome_) return;
       startInvokes();
@@ -277,9 +281,12 @@ class Interpreter::Run final : public StateQuery {
 
   // ---- microstep ---------------------------------------------------------------------
 
-  void microstep() {
+  void microstep(const Event* event) {
     exitStates();
-    for (std::uint32_t ti : s_.enabled) executeBlock(chart_.transition(ti).actions);
+    for (std::uint32_t ti : s_.enabled) {
+      if (observer_) observer_->onTransition(ti, event);
+      executeBlock(chart_.transition(ti).actions);
+    }
     enterStates();
   }
 
@@ -359,6 +366,7 @@ class Interpreter::Run final : public StateQuery {
     std::vector<StateIndex> order;
     s_.exit_set.forEachReverse([&](StateIndex s) { order.push_back(s); });
     for (StateIndex s : order) {
+      if (observer_) observer_->onExit(s);
       for (const Block& b : chart_.state(s).onexit) executeBlock(b);
       cancelInvokesOf(s);
       session_.configuration.remove(s);
@@ -381,6 +389,7 @@ class Interpreter::Run final : public StateQuery {
     s_.states_to_enter.forEach([&](StateIndex s) { order.push_back(s); });
     for (StateIndex s : order) {
       const State& st = chart_.state(s);
+      if (observer_) observer_->onEnter(s);
       session_.configuration.add(s);
       s_.states_to_invoke.add(s);
       if (chart_.binding() == Binding::kLate && !session_.data_bound.contains(s)) {
@@ -890,6 +899,7 @@ class Interpreter::Run final : public StateQuery {
   const Chart& chart_;
   std::size_t max_microsteps_;
   ExtensionHandler* extensions_;
+  StepObserver* observer_;
   Scratch& s_;
   Status outcome_;
   Session& session_;
@@ -923,13 +933,17 @@ void Interpreter::cancel(Session& session, DataModel& dm, std::vector<Action>& a
   run.cancel();
 }
 
-std::vector<std::string> Interpreter::activeAtomicStates(const Session& session) const {
+std::vector<std::string> activeAtomicStates(const Chart& chart, const Session& session) {
   std::vector<std::string> out;
   session.configuration.forEach([&](StateIndex s) {
-    if (chart_->state(s).isAtomic()) out.push_back(chart_->state(s).id);
+    if (chart.state(s).isAtomic()) out.push_back(chart.state(s).id);
   });
   std::sort(out.begin(), out.end());
   return out;
+}
+
+std::vector<std::string> Interpreter::activeAtomicStates(const Session& session) const {
+  return scxml::activeAtomicStates(*chart_, session);
 }
 
 StepResult step(const ChartPtr& chart, Session session, const Event& event, DataModel& dm) {

@@ -123,6 +123,12 @@ class Transaction {
   virtual Result<std::vector<HistoryRecord>> history(const std::string& instance_id,
                                                      std::int64_t after_seq, int limit) = 0;
 
+  // Events that arrive while an instance is suspended wait here, in order, until resume
+  // moves them to the inbox.
+  virtual Status deferEvent(const std::string& instance_id, const std::string& event,
+                            TimePoint now) = 0;
+  virtual Result<int> releaseDeferred(const std::string& instance_id) = 0;
+
   virtual Status addOutbox(const OutboxRecord& record) = 0;
 
   // Nested units inside one transaction (group commit isolates each request in one).

@@ -98,6 +98,23 @@ class ExtensionHandler {
   virtual Status execute(const XmlElement& element, DataModel& dm, std::vector<Action>& actions);
 };
 
+// Receives what a step does, in order, for history. Called synchronously inside the step;
+// implementations must not call back into the interpreter.
+class StepObserver {
+ public:
+  virtual ~StepObserver() = default;
+  // An event taken from the internal queue (raise, done.state, errors); external events
+  // are the caller's own input and are not reported.
+  virtual void onInternalEvent(const Event& event) { (void)event; }
+  virtual void onExit(StateIndex state) { (void)state; }
+  // A transition whose content runs now; event is null for eventless transitions.
+  virtual void onTransition(std::uint32_t transition, const Event* event) {
+    (void)transition;
+    (void)event;
+  }
+  virtual void onEnter(StateIndex state) { (void)state; }
+};
+
 // What start() does with initial data members that no top-level <data> declares:
 // kBind creates them as variables (instances started with business data); kIgnore drops
 // them (<invoke> params, SCXML 6.4.4).
@@ -116,6 +133,8 @@ class Interpreter {
 
   const ChartPtr& chart() const { return chart_; }
   void setExtensionHandler(ExtensionHandler* handler) { extensions_ = handler; }
+  // Observer for the next calls (nullptr to stop observing); not owned.
+  void setObserver(StepObserver* observer) { observer_ = observer; }
 
   // Initialises a session: session.id must be set (and parent_id for invoked sessions).
   // Binds system variables and data (initial_data overrides top-level <data> values; see
@@ -145,9 +164,13 @@ class Interpreter {
   ChartPtr chart_;
   std::size_t max_microsteps_;
   ExtensionHandler* extensions_ = nullptr;
+  StepObserver* observer_ = nullptr;
   struct Scratch;
   std::unique_ptr<Scratch> scratch_;
 };
+
+// Sorted ids of the active atomic states of a session of chart.
+std::vector<std::string> activeAtomicStates(const Chart& chart, const Session& session);
 
 // Functional form of Interpreter::step for callers that want values in, values out.
 struct StepResult {

@@ -1,0 +1,128 @@
+// The durable engine: SCXML definitions and instances kept in a Store. Every operation
+// runs in one store transaction (the instance's new session, its timers, inbox rows for
+// other instances, outbox rows and history rows commit together), with optimistic
+// versioning on the instance row: a concurrent writer loses, and the engine retries it.
+// A crash may delay work, never lose or duplicate it.
+//
+// Thread safety: every public method may be called from any thread concurrently.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "tramite/clock.h"
+#include "tramite/json.h"
+#include "tramite/runtime/lifecycle.h"
+#include "tramite/scxml/chart.h"
+#include "tramite/scxml/event.h"
+#include "tramite/status.h"
+#include "tramite/storage/store.h"
+
+namespace tramite::runtime {
+
+struct StartRequest {
+  std::string definition;       // deployed definition name
+  std::int32_t version = 0;     // 0: the latest version
+  std::string business_key;     // e.g. the expediente number
+  json::Value data;             // initial data: an object, or null
+  std::string actor;
+  std::string idempotency_key;  // optional: a retried start returns the first result
+  std::string instance_id;      // optional: generated when empty
+};
+
+// What callers see of an instance.
+struct InstanceView {
+  std::string id;
+  std::string definition;
+  std::int32_t version = 0;
+  std::string business_key;
+  std::string lifecycle;
+  std::vector<std::string> configuration;  // sorted active atomic state ids
+  json::Value data;                        // the datamodel's variables
+  std::int64_t row_version = 0;
+
+  json::Value toJson() const;
+  static Result<InstanceView> fromJson(const json::Value& v);
+};
+
+struct EngineOptions {
+  int max_attempts = 32;                   // per operation, on version conflicts/busy store
+  std::size_t max_local_events = 10'000;   // self-sent events handled inside one operation
+};
+
+class Engine {
+ public:
+  // store: shared with other engines/processes; clock: injected (tests use ManualClock).
+  Engine(std::shared_ptr<storage::Store> store, const Clock& clock, EngineOptions options = {});
+  ~Engine();
+
+  // Deploys a document as the next version of name. Deploying bytes identical to the latest
+  // version returns that version. Errors: kInvalidDocument with every validation problem
+  // ("file:line: message" lines) — nothing is stored then.
+  Result<storage::DefinitionRecord> deploy(const std::string& name, const std::string& xml,
+                                           const std::string& actor);
+  Result<std::vector<storage::DefinitionRecord>> versions(const std::string& name);
+
+  // Starts an instance pinned to a definition version and runs its first macrostep.
+  // Errors: kNotFound (definition), kConflict (instance id taken).
+  Result<InstanceView> start(const StartRequest& request);
+
+  // Delivers an external event and runs its macrostep. A repeated idempotency key returns
+  // the first result and changes nothing. Errors: kNotFound, kFailedPrecondition (the
+  // instance is suspended or ended).
+  Result<InstanceView> send(const std::string& instance_id, const scxml::Event& event,
+                            const std::string& actor, const std::string& idempotency_key = {});
+
+  Result<InstanceView> get(const std::string& instance_id);
+  Result<InstanceView> suspend(const std::string& instance_id, const std::string& actor);
+  Result<InstanceView> resume(const std::string& instance_id, const std::string& actor);
+  Result<InstanceView> terminate(const std::string& instance_id, const std::string& actor);
+
+  // Moves a running or suspended instance to another version of its definition. Each active
+  // atomic state maps to mapping[id], or to the same id when unmapped. Errors:
+  // kInvalidArgument naming every state the target version does not have;
+  // kFailedPrecondition while the instance has active invocations.
+  Result<InstanceView> migrate(const std::string& instance_id, std::int32_t to_version,
+                               const std::map<std::string, std::string>& mapping,
+                               const std::string& actor);
+
+  // The instance's history in order.
+  Result<std::vector<storage::HistoryRecord>> history(const std::string& instance_id);
+
+  // Fires timers due at the clock's now (each exactly once, across engines); returns how
+  // many fired. Events for suspended instances wait until resume.
+  Result<int> fireDueTimers(int limit = 64);
+  // Delivers events one instance sent another (parent/child); returns how many.
+  Result<int> drainInbox(int limit = 64);
+  // Runs timers and inbox until neither has anything ready now.
+  Status runPending();
+  Result<std::optional<TimePoint>> nextTimerDue();
+
+ private:
+  struct Loaded;
+  class Step;
+
+  Result<scxml::ChartPtr> chartFor(storage::Transaction& tx, std::int64_t definition_id,
+                                   storage::DefinitionRecord* record);
+  Result<Loaded> load(storage::Transaction& tx, const std::string& instance_id);
+  Result<InstanceView> view(const Loaded& loaded) const;
+  Result<InstanceView> lifecycleOp(const std::string& instance_id, LifecycleOp op,
+                                   const std::string& actor);
+  // Runs body in a transaction, committing when it succeeds; retries conflicts.
+  template <typename T, typename Body>
+  Result<T> transact(Body&& body);
+
+  std::shared_ptr<storage::Store> store_;
+  const Clock& clock_;
+  EngineOptions options_;
+  std::mutex charts_mu_;
+  std::unordered_map<std::int64_t, std::pair<scxml::ChartPtr, storage::DefinitionRecord>> charts_;
+};
+
+}  // namespace tramite::runtime

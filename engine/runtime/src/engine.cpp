@@ -1,0 +1,888 @@
+#include "tramite/runtime/engine.h"
+
+#include <Poco/DigestEngine.h>
+#include <Poco/SHA2Engine.h>
+
+#include <algorithm>
+#include <deque>
+#include <random>
+#include <thread>
+
+#include "tramite/scxml/datamodel.h"
+#include "tramite/scxml/interpreter.h"
+#include "tramite/scxml/parser.h"
+#include "tramite/scxml/session_codec.h"
+
+namespace tramite::runtime {
+
+namespace {
+
+constexpr const char* kSystemActor = "system";
+
+std::string sha256Hex(const std::string& bytes) {
+  Poco::SHA2Engine engine(Poco::SHA2Engine::SHA_256);
+  engine.update(bytes);
+  return Poco::DigestEngine::digestToHex(engine.digest());
+}
+
+std::string newInstanceId() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::uint64_t a = rng();
+  std::uint64_t b = rng();
+  std::string out;
+  for (int i = 0; i < 16; ++i) out += kHex[(a >> (i * 4)) & 0xF];
+  for (int i = 0; i < 16; ++i) out += kHex[(b >> (i * 4)) & 0xF];
+  // UUID v4 layout.
+  out[12] = '4';
+  out[16] = kHex[8 + (b & 3)];
+  return out.substr(0, 8) + "-" + out.substr(8, 4) + "-" + out.substr(12, 4) + "-" +
+         out.substr(16, 4) + "-" + out.substr(20, 12);
+}
+
+bool retryable(const Status& st) {
+  return st.code() == ErrorCode::kConflict || st.code() == ErrorCode::kUnavailable;
+}
+
+void backoff(int attempt) {
+  thread_local std::mt19937 rng{std::random_device{}()};
+  int cap = std::min(2000, 50 << std::min(attempt, 6));
+  std::this_thread::sleep_for(std::chrono::microseconds(rng() % static_cast<unsigned>(cap)));
+}
+
+// A timer's payload: the event, and the instance it goes to when that is not the sender.
+std::string timerPayload(const scxml::Event& event, const std::string& to) {
+  json::Value v(json::Object{{"event", scxml::eventToJson(event)}});
+  if (!to.empty()) v.set("to", to);
+  return json::dump(v);
+}
+
+std::string eventText(const scxml::Event& event) { return json::dump(scxml::eventToJson(event)); }
+
+Result<scxml::Event> eventFromText(const std::string& text) {
+  auto v = json::parse(text);
+  if (!v) return v.status();
+  return scxml::eventFromJson(*v);
+}
+
+}  // namespace
+
+// ---- views ----------------------------------------------------------------------------------
+
+json::Value InstanceView::toJson() const {
+  json::Array config;
+  for (const auto& c : configuration) config.emplace_back(c);
+  return json::Value(json::Object{{"id", id},
+                                  {"definition", definition},
+                                  {"version", static_cast<std::int64_t>(version)},
+                                  {"business_key", business_key},
+                                  {"lifecycle", lifecycle},
+                                  {"configuration", json::Value(std::move(config))},
+                                  {"data", data},
+                                  {"row_version", row_version}});
+}
+
+Result<InstanceView> InstanceView::fromJson(const json::Value& v) {
+  auto str = [&](const char* k) -> const std::string* {
+    const json::Value* m = v.find(k);
+    return m && m->isString() ? &m->asString() : nullptr;
+  };
+  const json::Value* version = v.find("version");
+  const json::Value* config = v.find("configuration");
+  const json::Value* rv = v.find("row_version");
+  if (!str("id") || !str("definition") || !str("business_key") || !str("lifecycle") ||
+      !version || !version->isInt() || !config || !config->isArray() || !rv || !rv->isInt()) {
+    return Status(ErrorCode::kInternal, "a stored instance view is malformed");
+  }
+  InstanceView out;
+  out.id = *str("id");
+  out.definition = *str("definition");
+  out.version = static_cast<std::int32_t>(version->asInt());
+  out.business_key = *str("business_key");
+  out.lifecycle = *str("lifecycle");
+  for (const auto& c : config->asArray()) out.configuration.push_back(c.asString());
+  if (const json::Value* d = v.find("data")) out.data = *d;
+  out.row_version = rv->asInt();
+  return out;
+}
+
+// ---- loaded instances -----------------------------------------------------------------------
+
+struct Engine::Loaded {
+  storage::InstanceRecord rec;
+  storage::DefinitionRecord def;
+  scxml::ChartPtr chart;
+  std::unique_ptr<scxml::DataModel> dm;
+  scxml::Session session;
+  Lifecycle lifecycle = Lifecycle::kCreated;
+};
+
+Result<scxml::ChartPtr> Engine::chartFor(storage::Transaction& tx, std::int64_t definition_id,
+                                         storage::DefinitionRecord* record) {
+  {
+    std::lock_guard<std::mutex> lock(charts_mu_);
+    if (auto it = charts_.find(definition_id); it != charts_.end()) {
+      if (record) *record = it->second.second;
+      return it->second.first;
+    }
+  }
+  auto def = tx.definitionById(definition_id);
+  if (!def) return def.status();
+  if (!def->has_value()) {
+    return Status(ErrorCode::kInternal, "definition " + std::to_string(definition_id) + " is missing");
+  }
+  storage::DefinitionRecord d = **def;
+  scxml::ParseResult parsed = scxml::parseString(d.xml, d.name + " v" + std::to_string(d.version), ".");
+  if (!parsed.ok()) return Status(ErrorCode::kInternal, "stored definition no longer parses: " + parsed.errorText());
+  d.xml.clear();  // the chart is what we keep
+  std::lock_guard<std::mutex> lock(charts_mu_);
+  charts_.emplace(definition_id, std::make_pair(parsed.chart, d));
+  if (record) *record = d;
+  return parsed.chart;
+}
+
+Result<Engine::Loaded> Engine::load(storage::Transaction& tx, const std::string& instance_id) {
+  auto rec = tx.instance(instance_id);
+  if (!rec) return rec.status();
+  if (!rec->has_value()) return Status(ErrorCode::kNotFound, "no instance '" + instance_id + "'");
+  Loaded l;
+  l.rec = std::move(**rec);
+  auto chart = chartFor(tx, l.rec.definition_id, &l.def);
+  if (!chart) return chart.status();
+  l.chart = *chart;
+  auto dm = scxml::createDataModel(l.chart);
+  if (!dm) return dm.status();
+  l.dm = std::move(dm).value();
+  auto session = scxml::decodeSession(*l.chart, l.rec.session, *l.dm);
+  if (!session) return session.status();
+  l.session = std::move(session).value();
+  auto lifecycle = parseLifecycle(l.rec.lifecycle);
+  if (!lifecycle) return lifecycle.status();
+  l.lifecycle = *lifecycle;
+  return l;
+}
+
+Result<InstanceView> Engine::view(const Loaded& l) const {
+  InstanceView v;
+  v.id = l.rec.id;
+  v.definition = l.def.name;
+  v.version = l.def.version;
+  v.business_key = l.rec.business_key;
+  v.lifecycle = std::string(lifecycleName(l.lifecycle));
+  v.configuration = scxml::activeAtomicStates(*l.chart, l.session);
+  v.data = l.dm->snapshot();
+  v.row_version = l.rec.row_version;
+  return v;
+}
+
+// ---- one operation's work inside its transaction --------------------------------------------
+
+class Engine::Step final : public scxml::StepObserver {
+ public:
+  Step(Engine& engine, storage::Transaction& tx, std::string actor)
+      : engine_(engine), tx_(tx), actor_(std::move(actor)), now_(engine.clock_.nowMs()) {}
+
+  TimePoint now() const { return now_; }
+
+  void record(const Loaded& inst, const std::string& kind, json::Value detail,
+              const std::string& actor = {}) {
+    rows_.push_back(storage::HistoryRecord{0, inst.rec.id, now_, actor.empty() ? actor_ : actor,
+                                           kind, json::dump(detail)});
+  }
+
+  // Runs the first macrostep of a new instance and what it triggers locally.
+  Status start(Loaded& inst, const json::Value* data, scxml::UndeclaredData undeclared) {
+    auto next = applyLifecycle(inst.lifecycle, LifecycleOp::kStart);
+    if (!next) return next.status();
+    inst.lifecycle = *next;
+    record(inst, "lifecycle", json::Value(json::Object{{"to", "running"}}));
+    std::vector<scxml::Action> actions;
+    std::deque<scxml::Event> local;
+    current_ = &inst;
+    scxml::Interpreter interpreter(inst.chart);
+    interpreter.setObserver(this);
+    Status st = interpreter.start(inst.session, *inst.dm, actions, data, undeclared);
+    if (Status applied = apply(inst, actions, local); !applied) return applied;
+    if (!st) return failInstance(inst, st);
+    return runLocal(inst, local);
+  }
+
+  // Delivers one external event and everything it triggers locally.
+  Status deliver(Loaded& inst, const scxml::Event& event, const std::string& actor) {
+    record(inst, "event", scxml::eventToJson(event), actor);
+    std::deque<scxml::Event> local{event};
+    return runLocal(inst, local, /*first_recorded=*/true);
+  }
+
+  // Writes the instance row (insert or versioned update).
+  Status save(Loaded& inst, bool insert) {
+    inst.rec.session = scxml::encodeSession(*inst.chart, inst.session, *inst.dm);
+    inst.rec.lifecycle = std::string(lifecycleName(inst.lifecycle));
+    inst.rec.updated_at = now_;
+    if (insert) {
+      inst.rec.created_at = now_;
+      return tx_.insertInstance(inst.rec);
+    }
+    Status st = tx_.updateInstance(inst.rec);
+    if (st) ++inst.rec.row_version;
+    return st;
+  }
+
+  Status flush() {
+    Status st = tx_.appendHistory(rows_);
+    rows_.clear();
+    return st;
+  }
+
+  // Ends an instance (terminate or cancellation): its timers go, its children are cancelled.
+  Status endInstance(Loaded& inst, LifecycleOp op, const std::string& reason) {
+    auto next = applyLifecycle(inst.lifecycle, op);
+    if (!next) return next.status();
+    Lifecycle from = inst.lifecycle;
+    inst.lifecycle = *next;
+    if (auto r = tx_.cancelAllTimers(inst.rec.id); !r) return r.status();
+    json::Value detail(json::Object{{"from", std::string(lifecycleName(from))},
+                                    {"to", std::string(lifecycleName(*next))}});
+    if (!reason.empty()) detail.set("reason", reason);
+    record(inst, "lifecycle", std::move(detail));
+    for (const scxml::Invocation& child : inst.session.invocations) {
+      if (Status st = cancelChild(child.child_session_id); !st) return st;
+    }
+    return Status::ok();
+  }
+
+  // StepObserver: every fact of the step becomes a history row.
+  void onInternalEvent(const scxml::Event& e) override {
+    record(*current_, "internal", scxml::eventToJson(e), kSystemActor);
+  }
+  void onExit(scxml::StateIndex s) override {
+    record(*current_, "exit", json::Value(json::Object{{"state", current_->chart->state(s).id}}));
+  }
+  void onEnter(scxml::StateIndex s) override {
+    record(*current_, "enter", json::Value(json::Object{{"state", current_->chart->state(s).id}}));
+  }
+  void onTransition(std::uint32_t ti, const scxml::Event* event) override {
+    const scxml::Transition& t = current_->chart->transition(ti);
+    json::Array targets;
+    for (scxml::StateIndex s : t.targets) targets.emplace_back(current_->chart->state(s).id);
+    json::Value detail(json::Object{{"source", current_->chart->state(t.source).id},
+                                    {"targets", json::Value(std::move(targets))}});
+    if (event) detail.set("event", event->name);
+    record(*current_, "transition", std::move(detail));
+  }
+
+ private:
+  Status runLocal(Loaded& inst, std::deque<scxml::Event>& local, bool first_recorded = false) {
+    std::size_t handled = 0;
+    while (!local.empty() && inst.session.status == scxml::SessionStatus::kRunning) {
+      if (++handled > engine_.options_.max_local_events) {
+        return failInstance(inst, Status(ErrorCode::kResourceExhausted,
+                                         "more than " +
+                                             std::to_string(engine_.options_.max_local_events) +
+                                             " self-sent events in one operation"));
+      }
+      scxml::Event e = std::move(local.front());
+      local.pop_front();
+      if (!first_recorded) record(inst, "event", scxml::eventToJson(e), kSystemActor);
+      first_recorded = false;
+      std::vector<scxml::Action> actions;
+      current_ = &inst;
+      scxml::Interpreter interpreter(inst.chart);
+      interpreter.setObserver(this);
+      Status st = interpreter.step(inst.session, *inst.dm, e, actions);
+      if (Status applied = apply(inst, actions, local); !applied) return applied;
+      if (!st) return failInstance(inst, st);
+    }
+    return Status::ok();
+  }
+
+  Status failInstance(Loaded& inst, const Status& why) {
+    auto next = applyLifecycle(inst.lifecycle, LifecycleOp::kFail);
+    if (!next) return next.status();
+    inst.lifecycle = *next;
+    record(inst, "lifecycle", json::Value(json::Object{{"to", "failed"}, {"reason", why.message()}}),
+           kSystemActor);
+    auto r = tx_.cancelAllTimers(inst.rec.id);
+    return r ? Status::ok() : r.status();
+  }
+
+  Status apply(Loaded& inst, std::vector<scxml::Action>& actions, std::deque<scxml::Event>& local) {
+    for (scxml::Action& a : actions) {
+      Status st;
+      if (auto* send = std::get_if<scxml::SendAction>(&a)) {
+        st = applySend(inst, *send, local);
+      } else if (auto* cancel = std::get_if<scxml::CancelSendAction>(&a)) {
+        auto r = tx_.cancelTimers(inst.rec.id, cancel->sendid);
+        if (!r) st = r.status();
+      } else if (auto* invoke = std::get_if<scxml::InvokeAction>(&a)) {
+        st = startChild(inst, *invoke, local);
+      } else if (auto* cancel_invoke = std::get_if<scxml::CancelInvokeAction>(&a)) {
+        st = cancelChild(cancel_invoke->child_session_id);
+      } else if (auto* log = std::get_if<scxml::LogAction>(&a)) {
+        record(inst, "log", json::Value(json::Object{{"label", log->label}, {"text", log->text}}),
+               kSystemActor);
+      } else if (auto* finished = std::get_if<scxml::FinishedAction>(&a)) {
+        st = finish(inst, *finished);
+      }
+      if (!st) return st;
+    }
+    return Status::ok();
+  }
+
+  Status applySend(Loaded& inst, const scxml::SendAction& send, std::deque<scxml::Event>& local) {
+    scxml::Event event = send.event;
+    std::string to;
+    switch (send.target) {
+      case scxml::SendAction::Target::kSelf: break;
+      case scxml::SendAction::Target::kParent:
+        to = inst.session.parent_id;
+        event.invokeid = inst.session.parent_invokeid;
+        break;
+      case scxml::SendAction::Target::kChild:
+        for (const scxml::Invocation& inv : inst.session.invocations) {
+          if (inv.invokeid == send.target_id) to = inv.child_session_id;
+        }
+        if (to.empty()) return Status::ok();  // the child is gone: nothing to deliver to
+        break;
+      case scxml::SendAction::Target::kSession: to = send.target_id; break;
+      case scxml::SendAction::Target::kExternal: {
+        // Delivered by the server's BasicHTTP processor from the outbox.
+        json::Value payload(json::Object{{"target", send.target_id},
+                                         {"type", send.type},
+                                         {"delay_ms", send.delay_ms},
+                                         {"event", scxml::eventToJson(event)}});
+        return tx_.addOutbox(storage::OutboxRecord{0, inst.rec.id, "send.http",
+                                                   json::dump(payload), now_});
+      }
+    }
+    if (send.delay_ms > 0) {
+      auto id = tx_.addTimer(storage::TimerRecord{0, inst.rec.id, send.sendid,
+                                                  now_ + send.delay_ms, timerPayload(event, to)});
+      return id ? Status::ok() : id.status();
+    }
+    if (to.empty()) {
+      local.push_back(std::move(event));
+      return Status::ok();
+    }
+    return tx_.enqueueInbox(to, eventText(event), now_);
+  }
+
+  Status finish(Loaded& inst, const scxml::FinishedAction& finished) {
+    auto next = applyLifecycle(inst.lifecycle, LifecycleOp::kComplete);
+    if (!next) return next.status();
+    inst.lifecycle = *next;
+    record(inst, "lifecycle",
+           json::Value(json::Object{{"to", "completed"}, {"final_state", finished.final_state}}),
+           kSystemActor);
+    if (auto r = tx_.cancelAllTimers(inst.rec.id); !r) return r.status();
+    if (inst.session.parent_id.empty()) return Status::ok();
+    scxml::Event done;
+    done.name = "done.invoke." + inst.session.parent_invokeid;
+    done.invokeid = inst.session.parent_invokeid;
+    done.origin = "#_scxml_" + inst.rec.id;
+    done.origintype = scxml::kScxmlProcessorType;
+    done.data = finished.donedata;
+    return tx_.enqueueInbox(inst.session.parent_id, eventText(done), now_);
+  }
+
+  // <invoke>: inline content is deployed content-addressed (as "invoke/<sha256 prefix>");
+  // src must name a deployed definition as "definition:NAME".
+  Status startChild(Loaded& parent, const scxml::InvokeAction& action,
+                    std::deque<scxml::Event>& local) {
+    auto fail = [&](const std::string& why) {
+      scxml::Event err;
+      err.name = "error.execution";
+      err.type = scxml::EventType::kPlatform;
+      err.invokeid = action.invokeid;
+      err.data = json::Value(json::Object{{"message", why}});
+      local.push_back(std::move(err));
+      return Status::ok();
+    };
+    Result<std::optional<storage::DefinitionRecord>> def = std::optional<storage::DefinitionRecord>();
+    if (action.has_content) {
+      std::string sha = sha256Hex(action.content);
+      std::string name = "invoke/" + sha.substr(0, 16);
+      def = tx_.definition(name, 0);
+      if (!def) return def.status();
+      if (!def->has_value()) {
+        scxml::ParseResult parsed = scxml::parseString(action.content, name, ".");
+        if (!parsed.ok()) return fail("invoke '" + action.invokeid + "': " + parsed.errorText());
+        auto added = tx_.addDefinition(name, sha, action.content, now_);
+        if (!added) return added.status();
+        def = std::optional<storage::DefinitionRecord>(*added);
+      }
+    } else if (action.src.rfind("definition:", 0) == 0) {
+      def = tx_.definition(action.src.substr(11), 0);
+      if (!def) return def.status();
+      if (!def->has_value()) return fail("no deployed definition '" + action.src.substr(11) + "'");
+    } else {
+      return fail("invoke src must name a deployed definition as definition:NAME");
+    }
+    Loaded child;
+    child.rec.id = action.child_session_id;
+    child.rec.definition_id = (*def)->id;
+    child.rec.business_key = parent.rec.business_key;
+    child.rec.row_version = 1;
+    auto chart = engine_.chartFor(tx_, child.rec.definition_id, &child.def);
+    if (!chart) return chart.status();
+    child.chart = *chart;
+    auto dm = scxml::createDataModel(child.chart);
+    if (!dm) return fail(dm.status().message());
+    child.dm = std::move(dm).value();
+    child.session.id = child.rec.id;
+    child.session.parent_id = parent.rec.id;
+    child.session.parent_invokeid = action.invokeid;
+    record(child, "invoked", json::Value(json::Object{{"parent", parent.rec.id},
+                                                      {"invokeid", action.invokeid}}),
+           kSystemActor);
+    const json::Value* data = action.data.isObject() ? &action.data : nullptr;
+    if (Status st = start(child, data, scxml::UndeclaredData::kIgnore); !st) return st;
+    current_ = &parent;
+    return save(child, /*insert=*/true);
+  }
+
+  Status cancelChild(const std::string& child_id) {
+    auto child = engine_.load(tx_, child_id);
+    if (!child) return child.status().code() == ErrorCode::kNotFound ? Status::ok() : child.status();
+    if (isEnded(child->lifecycle)) return Status::ok();
+    if (Status st = endInstance(*child, LifecycleOp::kTerminate, "invocation cancelled"); !st) {
+      return st;
+    }
+    return save(*child, /*insert=*/false);
+  }
+
+  Engine& engine_;
+  storage::Transaction& tx_;
+  std::string actor_;
+  TimePoint now_;
+  std::vector<storage::HistoryRecord> rows_;
+  Loaded* current_ = nullptr;
+};
+
+// ---- engine -----------------------------------------------------------------------------------
+
+Engine::Engine(std::shared_ptr<storage::Store> store, const Clock& clock, EngineOptions options)
+    : store_(std::move(store)), clock_(clock), options_(options) {}
+
+Engine::~Engine() = default;
+
+template <typename T, typename Body>
+Result<T> Engine::transact(Body&& body) {
+  Status last(ErrorCode::kUnavailable, "no attempt made");
+  for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
+    if (attempt > 0) backoff(attempt);
+    auto tx = store_->begin();
+    if (!tx) {
+      last = tx.status();
+      if (retryable(last)) continue;
+      return last;
+    }
+    bool final_answer = false;
+    Result<T> r = body(**tx, final_answer);
+    if (!r) {
+      last = r.status();
+      if (!final_answer && retryable(last)) continue;
+      return r;
+    }
+    Status committed = (*tx)->commit();
+    if (committed) return r;
+    last = committed;
+    if (!retryable(last)) return last;
+  }
+  return Status(last.code(), "gave up after " + std::to_string(options_.max_attempts) +
+                                 " attempts: " + last.message());
+}
+
+Result<storage::DefinitionRecord> Engine::deploy(const std::string& name, const std::string& xml,
+                                                 const std::string& actor) {
+  if (name.empty() || name.size() > 200) {
+    return Status(ErrorCode::kInvalidArgument, "a definition name must have 1 to 200 characters");
+  }
+  scxml::ParseResult parsed = scxml::parseString(xml, name, ".");
+  if (!parsed.ok()) return Status(ErrorCode::kInvalidDocument, parsed.errorText());
+  std::string sha = sha256Hex(xml);
+  return transact<storage::DefinitionRecord>(
+      [&](storage::Transaction& tx, bool&) -> Result<storage::DefinitionRecord> {
+        auto latest = tx.definition(name, 0);
+        if (!latest) return latest.status();
+        if (latest->has_value() && (*latest)->sha256 == sha) return **latest;
+        auto added = tx.addDefinition(name, sha, xml, clock_.nowMs());
+        if (!added) return added.status();
+        Status st = tx.appendHistory({storage::HistoryRecord{
+            0, "definition:" + name, clock_.nowMs(), actor, "deploy",
+            json::dump(json::Value(json::Object{{"version", static_cast<std::int64_t>(added->version)},
+                                                {"sha256", sha}}))}});
+        if (!st) return st;
+        return added;
+      });
+}
+
+Result<std::vector<storage::DefinitionRecord>> Engine::versions(const std::string& name) {
+  return transact<std::vector<storage::DefinitionRecord>>(
+      [&](storage::Transaction& tx, bool&) { return tx.definitionVersions(name); });
+}
+
+Result<InstanceView> Engine::start(const StartRequest& request) {
+  if (!request.data.isNull() && !request.data.isObject()) {
+    return Status(ErrorCode::kInvalidArgument, "initial data must be a JSON object");
+  }
+  const std::string scope = "start:" + request.definition;
+  const std::string id = request.instance_id.empty() ? newInstanceId() : request.instance_id;
+  return transact<InstanceView>([&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
+    if (!request.idempotency_key.empty()) {
+      auto prior = tx.idempotentResult(scope, request.idempotency_key);
+      if (!prior) return prior.status();
+      if (prior->has_value()) {
+        final_answer = true;
+        auto v = json::parse(**prior);
+        if (!v) return v.status();
+        return InstanceView::fromJson(*v);
+      }
+    }
+    auto def = tx.definition(request.definition, request.version);
+    if (!def) return def.status();
+    if (!def->has_value()) {
+      final_answer = true;
+      return Status(ErrorCode::kNotFound,
+                    "no definition '" + request.definition + "'" +
+                        (request.version ? " version " + std::to_string(request.version) : ""));
+    }
+    auto existing = tx.instance(id);
+    if (!existing) return existing.status();
+    if (existing->has_value()) {
+      final_answer = true;
+      return Status(ErrorCode::kConflict, "instance '" + id + "' already exists");
+    }
+    Loaded inst;
+    inst.rec.id = id;
+    inst.rec.definition_id = (*def)->id;
+    inst.rec.business_key = request.business_key;
+    inst.rec.row_version = 1;
+    auto chart = chartFor(tx, inst.rec.definition_id, &inst.def);
+    if (!chart) return chart.status();
+    inst.chart = *chart;
+    auto dm = scxml::createDataModel(inst.chart);
+    if (!dm) return dm.status();
+    inst.dm = std::move(dm).value();
+    inst.session.id = id;
+    Step step(*this, tx, request.actor);
+    step.record(inst, "start",
+                json::Value(json::Object{{"definition", request.definition},
+                                         {"version", static_cast<std::int64_t>(inst.def.version)},
+                                         {"business_key", request.business_key},
+                                         {"data", request.data}}));
+    const json::Value* data = request.data.isObject() ? &request.data : nullptr;
+    if (Status st = step.start(inst, data, scxml::UndeclaredData::kBind); !st) return st;
+    if (Status st = step.save(inst, /*insert=*/true); !st) return st;
+    if (Status st = step.flush(); !st) return st;
+    auto v = view(inst);
+    if (!v) return v;
+    if (!request.idempotency_key.empty()) {
+      Status st = tx.saveIdempotentResult(scope, request.idempotency_key,
+                                          json::dump(v->toJson()), step.now());
+      if (!st) return st;
+    }
+    return v;
+  });
+}
+
+Result<InstanceView> Engine::send(const std::string& instance_id, const scxml::Event& event,
+                                  const std::string& actor, const std::string& idempotency_key) {
+  if (event.name.empty()) return Status(ErrorCode::kInvalidArgument, "an event needs a name");
+  return transact<InstanceView>([&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
+    if (!idempotency_key.empty()) {
+      auto prior = tx.idempotentResult(instance_id, idempotency_key);
+      if (!prior) return prior.status();
+      if (prior->has_value()) {
+        final_answer = true;
+        auto v = json::parse(**prior);
+        if (!v) return v.status();
+        return InstanceView::fromJson(*v);
+      }
+    }
+    auto inst = load(tx, instance_id);
+    if (!inst) {
+      final_answer = inst.status().code() == ErrorCode::kNotFound;
+      return inst.status();
+    }
+    if (!acceptsEvents(inst->lifecycle)) {
+      final_answer = true;
+      return Status(ErrorCode::kFailedPrecondition,
+                    "instance '" + instance_id + "' is " + std::string(lifecycleName(inst->lifecycle)) +
+                        " and does not accept events");
+    }
+    Step step(*this, tx, actor);
+    scxml::Event external = event;
+    external.type = scxml::EventType::kExternal;
+    if (Status st = step.deliver(*inst, external, actor); !st) return st;
+    if (Status st = step.save(*inst, false); !st) return st;
+    if (Status st = step.flush(); !st) return st;
+    auto v = view(*inst);
+    if (!v) return v;
+    if (!idempotency_key.empty()) {
+      Status st = tx.saveIdempotentResult(instance_id, idempotency_key,
+                                          json::dump(v->toJson()), step.now());
+      if (!st) return st;
+    }
+    return v;
+  });
+}
+
+Result<InstanceView> Engine::get(const std::string& instance_id) {
+  return transact<InstanceView>([&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
+    auto inst = load(tx, instance_id);
+    if (!inst) {
+      final_answer = true;
+      return inst.status();
+    }
+    return view(*inst);
+  });
+}
+
+Result<InstanceView> Engine::lifecycleOp(const std::string& instance_id, LifecycleOp op,
+                                         const std::string& actor) {
+  return transact<InstanceView>([&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
+    auto inst = load(tx, instance_id);
+    if (!inst) {
+      final_answer = inst.status().code() == ErrorCode::kNotFound;
+      return inst.status();
+    }
+    Step step(*this, tx, actor);
+    if (op == LifecycleOp::kTerminate) {
+      if (Status st = step.endInstance(*inst, op, ""); !st) {
+        final_answer = st.code() == ErrorCode::kFailedPrecondition;
+        return st;
+      }
+    } else {
+      auto next = applyLifecycle(inst->lifecycle, op);
+      if (!next) {
+        final_answer = true;
+        return next.status();
+      }
+      step.record(*inst, "lifecycle",
+                  json::Value(json::Object{{"from", std::string(lifecycleName(inst->lifecycle))},
+                                           {"to", std::string(lifecycleName(*next))}}));
+      inst->lifecycle = *next;
+      if (op == LifecycleOp::kResume) {
+        // Events that arrived while suspended are delivered next, in order.
+        if (auto r = tx.releaseDeferred(instance_id); !r) return r.status();
+      }
+    }
+    if (Status st = step.save(*inst, false); !st) return st;
+    if (Status st = step.flush(); !st) return st;
+    return view(*inst);
+  });
+}
+
+Result<InstanceView> Engine::suspend(const std::string& id, const std::string& actor) {
+  return lifecycleOp(id, LifecycleOp::kSuspend, actor);
+}
+Result<InstanceView> Engine::resume(const std::string& id, const std::string& actor) {
+  return lifecycleOp(id, LifecycleOp::kResume, actor);
+}
+Result<InstanceView> Engine::terminate(const std::string& id, const std::string& actor) {
+  return lifecycleOp(id, LifecycleOp::kTerminate, actor);
+}
+
+Result<InstanceView> Engine::migrate(const std::string& instance_id, std::int32_t to_version,
+                                     const std::map<std::string, std::string>& mapping,
+                                     const std::string& actor) {
+  return transact<InstanceView>([&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
+    final_answer = true;  // only storage conflicts below are worth a retry
+    auto inst = load(tx, instance_id);
+    if (!inst) return inst.status();
+    if (isEnded(inst->lifecycle)) {
+      return Status(ErrorCode::kFailedPrecondition,
+                    "instance '" + instance_id + "' is " + std::string(lifecycleName(inst->lifecycle)));
+    }
+    if (!inst->session.invocations.empty()) {
+      return Status(ErrorCode::kFailedPrecondition,
+                    "instance '" + instance_id + "' has active invocations; migrate it when they end");
+    }
+    auto target = tx.definition(inst->def.name, to_version);
+    if (!target) {
+      final_answer = false;
+      return target.status();
+    }
+    if (!target->has_value()) {
+      return Status(ErrorCode::kNotFound, "definition '" + inst->def.name + "' has no version " +
+                                              std::to_string(to_version));
+    }
+    storage::DefinitionRecord target_def;
+    auto chart = chartFor(tx, (*target)->id, &target_def);
+    if (!chart) return chart.status();
+    // Map every active atomic state; refuse unknown ones, naming them all.
+    std::vector<std::string> from = scxml::activeAtomicStates(*inst->chart, inst->session);
+    json::Array mapped;
+    std::vector<std::string> unknown;
+    json::Object applied;
+    for (const std::string& s : from) {
+      auto it = mapping.find(s);
+      std::string to = it == mapping.end() ? s : it->second;
+      scxml::StateIndex idx = (*chart)->find(to);
+      if (idx == scxml::kNoState || !(*chart)->state(idx).isAtomic()) {
+        unknown.push_back(to);
+        continue;
+      }
+      mapped.emplace_back(to);
+      applied.emplace_back(s, to);
+    }
+    for (const auto& [k, v] : mapping) {
+      if (std::find(from.begin(), from.end(), k) == from.end()) {
+        return Status(ErrorCode::kInvalidArgument, "the mapping names '" + k +
+                                                       "', which is not an active state");
+      }
+    }
+    if (!unknown.empty()) {
+      std::string list;
+      for (const auto& u : unknown) list += (list.empty() ? "'" : ", '") + u + "'";
+      return Status(ErrorCode::kInvalidArgument, "version " + std::to_string(to_version) +
+                                                     " has no atomic state " + list);
+    }
+    // Re-encode the session against the target chart: same data and id counter, mapped
+    // configuration; history values are dropped (they name states of the old version).
+    auto encoded = json::parse(scxml::encodeSession(*inst->chart, inst->session, *inst->dm));
+    if (!encoded) return encoded.status();
+    json::Object rebuilt;
+    for (auto& [k, v] : encoded->asObject()) {
+      if (k == "history" || k == "data_bound") continue;
+      rebuilt.emplace_back(k, k == "configuration" ? json::Value(mapped) : v);
+    }
+    auto dm = scxml::createDataModel(*chart);
+    if (!dm) return dm.status();
+    auto session = scxml::decodeSession(**chart, json::dump(json::Value(std::move(rebuilt))), **dm);
+    if (!session) return session.status();
+    Step step(*this, tx, actor);
+    step.record(*inst, "migrate",
+                json::Value(json::Object{{"from_version", static_cast<std::int64_t>(inst->def.version)},
+                                         {"to_version", static_cast<std::int64_t>(to_version)},
+                                         {"mapping", json::Value(std::move(applied))}}));
+    inst->chart = *chart;
+    inst->def = target_def;
+    inst->dm = std::move(dm).value();
+    inst->session = std::move(session).value();
+    inst->rec.definition_id = target_def.id;
+    final_answer = false;
+    if (Status st = step.save(*inst, false); !st) return st;
+    if (Status st = step.flush(); !st) return st;
+    return view(*inst);
+  });
+}
+
+Result<std::vector<storage::HistoryRecord>> Engine::history(const std::string& instance_id) {
+  return transact<std::vector<storage::HistoryRecord>>(
+      [&](storage::Transaction& tx, bool&) -> Result<std::vector<storage::HistoryRecord>> {
+        std::vector<storage::HistoryRecord> all;
+        std::int64_t after = 0;
+        while (true) {
+          auto page = tx.history(instance_id, after, 1000);
+          if (!page) return page.status();
+          if (page->empty()) return all;
+          after = page->back().seq;
+          for (auto& r : *page) all.push_back(std::move(r));
+        }
+      });
+}
+
+// Timers and inbox items reach an instance according to its lifecycle: running instances
+// process them, suspended ones keep them for resume, ended or missing ones drop them.
+Result<int> Engine::fireDueTimers(int limit) {
+  int fired = 0;
+  while (fired < limit) {
+    auto one = transact<int>([&](storage::Transaction& tx, bool&) -> Result<int> {
+      auto due = tx.dueTimers(clock_.nowMs(), 1);
+      if (!due) return due.status();
+      if (due->empty()) return 0;
+      const storage::TimerRecord timer = due->front();
+      auto claimed = tx.claimTimer(timer.id);
+      if (!claimed) return claimed.status();
+      if (!*claimed) return 1;  // another engine fired it
+      auto payload = json::parse(timer.event);
+      if (!payload || !payload->find("event")) {
+        return Status(ErrorCode::kInternal, "timer " + std::to_string(timer.id) + " is malformed");
+      }
+      auto event = scxml::eventFromJson(*payload->find("event"));
+      if (!event) return event.status();
+      const json::Value* to = payload->find("to");
+      const std::string target = to && to->isString() ? to->asString() : timer.instance_id;
+      Step step(*this, tx, kSystemActor);
+      json::Value detail(json::Object{{"timer", timer.id},
+                                      {"sendid", timer.sendid},
+                                      {"due_at", timer.due_at},
+                                      {"event", event->name}});
+      if (target != timer.instance_id) {
+        Status st = tx.enqueueInbox(target, eventText(*event), step.now());
+        if (!st) return st;
+        detail.set("to", target);
+        Status h = tx.appendHistory({storage::HistoryRecord{0, timer.instance_id, step.now(),
+                                                            kSystemActor, "timer", json::dump(detail)}});
+        return h ? Result<int>(1) : Result<int>(h);
+      }
+      auto inst = load(tx, target);
+      if (!inst) return inst.status().code() == ErrorCode::kNotFound ? Result<int>(1) : inst.status();
+      step.record(*inst, "timer", std::move(detail));
+      if (inst->lifecycle == Lifecycle::kSuspended) {
+        if (Status st = tx.deferEvent(target, eventText(*event), step.now()); !st) return st;
+      } else if (acceptsEvents(inst->lifecycle)) {
+        if (Status st = step.deliver(*inst, *event, kSystemActor); !st) return st;
+      }
+      if (Status st = step.save(*inst, false); !st) return st;
+      if (Status st = step.flush(); !st) return st;
+      return 1;
+    });
+    if (!one) return one.status();
+    if (*one == 0) break;
+    ++fired;
+  }
+  return fired;
+}
+
+Result<int> Engine::drainInbox(int limit) {
+  int delivered = 0;
+  while (delivered < limit) {
+    auto one = transact<int>([&](storage::Transaction& tx, bool&) -> Result<int> {
+      auto items = tx.inbox(1);
+      if (!items) return items.status();
+      if (items->empty()) return 0;
+      const storage::InboxRecord item = items->front();
+      auto claimed = tx.claimInbox(item.seq);
+      if (!claimed) return claimed.status();
+      if (!*claimed) return 1;
+      auto event = eventFromText(item.event);
+      if (!event) return event.status();
+      auto inst = load(tx, item.instance_id);
+      if (!inst) return inst.status().code() == ErrorCode::kNotFound ? Result<int>(1) : inst.status();
+      Step step(*this, tx, kSystemActor);
+      if (inst->lifecycle == Lifecycle::kSuspended) {
+        if (Status st = tx.deferEvent(item.instance_id, item.event, step.now()); !st) return st;
+        return 1;
+      }
+      if (!acceptsEvents(inst->lifecycle)) return 1;  // ended: dropped
+      if (Status st = step.deliver(*inst, *event, kSystemActor); !st) return st;
+      if (Status st = step.save(*inst, false); !st) return st;
+      if (Status st = step.flush(); !st) return st;
+      return 1;
+    });
+    if (!one) return one.status();
+    if (*one == 0) break;
+    ++delivered;
+  }
+  return delivered;
+}
+
+Status Engine::runPending() {
+  while (true) {
+    auto inbox = drainInbox(1000);
+    if (!inbox) return inbox.status();
+    auto timers = fireDueTimers(1000);
+    if (!timers) return timers.status();
+    if (*inbox == 0 && *timers == 0) return Status::ok();
+  }
+}
+
+Result<std::optional<TimePoint>> Engine::nextTimerDue() {
+  return transact<std::optional<TimePoint>>(
+      [&](storage::Transaction& tx, bool&) { return tx.nextTimerDue(); });
+}
+
+}  // namespace tramite::runtime

@@ -1,0 +1,364 @@
+// The durable engine against both stores (SQLite file, real PostgreSQL), on a manual clock.
+#include "tramite/runtime/engine.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "pg_server.h"
+
+namespace tramite::runtime {
+namespace {
+
+testing::PostgresServer* sharedPostgres() {
+  static testing::PostgresServer server;
+  static bool started = server.start();
+  return started ? &server : nullptr;
+}
+
+std::string readFile(const std::string& relative) {
+  std::ifstream in(std::string(TRAMITE_SOURCE_DIR) + "/" + relative);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+const char* kCounter = R"(<scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0"
+    datamodel="lua" name="counter">
+  <datamodel><data id="count" expr="0"/></datamodel>
+  <state id="counting">
+    <transition event="inc"><assign location="count" expr="count + 1"/></transition>
+    <transition event="arm"><send id="t1" event="ring" delay="2d"/></transition>
+    <transition event="disarm"><cancel sendid="t1"/></transition>
+    <transition event="ring" target="rung"/>
+  </state>
+  <state id="rung"><transition event="inc"><assign location="count" expr="count + 1"/></transition></state>
+</scxml>)";
+
+class EngineTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    static std::atomic<int> counter{0};
+    int n = ++counter;
+    if (GetParam() == "sqlite") {
+      auto dir = std::filesystem::temp_directory_path() / ("tramite-engine-" + std::to_string(::getpid()));
+      std::filesystem::create_directories(dir);
+      auto file = dir / ("e" + std::to_string(n) + ".db");
+      std::filesystem::remove(file);
+      uri_ = "sqlite:" + file.string();
+    } else {
+      auto* pg = sharedPostgres();
+      if (!pg) GTEST_SKIP() << "PostgreSQL is not available on this machine";
+      uri_ = pg->createDatabase("engine" + std::to_string(n));
+    }
+    engine_ = makeEngine();
+    ASSERT_TRUE(engine_->deploy("approval-chain", readFile("workflows/approval-chain-lua.scxml"), "admin"));
+    ASSERT_TRUE(engine_->deploy("counter", kCounter, "admin"));
+  }
+  std::unique_ptr<Engine> makeEngine() {
+    auto store = storage::openStore(uri_);
+    EXPECT_TRUE(store) << store.status().toString();
+    return std::make_unique<Engine>(std::shared_ptr<storage::Store>(std::move(store).value()), clock_);
+  }
+  InstanceView startChain(const std::string& key = "EXP-1") {
+    StartRequest req;
+    req.definition = "approval-chain";
+    req.business_key = key;
+    req.data = json::Value(json::Object{{"amount", 25000}});
+    req.actor = "ana";
+    auto v = engine_->start(req);
+    EXPECT_TRUE(v) << v.status().toString();
+    return v ? *v : InstanceView{};
+  }
+  InstanceView startCounter() {
+    StartRequest req;
+    req.definition = "counter";
+    req.actor = "ana";
+    auto v = engine_->start(req);
+    EXPECT_TRUE(v) << v.status().toString();
+    return v ? *v : InstanceView{};
+  }
+  std::int64_t count(const std::string& id) {
+    auto v = engine_->get(id);
+    EXPECT_TRUE(v);
+    return v->data.find("count")->asInt();
+  }
+  std::vector<storage::HistoryRecord> rowsOf(const std::string& id, const std::string& kind) {
+    std::vector<storage::HistoryRecord> out;
+    auto all = engine_->history(id);
+    EXPECT_TRUE(all) << all.status().toString();
+    for (auto& r : *all) {
+      if (r.kind == kind) out.push_back(r);
+    }
+    return out;
+  }
+
+  ManualClock clock_{1'700'000'000'000};
+  std::string uri_;
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_P(EngineTest, DeployValidatesAndVersions) {
+  auto bad = engine_->deploy("broken", "<scxml xmlns=\"http://www.w3.org/2005/07/scxml\">\n"
+                                       "<state id=\"a\"><transition target=\"zz\"/></state></scxml>",
+                             "admin");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidDocument);
+  EXPECT_NE(bad.status().message().find("broken:2: transition target 'zz'"), std::string::npos)
+      << bad.status().message();
+  EXPECT_TRUE(engine_->versions("broken")->empty());
+
+  auto same = engine_->deploy("counter", kCounter, "admin");
+  ASSERT_TRUE(same);
+  EXPECT_EQ(same->version, 1);
+  std::string v2 = kCounter;
+  v2.replace(v2.find("count + 1"), 9, "count + 2");
+  auto second = engine_->deploy("counter", v2, "admin");
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->version, 2);
+  EXPECT_EQ(second->sha256.size(), 64u);
+  EXPECT_EQ(engine_->versions("counter")->size(), 2u);
+}
+
+TEST_P(EngineTest, InstancesStayPinnedToTheirVersion) {
+  InstanceView old = startCounter();
+  std::string v2 = kCounter;
+  v2.replace(v2.find("count + 1"), 9, "count + 2");
+  ASSERT_TRUE(engine_->deploy("counter", v2, "admin"));
+  InstanceView fresh = startCounter();
+  EXPECT_EQ(old.version, 1);
+  EXPECT_EQ(fresh.version, 2);
+  ASSERT_TRUE(engine_->send(old.id, scxml::Event::external("inc"), "ana"));
+  ASSERT_TRUE(engine_->send(fresh.id, scxml::Event::external("inc"), "ana"));
+  EXPECT_EQ(count(old.id), 1);
+  EXPECT_EQ(count(fresh.id), 2);
+}
+
+TEST_P(EngineTest, RunsTheApprovalChainAndRecordsHistory) {
+  InstanceView v = startChain();
+  EXPECT_EQ(v.configuration, std::vector<std::string>{"draft"});
+  EXPECT_EQ(v.lifecycle, "running");
+  EXPECT_EQ(v.business_key, "EXP-1");
+  for (const char* e : {"submit", "approve", "approve", "approve", "sign"}) {
+    auto r = engine_->send(v.id, scxml::Event::external(e), "luis");
+    ASSERT_TRUE(r) << r.status().toString();
+  }
+  auto done = engine_->get(v.id);
+  EXPECT_EQ(done->lifecycle, "completed");
+  EXPECT_EQ(done->configuration, std::vector<std::string>{"signed"});
+  auto events = rowsOf(v.id, "event");
+  ASSERT_EQ(events.size(), 5u);
+  EXPECT_EQ(events[0].actor, "luis");
+  EXPECT_NE(events[0].detail.find("\"submit\""), std::string::npos);
+  EXPECT_EQ(rowsOf(v.id, "transition").size(), 5u);  // the initial entry is "enter" rows only
+  EXPECT_EQ(rowsOf(v.id, "enter").size(), 6u);
+  EXPECT_EQ(rowsOf(v.id, "exit").size(), 5u);
+  auto all = *engine_->history(v.id);
+  for (std::size_t i = 1; i < all.size(); ++i) EXPECT_LT(all[i - 1].seq, all[i].seq);
+  EXPECT_EQ(all.front().kind, "start");
+  auto after = engine_->send(v.id, scxml::Event::external("submit"), "luis");
+  ASSERT_FALSE(after);
+  EXPECT_EQ(after.status().code(), ErrorCode::kFailedPrecondition);
+}
+
+TEST_P(EngineTest, IdempotencyKeysMakeRetriesNoOps) {
+  InstanceView v = startCounter();
+  auto first = engine_->send(v.id, scxml::Event::external("inc"), "ana", "req-1");
+  auto retry = engine_->send(v.id, scxml::Event::external("inc"), "ana", "req-1");
+  ASSERT_TRUE(first && retry);
+  EXPECT_EQ(first->row_version, retry->row_version);
+  EXPECT_EQ(count(v.id), 1);
+  EXPECT_EQ(rowsOf(v.id, "event").size(), 1u);
+  ASSERT_TRUE(engine_->send(v.id, scxml::Event::external("inc"), "ana", "req-2"));
+  EXPECT_EQ(count(v.id), 2);
+
+  StartRequest req;
+  req.definition = "counter";
+  req.idempotency_key = "start-1";
+  auto a = engine_->start(req);
+  auto b = engine_->start(req);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->id, b->id);
+}
+
+TEST_P(EngineTest, LifecycleOperationsAreCheckedByTheMachine) {
+  InstanceView v = startCounter();
+  ASSERT_TRUE(engine_->suspend(v.id, "jefa"));
+  auto blocked = engine_->send(v.id, scxml::Event::external("inc"), "ana");
+  ASSERT_FALSE(blocked);
+  EXPECT_EQ(blocked.status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(blocked.status().message().find("suspended"), std::string::npos);
+  auto twice = engine_->suspend(v.id, "jefa");
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.status().message(), "cannot suspend an instance that is suspended");
+  ASSERT_TRUE(engine_->resume(v.id, "jefa"));
+  ASSERT_TRUE(engine_->send(v.id, scxml::Event::external("inc"), "ana"));
+  auto ended = engine_->terminate(v.id, "jefa");
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(ended->lifecycle, "terminated");
+  EXPECT_EQ(engine_->send(v.id, scxml::Event::external("inc"), "ana").status().code(),
+            ErrorCode::kFailedPrecondition);
+  EXPECT_FALSE(engine_->resume(v.id, "jefa"));
+  EXPECT_EQ(engine_->get("nope").status().code(), ErrorCode::kNotFound);
+  auto lifecycle = rowsOf(v.id, "lifecycle");
+  ASSERT_EQ(lifecycle.size(), 4u);  // running, suspended, running, terminated
+  EXPECT_EQ(lifecycle[1].actor, "jefa");
+}
+
+TEST_P(EngineTest, TimersFireOnceWhenDueAndCancelsRemoveThem) {
+  InstanceView v = startCounter();
+  ASSERT_TRUE(engine_->send(v.id, scxml::Event::external("arm"), "ana"));
+  EXPECT_EQ(**engine_->nextTimerDue(), clock_.nowMs() + 2 * 86'400'000LL);
+  EXPECT_EQ(*engine_->fireDueTimers(), 0);
+  clock_.advance(2 * 86'400'000LL - 1);
+  EXPECT_EQ(*engine_->fireDueTimers(), 0);
+  clock_.advance(1);
+  EXPECT_EQ(*engine_->fireDueTimers(), 1);
+  EXPECT_EQ(*engine_->fireDueTimers(), 0);
+  EXPECT_EQ(engine_->get(v.id)->configuration, std::vector<std::string>{"rung"});
+  EXPECT_EQ(rowsOf(v.id, "timer").size(), 1u);
+
+  InstanceView w = startCounter();
+  ASSERT_TRUE(engine_->send(w.id, scxml::Event::external("arm"), "ana"));
+  ASSERT_TRUE(engine_->send(w.id, scxml::Event::external("disarm"), "ana"));
+  clock_.advance(10 * 86'400'000LL);
+  EXPECT_EQ(*engine_->fireDueTimers(), 0);
+  EXPECT_EQ(engine_->get(w.id)->configuration, std::vector<std::string>{"counting"});
+}
+
+TEST_P(EngineTest, EventsWaitWhileSuspended) {
+  InstanceView v = startCounter();
+  ASSERT_TRUE(engine_->send(v.id, scxml::Event::external("arm"), "ana"));
+  ASSERT_TRUE(engine_->suspend(v.id, "jefa"));
+  clock_.advance(3 * 86'400'000LL);
+  EXPECT_EQ(*engine_->fireDueTimers(), 1);
+  EXPECT_EQ(engine_->get(v.id)->configuration, std::vector<std::string>{"counting"});
+  ASSERT_TRUE(engine_->resume(v.id, "jefa"));
+  ASSERT_TRUE(engine_->runPending());
+  EXPECT_EQ(engine_->get(v.id)->configuration, std::vector<std::string>{"rung"});
+}
+
+TEST_P(EngineTest, ConcurrentWritersLoseNoUpdate) {
+  InstanceView v = startCounter();
+  auto second = makeEngine();  // another engine on the same database
+  constexpr int kPerThread = 25;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    Engine* e = t % 2 ? second.get() : engine_.get();
+    threads.emplace_back([&, e, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        auto r = e->send(v.id, scxml::Event::external("inc"), "w" + std::to_string(t),
+                         "k" + std::to_string(t) + "-" + std::to_string(i));
+        if (!r) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(count(v.id), 4 * kPerThread);
+  EXPECT_EQ(rowsOf(v.id, "event").size(), 4u * kPerThread);
+}
+
+TEST_P(EngineTest, MigratesARunningInstanceWithAStateMapping) {
+  InstanceView v = startChain("EXP-9");
+  ASSERT_TRUE(engine_->send(v.id, scxml::Event::external("submit"), "ana"));
+  std::string v2 = readFile("workflows/approval-chain-lua.scxml");
+  for (const std::string id : {"\"submitted\"", "\"submitted\"", "\"submitted\""}) {
+    auto pos = v2.find(id);
+    if (pos != std::string::npos) v2.replace(pos, id.size(), "\"registered\"");
+  }
+  ASSERT_NE(v2.find("registered"), std::string::npos);
+  ASSERT_TRUE(engine_->deploy("approval-chain", v2, "admin"));
+
+  auto refused = engine_->migrate(v.id, 2, {}, "admin");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("'submitted'"), std::string::npos);
+  auto wrong = engine_->migrate(v.id, 2, {{"submitted", "nowhere"}}, "admin");
+  ASSERT_FALSE(wrong);
+  EXPECT_NE(wrong.status().message().find("'nowhere'"), std::string::npos);
+
+  auto moved = engine_->migrate(v.id, 2, {{"submitted", "registered"}}, "admin");
+  ASSERT_TRUE(moved) << moved.status().toString();
+  EXPECT_EQ(moved->version, 2);
+  EXPECT_EQ(moved->configuration, std::vector<std::string>{"registered"});
+  EXPECT_EQ(moved->data.find("amount")->asInt(), 25000);
+  auto next = engine_->send(v.id, scxml::Event::external("approve"), "ana");
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->configuration, std::vector<std::string>{"budget_review"});
+  auto rows = rowsOf(v.id, "migrate");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_NE(rows[0].detail.find("\"submitted\":\"registered\""), std::string::npos) << rows[0].detail;
+}
+
+TEST_P(EngineTest, InvokedChildrenAreDurableInstances) {
+  const char* parent = R"(<scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0" datamodel="lua">
+    <state id="waiting">
+      <invoke id="opinion"><param name="amount" expr="900"/><content>
+        <scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0" datamodel="lua">
+          <datamodel><data id="amount" expr="0"/></datamodel>
+          <state id="drafting"><transition event="finish" target="issued"/></state>
+          <final id="issued"><donedata><param name="ok" expr="amount == 900"/></donedata></final>
+        </scxml></content></invoke>
+      <transition event="done.invoke.opinion" cond="_event.data.ok" target="done"/>
+    </state><final id="done"/></scxml>)";
+  ASSERT_TRUE(engine_->deploy("parent", parent, "admin"));
+  StartRequest req;
+  req.definition = "parent";
+  req.business_key = "EXP-3";
+  auto p = engine_->start(req);
+  ASSERT_TRUE(p) << p.status().toString();
+  std::string child_id = p->id + ".opinion";
+  auto child = engine_->get(child_id);
+  ASSERT_TRUE(child) << child.status().toString();
+  EXPECT_EQ(child->business_key, "EXP-3");
+  EXPECT_EQ(child->configuration, std::vector<std::string>{"drafting"});
+  ASSERT_TRUE(engine_->send(child_id, scxml::Event::external("finish"), "abogada"));
+  EXPECT_EQ(engine_->get(child_id)->lifecycle, "completed");
+  ASSERT_TRUE(engine_->runPending());
+  auto done = engine_->get(p->id);
+  EXPECT_EQ(done->lifecycle, "completed");
+  EXPECT_EQ(done->configuration, std::vector<std::string>{"done"});
+}
+
+TEST_P(EngineTest, ARestartedEngineContinuesWhereTheOldOneStopped) {
+  InstanceView v = startCounter();
+  ASSERT_TRUE(engine_->send(v.id, scxml::Event::external("arm"), "ana"));
+  engine_.reset();  // the process goes away
+  engine_ = makeEngine();
+  clock_.advance(2 * 86'400'000LL);
+  EXPECT_EQ(*engine_->fireDueTimers(), 1);
+  EXPECT_EQ(engine_->get(v.id)->configuration, std::vector<std::string>{"rung"});
+}
+
+std::string dialectName(const ::testing::TestParamInfo<std::string>& param) { return param.param; }
+INSTANTIATE_TEST_SUITE_P(Stores, EngineTest, ::testing::Values("sqlite", "postgresql"), dialectName);
+
+TEST(Lifecycle, MachineAllowsOnlyTheDocumentedTransitions) {
+  EXPECT_EQ(*applyLifecycle(Lifecycle::kCreated, LifecycleOp::kStart), Lifecycle::kRunning);
+  EXPECT_EQ(*applyLifecycle(Lifecycle::kRunning, LifecycleOp::kSuspend), Lifecycle::kSuspended);
+  EXPECT_EQ(*applyLifecycle(Lifecycle::kSuspended, LifecycleOp::kResume), Lifecycle::kRunning);
+  EXPECT_EQ(*applyLifecycle(Lifecycle::kSuspended, LifecycleOp::kTerminate), Lifecycle::kTerminated);
+  EXPECT_EQ(*applyLifecycle(Lifecycle::kRunning, LifecycleOp::kFail), Lifecycle::kFailed);
+  for (Lifecycle ended : {Lifecycle::kCompleted, Lifecycle::kTerminated, Lifecycle::kFailed}) {
+    for (LifecycleOp op : {LifecycleOp::kStart, LifecycleOp::kSuspend, LifecycleOp::kResume,
+                           LifecycleOp::kComplete, LifecycleOp::kTerminate, LifecycleOp::kFail}) {
+      auto r = applyLifecycle(ended, op);
+      ASSERT_FALSE(r);
+      EXPECT_EQ(r.status().code(), ErrorCode::kFailedPrecondition);
+    }
+    EXPECT_TRUE(isEnded(ended));
+  }
+  EXPECT_FALSE(applyLifecycle(Lifecycle::kRunning, LifecycleOp::kResume));
+  EXPECT_TRUE(acceptsEvents(Lifecycle::kRunning));
+  EXPECT_FALSE(acceptsEvents(Lifecycle::kSuspended));
+}
+
+}  // namespace
+}  // namespace tramite::runtime
