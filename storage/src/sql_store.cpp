@@ -146,8 +146,19 @@ class ConnectionPool {
       }
     }
     return std::shared_ptr<Poco::Data::Session>(s.release(), [this](Poco::Data::Session* p) {
+      // A connection that failed (server restart, protocol error) is closed, not reused.
+      bool healthy = false;
+      try {
+        healthy = p->isConnected();
+      } catch (...) {
+      }
       std::lock_guard<std::mutex> relock(mu_);
-      free_.emplace_back(p);
+      if (healthy) {
+        free_.emplace_back(p);
+      } else {
+        delete p;
+        --created_;
+      }
       cv_.notify_one();
     });
   }

@@ -529,15 +529,23 @@ Result<InstanceView> Engine::start(const StartRequest& request) {
   const std::string scope = "start:" + request.definition;
   const std::string id = request.instance_id.empty() ? newInstanceId() : request.instance_id;
   return transact<InstanceView>([&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
-    if (!request.idempotency_key.empty()) {
+    // The stored result of an earlier start with this key, if any.
+    auto earlier = [&]() -> Result<std::optional<InstanceView>> {
+      if (request.idempotency_key.empty()) return std::optional<InstanceView>();
       auto prior = tx.idempotentResult(scope, request.idempotency_key);
       if (!prior) return prior.status();
-      if (prior->has_value()) {
-        final_answer = true;
-        auto v = json::parse(**prior);
-        if (!v) return v.status();
-        return InstanceView::fromJson(*v);
-      }
+      if (!prior->has_value()) return std::optional<InstanceView>();
+      auto v = json::parse(**prior);
+      if (!v) return v.status();
+      auto view = InstanceView::fromJson(*v);
+      if (!view) return view.status();
+      return std::optional<InstanceView>(std::move(view).value());
+    };
+    auto prior = earlier();
+    if (!prior) return prior.status();
+    if (prior->has_value()) {
+      final_answer = true;
+      return **prior;
     }
     auto def = tx.definition(request.definition, request.version);
     if (!def) return def.status();
@@ -550,7 +558,12 @@ Result<InstanceView> Engine::start(const StartRequest& request) {
     auto existing = tx.instance(id);
     if (!existing) return existing.status();
     if (existing->has_value()) {
+      // A concurrent start with the same key may have committed since the first look: its
+      // instance and its key row commit together, so look again before calling it a clash.
+      auto raced = earlier();
+      if (!raced) return raced.status();
       final_answer = true;
+      if (raced->has_value()) return **raced;
       return Status(ErrorCode::kConflict, "instance '" + id + "' already exists");
     }
     Loaded inst;
