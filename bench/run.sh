@@ -20,6 +20,10 @@ run() {
 }
 run bench_approval_chain
 run bench_qt_scxml
+run bench_durable
+echo
+echo "== memory: the engine's RSS at 10k and 1M stored instances"
+"$build/bench/bench_memory"
 echo
 echo "== approval chain, events/s (same machine, same run)"
 python3 - "$out" <<'PY'
@@ -32,9 +36,17 @@ for name in sorted(os.listdir(sys.argv[1])):
         for b in json.load(f)["benchmarks"]:
             rows.append((b["name"], b.get("items_per_second", 0), b.get("session_bytes")))
 width = max(len(r[0]) for r in rows)
-qt = {r[0]: r[1] for r in rows}.get("BM_QtScxml/compiled")
+rate = {r[0].split("/real_time")[0].split("/threads")[0] if "Raw" in r[0] else r[0]: r[1] for r in rows}
+qt = rate.get("BM_QtScxml/compiled")
 for name, ips, size in rows:
-    ratio = f"  {ips / qt:5.2f}x Qt compiled" if qt else ""
+    base = name.split("/real_time")[0]
+    if base.startswith("BM_DurableApprovalChain/"):
+        raw = rate.get("BM_RawInsert/" + base.split("/")[1])
+        ratio = f"  {ips / raw:5.2f}x raw one-row commits" if raw else ""
+    elif base.startswith("BM_RawInsert/"):
+        ratio = "  (raw baseline)"
+    else:
+        ratio = f"  {ips / qt:5.2f}x Qt compiled" if qt else ""
     extra = f"  session {int(size)} bytes" if size else ""
-    print(f"{name:<{width}}  {ips:>14,.0f} events/s{ratio}{extra}")
+    print(f"{name:<{width}}  {ips:>14,.0f} /s{ratio}{extra}")
 PY

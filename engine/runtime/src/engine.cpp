@@ -4,6 +4,7 @@
 #include <Poco/SHA2Engine.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <deque>
 #include <random>
 #include <thread>
@@ -459,10 +460,133 @@ class Engine::Step final : public scxml::StepObserver {
   Loaded* current_ = nullptr;
 };
 
+// ---- group commit ------------------------------------------------------------------------------
+
+// Leader/follower batching: a caller that finds no batch in flight becomes the leader, takes
+// what is queued, runs it in one transaction and commits once; followers wait for their
+// result. A request that fails with a retryable error is queued again (in order).
+class Engine::Batcher {
+ public:
+  explicit Batcher(Engine& engine) : engine_(engine) {}
+
+  Result<InstanceView> run(Work work) {
+    Request req;
+    req.work = std::move(work);
+    std::unique_lock<std::mutex> lock(mu_);
+    queue_.push_back(&req);
+    while (!req.done) {
+      if (leaders_ < engine_.options_.commit_pipelines && !queue_.empty()) {
+        ++leaders_;
+        std::vector<Request*> batch;
+        while (!queue_.empty() && batch.size() < static_cast<std::size_t>(engine_.options_.max_batch)) {
+          batch.push_back(queue_.front());
+          queue_.pop_front();
+        }
+        lock.unlock();
+        auto outcome = runBatch(batch);
+        lock.lock();
+        settle(batch, outcome);
+        --leaders_;
+        cv_.notify_all();
+      } else {
+        cv_.wait(lock);
+      }
+    }
+    return std::move(*req.result);
+  }
+
+ private:
+  struct Request {
+    Work work;
+    std::optional<Result<InstanceView>> result;
+    int attempts = 0;
+    bool done = false;
+    bool retry = false;
+  };
+  struct Outcome {
+    Status commit;  // the batch's commit (or begin) status
+    std::vector<std::optional<Result<InstanceView>>> results;
+  };
+
+  Outcome runBatch(const std::vector<Request*>& batch) {
+    Outcome out;
+    out.results.resize(batch.size());
+    auto tx = engine_.store_->begin();
+    if (!tx) {
+      out.commit = tx.status();
+      return out;
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      Request& req = *batch[i];
+      const std::string sp = "req" + std::to_string(i);
+      if (Status st = (*tx)->savepoint(sp); !st) {
+        out.commit = st;
+        return out;
+      }
+      bool final_answer = false;
+      Result<InstanceView> r = req.work(**tx, final_answer);
+      if (r) {
+        if (Status st = (*tx)->releaseSavepoint(sp); !st) {
+          out.commit = st;
+          return out;
+        }
+        out.results[i] = std::move(r);
+        continue;
+      }
+      Status undo = (*tx)->rollbackToSavepoint(sp);
+      if (undo) undo = (*tx)->releaseSavepoint(sp);
+      if (!undo) {
+        out.commit = undo;
+        return out;
+      }
+      req.retry = !final_answer && retryable(r.status());
+      out.results[i] = std::move(r);
+    }
+    out.commit = (*tx)->commit();
+    return out;
+  }
+
+  // Called with mu_ held: hands out results, queues retries at the front in order.
+  void settle(const std::vector<Request*>& batch, Outcome& outcome) {
+    std::vector<Request*> again;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      Request& req = *batch[i];
+      bool batch_failed = !outcome.commit;
+      bool retry = batch_failed ? retryable(outcome.commit) : req.retry;
+      if (retry && ++req.attempts < engine_.options_.max_attempts) {
+        req.retry = false;
+        again.push_back(&req);
+        continue;
+      }
+      if (batch_failed) {
+        req.result = Result<InstanceView>(outcome.commit);
+      } else {
+        req.result = std::move(outcome.results[i]);
+      }
+      req.done = true;
+    }
+    for (auto it = again.rbegin(); it != again.rend(); ++it) queue_.push_front(*it);
+  }
+
+  Engine& engine_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Request*> queue_;
+  int leaders_ = 0;
+};
+
 // ---- engine -----------------------------------------------------------------------------------
 
 Engine::Engine(std::shared_ptr<storage::Store> store, const Clock& clock, EngineOptions options)
-    : store_(std::move(store)), clock_(clock), options_(options) {}
+    : store_(std::move(store)),
+      clock_(clock),
+      options_(options),
+      batcher_(std::make_unique<Batcher>(*this)) {}
+
+Result<InstanceView> Engine::submit(Work work) {
+  if (options_.group_commit) return batcher_->run(std::move(work));
+  return transact<InstanceView>(work);
+}
 
 Engine::~Engine() = default;
 
@@ -528,7 +652,7 @@ Result<InstanceView> Engine::start(const StartRequest& request) {
   }
   const std::string scope = "start:" + request.definition;
   const std::string id = request.instance_id.empty() ? newInstanceId() : request.instance_id;
-  return transact<InstanceView>([&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
+  return submit([&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
     // The stored result of an earlier start with this key, if any.
     auto earlier = [&]() -> Result<std::optional<InstanceView>> {
       if (request.idempotency_key.empty()) return std::optional<InstanceView>();
@@ -602,7 +726,7 @@ Result<InstanceView> Engine::start(const StartRequest& request) {
 Result<InstanceView> Engine::send(const std::string& instance_id, const scxml::Event& event,
                                   const std::string& actor, const std::string& idempotency_key) {
   if (event.name.empty()) return Status(ErrorCode::kInvalidArgument, "an event needs a name");
-  return transact<InstanceView>([&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
+  return submit([&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
     if (!idempotency_key.empty()) {
       auto prior = tx.idempotentResult(instance_id, idempotency_key);
       if (!prior) return prior.status();

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -54,6 +55,11 @@ struct InstanceView {
 struct EngineOptions {
   int max_attempts = 32;                   // per operation, on version conflicts/busy store
   std::size_t max_local_events = 10'000;   // self-sent events handled inside one operation
+  // Group commit: concurrent start/send calls share one transaction (one fsync). Each
+  // request runs in its own savepoint, so a failing one rolls back alone.
+  bool group_commit = true;
+  int max_batch = 128;
+  int commit_pipelines = 1;  // batches in flight at once (more helps a networked database)
 };
 
 class Engine {
@@ -107,6 +113,10 @@ class Engine {
  private:
   struct Loaded;
   class Step;
+  class Batcher;
+  using Work = std::function<Result<InstanceView>(storage::Transaction&, bool&)>;
+  // Runs a start/send body through the batcher (or alone when group commit is off).
+  Result<InstanceView> submit(Work work);
 
   Result<scxml::ChartPtr> chartFor(storage::Transaction& tx, std::int64_t definition_id,
                                    storage::DefinitionRecord* record);
@@ -121,6 +131,7 @@ class Engine {
   std::shared_ptr<storage::Store> store_;
   const Clock& clock_;
   EngineOptions options_;
+  std::unique_ptr<Batcher> batcher_;
   std::mutex charts_mu_;
   std::unordered_map<std::int64_t, std::pair<scxml::ChartPtr, storage::DefinitionRecord>> charts_;
 };
