@@ -29,17 +29,12 @@ const char* const kEvents[] = {"submit", "approve", "approve", "approve", "sign"
 
 std::string scratchDir() {
   static std::string dir = [] {
-    auto d = std::filesystem::temp_directory_path() / ("tramite-bench-" + std::to_string(::getpid()));
+    auto d =
+        std::filesystem::temp_directory_path() / ("tramite-bench-" + std::to_string(::getpid()));
     std::filesystem::create_directories(d);
     return d.string();
   }();
   return dir;
-}
-
-testing::PostgresServer* postgres() {
-  static testing::PostgresServer server;
-  static bool ok = server.start();
-  return ok ? &server : nullptr;
 }
 
 std::string workflow() {
@@ -56,8 +51,9 @@ void BM_RawInsertSqlite(benchmark::State& state) {
   std::filesystem::remove(path);
   sqlite3* db = nullptr;
   sqlite3_open(path.c_str(), &db);
-  sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                   "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)",
+  sqlite3_exec(db,
+               "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+               "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)",
                nullptr, nullptr, nullptr);
   sqlite3_stmt* insert = nullptr;
   sqlite3_prepare_v2(db, "INSERT INTO t (v) VALUES (?)", -1, &insert, nullptr);
@@ -74,7 +70,7 @@ void BM_RawInsertSqlite(benchmark::State& state) {
 }
 
 void BM_RawInsertPostgres(benchmark::State& state) {
-  auto* pg = postgres();
+  auto* pg = testing::PostgresServer::shared();
   if (!pg) {
     state.SkipWithError("PostgreSQL unavailable");
     return;
@@ -84,7 +80,8 @@ void BM_RawInsertPostgres(benchmark::State& state) {
     pg->createDatabase("raw");
     pg->psql("raw", "CREATE TABLE t (id BIGSERIAL PRIMARY KEY, v TEXT NOT NULL)");
   });
-  std::string conninfo = "host=127.0.0.1 port=" + std::to_string(pg->port()) + " user=tramite dbname=raw";
+  std::string conninfo =
+      "host=127.0.0.1 port=" + std::to_string(pg->port()) + " user=tramite dbname=raw";
   PGconn* conn = PQconnectdb(conninfo.c_str());
   PGresult* prep = PQprepare(conn, "ins", "INSERT INTO t (v) VALUES ($1)", 1, nullptr);
   PQclear(prep);
@@ -170,7 +167,7 @@ void BM_DurableSqlite(benchmark::State& state) {
 }
 
 void BM_DurablePostgres(benchmark::State& state) {
-  auto* pg = postgres();
+  auto* pg = testing::PostgresServer::shared();
   if (!pg) {
     state.SkipWithError("PostgreSQL unavailable");
     return;
@@ -184,6 +181,9 @@ void BM_DurablePostgres(benchmark::State& state) {
 BENCHMARK(BM_RawInsertSqlite)->Name("BM_RawInsert/sqlite")->UseRealTime();
 BENCHMARK(BM_DurableSqlite)->Name("BM_DurableApprovalChain/sqlite")->Threads(8)->UseRealTime();
 BENCHMARK(BM_RawInsertPostgres)->Name("BM_RawInsert/postgresql")->Threads(4)->UseRealTime();
-BENCHMARK(BM_DurablePostgres)->Name("BM_DurableApprovalChain/postgresql")->Threads(8)->UseRealTime();
+BENCHMARK(BM_DurablePostgres)
+    ->Name("BM_DurableApprovalChain/postgresql")
+    ->Threads(8)
+    ->UseRealTime();
 
 BENCHMARK_MAIN();

@@ -101,7 +101,8 @@ int main() {
     std::printf("stored instances %8ld: RSS %ld KiB\n", sizes[round], rss[round]);
   }
   double change = 100.0 * static_cast<double>(rss[1] - rss[0]) / static_cast<double>(rss[0]);
-  std::printf("RSS change from 10k to 1M stored instances: %+.1f%% (target: within 10%%)\n", change);
+  std::printf("RSS change from 10k to 1M stored instances: %+.1f%% (target: within 10%%)\n",
+              change);
   std::filesystem::remove_all(dir);
   return 0;
 }

@@ -27,12 +27,6 @@ namespace {
 constexpr int kInstances = 12;
 constexpr int kNotes = 3;
 
-testing::PostgresServer* sharedPostgres() {
-  static testing::PostgresServer server;
-  static bool started = server.start();
-  return started ? &server : nullptr;
-}
-
 pid_t spawnWorker(const std::string& uri, const std::string& worker, const std::string& ack,
                   bool sign) {
   pid_t pid = ::fork();
@@ -148,14 +142,16 @@ void verify(const std::string& uri, int workers, const std::set<std::string>& ac
     EXPECT_EQ(c.events["sign"], 1) << id;
     EXPECT_EQ(c.events["remind"], 1) << id;
     EXPECT_EQ(c.timers, 1) << id;
-    EXPECT_EQ(c.transitions, 1 + 3 + notes + 1 + 1) << id;  // submit, approvals, notes, sign, remind
+    EXPECT_EQ(c.transitions, 1 + 3 + notes + 1 + 1)
+        << id;  // submit, approvals, notes, sign, remind
     EXPECT_TRUE(acks.count(id + " start")) << id;
   }
   EXPECT_TRUE(acks.count("- done"));
 }
 
 std::string tempFile(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("tramite-crash-" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("tramite-crash-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   auto f = dir / name;
   std::filesystem::remove(f);
@@ -173,7 +169,7 @@ TEST(Crash, SQLiteSurvivesRepeatedSigkill) {
 }
 
 TEST(Crash, PostgreSQLSurvivesRepeatedSigkill) {
-  auto* pg = sharedPostgres();
+  auto* pg = testing::PostgresServer::shared();
   if (!pg) GTEST_SKIP() << "PostgreSQL is not available on this machine";
   std::string uri = pg->createDatabase("crash");
   std::string ack = tempFile("pg.acks");
@@ -185,7 +181,7 @@ TEST(Crash, PostgreSQLSurvivesRepeatedSigkill) {
 }
 
 TEST(Crash, TwoEnginesOnOnePostgreSQLDatabase) {
-  auto* pg = sharedPostgres();
+  auto* pg = testing::PostgresServer::shared();
   if (!pg) GTEST_SKIP() << "PostgreSQL is not available on this machine";
   std::string uri = pg->createDatabase("twoengines");
   std::string ack = tempFile("two.acks");

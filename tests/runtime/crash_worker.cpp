@@ -87,7 +87,8 @@ int main(int argc, char** argv) {
   }
   // 3: three approvals, the notes of this worker, then the signature.
   for (int i = 0; i < instances; ++i) {
-    for (int a = 1; a <= 3; ++a) send(engine, id(i), "approve", id(i) + "/approve" + std::to_string(a));
+    for (int a = 1; a <= 3; ++a)
+      send(engine, id(i), "approve", id(i) + "/approve" + std::to_string(a));
     for (int n = 0; n < notes; ++n) {
       send(engine, id(i), "note", "w" + worker + "/" + id(i) + "/note" + std::to_string(n));
     }

@@ -15,12 +15,6 @@
 namespace tramite::runtime {
 namespace {
 
-testing::PostgresServer* sharedPostgres() {
-  static testing::PostgresServer server;
-  static bool started = server.start();
-  return started ? &server : nullptr;
-}
-
 std::string readFile(const std::string& relative) {
   std::ifstream in(std::string(TRAMITE_SOURCE_DIR) + "/" + relative);
   std::stringstream ss;
@@ -46,24 +40,27 @@ class EngineTest : public ::testing::TestWithParam<std::string> {
     static std::atomic<int> counter{0};
     int n = ++counter;
     if (GetParam() == "sqlite") {
-      auto dir = std::filesystem::temp_directory_path() / ("tramite-engine-" + std::to_string(::getpid()));
+      auto dir =
+          std::filesystem::temp_directory_path() / ("tramite-engine-" + std::to_string(::getpid()));
       std::filesystem::create_directories(dir);
       auto file = dir / ("e" + std::to_string(n) + ".db");
       std::filesystem::remove(file);
       uri_ = "sqlite:" + file.string();
     } else {
-      auto* pg = sharedPostgres();
+      auto* pg = testing::PostgresServer::shared();
       if (!pg) GTEST_SKIP() << "PostgreSQL is not available on this machine";
       uri_ = pg->createDatabase("engine" + std::to_string(n));
     }
     engine_ = makeEngine();
-    ASSERT_TRUE(engine_->deploy("approval-chain", readFile("workflows/approval-chain-lua.scxml"), "admin"));
+    ASSERT_TRUE(
+        engine_->deploy("approval-chain", readFile("workflows/approval-chain-lua.scxml"), "admin"));
     ASSERT_TRUE(engine_->deploy("counter", kCounter, "admin"));
   }
   std::unique_ptr<Engine> makeEngine() {
     auto store = storage::openStore(uri_);
     EXPECT_TRUE(store) << store.status().toString();
-    return std::make_unique<Engine>(std::shared_ptr<storage::Store>(std::move(store).value()), clock_);
+    return std::make_unique<Engine>(std::shared_ptr<storage::Store>(std::move(store).value()),
+                                    clock_);
   }
   InstanceView startChain(const std::string& key = "EXP-1") {
     StartRequest req;
@@ -104,8 +101,9 @@ class EngineTest : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(EngineTest, DeployValidatesAndVersions) {
-  auto bad = engine_->deploy("broken", "<scxml xmlns=\"http://www.w3.org/2005/07/scxml\">\n"
-                                       "<state id=\"a\"><transition target=\"zz\"/></state></scxml>",
+  auto bad = engine_->deploy("broken",
+                             "<scxml xmlns=\"http://www.w3.org/2005/07/scxml\">\n"
+                             "<state id=\"a\"><transition target=\"zz\"/></state></scxml>",
                              "admin");
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidDocument);
@@ -294,11 +292,13 @@ TEST_P(EngineTest, MigratesARunningInstanceWithAStateMapping) {
   EXPECT_EQ(next->configuration, std::vector<std::string>{"budget_review"});
   auto rows = rowsOf(v.id, "migrate");
   ASSERT_EQ(rows.size(), 1u);
-  EXPECT_NE(rows[0].detail.find("\"submitted\":\"registered\""), std::string::npos) << rows[0].detail;
+  EXPECT_NE(rows[0].detail.find("\"submitted\":\"registered\""), std::string::npos)
+      << rows[0].detail;
 }
 
 TEST_P(EngineTest, InvokedChildrenAreDurableInstances) {
-  const char* parent = R"(<scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0" datamodel="lua">
+  const char* parent =
+      R"(<scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0" datamodel="lua">
     <state id="waiting">
       <invoke id="opinion"><param name="amount" expr="900"/><content>
         <scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0" datamodel="lua">
@@ -337,14 +337,18 @@ TEST_P(EngineTest, ARestartedEngineContinuesWhereTheOldOneStopped) {
   EXPECT_EQ(engine_->get(v.id)->configuration, std::vector<std::string>{"rung"});
 }
 
-std::string dialectName(const ::testing::TestParamInfo<std::string>& param) { return param.param; }
-INSTANTIATE_TEST_SUITE_P(Stores, EngineTest, ::testing::Values("sqlite", "postgresql"), dialectName);
+std::string dialectName(const ::testing::TestParamInfo<std::string>& param) {
+  return param.param;
+}
+INSTANTIATE_TEST_SUITE_P(Stores, EngineTest, ::testing::Values("sqlite", "postgresql"),
+                         dialectName);
 
 TEST(Lifecycle, MachineAllowsOnlyTheDocumentedTransitions) {
   EXPECT_EQ(*applyLifecycle(Lifecycle::kCreated, LifecycleOp::kStart), Lifecycle::kRunning);
   EXPECT_EQ(*applyLifecycle(Lifecycle::kRunning, LifecycleOp::kSuspend), Lifecycle::kSuspended);
   EXPECT_EQ(*applyLifecycle(Lifecycle::kSuspended, LifecycleOp::kResume), Lifecycle::kRunning);
-  EXPECT_EQ(*applyLifecycle(Lifecycle::kSuspended, LifecycleOp::kTerminate), Lifecycle::kTerminated);
+  EXPECT_EQ(*applyLifecycle(Lifecycle::kSuspended, LifecycleOp::kTerminate),
+            Lifecycle::kTerminated);
   EXPECT_EQ(*applyLifecycle(Lifecycle::kRunning, LifecycleOp::kFail), Lifecycle::kFailed);
   for (Lifecycle ended : {Lifecycle::kCompleted, Lifecycle::kTerminated, Lifecycle::kFailed}) {
     for (LifecycleOp op : {LifecycleOp::kStart, LifecycleOp::kSuspend, LifecycleOp::kResume,

@@ -1,12 +1,11 @@
 // One contract suite for every store dialect: SQLite (a temporary file) and PostgreSQL (a
 // real throwaway server started by the test binary).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
 #include <thread>
-
-#include <unistd.h>
 
 #include "pg_server.h"
 #include "tramite/storage/store.h"
@@ -14,24 +13,18 @@
 namespace tramite::storage {
 namespace {
 
-// Shared PostgreSQL server for the whole test binary, started on first use.
-testing::PostgresServer* sharedPostgres() {
-  static testing::PostgresServer server;
-  static bool started = server.start();
-  return started ? &server : nullptr;
-}
-
 std::string freshUri(const std::string& dialect) {
   static std::atomic<int> counter{0};
   int n = ++counter;
   if (dialect == "sqlite") {
-    auto dir = std::filesystem::temp_directory_path() / ("tramite-store-" + std::to_string(::getpid()));
+    auto dir =
+        std::filesystem::temp_directory_path() / ("tramite-store-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     auto file = dir / ("contract" + std::to_string(n) + ".db");
     std::filesystem::remove(file);
     return "sqlite:" + file.string();
   }
-  auto* pg = sharedPostgres();
+  auto* pg = testing::PostgresServer::shared();
   return pg ? pg->createDatabase("contract" + std::to_string(n)) : "";
 }
 
@@ -236,7 +229,8 @@ TEST_P(StoreContract, ConcurrentClaimsOfOneTimerLetExactlyOneWin) {
 TEST_P(StoreContract, HistoryKeepsOrderAndPages) {
   std::vector<HistoryRecord> rows;
   for (int i = 0; i < 5; ++i) {
-    rows.push_back(HistoryRecord{0, "i1", 100 + i, "ana", "event", R"({"n":)" + std::to_string(i) + "}"});
+    rows.push_back(
+        HistoryRecord{0, "i1", 100 + i, "ana", "event", R"({"n":)" + std::to_string(i) + "}"});
   }
   rows.push_back(HistoryRecord{0, "i2", 1, "luis", "event", "{}"});
   auto t = tx();
@@ -300,7 +294,9 @@ TEST_P(StoreContract, TextRoundTripsExactly) {
   EXPECT_EQ((*back)->session, r.session);
 }
 
-std::string dialectName(const ::testing::TestParamInfo<std::string>& param) { return param.param; }
+std::string dialectName(const ::testing::TestParamInfo<std::string>& param) {
+  return param.param;
+}
 INSTANTIATE_TEST_SUITE_P(Dialects, StoreContract, ::testing::Values("sqlite", "postgresql"),
                          dialectName);
 
@@ -310,7 +306,8 @@ TEST(OpenStore, RejectsUnknownUris) {
   EXPECT_EQ(openStore("postgresql://nohost").status().code(), ErrorCode::kInvalidArgument);
   auto unreachable = openStore("postgresql://tramite@127.0.0.1:1/none");
   ASSERT_FALSE(unreachable);
-  EXPECT_EQ(unreachable.status().code(), ErrorCode::kUnavailable) << unreachable.status().toString();
+  EXPECT_EQ(unreachable.status().code(), ErrorCode::kUnavailable)
+      << unreachable.status().toString();
 }
 
 }  // namespace

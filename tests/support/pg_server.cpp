@@ -44,7 +44,15 @@ std::string findBinDir() {
 
 }  // namespace
 
-PostgresServer::~PostgresServer() { stop(); }
+PostgresServer::~PostgresServer() {
+  stop();
+}
+
+PostgresServer* PostgresServer::shared() {
+  static PostgresServer server;
+  static bool started = server.start();
+  return started ? &server : nullptr;
+}
 
 std::string PostgresServer::asPostgresUser(const std::string& command) const {
   // initdb refuses to run as root: run the server as the postgres system user then.

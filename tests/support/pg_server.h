@@ -13,6 +13,9 @@ class PostgresServer {
   PostgresServer(const PostgresServer&) = delete;
   PostgresServer& operator=(const PostgresServer&) = delete;
 
+  // One server per process, started on first use; nullptr when PostgreSQL is unavailable.
+  static PostgresServer* shared();
+
   // Starts the server; false (with why()) when PostgreSQL is not installed or fails.
   bool start();
   // Creates a fresh database and returns its store URI (postgresql://...).

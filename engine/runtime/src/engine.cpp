@@ -58,7 +58,9 @@ std::string timerPayload(const scxml::Event& event, const std::string& to) {
   return json::dump(v);
 }
 
-std::string eventText(const scxml::Event& event) { return json::dump(scxml::eventToJson(event)); }
+std::string eventText(const scxml::Event& event) {
+  return json::dump(scxml::eventToJson(event));
+}
 
 Result<scxml::Event> eventFromText(const std::string& text) {
   auto v = json::parse(text);
@@ -91,8 +93,8 @@ Result<InstanceView> InstanceView::fromJson(const json::Value& v) {
   const json::Value* version = v.find("version");
   const json::Value* config = v.find("configuration");
   const json::Value* rv = v.find("row_version");
-  if (!str("id") || !str("definition") || !str("business_key") || !str("lifecycle") ||
-      !version || !version->isInt() || !config || !config->isArray() || !rv || !rv->isInt()) {
+  if (!str("id") || !str("definition") || !str("business_key") || !str("lifecycle") || !version ||
+      !version->isInt() || !config || !config->isArray() || !rv || !rv->isInt()) {
     return Status(ErrorCode::kInternal, "a stored instance view is malformed");
   }
   InstanceView out;
@@ -130,11 +132,15 @@ Result<scxml::ChartPtr> Engine::chartFor(storage::Transaction& tx, std::int64_t 
   auto def = tx.definitionById(definition_id);
   if (!def) return def.status();
   if (!def->has_value()) {
-    return Status(ErrorCode::kInternal, "definition " + std::to_string(definition_id) + " is missing");
+    return Status(ErrorCode::kInternal,
+                  "definition " + std::to_string(definition_id) + " is missing");
   }
   storage::DefinitionRecord d = **def;
-  scxml::ParseResult parsed = scxml::parseString(d.xml, d.name + " v" + std::to_string(d.version), ".");
-  if (!parsed.ok()) return Status(ErrorCode::kInternal, "stored definition no longer parses: " + parsed.errorText());
+  scxml::ParseResult parsed =
+      scxml::parseString(d.xml, d.name + " v" + std::to_string(d.version), ".");
+  if (!parsed.ok())
+    return Status(ErrorCode::kInternal,
+                  "stored definition no longer parses: " + parsed.errorText());
   d.xml.clear();  // the chart is what we keep
   std::lock_guard<std::mutex> lock(charts_mu_);
   charts_.emplace(definition_id, std::make_pair(parsed.chart, d));
@@ -215,6 +221,16 @@ class Engine::Step final : public scxml::StepObserver {
     return runLocal(inst, local, /*first_recorded=*/true);
   }
 
+  // An event that arrived by timer or inbox: a running instance processes it, a suspended one
+  // keeps it until resume, an ended one drops it.
+  Status deliverQueued(Loaded& inst, const scxml::Event& event) {
+    if (inst.lifecycle == Lifecycle::kSuspended) {
+      return tx_.deferEvent(inst.rec.id, eventText(event), now_);
+    }
+    if (!acceptsEvents(inst.lifecycle)) return Status::ok();
+    return deliver(inst, event, kSystemActor);
+  }
+
   // Writes the instance row (insert or versioned update).
   Status save(Loaded& inst, bool insert) {
     inst.rec.session = scxml::encodeSession(*inst.chart, inst.session, *inst.dm);
@@ -277,10 +293,10 @@ class Engine::Step final : public scxml::StepObserver {
     std::size_t handled = 0;
     while (!local.empty() && inst.session.status == scxml::SessionStatus::kRunning) {
       if (++handled > engine_.options_.max_local_events) {
-        return failInstance(inst, Status(ErrorCode::kResourceExhausted,
-                                         "more than " +
-                                             std::to_string(engine_.options_.max_local_events) +
-                                             " self-sent events in one operation"));
+        return failInstance(
+            inst, Status(ErrorCode::kResourceExhausted,
+                         "more than " + std::to_string(engine_.options_.max_local_events) +
+                             " self-sent events in one operation"));
       }
       scxml::Event e = std::move(local.front());
       local.pop_front();
@@ -301,8 +317,8 @@ class Engine::Step final : public scxml::StepObserver {
     auto next = applyLifecycle(inst.lifecycle, LifecycleOp::kFail);
     if (!next) return next.status();
     inst.lifecycle = *next;
-    record(inst, "lifecycle", json::Value(json::Object{{"to", "failed"}, {"reason", why.message()}}),
-           kSystemActor);
+    record(inst, "lifecycle",
+           json::Value(json::Object{{"to", "failed"}, {"reason", why.message()}}), kSystemActor);
     auto r = tx_.cancelAllTimers(inst.rec.id);
     return r ? Status::ok() : r.status();
   }
@@ -352,13 +368,13 @@ class Engine::Step final : public scxml::StepObserver {
                                          {"type", send.type},
                                          {"delay_ms", send.delay_ms},
                                          {"event", scxml::eventToJson(event)}});
-        return tx_.addOutbox(storage::OutboxRecord{0, inst.rec.id, "send.http",
-                                                   json::dump(payload), now_});
+        return tx_.addOutbox(
+            storage::OutboxRecord{0, inst.rec.id, "send.http", json::dump(payload), now_});
       }
     }
     if (send.delay_ms > 0) {
-      auto id = tx_.addTimer(storage::TimerRecord{0, inst.rec.id, send.sendid,
-                                                  now_ + send.delay_ms, timerPayload(event, to)});
+      auto id = tx_.addTimer(storage::TimerRecord{0, inst.rec.id, send.sendid, now_ + send.delay_ms,
+                                                  timerPayload(event, to)});
       return id ? Status::ok() : id.status();
     }
     if (to.empty()) {
@@ -399,7 +415,8 @@ class Engine::Step final : public scxml::StepObserver {
       local.push_back(std::move(err));
       return Status::ok();
     };
-    Result<std::optional<storage::DefinitionRecord>> def = std::optional<storage::DefinitionRecord>();
+    Result<std::optional<storage::DefinitionRecord>> def =
+        std::optional<storage::DefinitionRecord>();
     if (action.has_content) {
       std::string sha = sha256Hex(action.content);
       std::string name = "invoke/" + sha.substr(0, 16);
@@ -433,8 +450,8 @@ class Engine::Step final : public scxml::StepObserver {
     child.session.id = child.rec.id;
     child.session.parent_id = parent.rec.id;
     child.session.parent_invokeid = action.invokeid;
-    record(child, "invoked", json::Value(json::Object{{"parent", parent.rec.id},
-                                                      {"invokeid", action.invokeid}}),
+    record(child, "invoked",
+           json::Value(json::Object{{"parent", parent.rec.id}, {"invokeid", action.invokeid}}),
            kSystemActor);
     const json::Value* data = action.data.isObject() ? &action.data : nullptr;
     if (Status st = start(child, data, scxml::UndeclaredData::kIgnore); !st) return st;
@@ -444,7 +461,8 @@ class Engine::Step final : public scxml::StepObserver {
 
   Status cancelChild(const std::string& child_id) {
     auto child = engine_.load(tx_, child_id);
-    if (!child) return child.status().code() == ErrorCode::kNotFound ? Status::ok() : child.status();
+    if (!child)
+      return child.status().code() == ErrorCode::kNotFound ? Status::ok() : child.status();
     if (isEnded(child->lifecycle)) return Status::ok();
     if (Status st = endInstance(*child, LifecycleOp::kTerminate, "invocation cancelled"); !st) {
       return st;
@@ -478,7 +496,8 @@ class Engine::Batcher {
       if (leaders_ < engine_.options_.commit_pipelines && !queue_.empty()) {
         ++leaders_;
         std::vector<Request*> batch;
-        while (!queue_.empty() && batch.size() < static_cast<std::size_t>(engine_.options_.max_batch)) {
+        while (!queue_.empty() &&
+               batch.size() < static_cast<std::size_t>(engine_.options_.max_batch)) {
           batch.push_back(queue_.front());
           queue_.pop_front();
         }
@@ -634,8 +653,8 @@ Result<storage::DefinitionRecord> Engine::deploy(const std::string& name, const 
         if (!added) return added.status();
         Status st = tx.appendHistory({storage::HistoryRecord{
             0, "definition:" + name, clock_.nowMs(), actor, "deploy",
-            json::dump(json::Value(json::Object{{"version", static_cast<std::int64_t>(added->version)},
-                                                {"sha256", sha}}))}});
+            json::dump(json::Value(json::Object{
+                {"version", static_cast<std::int64_t>(added->version)}, {"sha256", sha}}))}});
         if (!st) return st;
         return added;
       });
@@ -715,8 +734,8 @@ Result<InstanceView> Engine::start(const StartRequest& request) {
     auto v = view(inst);
     if (!v) return v;
     if (!request.idempotency_key.empty()) {
-      Status st = tx.saveIdempotentResult(scope, request.idempotency_key,
-                                          json::dump(v->toJson()), step.now());
+      Status st = tx.saveIdempotentResult(scope, request.idempotency_key, json::dump(v->toJson()),
+                                          step.now());
       if (!st) return st;
     }
     return v;
@@ -745,7 +764,8 @@ Result<InstanceView> Engine::send(const std::string& instance_id, const scxml::E
     if (!acceptsEvents(inst->lifecycle)) {
       final_answer = true;
       return Status(ErrorCode::kFailedPrecondition,
-                    "instance '" + instance_id + "' is " + std::string(lifecycleName(inst->lifecycle)) +
+                    "instance '" + instance_id + "' is " +
+                        std::string(lifecycleName(inst->lifecycle)) +
                         " and does not accept events");
     }
     Step step(*this, tx, actor);
@@ -757,8 +777,8 @@ Result<InstanceView> Engine::send(const std::string& instance_id, const scxml::E
     auto v = view(*inst);
     if (!v) return v;
     if (!idempotency_key.empty()) {
-      Status st = tx.saveIdempotentResult(instance_id, idempotency_key,
-                                          json::dump(v->toJson()), step.now());
+      Status st = tx.saveIdempotentResult(instance_id, idempotency_key, json::dump(v->toJson()),
+                                          step.now());
       if (!st) return st;
     }
     return v;
@@ -766,19 +786,21 @@ Result<InstanceView> Engine::send(const std::string& instance_id, const scxml::E
 }
 
 Result<InstanceView> Engine::get(const std::string& instance_id) {
-  return transact<InstanceView>([&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
-    auto inst = load(tx, instance_id);
-    if (!inst) {
-      final_answer = true;
-      return inst.status();
-    }
-    return view(*inst);
-  });
+  return transact<InstanceView>(
+      [&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
+        auto inst = load(tx, instance_id);
+        if (!inst) {
+          final_answer = true;
+          return inst.status();
+        }
+        return view(*inst);
+      });
 }
 
 Result<InstanceView> Engine::lifecycleOp(const std::string& instance_id, LifecycleOp op,
                                          const std::string& actor) {
-  return transact<InstanceView>([&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
+  return transact<InstanceView>([&](storage::Transaction& tx,
+                                    bool& final_answer) -> Result<InstanceView> {
     auto inst = load(tx, instance_id);
     if (!inst) {
       final_answer = inst.status().code() == ErrorCode::kNotFound;
@@ -824,17 +846,20 @@ Result<InstanceView> Engine::terminate(const std::string& id, const std::string&
 Result<InstanceView> Engine::migrate(const std::string& instance_id, std::int32_t to_version,
                                      const std::map<std::string, std::string>& mapping,
                                      const std::string& actor) {
-  return transact<InstanceView>([&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
+  return transact<InstanceView>([&](storage::Transaction& tx,
+                                    bool& final_answer) -> Result<InstanceView> {
     final_answer = true;  // only storage conflicts below are worth a retry
     auto inst = load(tx, instance_id);
     if (!inst) return inst.status();
     if (isEnded(inst->lifecycle)) {
-      return Status(ErrorCode::kFailedPrecondition,
-                    "instance '" + instance_id + "' is " + std::string(lifecycleName(inst->lifecycle)));
+      return Status(
+          ErrorCode::kFailedPrecondition,
+          "instance '" + instance_id + "' is " + std::string(lifecycleName(inst->lifecycle)));
     }
     if (!inst->session.invocations.empty()) {
-      return Status(ErrorCode::kFailedPrecondition,
-                    "instance '" + instance_id + "' has active invocations; migrate it when they end");
+      return Status(
+          ErrorCode::kFailedPrecondition,
+          "instance '" + instance_id + "' has active invocations; migrate it when they end");
     }
     auto target = tx.definition(inst->def.name, to_version);
     if (!target) {
@@ -866,15 +891,15 @@ Result<InstanceView> Engine::migrate(const std::string& instance_id, std::int32_
     }
     for (const auto& [k, v] : mapping) {
       if (std::find(from.begin(), from.end(), k) == from.end()) {
-        return Status(ErrorCode::kInvalidArgument, "the mapping names '" + k +
-                                                       "', which is not an active state");
+        return Status(ErrorCode::kInvalidArgument,
+                      "the mapping names '" + k + "', which is not an active state");
       }
     }
     if (!unknown.empty()) {
       std::string list;
       for (const auto& u : unknown) list += (list.empty() ? "'" : ", '") + u + "'";
-      return Status(ErrorCode::kInvalidArgument, "version " + std::to_string(to_version) +
-                                                     " has no atomic state " + list);
+      return Status(ErrorCode::kInvalidArgument,
+                    "version " + std::to_string(to_version) + " has no atomic state " + list);
     }
     // Re-encode the session against the target chart: same data and id counter, mapped
     // configuration; history values are dropped (they name states of the old version).
@@ -890,10 +915,11 @@ Result<InstanceView> Engine::migrate(const std::string& instance_id, std::int32_
     auto session = scxml::decodeSession(**chart, json::dump(json::Value(std::move(rebuilt))), **dm);
     if (!session) return session.status();
     Step step(*this, tx, actor);
-    step.record(*inst, "migrate",
-                json::Value(json::Object{{"from_version", static_cast<std::int64_t>(inst->def.version)},
-                                         {"to_version", static_cast<std::int64_t>(to_version)},
-                                         {"mapping", json::Value(std::move(applied))}}));
+    step.record(
+        *inst, "migrate",
+        json::Value(json::Object{{"from_version", static_cast<std::int64_t>(inst->def.version)},
+                                 {"to_version", static_cast<std::int64_t>(to_version)},
+                                 {"mapping", json::Value(std::move(applied))}}));
     inst->chart = *chart;
     inst->def = target_def;
     inst->dm = std::move(dm).value();
@@ -923,88 +949,77 @@ Result<std::vector<storage::HistoryRecord>> Engine::history(const std::string& i
 
 // Timers and inbox items reach an instance according to its lifecycle: running instances
 // process them, suspended ones keep them for resume, ended or missing ones drop them.
-Result<int> Engine::fireDueTimers(int limit) {
-  int fired = 0;
-  while (fired < limit) {
-    auto one = transact<int>([&](storage::Transaction& tx, bool&) -> Result<int> {
-      auto due = tx.dueTimers(clock_.nowMs(), 1);
-      if (!due) return due.status();
-      if (due->empty()) return 0;
-      const storage::TimerRecord timer = due->front();
-      auto claimed = tx.claimTimer(timer.id);
-      if (!claimed) return claimed.status();
-      if (!*claimed) return 1;  // another engine fired it
-      auto payload = json::parse(timer.event);
-      if (!payload || !payload->find("event")) {
-        return Status(ErrorCode::kInternal, "timer " + std::to_string(timer.id) + " is malformed");
-      }
-      auto event = scxml::eventFromJson(*payload->find("event"));
-      if (!event) return event.status();
-      const json::Value* to = payload->find("to");
-      const std::string target = to && to->isString() ? to->asString() : timer.instance_id;
-      Step step(*this, tx, kSystemActor);
-      json::Value detail(json::Object{{"timer", timer.id},
-                                      {"sendid", timer.sendid},
-                                      {"due_at", timer.due_at},
-                                      {"event", event->name}});
-      if (target != timer.instance_id) {
-        Status st = tx.enqueueInbox(target, eventText(*event), step.now());
-        if (!st) return st;
-        detail.set("to", target);
-        Status h = tx.appendHistory({storage::HistoryRecord{0, timer.instance_id, step.now(),
-                                                            kSystemActor, "timer", json::dump(detail)}});
-        return h ? Result<int>(1) : Result<int>(h);
-      }
-      auto inst = load(tx, target);
-      if (!inst) return inst.status().code() == ErrorCode::kNotFound ? Result<int>(1) : inst.status();
-      step.record(*inst, "timer", std::move(detail));
-      if (inst->lifecycle == Lifecycle::kSuspended) {
-        if (Status st = tx.deferEvent(target, eventText(*event), step.now()); !st) return st;
-      } else if (acceptsEvents(inst->lifecycle)) {
-        if (Status st = step.deliver(*inst, *event, kSystemActor); !st) return st;
-      }
-      if (Status st = step.save(*inst, false); !st) return st;
-      if (Status st = step.flush(); !st) return st;
-      return 1;
-    });
+template <typename Once>
+Result<int> Engine::repeat(int limit, Once&& once) {
+  int done = 0;
+  while (done < limit) {
+    auto one = transact<int>([&](storage::Transaction& tx, bool&) { return once(tx); });
     if (!one) return one.status();
     if (*one == 0) break;
-    ++fired;
+    ++done;
   }
-  return fired;
+  return done;
+}
+
+Result<int> Engine::fireDueTimers(int limit) {
+  return repeat(limit, [&](storage::Transaction& tx) -> Result<int> {
+    auto due = tx.dueTimers(clock_.nowMs(), 1);
+    if (!due) return due.status();
+    if (due->empty()) return 0;
+    const storage::TimerRecord timer = due->front();
+    auto claimed = tx.claimTimer(timer.id);
+    if (!claimed) return claimed.status();
+    if (!*claimed) return 1;  // another engine fired it
+    auto payload = json::parse(timer.event);
+    if (!payload || !payload->find("event")) {
+      return Status(ErrorCode::kInternal, "timer " + std::to_string(timer.id) + " is malformed");
+    }
+    auto event = scxml::eventFromJson(*payload->find("event"));
+    if (!event) return event.status();
+    const json::Value* to = payload->find("to");
+    const std::string target = to && to->isString() ? to->asString() : timer.instance_id;
+    Step step(*this, tx, kSystemActor);
+    json::Value detail(json::Object{{"timer", timer.id},
+                                    {"sendid", timer.sendid},
+                                    {"due_at", timer.due_at},
+                                    {"event", event->name}});
+    if (target != timer.instance_id) {
+      Status st = tx.enqueueInbox(target, eventText(*event), step.now());
+      if (!st) return st;
+      detail.set("to", target);
+      Status h = tx.appendHistory({storage::HistoryRecord{
+          0, timer.instance_id, step.now(), kSystemActor, "timer", json::dump(detail)}});
+      return h ? Result<int>(1) : Result<int>(h);
+    }
+    auto inst = load(tx, target);
+    if (!inst) return inst.status().code() == ErrorCode::kNotFound ? Result<int>(1) : inst.status();
+    step.record(*inst, "timer", std::move(detail));
+    if (Status st = step.deliverQueued(*inst, *event); !st) return st;
+    if (Status st = step.save(*inst, false); !st) return st;
+    if (Status st = step.flush(); !st) return st;
+    return 1;
+  });
 }
 
 Result<int> Engine::drainInbox(int limit) {
-  int delivered = 0;
-  while (delivered < limit) {
-    auto one = transact<int>([&](storage::Transaction& tx, bool&) -> Result<int> {
-      auto items = tx.inbox(1);
-      if (!items) return items.status();
-      if (items->empty()) return 0;
-      const storage::InboxRecord item = items->front();
-      auto claimed = tx.claimInbox(item.seq);
-      if (!claimed) return claimed.status();
-      if (!*claimed) return 1;
-      auto event = eventFromText(item.event);
-      if (!event) return event.status();
-      auto inst = load(tx, item.instance_id);
-      if (!inst) return inst.status().code() == ErrorCode::kNotFound ? Result<int>(1) : inst.status();
-      Step step(*this, tx, kSystemActor);
-      if (inst->lifecycle == Lifecycle::kSuspended) {
-        if (Status st = tx.deferEvent(item.instance_id, item.event, step.now()); !st) return st;
-        return 1;
-      }
-      if (!acceptsEvents(inst->lifecycle)) return 1;  // ended: dropped
-      if (Status st = step.deliver(*inst, *event, kSystemActor); !st) return st;
-      if (Status st = step.save(*inst, false); !st) return st;
-      if (Status st = step.flush(); !st) return st;
-      return 1;
-    });
-    if (!one) return one.status();
-    if (*one == 0) break;
-    ++delivered;
-  }
-  return delivered;
+  return repeat(limit, [&](storage::Transaction& tx) -> Result<int> {
+    auto items = tx.inbox(1);
+    if (!items) return items.status();
+    if (items->empty()) return 0;
+    const storage::InboxRecord item = items->front();
+    auto claimed = tx.claimInbox(item.seq);
+    if (!claimed) return claimed.status();
+    if (!*claimed) return 1;
+    auto event = eventFromText(item.event);
+    if (!event) return event.status();
+    auto inst = load(tx, item.instance_id);
+    if (!inst) return inst.status().code() == ErrorCode::kNotFound ? Result<int>(1) : inst.status();
+    Step step(*this, tx, kSystemActor);
+    if (Status st = step.deliverQueued(*inst, *event); !st) return st;
+    if (Status st = step.save(*inst, false); !st) return st;
+    if (Status st = step.flush(); !st) return st;
+    return 1;
+  });
 }
 
 Status Engine::runPending() {

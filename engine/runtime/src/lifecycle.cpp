@@ -2,8 +2,8 @@
 #include "tramite/runtime/lifecycle.h"
 
 #include <boost/msm/back/state_machine.hpp>
-#include <boost/msm/front/state_machine_def.hpp>
 #include <boost/msm/front/functor_row.hpp>
+#include <boost/msm/front/state_machine_def.hpp>
 
 namespace tramite::runtime {
 
@@ -151,15 +151,19 @@ Result<Lifecycle> parseLifecycle(std::string_view name) {
 Result<Lifecycle> applyLifecycle(Lifecycle current, LifecycleOp op) {
   Machine m = machineIn(current);
   if (!process(m, op)) {
-    return Status(ErrorCode::kFailedPrecondition,
-                  "cannot " + std::string(lifecycleOpName(op)) + " an instance that is " +
-                      std::string(lifecycleName(current)));
+    return Status(ErrorCode::kFailedPrecondition, "cannot " + std::string(lifecycleOpName(op)) +
+                                                      " an instance that is " +
+                                                      std::string(lifecycleName(current)));
   }
   return currentOf(m);
 }
 
-bool acceptsEvents(Lifecycle l) { return machineIn(l).is_flag_active<AcceptsEvents>(); }
+bool acceptsEvents(Lifecycle l) {
+  return machineIn(l).is_flag_active<AcceptsEvents>();
+}
 
-bool isEnded(Lifecycle l) { return machineIn(l).is_flag_active<Ended>(); }
+bool isEnded(Lifecycle l) {
+  return machineIn(l).is_flag_active<Ended>();
+}
 
 }  // namespace tramite::runtime

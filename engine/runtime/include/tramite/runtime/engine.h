@@ -28,10 +28,10 @@
 namespace tramite::runtime {
 
 struct StartRequest {
-  std::string definition;       // deployed definition name
-  std::int32_t version = 0;     // 0: the latest version
-  std::string business_key;     // e.g. the expediente number
-  json::Value data;             // initial data: an object, or null
+  std::string definition;    // deployed definition name
+  std::int32_t version = 0;  // 0: the latest version
+  std::string business_key;  // e.g. the expediente number
+  json::Value data;          // initial data: an object, or null
   std::string actor;
   std::string idempotency_key;  // optional: a retried start returns the first result
   std::string instance_id;      // optional: generated when empty
@@ -53,8 +53,8 @@ struct InstanceView {
 };
 
 struct EngineOptions {
-  int max_attempts = 32;                   // per operation, on version conflicts/busy store
-  std::size_t max_local_events = 10'000;   // self-sent events handled inside one operation
+  int max_attempts = 32;                  // per operation, on version conflicts/busy store
+  std::size_t max_local_events = 10'000;  // self-sent events handled inside one operation
   // Group commit: concurrent start/send calls share one transaction (one fsync). Each
   // request runs in its own savepoint, so a failing one rolls back alone.
   bool group_commit = true;
@@ -127,6 +127,10 @@ class Engine {
   // Runs body in a transaction, committing when it succeeds; retries conflicts.
   template <typename T, typename Body>
   Result<T> transact(Body&& body);
+  // Runs once(tx) in its own transaction up to limit times, until it returns 0 (nothing
+  // left); returns how many rounds did something.
+  template <typename Once>
+  Result<int> repeat(int limit, Once&& once);
 
   std::shared_ptr<storage::Store> store_;
   const Clock& clock_;
