@@ -225,9 +225,13 @@ class SqlTransaction final : public Transaction {
     }
   }
 
-  Status beginTx() {
+  Status beginTx(TxMode mode) {
     return guarded("begin", [&]() -> Status {
-      exec(d_ == Dialect::kSQLite ? "BEGIN IMMEDIATE" : "BEGIN");
+      if (d_ == Dialect::kPostgreSQL) {
+        exec(mode == TxMode::kRead ? "BEGIN READ ONLY" : "BEGIN");
+      } else {
+        exec(mode == TxMode::kRead ? "BEGIN DEFERRED" : "BEGIN IMMEDIATE");
+      }
       open_ = true;
       return Status::ok();
     });
@@ -654,8 +658,8 @@ class SqlStore final : public Store {
            const StoreOptions& options)
       : pool_(dialect, std::move(connector), std::move(connection), pool_size, options) {}
 
-  Result<std::unique_ptr<Transaction>> begin() override {
-    auto tx = beginSql();
+  Result<std::unique_ptr<Transaction>> begin(TxMode mode) override {
+    auto tx = beginSql(mode);
     if (!tx) return tx.status();
     return std::unique_ptr<Transaction>(std::move(tx).value());
   }
@@ -667,7 +671,7 @@ class SqlStore final : public Store {
   int schemaVersion() const override { return schema_version_; }
 
   Status migrate() {
-    auto tx = beginSql();
+    auto tx = beginSql(TxMode::kWrite);
     if (!tx) return tx.status();
     SqlTransaction& t = **tx;
     return guarded("migrate", [&]() -> Status {
@@ -698,7 +702,7 @@ class SqlStore final : public Store {
   }
 
  private:
-  Result<std::unique_ptr<SqlTransaction>> beginSql() {
+  Result<std::unique_ptr<SqlTransaction>> beginSql(TxMode mode) {
     std::shared_ptr<Poco::Data::Session> session;
     try {
       session = pool_.acquire();
@@ -706,7 +710,7 @@ class SqlStore final : public Store {
       return fromException(e, "connect");
     }
     auto tx = std::make_unique<SqlTransaction>(pool_.dialect(), std::move(session));
-    if (Status st = tx->beginTx(); !st) return st;
+    if (Status st = tx->beginTx(mode); !st) return st;
     return tx;
   }
 

@@ -160,6 +160,21 @@ TEST_P(StoreContract, SavepointsUndoOnlyTheirPart) {
   EXPECT_FALSE(r->instance("b")->has_value());
 }
 
+TEST_P(StoreContract, ReadTransactionsDoNotBlockAWriter) {
+  std::int64_t def = addDefinition("d");
+  auto writer = tx();
+  ASSERT_TRUE(writer->insertInstance(newInstance("w", def)));
+  // While the writer holds its transaction, a reader still sees the last committed state.
+  auto reader = store_->begin(TxMode::kRead);
+  ASSERT_TRUE(reader) << reader.status().toString();
+  auto seen = (*reader)->instance("w");
+  ASSERT_TRUE(seen);
+  EXPECT_FALSE(seen->has_value());
+  EXPECT_TRUE((*reader)->definitionById(def)->has_value());
+  reader->reset();
+  ASSERT_TRUE(writer->commit());
+}
+
 TEST_P(StoreContract, FirstIdempotentResultWins) {
   auto t = tx();
   EXPECT_FALSE(t->idempotentResult("i1", "k1")->has_value());

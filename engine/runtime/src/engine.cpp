@@ -610,11 +610,11 @@ Result<InstanceView> Engine::submit(Work work) {
 Engine::~Engine() = default;
 
 template <typename T, typename Body>
-Result<T> Engine::transact(Body&& body) {
+Result<T> Engine::transact(Body&& body, storage::TxMode mode) {
   Status last(ErrorCode::kUnavailable, "no attempt made");
   for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
     if (attempt > 0) backoff(attempt);
-    auto tx = store_->begin();
+    auto tx = store_->begin(mode);
     if (!tx) {
       last = tx.status();
       if (retryable(last)) continue;
@@ -662,7 +662,8 @@ Result<storage::DefinitionRecord> Engine::deploy(const std::string& name, const 
 
 Result<std::vector<storage::DefinitionRecord>> Engine::versions(const std::string& name) {
   return transact<std::vector<storage::DefinitionRecord>>(
-      [&](storage::Transaction& tx, bool&) { return tx.definitionVersions(name); });
+      [&](storage::Transaction& tx, bool&) { return tx.definitionVersions(name); },
+      storage::TxMode::kRead);
 }
 
 Result<InstanceView> Engine::start(const StartRequest& request) {
@@ -794,7 +795,8 @@ Result<InstanceView> Engine::get(const std::string& instance_id) {
           return inst.status();
         }
         return view(*inst);
-      });
+      },
+      storage::TxMode::kRead);
 }
 
 Result<InstanceView> Engine::lifecycleOp(const std::string& instance_id, LifecycleOp op,
@@ -944,7 +946,8 @@ Result<std::vector<storage::HistoryRecord>> Engine::history(const std::string& i
           after = page->back().seq;
           for (auto& r : *page) all.push_back(std::move(r));
         }
-      });
+      },
+      storage::TxMode::kRead);
 }
 
 // Timers and inbox items reach an instance according to its lifecycle: running instances
@@ -1034,7 +1037,7 @@ Status Engine::runPending() {
 
 Result<std::optional<TimePoint>> Engine::nextTimerDue() {
   return transact<std::optional<TimePoint>>(
-      [&](storage::Transaction& tx, bool&) { return tx.nextTimerDue(); });
+      [&](storage::Transaction& tx, bool&) { return tx.nextTimerDue(); }, storage::TxMode::kRead);
 }
 
 }  // namespace tramite::runtime

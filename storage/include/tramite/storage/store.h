@@ -146,13 +146,17 @@ struct StoreOptions {
   int pool_size = 8;
 };
 
+enum class TxMode {
+  kWrite,  // takes the write lock up front (SQLite: BEGIN IMMEDIATE)
+  kRead,   // reads a consistent snapshot without blocking writers; writes are a bug
+};
+
 // Thread-safe: begin() may be called from any thread; each transaction uses its own
 // connection from a pool.
 class Store {
  public:
   virtual ~Store() = default;
-  // Starts a write transaction (on SQLite an IMMEDIATE one).
-  virtual Result<std::unique_ptr<Transaction>> begin() = 0;
+  virtual Result<std::unique_ptr<Transaction>> begin(TxMode mode = TxMode::kWrite) = 0;
   virtual const char* dialectName() const = 0;
   // Schema version after migrations.
   virtual int schemaVersion() const = 0;

@@ -126,7 +126,7 @@ class Engine {
                                    const std::string& actor);
   // Runs body in a transaction, committing when it succeeds; retries conflicts.
   template <typename T, typename Body>
-  Result<T> transact(Body&& body);
+  Result<T> transact(Body&& body, storage::TxMode mode = storage::TxMode::kWrite);
   // Runs once(tx) in its own transaction up to limit times, until it returns 0 (nothing
   // left); returns how many rounds did something.
   template <typename Once>
