@@ -123,6 +123,22 @@ TEST_P(EngineTest, DeployValidatesAndVersions) {
   EXPECT_EQ(engine_->versions("counter")->size(), 2u);
 }
 
+TEST_P(EngineTest, DeployedDocumentsCannotReadServerFiles) {
+  auto r = engine_->deploy("sneaky",
+                           "<scxml xmlns=\"http://www.w3.org/2005/07/scxml\" version=\"1.0\" "
+                           "datamodel=\"lua\">\n<datamodel><data id=\"x\" src=\"/etc/passwd\"/>"
+                           "</datamodel>\n<script src=\"/etc/hostname\"/><state id=\"s\"/></scxml>",
+                           "admin");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.status().code(), ErrorCode::kInvalidDocument);
+  EXPECT_NE(r.status().message().find("sneaky:2: <data src> is not allowed here"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_NE(r.status().message().find("sneaky:3: <script src> is not allowed here"),
+            std::string::npos)
+      << r.status().message();
+}
+
 TEST_P(EngineTest, InstancesStayPinnedToTheirVersion) {
   InstanceView old = startCounter();
   std::string v2 = kCounter;

@@ -41,6 +41,13 @@ std::string newInstanceId() {
          out.substr(16, 4) + "-" + out.substr(20, 12);
 }
 
+// Documents reach the engine from outside (the API): they may not read server files.
+scxml::ParseResult parseDeployed(const std::string& xml, const std::string& source_name) {
+  scxml::ParseOptions options;
+  options.load_src = false;
+  return scxml::parseString(xml, source_name, "/nonexistent", options);
+}
+
 bool retryable(const Status& st) {
   return st.code() == ErrorCode::kConflict || st.code() == ErrorCode::kUnavailable;
 }
@@ -120,6 +127,12 @@ struct Engine::Loaded {
   Lifecycle lifecycle = Lifecycle::kCreated;
 };
 
+void Engine::rememberChart(storage::DefinitionRecord record, scxml::ChartPtr chart) {
+  record.xml.clear();  // the chart is what we keep
+  std::lock_guard<std::mutex> lock(charts_mu_);
+  charts_.emplace(record.id, std::make_pair(std::move(chart), std::move(record)));
+}
+
 Result<scxml::ChartPtr> Engine::chartFor(storage::Transaction& tx, std::int64_t definition_id,
                                          storage::DefinitionRecord* record) {
   {
@@ -141,10 +154,11 @@ Result<scxml::ChartPtr> Engine::chartFor(storage::Transaction& tx, std::int64_t 
   if (!parsed.ok())
     return Status(ErrorCode::kInternal,
                   "stored definition no longer parses: " + parsed.errorText());
-  d.xml.clear();  // the chart is what we keep
-  std::lock_guard<std::mutex> lock(charts_mu_);
-  charts_.emplace(definition_id, std::make_pair(parsed.chart, d));
-  if (record) *record = d;
+  rememberChart(d, parsed.chart);
+  if (record) {
+    *record = std::move(d);
+    record->xml.clear();
+  }
   return parsed.chart;
 }
 
@@ -423,7 +437,7 @@ class Engine::Step final : public scxml::StepObserver {
       def = tx_.definition(name, 0);
       if (!def) return def.status();
       if (!def->has_value()) {
-        scxml::ParseResult parsed = scxml::parseString(action.content, name, ".");
+        scxml::ParseResult parsed = parseDeployed(action.content, name);
         if (!parsed.ok()) return fail("invoke '" + action.invokeid + "': " + parsed.errorText());
         auto added = tx_.addDefinition(name, sha, action.content, now_);
         if (!added) return added.status();
@@ -641,10 +655,10 @@ Result<storage::DefinitionRecord> Engine::deploy(const std::string& name, const 
   if (name.empty() || name.size() > 200) {
     return Status(ErrorCode::kInvalidArgument, "a definition name must have 1 to 200 characters");
   }
-  scxml::ParseResult parsed = scxml::parseString(xml, name, ".");
+  scxml::ParseResult parsed = parseDeployed(xml, name);
   if (!parsed.ok()) return Status(ErrorCode::kInvalidDocument, parsed.errorText());
   std::string sha = sha256Hex(xml);
-  return transact<storage::DefinitionRecord>(
+  auto deployed = transact<storage::DefinitionRecord>(
       [&](storage::Transaction& tx, bool&) -> Result<storage::DefinitionRecord> {
         auto latest = tx.definition(name, 0);
         if (!latest) return latest.status();
@@ -658,6 +672,8 @@ Result<storage::DefinitionRecord> Engine::deploy(const std::string& name, const 
         if (!st) return st;
         return added;
       });
+  if (deployed) rememberChart(*deployed, parsed.chart);
+  return deployed;
 }
 
 Result<std::vector<storage::DefinitionRecord>> Engine::versions(const std::string& name) {

@@ -520,7 +520,9 @@ class Compiler {
         d.src = *src;
         std::string text;
         std::string why;
-        if (options_.load_src && readLocalReference(*src, data_.base_dir, &text, &why)) {
+        if (!options_.load_src) {
+          error(d.line, "<data src> is not allowed here: put the value inside the element");
+        } else if (readLocalReference(*src, data_.base_dir, &text, &why)) {
           d.expr = makeExpr(trim(text));
         } else {
           d.src_failed = true;
@@ -650,7 +652,7 @@ class Compiler {
       std::string text;
       std::string why;
       if (!options_.load_src) {
-        text = " ";
+        error(ex.line, "<script src> is not allowed here: put the script inside the element");
       } else if (!readLocalReference(*src, data_.base_dir, &text, &why)) {
         error(ex.line, "cannot load script '" + *src + "': " + why);
       }

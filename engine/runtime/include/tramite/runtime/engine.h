@@ -120,6 +120,7 @@ class Engine {
 
   Result<scxml::ChartPtr> chartFor(storage::Transaction& tx, std::int64_t definition_id,
                                    storage::DefinitionRecord* record);
+  void rememberChart(storage::DefinitionRecord record, scxml::ChartPtr chart);
   Result<Loaded> load(storage::Transaction& tx, const std::string& instance_id);
   Result<InstanceView> view(const Loaded& loaded) const;
   Result<InstanceView> lifecycleOp(const std::string& instance_id, LifecycleOp op,

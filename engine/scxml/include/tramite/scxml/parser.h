@@ -26,7 +26,9 @@ struct ParseOptions {
   std::size_t max_bytes = 4 * 1024 * 1024;  // larger documents are refused unread
   std::size_t max_depth = 64;               // element nesting
   std::size_t max_elements = 100000;
-  bool load_src = true;  // read local files named by <script src> and <data src>
+  // Read local files named by <script src> and <data src>. When false (documents from
+  // outside, e.g. deployed through the API), any such reference is a validation error.
+  bool load_src = true;
 };
 
 struct ParseResult {
