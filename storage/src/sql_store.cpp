@@ -9,6 +9,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <unordered_map>
 #include <sstream>
 
 #include "tramite/storage/store.h"
@@ -115,6 +116,47 @@ auto guarded(const std::string& what, F&& f) -> decltype(f()) {
 
 // ---- connections ----------------------------------------------------------------------------
 
+// One database connection and the statements prepared on it. Hot statements are prepared
+// once per connection and re-executed with new values (their parameters are bound by
+// reference to the fields below); a statement that throws is discarded, never reused.
+// PostgreSQL then skips the prepare round trip; Poco's SQLite connector still recompiles.
+struct Connection {
+  explicit Connection(std::unique_ptr<Poco::Data::Session> s) : session(std::move(s)) {}
+  std::unique_ptr<Poco::Data::Session> session;
+
+  // Statements without parameters, by text (BEGIN, COMMIT, SAVEPOINT req, ...).
+  std::unordered_map<std::string, std::unique_ptr<Poco::Data::Statement>> fixed;
+
+  // SELECT of one instance by id.
+  std::unique_ptr<Poco::Data::Statement> select_instance;
+  std::string sel_id;
+  std::vector<Int64> sel_def;
+  std::vector<std::string> sel_key;
+  std::vector<std::string> sel_lifecycle;
+  std::vector<std::string> sel_session;
+  std::vector<Int64> sel_version;
+  std::vector<Int64> sel_created;
+  std::vector<Int64> sel_updated;
+
+  // Versioned UPDATE of one instance.
+  std::unique_ptr<Poco::Data::Statement> update_instance;
+  Int64 upd_def = 0;
+  std::string upd_lifecycle;
+  std::string upd_session;
+  Int64 upd_new_version = 0;
+  Int64 upd_updated = 0;
+  std::string upd_id;
+  Int64 upd_expected = 0;
+
+  // INSERT of one history row.
+  std::unique_ptr<Poco::Data::Statement> insert_history;
+  std::string hist_instance;
+  Int64 hist_at = 0;
+  std::string hist_actor;
+  std::string hist_kind;
+  std::string hist_detail;
+};
+
 class ConnectionPool {
  public:
   ConnectionPool(Dialect dialect, std::string connector, std::string connection, int size,
@@ -126,10 +168,10 @@ class ConnectionPool {
         options_(std::move(options)) {}
 
   // A connection for exclusive use, returned to the pool when the handle dies.
-  std::shared_ptr<Poco::Data::Session> acquire() {
+  std::shared_ptr<Connection> acquire() {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [&] { return !free_.empty() || created_ < max_; });
-    std::unique_ptr<Poco::Data::Session> s;
+    std::unique_ptr<Connection> s;
     if (!free_.empty()) {
       s = std::move(free_.back());
       free_.pop_back();
@@ -145,11 +187,11 @@ class ConnectionPool {
         throw;
       }
     }
-    return std::shared_ptr<Poco::Data::Session>(s.release(), [this](Poco::Data::Session* p) {
+    return std::shared_ptr<Connection>(s.release(), [this](Connection* p) {
       // A connection that failed (server restart, protocol error) is closed, not reused.
       bool healthy = false;
       try {
-        healthy = p->isConnected();
+        healthy = p->session->isConnected();
       } catch (...) {
       }
       std::lock_guard<std::mutex> relock(mu_);
@@ -166,7 +208,7 @@ class ConnectionPool {
   Dialect dialect() const { return dialect_; }
 
  private:
-  std::unique_ptr<Poco::Data::Session> open() {
+  std::unique_ptr<Connection> open() {
     auto s = std::make_unique<Poco::Data::Session>(connector_, connection_);
     if (dialect_ == Dialect::kSQLite) {
       *s << "PRAGMA journal_mode=WAL", now;
@@ -176,7 +218,7 @@ class ConnectionPool {
     } else {
       *s << "SET client_min_messages TO WARNING", now;
     }
-    return s;
+    return std::make_unique<Connection>(std::move(s));
   }
 
   Dialect dialect_;
@@ -186,7 +228,7 @@ class ConnectionPool {
   StoreOptions options_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<std::unique_ptr<Poco::Data::Session>> free_;
+  std::vector<std::unique_ptr<Connection>> free_;
   int created_ = 0;
 };
 
@@ -211,8 +253,8 @@ std::string translate(Dialect d, const std::string& sql) {
 
 class SqlTransaction final : public Transaction {
  public:
-  SqlTransaction(Dialect dialect, std::shared_ptr<Poco::Data::Session> session)
-      : d_(dialect), s_(std::move(session)) {}
+  SqlTransaction(Dialect dialect, std::shared_ptr<Connection> connection)
+      : d_(dialect), c_(std::move(connection)), s_(c_->session.get()) {}
 
   ~SqlTransaction() override {
     if (open_) {
@@ -321,35 +363,39 @@ class SqlTransaction final : public Transaction {
 
   Result<std::optional<InstanceRecord>> instance(const std::string& id) override {
     return guarded("read instance", [&]() -> Result<std::optional<InstanceRecord>> {
-      std::vector<Int64> def;
-      std::vector<std::string> key;
-      std::vector<std::string> lifecycle;
-      std::vector<std::string> session;
-      std::vector<Int64> version;
-      std::vector<Int64> created;
-      std::vector<Int64> updated;
-      Poco::Data::Statement q(*s_);
-      q << sql("SELECT definition_id, business_key, lifecycle, session, row_version, created_at, "
-               "updated_at FROM instances WHERE id = ?"),
-          bind(id), into(def), into(key), into(lifecycle), into(session), into(version),
-          into(created), into(updated);
-      q.execute();
-      if (def.empty()) return std::optional<InstanceRecord>();
-      return std::optional<InstanceRecord>(InstanceRecord{id, def[0], key[0], lifecycle[0],
-                                                          session[0], version[0], created[0],
-                                                          updated[0]});
+      Connection& c = *c_;
+      c.sel_id = id;
+      for (auto* v : {&c.sel_def, &c.sel_version, &c.sel_created, &c.sel_updated}) v->clear();
+      for (auto* v : {&c.sel_key, &c.sel_lifecycle, &c.sel_session}) v->clear();
+      runCached(c.select_instance, [&](Poco::Data::Statement& q) {
+        q << sql("SELECT definition_id, business_key, lifecycle, session, row_version, "
+                 "created_at, updated_at FROM instances WHERE id = ?"),
+            use(c.sel_id), into(c.sel_def), into(c.sel_key), into(c.sel_lifecycle),
+            into(c.sel_session), into(c.sel_version), into(c.sel_created), into(c.sel_updated);
+      });
+      if (c.sel_def.empty()) return std::optional<InstanceRecord>();
+      return std::optional<InstanceRecord>(InstanceRecord{
+          id, c.sel_def[0], std::move(c.sel_key[0]), std::move(c.sel_lifecycle[0]),
+          std::move(c.sel_session[0]), c.sel_version[0], c.sel_created[0], c.sel_updated[0]});
     });
   }
 
   Status updateInstance(const InstanceRecord& r) override {
     return guarded("update instance", [&]() -> Status {
-      Poco::Data::Statement q(*s_);
-      q << sql("UPDATE instances SET definition_id = ?, lifecycle = ?, session = ?, "
-               "row_version = ?, updated_at = ? WHERE id = ? AND row_version = ?"),
-          bind(Int64{r.definition_id}), bind(r.lifecycle), bind(r.session),
-          bind(Int64{r.row_version + 1}), bind(Int64{r.updated_at}), bind(r.id),
-          bind(Int64{r.row_version});
-      std::size_t rows = q.execute();
+      Connection& c = *c_;
+      c.upd_def = r.definition_id;
+      c.upd_lifecycle = r.lifecycle;
+      c.upd_session = r.session;
+      c.upd_new_version = r.row_version + 1;
+      c.upd_updated = r.updated_at;
+      c.upd_id = r.id;
+      c.upd_expected = r.row_version;
+      std::size_t rows = runCached(c.update_instance, [&](Poco::Data::Statement& q) {
+        q << sql("UPDATE instances SET definition_id = ?, lifecycle = ?, session = ?, "
+                 "row_version = ?, updated_at = ? WHERE id = ? AND row_version = ?"),
+            use(c.upd_def), use(c.upd_lifecycle), use(c.upd_session), use(c.upd_new_version),
+            use(c.upd_updated), use(c.upd_id), use(c.upd_expected);
+      });
       if (rows != 1) {
         return Status(ErrorCode::kConflict,
                       "instance " + r.id + " was changed concurrently (version " +
@@ -503,17 +549,23 @@ class SqlTransaction final : public Transaction {
   }
 
   Status appendHistory(const std::vector<HistoryRecord>& rows) override {
-    if (rows.empty()) return Status::ok();
     return guarded("append history", [&]() -> Status {
-      // One multi-row INSERT per call.
-      std::string text = "INSERT INTO history (instance_id, at, actor, kind, detail) VALUES ";
-      Poco::Data::Statement q(*s_);
-      for (std::size_t i = 0; i < rows.size(); ++i) text += i ? ",(?,?,?,?,?)" : "(?,?,?,?,?)";
-      q << sql(text);
+      // A prepared single-row INSERT re-executed per row: measured faster than one multi-row
+      // INSERT on PostgreSQL and no slower on SQLite.
+      Connection& c = *c_;
       for (const HistoryRecord& r : rows) {
-        q, bind(r.instance_id), bind(Int64{r.at}), bind(r.actor), bind(r.kind), bind(r.detail);
+        c.hist_instance = r.instance_id;
+        c.hist_at = r.at;
+        c.hist_actor = r.actor;
+        c.hist_kind = r.kind;
+        c.hist_detail = r.detail;
+        runCached(c.insert_history, [&](Poco::Data::Statement& q) {
+          q << sql("INSERT INTO history (instance_id, at, actor, kind, detail) "
+                   "VALUES (?, ?, ?, ?, ?)"),
+              use(c.hist_instance), use(c.hist_at), use(c.hist_actor), use(c.hist_kind),
+              use(c.hist_detail);
+        });
       }
-      q.execute();
       return Status::ok();
     });
   }
@@ -606,7 +658,10 @@ class SqlTransaction final : public Transaction {
     for (const std::string& stmt : splitStatements(script)) exec(stmt);
   }
 
-  void exec(const std::string& text) { *s_ << text, now; }
+  // Statements without parameters are prepared once per connection.
+  void exec(const std::string& text) {
+    runCached(c_->fixed[text], [&](Poco::Data::Statement& st) { st << text; });
+  }
 
   Poco::Data::Session& session() { return *s_; }
 
@@ -645,8 +700,25 @@ class SqlTransaction final : public Transaction {
     return out;
   }
 
+  // Runs a cached statement, creating it with prepare() on first use; a statement that throws
+  // is dropped so the next call prepares a fresh one.
+  template <typename Prepare>
+  std::size_t runCached(std::unique_ptr<Poco::Data::Statement>& stmt, Prepare&& prepare) {
+    if (!stmt) {
+      stmt = std::make_unique<Poco::Data::Statement>(*s_);
+      prepare(*stmt);
+    }
+    try {
+      return stmt->execute();
+    } catch (...) {
+      stmt.reset();
+      throw;
+    }
+  }
+
   Dialect d_;
-  std::shared_ptr<Poco::Data::Session> s_;
+  std::shared_ptr<Connection> c_;
+  Poco::Data::Session* s_;
   bool open_ = false;
 };
 
@@ -703,7 +775,7 @@ class SqlStore final : public Store {
 
  private:
   Result<std::unique_ptr<SqlTransaction>> beginSql(TxMode mode) {
-    std::shared_ptr<Poco::Data::Session> session;
+    std::shared_ptr<Connection> session;
     try {
       session = pool_.acquire();
     } catch (const std::exception& e) {

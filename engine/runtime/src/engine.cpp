@@ -551,7 +551,7 @@ class Engine::Batcher {
     }
     for (std::size_t i = 0; i < batch.size(); ++i) {
       Request& req = *batch[i];
-      const std::string sp = "req" + std::to_string(i);
+      const std::string sp = "req";  // sequential, never nested: one name, one prepared statement
       if (Status st = (*tx)->savepoint(sp); !st) {
         out.commit = st;
         return out;
