@@ -245,21 +245,18 @@ class Interpreter::Run final : public StateQuery {
   }
 
   void removeConflictingTransitions() {
+    // filtered and filtered_exits stay parallel: a kept transition and its exit set.
     s_.filtered.clear();
-    std::size_t used = 0;
-    auto exitsAt = [&](std::size_t i) -> StateSet& {
-      if (i >= s_.filtered_exits.size()) s_.filtered_exits.emplace_back(chart_.stateCount());
-      return s_.filtered_exits[i];
-    };
+    s_.filtered_exits.clear();
+    std::vector<std::size_t> to_remove;
     for (std::uint32_t t1 : s_.enabled) {
       computeExitSet(&t1, 1, s_.exit_a);
       bool preempted = false;
-      std::vector<std::size_t> to_remove;
+      to_remove.clear();
       for (std::size_t j = 0; j < s_.filtered.size(); ++j) {
         if (!s_.exit_a.intersects(s_.filtered_exits[j])) continue;
-        const Transition& a = chart_.transition(t1);
-        const Transition& b = chart_.transition(s_.filtered[j]);
-        if (chart_.isDescendant(a.source, b.source)) {
+        if (chart_.isDescendant(chart_.transition(t1).source,
+                                chart_.transition(s_.filtered[j]).source)) {
           to_remove.push_back(j);
         } else {
           preempted = true;
@@ -270,14 +267,13 @@ class Interpreter::Run final : public StateQuery {
       for (auto it = to_remove.rbegin(); it != to_remove.rend(); ++it) {
         s_.filtered.erase(s_.filtered.begin() + static_cast<std::ptrdiff_t>(*it));
         s_.filtered_exits.erase(s_.filtered_exits.begin() + static_cast<std::ptrdiff_t>(*it));
-        --used;
       }
       s_.filtered.push_back(t1);
-      exitsAt(used) = s_.exit_a;
-      ++used;
+      s_.filtered_exits.push_back(s_.exit_a);
     }
     s_.enabled.swap(s_.filtered);
   }
+
 
   // ---- microstep ---------------------------------------------------------------------
 
