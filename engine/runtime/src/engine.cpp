@@ -149,8 +149,7 @@ Result<scxml::ChartPtr> Engine::chartFor(storage::Transaction& tx, std::int64_t 
                   "definition " + std::to_string(definition_id) + " is missing");
   }
   storage::DefinitionRecord d = **def;
-  scxml::ParseResult parsed =
-      scxml::parseString(d.xml, d.name + " v" + std::to_string(d.version), ".");
+  scxml::ParseResult parsed = parseDeployed(d.xml, d.name + " v" + std::to_string(d.version));
   if (!parsed.ok())
     return Status(ErrorCode::kInternal,
                   "stored definition no longer parses: " + parsed.errorText());
@@ -441,6 +440,9 @@ class Engine::Step final : public scxml::StepObserver {
         if (!parsed.ok()) return fail("invoke '" + action.invokeid + "': " + parsed.errorText());
         auto added = tx_.addDefinition(name, sha, action.content, now_);
         if (!added) return added.status();
+        // Cached before commit: if this transaction rolls back, the id is simply never used
+        // (neither dialect reuses ids).
+        engine_.rememberChart(*added, parsed.chart);
         def = std::optional<storage::DefinitionRecord>(*added);
       }
     } else if (action.src.rfind("definition:", 0) == 0) {
