@@ -161,18 +161,37 @@ Result<scxml::ChartPtr> Engine::chartFor(storage::Transaction& tx, std::int64_t 
   return parsed.chart;
 }
 
-Result<Engine::Loaded> Engine::load(storage::Transaction& tx, const std::string& instance_id) {
-  auto rec = tx.instance(instance_id);
-  if (!rec) return rec.status();
-  if (!rec->has_value()) return Status(ErrorCode::kNotFound, "no instance '" + instance_id + "'");
-  Loaded l;
-  l.rec = std::move(**rec);
+Status Engine::bindDefinition(storage::Transaction& tx, Loaded& l) {
   auto chart = chartFor(tx, l.rec.definition_id, &l.def);
   if (!chart) return chart.status();
   l.chart = *chart;
   auto dm = scxml::createDataModel(l.chart);
   if (!dm) return dm.status();
   l.dm = std::move(dm).value();
+  return Status::ok();
+}
+
+Result<std::optional<InstanceView>> Engine::storedResult(storage::Transaction& tx,
+                                                         const std::string& scope,
+                                                         const std::string& key) {
+  if (key.empty()) return std::optional<InstanceView>();
+  auto prior = tx.idempotentResult(scope, key);
+  if (!prior) return prior.status();
+  if (!prior->has_value()) return std::optional<InstanceView>();
+  auto v = json::parse(**prior);
+  if (!v) return v.status();
+  auto stored = InstanceView::fromJson(*v);
+  if (!stored) return stored.status();
+  return std::optional<InstanceView>(std::move(stored).value());
+}
+
+Result<Engine::Loaded> Engine::load(storage::Transaction& tx, const std::string& instance_id) {
+  auto rec = tx.instance(instance_id);
+  if (!rec) return rec.status();
+  if (!rec->has_value()) return Status(ErrorCode::kNotFound, "no instance '" + instance_id + "'");
+  Loaded l;
+  l.rec = std::move(**rec);
+  if (Status st = bindDefinition(tx, l); !st) return st;
   auto session = scxml::decodeSession(*l.chart, l.rec.session, *l.dm);
   if (!session) return session.status();
   l.session = std::move(session).value();
@@ -182,7 +201,7 @@ Result<Engine::Loaded> Engine::load(storage::Transaction& tx, const std::string&
   return l;
 }
 
-Result<InstanceView> Engine::view(const Loaded& l) const {
+InstanceView Engine::view(const Loaded& l) const {
   InstanceView v;
   v.id = l.rec.id;
   v.definition = l.def.name;
@@ -457,12 +476,7 @@ class Engine::Step final : public scxml::StepObserver {
     child.rec.definition_id = (*def)->id;
     child.rec.business_key = parent.rec.business_key;
     child.rec.row_version = 1;
-    auto chart = engine_.chartFor(tx_, child.rec.definition_id, &child.def);
-    if (!chart) return chart.status();
-    child.chart = *chart;
-    auto dm = scxml::createDataModel(child.chart);
-    if (!dm) return fail(dm.status().message());
-    child.dm = std::move(dm).value();
+    if (Status st = engine_.bindDefinition(tx_, child); !st) return st;
     child.session.id = child.rec.id;
     child.session.parent_id = parent.rec.id;
     child.session.parent_invokeid = action.invokeid;
@@ -691,19 +705,7 @@ Result<InstanceView> Engine::start(const StartRequest& request) {
   const std::string scope = "start:" + request.definition;
   const std::string id = request.instance_id.empty() ? newInstanceId() : request.instance_id;
   return submit([&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
-    // The stored result of an earlier start with this key, if any.
-    auto earlier = [&]() -> Result<std::optional<InstanceView>> {
-      if (request.idempotency_key.empty()) return std::optional<InstanceView>();
-      auto prior = tx.idempotentResult(scope, request.idempotency_key);
-      if (!prior) return prior.status();
-      if (!prior->has_value()) return std::optional<InstanceView>();
-      auto v = json::parse(**prior);
-      if (!v) return v.status();
-      auto view = InstanceView::fromJson(*v);
-      if (!view) return view.status();
-      return std::optional<InstanceView>(std::move(view).value());
-    };
-    auto prior = earlier();
+    auto prior = storedResult(tx, scope, request.idempotency_key);
     if (!prior) return prior.status();
     if (prior->has_value()) {
       final_answer = true;
@@ -722,7 +724,7 @@ Result<InstanceView> Engine::start(const StartRequest& request) {
     if (existing->has_value()) {
       // A concurrent start with the same key may have committed since the first look: its
       // instance and its key row commit together, so look again before calling it a clash.
-      auto raced = earlier();
+      auto raced = storedResult(tx, scope, request.idempotency_key);
       if (!raced) return raced.status();
       final_answer = true;
       if (raced->has_value()) return **raced;
@@ -733,12 +735,7 @@ Result<InstanceView> Engine::start(const StartRequest& request) {
     inst.rec.definition_id = (*def)->id;
     inst.rec.business_key = request.business_key;
     inst.rec.row_version = 1;
-    auto chart = chartFor(tx, inst.rec.definition_id, &inst.def);
-    if (!chart) return chart.status();
-    inst.chart = *chart;
-    auto dm = scxml::createDataModel(inst.chart);
-    if (!dm) return dm.status();
-    inst.dm = std::move(dm).value();
+    if (Status st = bindDefinition(tx, inst); !st) return st;
     inst.session.id = id;
     Step step(*this, tx, request.actor);
     step.record(inst, "start",
@@ -750,10 +747,9 @@ Result<InstanceView> Engine::start(const StartRequest& request) {
     if (Status st = step.start(inst, data, scxml::UndeclaredData::kBind); !st) return st;
     if (Status st = step.save(inst, /*insert=*/true); !st) return st;
     if (Status st = step.flush(); !st) return st;
-    auto v = view(inst);
-    if (!v) return v;
+    InstanceView v = view(inst);
     if (!request.idempotency_key.empty()) {
-      Status st = tx.saveIdempotentResult(scope, request.idempotency_key, json::dump(v->toJson()),
+      Status st = tx.saveIdempotentResult(scope, request.idempotency_key, json::dump(v.toJson()),
                                           step.now());
       if (!st) return st;
     }
@@ -765,15 +761,11 @@ Result<InstanceView> Engine::send(const std::string& instance_id, const scxml::E
                                   const std::string& actor, const std::string& idempotency_key) {
   if (event.name.empty()) return Status(ErrorCode::kInvalidArgument, "an event needs a name");
   return submit([&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
-    if (!idempotency_key.empty()) {
-      auto prior = tx.idempotentResult(instance_id, idempotency_key);
-      if (!prior) return prior.status();
-      if (prior->has_value()) {
-        final_answer = true;
-        auto v = json::parse(**prior);
-        if (!v) return v.status();
-        return InstanceView::fromJson(*v);
-      }
+    auto prior = storedResult(tx, instance_id, idempotency_key);
+    if (!prior) return prior.status();
+    if (prior->has_value()) {
+      final_answer = true;
+      return **prior;
     }
     auto inst = load(tx, instance_id);
     if (!inst) {
@@ -793,11 +785,10 @@ Result<InstanceView> Engine::send(const std::string& instance_id, const scxml::E
     if (Status st = step.deliver(*inst, external, actor); !st) return st;
     if (Status st = step.save(*inst, false); !st) return st;
     if (Status st = step.flush(); !st) return st;
-    auto v = view(*inst);
-    if (!v) return v;
+    InstanceView v = view(*inst);
     if (!idempotency_key.empty()) {
-      Status st = tx.saveIdempotentResult(instance_id, idempotency_key, json::dump(v->toJson()),
-                                          step.now());
+      Status st =
+          tx.saveIdempotentResult(instance_id, idempotency_key, json::dump(v.toJson()), step.now());
       if (!st) return st;
     }
     return v;
@@ -866,90 +857,89 @@ Result<InstanceView> Engine::terminate(const std::string& id, const std::string&
 Result<InstanceView> Engine::migrate(const std::string& instance_id, std::int32_t to_version,
                                      const std::map<std::string, std::string>& mapping,
                                      const std::string& actor) {
-  return transact<InstanceView>([&](storage::Transaction& tx,
-                                    bool& final_answer) -> Result<InstanceView> {
-    final_answer = true;  // only storage conflicts below are worth a retry
-    auto inst = load(tx, instance_id);
-    if (!inst) return inst.status();
-    if (isEnded(inst->lifecycle)) {
-      return Status(
-          ErrorCode::kFailedPrecondition,
-          "instance '" + instance_id + "' is " + std::string(lifecycleName(inst->lifecycle)));
-    }
-    if (!inst->session.invocations.empty()) {
-      return Status(
-          ErrorCode::kFailedPrecondition,
-          "instance '" + instance_id + "' has active invocations; migrate it when they end");
-    }
-    auto target = tx.definition(inst->def.name, to_version);
-    if (!target) {
-      final_answer = false;
-      return target.status();
-    }
-    if (!target->has_value()) {
-      return Status(ErrorCode::kNotFound, "definition '" + inst->def.name + "' has no version " +
-                                              std::to_string(to_version));
-    }
-    storage::DefinitionRecord target_def;
-    auto chart = chartFor(tx, (*target)->id, &target_def);
-    if (!chart) return chart.status();
-    // Map every active atomic state; refuse unknown ones, naming them all.
-    std::vector<std::string> from = scxml::activeAtomicStates(*inst->chart, inst->session);
-    json::Array mapped;
-    std::vector<std::string> unknown;
-    json::Object applied;
-    for (const std::string& s : from) {
-      auto it = mapping.find(s);
-      std::string to = it == mapping.end() ? s : it->second;
-      scxml::StateIndex idx = (*chart)->find(to);
-      if (idx == scxml::kNoState || !(*chart)->state(idx).isAtomic()) {
-        unknown.push_back(to);
-        continue;
-      }
-      mapped.emplace_back(to);
-      applied.emplace_back(s, to);
-    }
-    for (const auto& [k, v] : mapping) {
-      if (std::find(from.begin(), from.end(), k) == from.end()) {
-        return Status(ErrorCode::kInvalidArgument,
-                      "the mapping names '" + k + "', which is not an active state");
-      }
-    }
-    if (!unknown.empty()) {
-      std::string list;
-      for (const auto& u : unknown) list += (list.empty() ? "'" : ", '") + u + "'";
-      return Status(ErrorCode::kInvalidArgument,
-                    "version " + std::to_string(to_version) + " has no atomic state " + list);
-    }
-    // Re-encode the session against the target chart: same data and id counter, mapped
-    // configuration; history values are dropped (they name states of the old version).
-    auto encoded = json::parse(scxml::encodeSession(*inst->chart, inst->session, *inst->dm));
-    if (!encoded) return encoded.status();
-    json::Object rebuilt;
-    for (auto& [k, v] : encoded->asObject()) {
-      if (k == "history" || k == "data_bound") continue;
-      rebuilt.emplace_back(k, k == "configuration" ? json::Value(mapped) : v);
-    }
-    auto dm = scxml::createDataModel(*chart);
-    if (!dm) return dm.status();
-    auto session = scxml::decodeSession(**chart, json::dump(json::Value(std::move(rebuilt))), **dm);
-    if (!session) return session.status();
-    Step step(*this, tx, actor);
-    step.record(
-        *inst, "migrate",
-        json::Value(json::Object{{"from_version", static_cast<std::int64_t>(inst->def.version)},
-                                 {"to_version", static_cast<std::int64_t>(to_version)},
-                                 {"mapping", json::Value(std::move(applied))}}));
-    inst->chart = *chart;
-    inst->def = target_def;
-    inst->dm = std::move(dm).value();
-    inst->session = std::move(session).value();
-    inst->rec.definition_id = target_def.id;
-    final_answer = false;
-    if (Status st = step.save(*inst, false); !st) return st;
-    if (Status st = step.flush(); !st) return st;
-    return view(*inst);
-  });
+  return transact<InstanceView>(
+      [&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
+        final_answer = true;  // only storage conflicts below are worth a retry
+        auto inst = load(tx, instance_id);
+        if (!inst) return inst.status();
+        if (isEnded(inst->lifecycle)) {
+          return Status(
+              ErrorCode::kFailedPrecondition,
+              "instance '" + instance_id + "' is " + std::string(lifecycleName(inst->lifecycle)));
+        }
+        if (!inst->session.invocations.empty()) {
+          return Status(
+              ErrorCode::kFailedPrecondition,
+              "instance '" + instance_id + "' has active invocations; migrate it when they end");
+        }
+        auto target = tx.definition(inst->def.name, to_version);
+        if (!target) {
+          final_answer = false;
+          return target.status();
+        }
+        if (!target->has_value()) {
+          return Status(ErrorCode::kNotFound, "definition '" + inst->def.name +
+                                                  "' has no version " + std::to_string(to_version));
+        }
+        // The instance as it will be: same row, bound to the target version.
+        Loaded next;
+        next.rec = inst->rec;
+        next.rec.definition_id = (*target)->id;
+        next.lifecycle = inst->lifecycle;
+        if (Status st = bindDefinition(tx, next); !st) return st;
+        const scxml::Chart& chart = *next.chart;
+        // Map every active atomic state; refuse unknown ones, naming them all.
+        std::vector<std::string> from = scxml::activeAtomicStates(*inst->chart, inst->session);
+        json::Array mapped;
+        std::vector<std::string> unknown;
+        json::Object applied;
+        for (const std::string& s : from) {
+          auto it = mapping.find(s);
+          std::string to = it == mapping.end() ? s : it->second;
+          scxml::StateIndex idx = chart.find(to);
+          if (idx == scxml::kNoState || !chart.state(idx).isAtomic()) {
+            unknown.push_back(to);
+            continue;
+          }
+          mapped.emplace_back(to);
+          applied.emplace_back(s, to);
+        }
+        for (const auto& [k, v] : mapping) {
+          if (std::find(from.begin(), from.end(), k) == from.end()) {
+            return Status(ErrorCode::kInvalidArgument,
+                          "the mapping names '" + k + "', which is not an active state");
+          }
+        }
+        if (!unknown.empty()) {
+          std::string list;
+          for (const auto& u : unknown) list += (list.empty() ? "'" : ", '") + u + "'";
+          return Status(ErrorCode::kInvalidArgument,
+                        "version " + std::to_string(to_version) + " has no atomic state " + list);
+        }
+        // Re-encode the session against the target chart: same data and id counter, mapped
+        // configuration; history values are dropped (they name states of the old version).
+        auto encoded = json::parse(scxml::encodeSession(*inst->chart, inst->session, *inst->dm));
+        if (!encoded) return encoded.status();
+        json::Object rebuilt;
+        for (auto& [k, v] : encoded->asObject()) {
+          if (k == "history" || k == "data_bound") continue;
+          rebuilt.emplace_back(k, k == "configuration" ? json::Value(mapped) : v);
+        }
+        auto session =
+            scxml::decodeSession(chart, json::dump(json::Value(std::move(rebuilt))), *next.dm);
+        if (!session) return session.status();
+        next.session = std::move(session).value();
+        Step step(*this, tx, actor);
+        step.record(
+            *inst, "migrate",
+            json::Value(json::Object{{"from_version", static_cast<std::int64_t>(inst->def.version)},
+                                     {"to_version", static_cast<std::int64_t>(to_version)},
+                                     {"mapping", json::Value(std::move(applied))}}));
+        final_answer = false;
+        if (Status st = step.save(next, false); !st) return st;
+        if (Status st = step.flush(); !st) return st;
+        return view(next);
+      });
 }
 
 Result<std::vector<storage::HistoryRecord>> Engine::history(const std::string& instance_id) {

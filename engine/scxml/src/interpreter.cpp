@@ -274,7 +274,6 @@ class Interpreter::Run final : public StateQuery {
     s_.enabled.swap(s_.filtered);
   }
 
-
   // ---- microstep ---------------------------------------------------------------------
 
   void microstep(const Event* event) {

@@ -122,7 +122,13 @@ class Engine {
                                    storage::DefinitionRecord* record);
   void rememberChart(storage::DefinitionRecord record, scxml::ChartPtr chart);
   Result<Loaded> load(storage::Transaction& tx, const std::string& instance_id);
-  Result<InstanceView> view(const Loaded& loaded) const;
+  // Sets loaded.chart/def from loaded.rec.definition_id and gives it a fresh datamodel.
+  Status bindDefinition(storage::Transaction& tx, Loaded& loaded);
+  // The result stored for an idempotency key in scope; nullopt for none (or an empty key).
+  Result<std::optional<InstanceView>> storedResult(storage::Transaction& tx,
+                                                   const std::string& scope,
+                                                   const std::string& key);
+  InstanceView view(const Loaded& loaded) const;
   Result<InstanceView> lifecycleOp(const std::string& instance_id, LifecycleOp op,
                                    const std::string& actor);
   // Runs body in a transaction, committing when it succeeds; retries conflicts.
