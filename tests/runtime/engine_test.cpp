@@ -343,6 +343,31 @@ TEST_P(EngineTest, InvokedChildrenAreDurableInstances) {
   EXPECT_EQ(done->configuration, std::vector<std::string>{"done"});
 }
 
+TEST_P(EngineTest, AFailedInstanceTakesItsInvokedChildrenWithIt) {
+  const char* doc = R"(<scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0" datamodel="lua">
+    <parallel id="p">
+      <state id="a"><invoke id="helper"><content>
+        <scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0" datamodel="lua">
+          <state id="waiting"/></scxml></content></invoke></state>
+      <state id="b"><transition event="ping"><send event="ping"/></transition></state>
+    </parallel></scxml>)";
+  ASSERT_TRUE(engine_->deploy("looping", doc, "admin"));
+  auto store = storage::openStore(uri_);
+  ASSERT_TRUE(store);
+  EngineOptions options;
+  options.max_local_events = 50;  // the self-send loop below exceeds it
+  Engine engine(std::shared_ptr<storage::Store>(std::move(store).value()), clock_, options);
+  StartRequest req;
+  req.definition = "looping";
+  auto v = engine.start(req);
+  ASSERT_TRUE(v) << v.status().toString();
+  ASSERT_EQ(engine.get(v->id + ".helper")->lifecycle, "running");
+  auto failed = engine.send(v->id, scxml::Event::external("ping"), "ana");
+  ASSERT_TRUE(failed) << failed.status().toString();
+  EXPECT_EQ(failed->lifecycle, "failed");
+  EXPECT_EQ(engine.get(v->id + ".helper")->lifecycle, "terminated");
+}
+
 TEST_P(EngineTest, ARestartedEngineContinuesWhereTheOldOneStopped) {
   InstanceView v = startCounter();
   ASSERT_TRUE(engine_->send(v.id, scxml::Event::external("arm"), "ana"));

@@ -231,10 +231,7 @@ class Engine::Step final : public scxml::StepObserver {
 
   // Runs the first macrostep of a new instance and what it triggers locally.
   Status start(Loaded& inst, const json::Value* data, scxml::UndeclaredData undeclared) {
-    auto next = applyLifecycle(inst.lifecycle, LifecycleOp::kStart);
-    if (!next) return next.status();
-    inst.lifecycle = *next;
-    record(inst, "lifecycle", json::Value(json::Object{{"to", "running"}}));
+    if (Status st = changeLifecycle(inst, LifecycleOp::kStart); !st) return st;
     std::vector<scxml::Action> actions;
     std::deque<scxml::Event> local;
     current_ = &inst;
@@ -283,17 +280,22 @@ class Engine::Step final : public scxml::StepObserver {
     return st;
   }
 
-  // Ends an instance (terminate or cancellation): its timers go, its children are cancelled.
-  Status endInstance(Loaded& inst, LifecycleOp op, const std::string& reason) {
+  // Moves inst through op (the Boost.MSM table decides whether it may) and records one
+  // lifecycle row with detail's members added. An instance that ends loses its timers and
+  // its invoked children.
+  Status changeLifecycle(Loaded& inst, LifecycleOp op, json::Value detail = {},
+                         const std::string& actor = {}) {
     auto next = applyLifecycle(inst.lifecycle, op);
     if (!next) return next.status();
-    Lifecycle from = inst.lifecycle;
+    json::Value row(json::Object{{"from", std::string(lifecycleName(inst.lifecycle))},
+                                 {"to", std::string(lifecycleName(*next))}});
+    if (detail.isObject()) {
+      for (auto& [k, v] : detail.asObject()) row.set(k, std::move(v));
+    }
     inst.lifecycle = *next;
+    record(inst, "lifecycle", std::move(row), actor);
+    if (!isEnded(*next)) return Status::ok();
     if (auto r = tx_.cancelAllTimers(inst.rec.id); !r) return r.status();
-    json::Value detail(json::Object{{"from", std::string(lifecycleName(from))},
-                                    {"to", std::string(lifecycleName(*next))}});
-    if (!reason.empty()) detail.set("reason", reason);
-    record(inst, "lifecycle", std::move(detail));
     for (const scxml::Invocation& child : inst.session.invocations) {
       if (Status st = cancelChild(child.child_session_id); !st) return st;
     }
@@ -346,13 +348,8 @@ class Engine::Step final : public scxml::StepObserver {
   }
 
   Status failInstance(Loaded& inst, const Status& why) {
-    auto next = applyLifecycle(inst.lifecycle, LifecycleOp::kFail);
-    if (!next) return next.status();
-    inst.lifecycle = *next;
-    record(inst, "lifecycle",
-           json::Value(json::Object{{"to", "failed"}, {"reason", why.message()}}), kSystemActor);
-    auto r = tx_.cancelAllTimers(inst.rec.id);
-    return r ? Status::ok() : r.status();
+    return changeLifecycle(inst, LifecycleOp::kFail,
+                           json::Value(json::Object{{"reason", why.message()}}), kSystemActor);
   }
 
   Status apply(Loaded& inst, std::vector<scxml::Action>& actions, std::deque<scxml::Event>& local) {
@@ -417,14 +414,10 @@ class Engine::Step final : public scxml::StepObserver {
   }
 
   Status finish(Loaded& inst, const scxml::FinishedAction& finished) {
-    auto next = applyLifecycle(inst.lifecycle, LifecycleOp::kComplete);
-    if (!next) return next.status();
-    inst.lifecycle = *next;
-    record(inst, "lifecycle",
-           json::Value(json::Object{{"to", "completed"}, {"final_state", finished.final_state}}),
-           kSystemActor);
-    if (auto r = tx_.cancelAllTimers(inst.rec.id); !r) return r.status();
-    if (inst.session.parent_id.empty()) return Status::ok();
+    Status st = changeLifecycle(inst, LifecycleOp::kComplete,
+                                json::Value(json::Object{{"final_state", finished.final_state}}),
+                                kSystemActor);
+    if (!st || inst.session.parent_id.empty()) return st;
     scxml::Event done;
     done.name = "done.invoke." + inst.session.parent_invokeid;
     done.invokeid = inst.session.parent_invokeid;
@@ -494,9 +487,9 @@ class Engine::Step final : public scxml::StepObserver {
     if (!child)
       return child.status().code() == ErrorCode::kNotFound ? Status::ok() : child.status();
     if (isEnded(child->lifecycle)) return Status::ok();
-    if (Status st = endInstance(*child, LifecycleOp::kTerminate, "invocation cancelled"); !st) {
-      return st;
-    }
+    Status st = changeLifecycle(*child, LifecycleOp::kTerminate,
+                                json::Value(json::Object{{"reason", "invocation cancelled"}}));
+    if (!st) return st;
     return save(*child, /*insert=*/false);
   }
 
@@ -810,38 +803,26 @@ Result<InstanceView> Engine::get(const std::string& instance_id) {
 
 Result<InstanceView> Engine::lifecycleOp(const std::string& instance_id, LifecycleOp op,
                                          const std::string& actor) {
-  return transact<InstanceView>([&](storage::Transaction& tx,
-                                    bool& final_answer) -> Result<InstanceView> {
-    auto inst = load(tx, instance_id);
-    if (!inst) {
-      final_answer = inst.status().code() == ErrorCode::kNotFound;
-      return inst.status();
-    }
-    Step step(*this, tx, actor);
-    if (op == LifecycleOp::kTerminate) {
-      if (Status st = step.endInstance(*inst, op, ""); !st) {
-        final_answer = st.code() == ErrorCode::kFailedPrecondition;
-        return st;
-      }
-    } else {
-      auto next = applyLifecycle(inst->lifecycle, op);
-      if (!next) {
-        final_answer = true;
-        return next.status();
-      }
-      step.record(*inst, "lifecycle",
-                  json::Value(json::Object{{"from", std::string(lifecycleName(inst->lifecycle))},
-                                           {"to", std::string(lifecycleName(*next))}}));
-      inst->lifecycle = *next;
-      if (op == LifecycleOp::kResume) {
-        // Events that arrived while suspended are delivered next, in order.
-        if (auto r = tx.releaseDeferred(instance_id); !r) return r.status();
-      }
-    }
-    if (Status st = step.save(*inst, false); !st) return st;
-    if (Status st = step.flush(); !st) return st;
-    return view(*inst);
-  });
+  return transact<InstanceView>(
+      [&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
+        auto inst = load(tx, instance_id);
+        if (!inst) {
+          final_answer = inst.status().code() == ErrorCode::kNotFound;
+          return inst.status();
+        }
+        Step step(*this, tx, actor);
+        if (Status st = step.changeLifecycle(*inst, op); !st) {
+          final_answer = st.code() == ErrorCode::kFailedPrecondition;
+          return st;
+        }
+        if (op == LifecycleOp::kResume) {
+          // Events that arrived while suspended are delivered next, in order.
+          if (auto r = tx.releaseDeferred(instance_id); !r) return r.status();
+        }
+        if (Status st = step.save(*inst, false); !st) return st;
+        if (Status st = step.flush(); !st) return st;
+        return view(*inst);
+      });
 }
 
 Result<InstanceView> Engine::suspend(const std::string& id, const std::string& actor) {
