@@ -418,13 +418,10 @@ class Engine::Step final : public scxml::StepObserver {
                                 json::Value(json::Object{{"final_state", finished.final_state}}),
                                 kSystemActor);
     if (!st || inst.session.parent_id.empty()) return st;
-    scxml::Event done;
-    done.name = "done.invoke." + inst.session.parent_invokeid;
-    done.invokeid = inst.session.parent_invokeid;
-    done.origin = "#_scxml_" + inst.rec.id;
-    done.origintype = scxml::kScxmlProcessorType;
-    done.data = finished.donedata;
-    return tx_.enqueueInbox(inst.session.parent_id, eventText(done), now_);
+    return tx_.enqueueInbox(inst.session.parent_id,
+                            eventText(scxml::doneInvokeEvent(inst.session.parent_invokeid,
+                                                             inst.rec.id, finished.donedata)),
+                            now_);
   }
 
   // <invoke>: inline content is deployed content-addressed (as "invoke/<sha256 prefix>");
@@ -432,12 +429,7 @@ class Engine::Step final : public scxml::StepObserver {
   Status startChild(Loaded& parent, const scxml::InvokeAction& action,
                     std::deque<scxml::Event>& local) {
     auto fail = [&](const std::string& why) {
-      scxml::Event err;
-      err.name = "error.execution";
-      err.type = scxml::EventType::kPlatform;
-      err.invokeid = action.invokeid;
-      err.data = json::Value(json::Object{{"message", why}});
-      local.push_back(std::move(err));
+      local.push_back(scxml::errorEvent("error.execution", why, {}, action.invokeid));
       return Status::ok();
     };
     Result<std::optional<storage::DefinitionRecord>> def =

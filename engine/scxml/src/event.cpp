@@ -2,6 +2,28 @@
 
 namespace tramite::scxml {
 
+Event errorEvent(std::string name, const std::string& message, std::string sendid,
+                 std::string invokeid) {
+  Event e;
+  e.name = std::move(name);
+  e.type = EventType::kPlatform;
+  e.sendid = std::move(sendid);
+  e.invokeid = std::move(invokeid);
+  e.data = json::Value(json::Object{{"message", json::Value(message)}});
+  return e;
+}
+
+Event doneInvokeEvent(const std::string& invokeid, const std::string& child_session_id,
+                      json::Value donedata) {
+  Event e;
+  e.name = "done.invoke." + invokeid;
+  e.invokeid = invokeid;
+  e.origin = "#_scxml_" + child_session_id;
+  e.origintype = kScxmlProcessorType;
+  e.data = std::move(donedata);
+  return e;
+}
+
 json::Value eventToJson(const Event& e) {
   json::Object o;
   o.emplace_back("name", e.name);

@@ -580,12 +580,7 @@ class Interpreter::Run final : public StateQuery {
   }
 
   void raiseError(const char* name, const Status& cause, const std::string& sendid) {
-    Event e;
-    e.name = name;
-    e.type = EventType::kPlatform;
-    e.sendid = sendid;
-    e.data = json::Value(json::Object{{"message", json::Value(cause.message())}});
-    s_.internal_queue.push_back(std::move(e));
+    s_.internal_queue.push_back(errorEvent(name, cause.message(), sendid));
   }
 
   std::string generateId() { return session_.id + "." + std::to_string(session_.next_id++); }

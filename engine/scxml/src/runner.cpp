@@ -106,13 +106,8 @@ void Runner::apply(Instance& from, std::vector<Action>& actions) {
         it = it->from == from_id ? timers_.erase(it) : std::next(it);
       }
       if (!self->session.parent_id.empty()) {
-        Event done;
-        done.name = "done.invoke." + self->session.parent_invokeid;
-        done.invokeid = self->session.parent_invokeid;
-        done.origin = "#_scxml_" + from_id;
-        done.origintype = kScxmlProcessorType;
-        done.data = finished->donedata;
-        queue_.emplace_back(self->session.parent_id, std::move(done));
+        queue_.emplace_back(self->session.parent_id, doneInvokeEvent(self->session.parent_invokeid,
+                                                                     from_id, finished->donedata));
       }
     }
   }
@@ -138,13 +133,9 @@ void Runner::deliver(const std::string& from, const SendAction& action) {
     case SendAction::Target::kSession: target = action.target_id; break;
     case SendAction::Target::kExternal: {
       // No network I/O processors in-process: the send fails as undeliverable.
-      Event err;
-      err.name = "error.communication";
-      err.type = EventType::kPlatform;
-      err.sendid = action.sendid;
-      err.data = json::Value(
-          json::Object{{"message", json::Value("no " + action.type + " processor in this host")}});
-      queue_.emplace_back(from, std::move(err));
+      queue_.emplace_back(
+          from, errorEvent("error.communication", "no " + action.type + " processor in this host",
+                           action.sendid));
       return;
     }
   }
@@ -168,12 +159,8 @@ void Runner::startChild(Instance& parent, const InvokeAction& action) {
     }
   }
   auto fail = [&](const std::string& message) {
-    Event err;
-    err.name = "error.execution";
-    err.type = EventType::kPlatform;
-    err.invokeid = action.invokeid;
-    err.data = json::Value(json::Object{{"message", json::Value(message)}});
-    queue_.emplace_back(parent.session.id, std::move(err));
+    queue_.emplace_back(parent.session.id,
+                        errorEvent("error.execution", message, {}, action.invokeid));
   };
   if (!parsed.ok()) {
     fail("invoke '" + action.invokeid + "' failed: " + parsed.errorText());

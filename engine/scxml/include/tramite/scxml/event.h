@@ -35,6 +35,16 @@ struct Event {
   }
 };
 
+// A platform error event (error.execution, error.communication, ...) with
+// _event.data = {"message": message}; sendid names a failed <send>, invokeid an <invoke>.
+Event errorEvent(std::string name, const std::string& message, std::string sendid = {},
+                 std::string invokeid = {});
+
+// The done.invoke.<invokeid> event a finished child session sends its parent (SCXML 6.4),
+// carrying the child's done data.
+Event doneInvokeEvent(const std::string& invokeid, const std::string& child_session_id,
+                      json::Value donedata);
+
 // The event as JSON, omitting empty fields: {"name", "type", "sendid", ..., "data"}.
 json::Value eventToJson(const Event& e);
 // Inverse of eventToJson; unknown members are refused.
