@@ -327,15 +327,16 @@ LuaDataModel::~LuaDataModel() {
   luaL_unref(L_, LUA_REGISTRYINDEX, sys_ref_);
 }
 
-bool LuaDataModel::isSystemName(const std::string& location) const {
-  std::size_t b = location.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return false;
+Status LuaDataModel::checkAssignable(const Expr& location) const {
+  const std::string& text = location.text;
+  std::size_t b = text.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return Status::ok();
   std::size_t e = b;
-  while (e < location.size() &&
-         (std::isalnum(static_cast<unsigned char>(location[e])) || location[e] == '_')) {
+  while (e < text.size() && (std::isalnum(static_cast<unsigned char>(text[e])) || text[e] == '_')) {
     ++e;
   }
-  return isSystemKey(location.substr(b, e - b).c_str());
+  if (!isSystemKey(text.substr(b, e - b).c_str())) return Status::ok();
+  return Status(ErrorCode::kInvalidArgument, "cannot assign to system variable '" + text + "'");
 }
 
 Status LuaDataModel::pushCode(const Expr& expr, Kind kind) {
@@ -389,10 +390,9 @@ Status LuaDataModel::pushValue(const Expr& expr) {
 }
 
 Status LuaDataModel::setLocation(const Expr& location) {
-  if (isSystemName(location.text)) {
+  if (Status st = checkAssignable(location); !st) {
     lua_pop(L_, 1);
-    return Status(ErrorCode::kInvalidArgument,
-                  "cannot assign to system variable '" + location.text + "'");
+    return st;
   }
   if (Status st = pushCode(location, Kind::kAssign); !st) {
     lua_pop(L_, 1);
@@ -503,10 +503,8 @@ Result<std::string> LuaDataModel::evaluateString(const Expr& expr) {
 }
 
 Status LuaDataModel::assign(const Expr& location, const Expr& expr) {
-  if (isSystemName(location.text)) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "cannot assign to system variable '" + location.text + "'");
-  }
+  // Refused before expr is evaluated, so a refused assignment has no side effects.
+  if (Status st = checkAssignable(location); !st) return st;
   if (expr.empty()) {
     lua_pushnil(L_);
   } else if (Status st = pushValue(expr); !st) {
@@ -541,10 +539,7 @@ Status LuaDataModel::forEach(const Expr& array, const Expr& item, const Expr& in
                              const std::function<bool()>& body) {
   for (const Expr* loc : {&item, &index}) {
     if (loc->empty()) continue;
-    if (isSystemName(loc->text)) {
-      return Status(ErrorCode::kInvalidArgument,
-                    "cannot assign to system variable '" + loc->text + "'");
-    }
+    if (Status st = checkAssignable(*loc); !st) return st;
     if (Status st = pushCode(*loc, Kind::kAssign); !st) return st;
     lua_pop(L_, 1);
   }

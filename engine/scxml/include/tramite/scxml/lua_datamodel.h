@@ -94,7 +94,8 @@ class LuaDataModel final : public DataModel {
   Status call(int nargs, int nresults, const Expr& expr);
   Status pushValue(const Expr& expr);
   Status setLocation(const Expr& location);  // pops the value on the stack top
-  bool isSystemName(const std::string& location) const;
+  // Refuses a location rooted at a system variable (_sessionid, _event, ...).
+  Status checkAssignable(const Expr& location) const;
 
   ChartPtr chart_;
   std::shared_ptr<LuaRuntime> rt_;
