@@ -468,7 +468,7 @@ class Compiler {
       }
     }
     t.cond = exprAttr(node, "cond");
-    if (!t.cond.empty() && data_.datamodel == "null") checkNullCondition(t.cond.text, t.line);
+    checkCondition(t.cond, t.line);
     if (auto type = attr(node, "type")) {
       if (*type == "internal")
         t.type = TransitionType::kInternal;
@@ -483,12 +483,21 @@ class Compiler {
     if (!ids.empty()) pending_targets_.push_back({ti, std::move(ids), lineOf(node)});
   }
 
-  void checkNullCondition(const std::string& cond, int line) {
-    std::string c = trim(cond);
+  // In the null datamodel a condition may only be In(stateId).
+  void checkCondition(const Expr& cond, int line) {
+    if (cond.empty() || data_.datamodel != "null") return;
+    std::string c = trim(cond.text);
     bool ok = c.size() > 4 && c.compare(0, 3, "In(") == 0 && c.back() == ')';
     if (!ok) {
-      error(line, "condition '" + cond +
+      error(line, "condition '" + cond.text +
                       "' is not valid in the null datamodel (only In(stateId) is allowed)");
+    }
+  }
+
+  // The null datamodel has no data, scripts or assignments.
+  void requireDatamodel(const char* element, int line) {
+    if (data_.datamodel == "null") {
+      error(line, std::string(element) + " is not available in the null datamodel");
     }
   }
 
@@ -511,9 +520,7 @@ class Compiler {
       if (sources > 1) {
         error(d.line, "<data> may have only one of 'expr', 'src' or inline content");
       }
-      if (data_.datamodel == "null") {
-        error(d.line, "<data> is not available in the null datamodel");
-      }
+      requireDatamodel("<data>", d.line);
       if (auto e = attr(c, "expr")) {
         d.expr = exprAttr(c, "expr");
       } else if (auto src = attr(c, "src")) {
@@ -645,9 +652,7 @@ class Compiler {
     if (src && !trim(body).empty()) {
       error(ex.line, "<script> may have 'src' or a body, not both");
     }
-    if (data_.datamodel == "null") {
-      error(ex.line, "<script> is not available in the null datamodel");
-    }
+    requireDatamodel("<script>", ex.line);
     if (src) {
       std::string text;
       std::string why;
@@ -732,9 +737,7 @@ class Compiler {
       if (f.array.empty() || f.item.empty()) {
         error(ex.line, "<foreach> must have 'array' and 'item'");
       }
-      if (data_.datamodel == "null") {
-        error(ex.line, "<foreach> is not available in the null datamodel");
-      }
+      requireDatamodel("<foreach>", ex.line);
       f.body = std::make_shared<Block>(compileBlock(c, depth + 1));
       ex.node = std::move(f);
     } else {
@@ -757,9 +760,7 @@ class Compiler {
       a.content.body_is_markup = hasElementChildren(c);
       a.content.body = a.content.body_is_markup ? innerMarkup(c) : trim(textContent(c));
     }
-    if (data_.datamodel == "null") {
-      error(line, "<assign> is not available in the null datamodel");
-    }
+    requireDatamodel("<assign>", line);
     return a;
   }
 
@@ -770,10 +771,8 @@ class Compiler {
     IfNode ifn;
     IfBranch current;
     current.cond = exprAttr(node, "cond");
-    if (current.cond.empty())
-      error(ex.line, "<if> must have a 'cond'");
-    else if (data_.datamodel == "null")
-      checkNullCondition(current.cond.text, ex.line);
+    if (current.cond.empty()) error(ex.line, "<if> must have a 'cond'");
+    checkCondition(current.cond, ex.line);
     bool seen_else = false;
     xmlNodePtr run_start = node->children;
     for (xmlNodePtr c = node->children; c != nullptr; c = c->next) {
@@ -786,10 +785,8 @@ class Compiler {
       if (seen_else) error(lineOf(c), "<" + std::string(n) + "> after <else>");
       if (n == "elseif") {
         current.cond = exprAttr(c, "cond");
-        if (current.cond.empty())
-          error(lineOf(c), "<elseif> must have a 'cond'");
-        else if (data_.datamodel == "null")
-          checkNullCondition(current.cond.text, lineOf(c));
+        if (current.cond.empty()) error(lineOf(c), "<elseif> must have a 'cond'");
+        checkCondition(current.cond, lineOf(c));
       } else {
         seen_else = true;
       }
