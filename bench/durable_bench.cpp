@@ -163,7 +163,7 @@ void BM_DurableSqlite(benchmark::State& state) {
     std::filesystem::remove(path);
     return "sqlite:" + path;
   }();
-  runChains(state, durableFor(uri, 1));
+  runChains(state, durableFor(uri, 2));
 }
 
 void BM_DurablePostgres(benchmark::State& state) {

@@ -2,6 +2,7 @@
 // Statements are written once with '?' placeholders; the PostgreSQL dialect numbers them.
 #include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/SQLite/Utility.h>
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
 #include <Poco/Exception.h>
@@ -9,9 +10,11 @@
 
 #include <condition_variable>
 #include <mutex>
-#include <unordered_map>
 #include <sstream>
+#include <unordered_map>
 
+#include "sqlite_statements.h"
+#include "tramite/json.h"
 #include "tramite/storage/store.h"
 
 namespace tramite::storage {
@@ -116,20 +119,25 @@ auto guarded(const std::string& what, F&& f) -> decltype(f()) {
 
 // ---- connections ----------------------------------------------------------------------------
 
-// One database connection and the statements prepared on it. Hot statements are prepared
-// once per connection and re-executed with new values (their parameters are bound by
-// reference to the fields below); a statement that throws is discarded, never reused.
-// PostgreSQL then skips the prepare round trip; Poco's SQLite connector still recompiles.
+// One database connection and the statements prepared on it. On PostgreSQL, hot statements
+// are prepared once per connection and re-executed with new values (their parameters are
+// bound by reference to the fields below), which skips the prepare round trip; on SQLite they
+// run on the connection's own handle, compiled once (see sqlite_statements.h). A statement
+// that throws is discarded, never reused.
 struct Connection {
   explicit Connection(std::unique_ptr<Poco::Data::Session> s) : session(std::move(s)) {}
   std::unique_ptr<Poco::Data::Session> session;
+  std::unique_ptr<SqliteStatements> sqlite;  // SQLite only; finalized before the session
 
   // Statements without parameters, by text (BEGIN, COMMIT, SAVEPOINT req, ...).
   std::unordered_map<std::string, std::unique_ptr<Poco::Data::Statement>> fixed;
 
-  // SELECT of one instance by id.
-  std::unique_ptr<Poco::Data::Statement> select_instance;
-  std::string sel_id;
+  // Statements over a JSON array of rows (one parameter), by text: batch reads and writes.
+  std::unordered_map<std::string, std::unique_ptr<Poco::Data::Statement>> batch;
+  std::string batch_rows;
+
+  // The columns read by the SELECT of instances.
+  std::vector<std::string> sel_id;
   std::vector<Int64> sel_def;
   std::vector<std::string> sel_key;
   std::vector<std::string> sel_lifecycle;
@@ -137,24 +145,6 @@ struct Connection {
   std::vector<Int64> sel_version;
   std::vector<Int64> sel_created;
   std::vector<Int64> sel_updated;
-
-  // Versioned UPDATE of one instance.
-  std::unique_ptr<Poco::Data::Statement> update_instance;
-  Int64 upd_def = 0;
-  std::string upd_lifecycle;
-  std::string upd_session;
-  Int64 upd_new_version = 0;
-  Int64 upd_updated = 0;
-  std::string upd_id;
-  Int64 upd_expected = 0;
-
-  // INSERT of one history row.
-  std::unique_ptr<Poco::Data::Statement> insert_history;
-  std::string hist_instance;
-  Int64 hist_at = 0;
-  std::string hist_actor;
-  std::string hist_kind;
-  std::string hist_detail;
 };
 
 class ConnectionPool {
@@ -215,10 +205,16 @@ class ConnectionPool {
       *s << "PRAGMA synchronous=" + options_.sqlite_synchronous, now;
       *s << "PRAGMA busy_timeout=" + std::to_string(options_.busy_timeout_ms), now;
       *s << "PRAGMA foreign_keys=ON", now;
+      *s << "PRAGMA mmap_size=268435456", now;
     } else {
       *s << "SET client_min_messages TO WARNING", now;
     }
-    return std::make_unique<Connection>(std::move(s));
+    auto c = std::make_unique<Connection>(std::move(s));
+    if (dialect_ == Dialect::kSQLite) {
+      c->sqlite =
+          std::make_unique<SqliteStatements>(Poco::Data::SQLite::Utility::dbHandle(*c->session));
+    }
+    return c;
   }
 
   Dialect dialect_;
@@ -232,9 +228,17 @@ class ConnectionPool {
   int created_ = 0;
 };
 
-// '?' placeholders become $1, $2, ... for PostgreSQL.
-std::string translate(Dialect d, const std::string& sql) {
-  if (d == Dialect::kSQLite) return sql;
+// '?' placeholders become $1, $2, ... for PostgreSQL. {ROWS} is a table of the rows of a JSON
+// array parameter (each row an array, read as j.value ->> N, in array order by j.key); {INT}
+// the 64-bit integer type.
+std::string translate(Dialect d, std::string sql) {
+  if (d == Dialect::kSQLite) {
+    return replaceAll(replaceAll(sql, "{ROWS}", "json_each(?) AS j"), "{INT}", "INTEGER");
+  }
+  sql = replaceAll(
+      replaceAll(sql, "{ROWS}",
+                 "jsonb_array_elements(CAST(? AS jsonb)) WITH ORDINALITY AS j(value, key)"),
+      "{INT}", "BIGINT");
   std::string out;
   out.reserve(sql.size() + 8);
   int n = 0;
@@ -295,8 +299,9 @@ class SqlTransaction final : public Transaction {
       r.version = static_cast<std::int32_t>(version);
       Int64 id = 0;
       Poco::Data::Statement ins(*s_);
-      ins << sql("INSERT INTO definitions (name, version, sha256, xml, created_at) "
-                 "VALUES (?, ?, ?, ?, ?) RETURNING id"),
+      ins << sql(
+          "INSERT INTO definitions (name, version, sha256, xml, created_at) "
+          "VALUES (?, ?, ?, ?, ?) RETURNING id"),
           bind(name), bind(version), bind(sha256), bind(xml), bind(Int64{now}), into(id);
       ins.execute();
       r.id = id;
@@ -312,8 +317,7 @@ class SqlTransaction final : public Transaction {
         q << sql(kDefinitionColumns + std::string(" WHERE name = ? AND version = ?")), bind(name),
             bind(Int64{version});
       } else {
-        q << sql(kDefinitionColumns +
-                 std::string(" WHERE name = ? ORDER BY version DESC LIMIT 1")),
+        q << sql(kDefinitionColumns + std::string(" WHERE name = ? ORDER BY version DESC LIMIT 1")),
             bind(name);
       }
       return readDefinition(q);
@@ -335,71 +339,101 @@ class SqlTransaction final : public Transaction {
       std::vector<std::string> shas;
       std::vector<Int64> created;
       Poco::Data::Statement q(*s_);
-      q << sql("SELECT id, version, sha256, created_at FROM definitions WHERE name = ? "
-               "ORDER BY version"),
+      q << sql(
+          "SELECT id, version, sha256, created_at FROM definitions WHERE name = ? "
+          "ORDER BY version"),
           bind(name), into(ids), into(versions), into(shas), into(created);
       q.execute();
       std::vector<DefinitionRecord> out;
       for (std::size_t i = 0; i < ids.size(); ++i) {
-        out.push_back(DefinitionRecord{ids[i], name, static_cast<std::int32_t>(versions[i]),
-                                       shas[i], {}, created[i]});
+        out.push_back(DefinitionRecord{
+            ids[i], name, static_cast<std::int32_t>(versions[i]), shas[i], {}, created[i]});
       }
       return out;
     });
   }
 
-  Status insertInstance(const InstanceRecord& r) override {
-    return guarded("insert instance", [&]() -> Status {
-      Poco::Data::Statement q(*s_);
-      q << sql("INSERT INTO instances (id, definition_id, business_key, lifecycle, session, "
-               "row_version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
-          bind(r.id), bind(Int64{r.definition_id}), bind(r.business_key), bind(r.lifecycle),
-          bind(r.session), bind(Int64{r.row_version}), bind(Int64{r.created_at}),
-          bind(Int64{r.updated_at});
-      q.execute();
-      return Status::ok();
-    });
-  }
-
   Result<std::optional<InstanceRecord>> instance(const std::string& id) override {
-    return guarded("read instance", [&]() -> Result<std::optional<InstanceRecord>> {
+    auto found = instances({id});
+    if (!found) return found.status();
+    if (found->empty()) return std::optional<InstanceRecord>();
+    return std::optional<InstanceRecord>(std::move(found->front()));
+  }
+
+  Result<std::vector<InstanceRecord>> instances(const std::vector<std::string>& ids) override {
+    return guarded("read instances", [&]() -> Result<std::vector<InstanceRecord>> {
+      json::Array rows;
+      for (const std::string& id : ids) rows.emplace_back(json::Array{json::Value(id)});
+      const std::string text =
+          sql("SELECT id, definition_id, business_key, lifecycle, session, row_version, "
+              "created_at, updated_at FROM instances WHERE id IN (SELECT j.value ->> 0 FROM "
+              "{ROWS})");
       Connection& c = *c_;
-      c.sel_id = id;
+      c.batch_rows = json::dump(json::Value(std::move(rows)));
+      std::vector<InstanceRecord> out;
+      if (c.sqlite) {
+        c.sqlite->run(text, {std::string_view(c.batch_rows)}, [&](const SqliteStatements::Row& r) {
+          out.push_back(InstanceRecord{r.text(0), r.integer(1), r.text(2), r.text(3), r.text(4),
+                                       r.integer(5), r.integer(6), r.integer(7)});
+        });
+        return out;
+      }
       for (auto* v : {&c.sel_def, &c.sel_version, &c.sel_created, &c.sel_updated}) v->clear();
-      for (auto* v : {&c.sel_key, &c.sel_lifecycle, &c.sel_session}) v->clear();
-      runCached(c.select_instance, [&](Poco::Data::Statement& q) {
-        q << sql("SELECT definition_id, business_key, lifecycle, session, row_version, "
-                 "created_at, updated_at FROM instances WHERE id = ?"),
-            use(c.sel_id), into(c.sel_def), into(c.sel_key), into(c.sel_lifecycle),
-            into(c.sel_session), into(c.sel_version), into(c.sel_created), into(c.sel_updated);
+      for (auto* v : {&c.sel_id, &c.sel_key, &c.sel_lifecycle, &c.sel_session}) v->clear();
+      runCached(c.batch[text], [&](Poco::Data::Statement& q) {
+        q << text, use(c.batch_rows), into(c.sel_id), into(c.sel_def), into(c.sel_key),
+            into(c.sel_lifecycle), into(c.sel_session), into(c.sel_version), into(c.sel_created),
+            into(c.sel_updated);
       });
-      if (c.sel_def.empty()) return std::optional<InstanceRecord>();
-      return std::optional<InstanceRecord>(InstanceRecord{
-          id, c.sel_def[0], std::move(c.sel_key[0]), std::move(c.sel_lifecycle[0]),
-          std::move(c.sel_session[0]), c.sel_version[0], c.sel_created[0], c.sel_updated[0]});
+      out.reserve(c.sel_id.size());
+      for (std::size_t i = 0; i < c.sel_id.size(); ++i) {
+        out.push_back(InstanceRecord{std::move(c.sel_id[i]), c.sel_def[i], std::move(c.sel_key[i]),
+                                     std::move(c.sel_lifecycle[i]), std::move(c.sel_session[i]),
+                                     c.sel_version[i], c.sel_created[i], c.sel_updated[i]});
+      }
+      return out;
     });
   }
 
-  Status updateInstance(const InstanceRecord& r) override {
-    return guarded("update instance", [&]() -> Status {
-      Connection& c = *c_;
-      c.upd_def = r.definition_id;
-      c.upd_lifecycle = r.lifecycle;
-      c.upd_session = r.session;
-      c.upd_new_version = r.row_version + 1;
-      c.upd_updated = r.updated_at;
-      c.upd_id = r.id;
-      c.upd_expected = r.row_version;
-      std::size_t rows = runCached(c.update_instance, [&](Poco::Data::Statement& q) {
-        q << sql("UPDATE instances SET definition_id = ?, lifecycle = ?, session = ?, "
-                 "row_version = ?, updated_at = ? WHERE id = ? AND row_version = ?"),
-            use(c.upd_def), use(c.upd_lifecycle), use(c.upd_session), use(c.upd_new_version),
-            use(c.upd_updated), use(c.upd_id), use(c.upd_expected);
-      });
-      if (rows != 1) {
+  Status writeInstances(const std::vector<InstanceWrite>& writes) override {
+    return guarded("write instances", [&]() -> Status {
+      json::Array inserts;
+      json::Array updates;
+      for (const InstanceWrite& w : writes) {
+        const InstanceRecord& r = w.record;
+        if (w.expected_version == 0) {
+          inserts.emplace_back(json::Array{r.id, r.definition_id, r.business_key, r.lifecycle,
+                                           r.session, r.row_version, r.created_at, r.updated_at});
+        } else {
+          updates.emplace_back(json::Array{r.id, r.definition_id, r.lifecycle, r.session,
+                                           r.row_version, r.updated_at, w.expected_version});
+        }
+      }
+      if (!inserts.empty()) {
+        runBatch(
+            "INSERT INTO instances (id, definition_id, business_key, lifecycle, session, "
+            "row_version, created_at, updated_at) SELECT j.value ->> 0, CAST(j.value ->> 1 AS "
+            "{INT}), j.value ->> 2, j.value ->> 3, j.value ->> 4, CAST(j.value ->> 5 AS {INT}), "
+            "CAST(j.value ->> 6 AS {INT}), CAST(j.value ->> 7 AS {INT}) FROM {ROWS} ORDER BY "
+            "j.key",
+            std::move(inserts));
+      }
+      std::size_t updated = 0;
+      if (!updates.empty()) {
+        updated = runBatch(
+            "UPDATE instances SET definition_id = CAST(j.value ->> 1 AS {INT}), lifecycle = "
+            "j.value ->> 2, session = j.value ->> 3, row_version = CAST(j.value ->> 4 AS {INT}), "
+            "updated_at = CAST(j.value ->> 5 AS {INT}) FROM {ROWS} WHERE instances.id = j.value "
+            "->> 0 AND instances.row_version = CAST(j.value ->> 6 AS {INT})",
+            updates);
+      }
+      if (updated != updates.size()) {
+        std::string ids;
+        for (const InstanceWrite& w : writes) {
+          if (w.expected_version != 0) ids += (ids.empty() ? "" : ", ") + w.record.id;
+        }
         return Status(ErrorCode::kConflict,
-                      "instance " + r.id + " was changed concurrently (version " +
-                          std::to_string(r.row_version) + " is stale)");
+                      "instance " + ids + " was changed concurrently (the version read is stale)");
       }
       return Status::ok();
     });
@@ -428,13 +462,18 @@ class SqlTransaction final : public Transaction {
     });
   }
 
-  Status saveIdempotentResult(const std::string& scope, const std::string& key,
-                              const std::string& result, TimePoint now) override {
-    return guarded("save idempotency key", [&]() -> Status {
-      Poco::Data::Statement q(*s_);
-      q << sql("INSERT INTO idempotency (scope, key, result, created_at) VALUES (?, ?, ?, ?)"),
-          bind(scope), bind(key), bind(result), bind(Int64{now});
-      q.execute();
+  Status saveIdempotentResults(const std::vector<IdempotencyRecord>& records) override {
+    return guarded("save idempotency keys", [&]() -> Status {
+      json::Array rows;
+      for (const IdempotencyRecord& r : records) {
+        rows.emplace_back(json::Array{r.scope, r.key, r.result, r.created_at});
+      }
+      if (!rows.empty()) {
+        runBatch(
+            "INSERT INTO idempotency (scope, key, result, created_at) SELECT j.value ->> 0, "
+            "j.value ->> 1, j.value ->> 2, CAST(j.value ->> 3 AS {INT}) FROM {ROWS} ORDER BY j.key",
+            std::move(rows));
+      }
       return Status::ok();
     });
   }
@@ -443,8 +482,9 @@ class SqlTransaction final : public Transaction {
     return guarded("add timer", [&]() -> Result<std::int64_t> {
       Int64 id = 0;
       Poco::Data::Statement q(*s_);
-      q << sql("INSERT INTO timers (instance_id, sendid, due_at, event) VALUES (?, ?, ?, ?) "
-               "RETURNING id"),
+      q << sql(
+          "INSERT INTO timers (instance_id, sendid, due_at, event) VALUES (?, ?, ?, ?) "
+          "RETURNING id"),
           bind(t.instance_id), bind(t.sendid), bind(Int64{t.due_at}), bind(t.event), into(id);
       q.execute();
       return std::int64_t{id};
@@ -491,8 +531,9 @@ class SqlTransaction final : public Transaction {
   Result<std::vector<TimerRecord>> timersOf(const std::string& instance_id) override {
     return guarded("read timers", [&]() -> Result<std::vector<TimerRecord>> {
       Poco::Data::Statement q(*s_);
-      q << sql("SELECT id, instance_id, sendid, due_at, event FROM timers WHERE instance_id = ? "
-               "ORDER BY due_at, id"),
+      q << sql(
+          "SELECT id, instance_id, sendid, due_at, event FROM timers WHERE instance_id = ? "
+          "ORDER BY due_at, id"),
           bind(instance_id);
       return readTimers(q);
     });
@@ -550,28 +591,24 @@ class SqlTransaction final : public Transaction {
 
   Status appendHistory(const std::vector<HistoryRecord>& rows) override {
     return guarded("append history", [&]() -> Status {
-      // A prepared single-row INSERT re-executed per row: measured faster than one multi-row
-      // INSERT on PostgreSQL and no slower on SQLite.
-      Connection& c = *c_;
+      // All rows in one statement, numbered in the order given.
+      json::Array values;
       for (const HistoryRecord& r : rows) {
-        c.hist_instance = r.instance_id;
-        c.hist_at = r.at;
-        c.hist_actor = r.actor;
-        c.hist_kind = r.kind;
-        c.hist_detail = r.detail;
-        runCached(c.insert_history, [&](Poco::Data::Statement& q) {
-          q << sql("INSERT INTO history (instance_id, at, actor, kind, detail) "
-                   "VALUES (?, ?, ?, ?, ?)"),
-              use(c.hist_instance), use(c.hist_at), use(c.hist_actor), use(c.hist_kind),
-              use(c.hist_detail);
-        });
+        values.emplace_back(json::Array{r.instance_id, r.at, r.actor, r.kind, r.detail});
+      }
+      if (!values.empty()) {
+        runBatch(
+            "INSERT INTO history (instance_id, at, actor, kind, detail) SELECT j.value ->> 0, "
+            "CAST(j.value ->> 1 AS {INT}), j.value ->> 2, j.value ->> 3, j.value ->> 4 FROM "
+            "{ROWS} ORDER BY j.key",
+            std::move(values));
       }
       return Status::ok();
     });
   }
 
-  Result<std::vector<HistoryRecord>> history(const std::string& instance_id,
-                                             std::int64_t after_seq, int limit) override {
+  Result<std::vector<HistoryRecord>> history(const std::string& instance_id, std::int64_t after_seq,
+                                             int limit) override {
     return guarded("read history", [&]() -> Result<std::vector<HistoryRecord>> {
       std::vector<Int64> seq;
       std::vector<Int64> at;
@@ -579,8 +616,9 @@ class SqlTransaction final : public Transaction {
       std::vector<std::string> kind;
       std::vector<std::string> detail;
       Poco::Data::Statement q(*s_);
-      q << sql("SELECT seq, at, actor, kind, detail FROM history WHERE instance_id = ? AND "
-               "seq > ? ORDER BY seq LIMIT ?"),
+      q << sql(
+          "SELECT seq, at, actor, kind, detail FROM history WHERE instance_id = ? AND "
+          "seq > ? ORDER BY seq LIMIT ?"),
           bind(instance_id), bind(Int64{after_seq}), bind(Int64{limit}), into(seq), into(at),
           into(actor), into(kind), into(detail);
       q.execute();
@@ -606,8 +644,9 @@ class SqlTransaction final : public Transaction {
   Result<int> releaseDeferred(const std::string& instance_id) override {
     return guarded("release deferred events", [&]() -> Result<int> {
       Poco::Data::Statement move(*s_);
-      move << sql("INSERT INTO inbox (instance_id, event, created_at) SELECT instance_id, event, "
-                  "created_at FROM deferred WHERE instance_id = ? ORDER BY seq"),
+      move << sql(
+          "INSERT INTO inbox (instance_id, event, created_at) SELECT instance_id, event, "
+          "created_at FROM deferred WHERE instance_id = ? ORDER BY seq"),
           bind(instance_id);
       move.execute();
       Poco::Data::Statement del(*s_);
@@ -660,6 +699,10 @@ class SqlTransaction final : public Transaction {
 
   // Statements without parameters are prepared once per connection.
   void exec(const std::string& text) {
+    if (c_->sqlite) {
+      c_->sqlite->run(text, {});
+      return;
+    }
     runCached(c_->fixed[text], [&](Poco::Data::Statement& st) { st << text; });
   }
 
@@ -700,6 +743,15 @@ class SqlTransaction final : public Transaction {
     return out;
   }
 
+  // Runs a statement over {ROWS} with rows as its JSON parameter; returns the rows changed.
+  std::size_t runBatch(const std::string& text, json::Array rows) {
+    Connection& c = *c_;
+    c.batch_rows = json::dump(json::Value(std::move(rows)));
+    if (c.sqlite) return c.sqlite->run(sql(text), {std::string_view(c.batch_rows)});
+    return runCached(c.batch[text],
+                     [&](Poco::Data::Statement& q) { q << sql(text), use(c.batch_rows); });
+  }
+
   // Runs a cached statement, creating it with prepare() on first use; a statement that throws
   // is dropped so the next call prepares a fresh one.
   template <typename Prepare>
@@ -735,6 +787,8 @@ class SqlStore final : public Store {
     if (!tx) return tx.status();
     return std::unique_ptr<Transaction>(std::move(tx).value());
   }
+
+  bool singleWriter() const override { return pool_.dialect() == Dialect::kSQLite; }
 
   const char* dialectName() const override {
     return pool_.dialect() == Dialect::kSQLite ? "sqlite" : "postgresql";
@@ -835,8 +889,8 @@ Result<std::unique_ptr<Store>> openStore(const std::string& uri, const StoreOpti
   } else if (uri.rfind("postgresql:", 0) == 0 || uri.rfind("postgres:", 0) == 0) {
     auto conn = libpqConnectionString(uri);
     if (!conn) return conn.status();
-    store = std::make_unique<SqlStore>(Dialect::kPostgreSQL, "PostgreSQL", *conn,
-                                       options.pool_size, options);
+    store = std::make_unique<SqlStore>(Dialect::kPostgreSQL, "PostgreSQL", *conn, options.pool_size,
+                                       options);
   } else {
     return Status(ErrorCode::kInvalidArgument,
                   "unknown store URI '" + uri + "' (use sqlite:PATH or postgresql://...)");

@@ -279,6 +279,33 @@ TEST_P(EngineTest, ConcurrentWritersLoseNoUpdate) {
   EXPECT_EQ(rowsOf(v.id, "event").size(), 4u * kPerThread);
 }
 
+TEST_P(EngineTest, AFailingRequestLeavesItsBatchIntact) {
+  // Concurrent sends share batches; the ones to an ended instance fail alone.
+  InstanceView live = startCounter();
+  InstanceView ended = startCounter();
+  ASSERT_TRUE(engine_->terminate(ended.id, "ana"));
+  const std::size_t ended_rows = engine_->history(ended.id)->size();
+  constexpr int kPerThread = 20;
+  std::atomic<int> refused{0};
+  std::atomic<int> other{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string& id = t % 2 ? ended.id : live.id;
+        auto r = engine_->send(id, scxml::Event::external("inc"), "w");
+        if (r) continue;
+        (r.status().code() == ErrorCode::kFailedPrecondition && t % 2 ? refused : other)++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(refused.load(), 4 * kPerThread);
+  EXPECT_EQ(count(live.id), 4 * kPerThread);
+  EXPECT_EQ(engine_->history(ended.id)->size(), ended_rows);
+}
+
 TEST_P(EngineTest, MigratesARunningInstanceWithAStateMapping) {
   InstanceView v = startChain("EXP-9");
   ASSERT_TRUE(engine_->send(v.id, scxml::Event::external("submit"), "ana"));

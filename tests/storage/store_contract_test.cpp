@@ -136,6 +136,47 @@ TEST_P(StoreContract, InstancesUseOptimisticVersions) {
   EXPECT_EQ(*t2->countInstances(), 1);
 }
 
+TEST_P(StoreContract, BatchWritesCheckEveryVersion) {
+  std::int64_t def = addDefinition("d");
+  {
+    auto t = tx();
+    ASSERT_TRUE(t->writeInstances({{newInstance("a", def), 0}, {newInstance("b", def), 0}}));
+    ASSERT_TRUE(t->commit());
+  }
+  {
+    auto t = tx();
+    auto both = t->instances({"a", "b", "missing"});
+    ASSERT_TRUE(both) << both.status().toString();
+    ASSERT_EQ(both->size(), 2u);
+    InstanceRecord a = (*both)[0].id == "a" ? (*both)[0] : (*both)[1];
+    InstanceRecord b = (*both)[0].id == "a" ? (*both)[1] : (*both)[0];
+    a.session = R"({"a":3})";
+    a.row_version = 3;
+    b.session = R"({"b":2})";
+    b.row_version = 2;
+    ASSERT_TRUE(t->writeInstances({{a, 1}, {b, 1}}));
+    ASSERT_TRUE(t->commit());
+  }
+  {
+    // One stale version in a batch makes the whole write a conflict.
+    auto t = tx();
+    InstanceRecord a = **t->instance("a");
+    InstanceRecord b = **t->instance("b");
+    EXPECT_EQ(a.row_version, 3);
+    EXPECT_EQ(b.session, R"({"b":2})");
+    a.row_version = 4;
+    b.row_version = 2;
+    Status st = t->writeInstances({{a, 3}, {b, 1}});
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.code(), ErrorCode::kConflict) << st.toString();
+  }
+  auto t = tx();
+  EXPECT_EQ((*t->instance("a"))->row_version, 3);
+  Status dup = t->writeInstances({{newInstance("c", def), 0}, {newInstance("a", def), 0}});
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.code(), ErrorCode::kConflict);
+}
+
 TEST_P(StoreContract, UncommittedWorkIsRolledBack) {
   std::int64_t def = addDefinition("d");
   {
@@ -186,9 +227,16 @@ TEST_P(StoreContract, FirstIdempotentResultWins) {
     ASSERT_FALSE(again);
     EXPECT_EQ(again.code(), ErrorCode::kConflict);
   }
+  {
+    auto t4 = tx();
+    ASSERT_TRUE(t4->saveIdempotentResults({{"i1", "k2", "two", 3}, {"i2", "k1", "other", 3}}));
+    ASSERT_TRUE(t4->commit());
+  }
   auto t3 = tx();
   EXPECT_EQ(**t3->idempotentResult("i1", "k1"), "first");
-  EXPECT_FALSE(t3->idempotentResult("i2", "k1")->has_value());
+  EXPECT_EQ(**t3->idempotentResult("i1", "k2"), "two");
+  EXPECT_EQ(**t3->idempotentResult("i2", "k1"), "other");
+  EXPECT_FALSE(t3->idempotentResult("i2", "k2")->has_value());
 }
 
 TEST_P(StoreContract, TimersAreDueInOrderAndClaimedOnce) {

@@ -8,7 +8,9 @@
 #include <deque>
 #include <random>
 #include <thread>
+#include <unordered_set>
 
+#include "overlay.h"
 #include "tramite/scxml/datamodel.h"
 #include "tramite/scxml/interpreter.h"
 #include "tramite/scxml/parser.h"
@@ -495,36 +497,45 @@ class Engine::Step final : public scxml::StepObserver {
 
 // ---- group commit ------------------------------------------------------------------------------
 
-// Leader/follower batching: a caller that finds no batch in flight becomes the leader, takes
-// what is queued, runs it in one transaction and commits once; followers wait for their
-// result. A request that fails with a retryable error is queued again (in order).
+// Leader/follower batching: a caller that finds a pipeline free becomes a leader, takes what
+// is queued and runs it as one batch; followers wait for their result. A batch runs in two
+// phases. First every request is computed against a read snapshot, each in its own overlay
+// (a failing request leaves nothing behind), and the overlays of the requests that succeeded
+// are folded into one. Then that overlay is written in one short write transaction with
+// versioned instance writes and committed once. On a single-writer store the write phases
+// of the pipelines take turns, while the next batch is already being computed. Requests
+// that need a write transaction for their computation (a first inline <invoke>) run inside
+// the write phase, each in a savepoint. A request that fails with a retryable error, or
+// whose batch did, is queued again at the front, in order.
 class Engine::Batcher {
  public:
   explicit Batcher(Engine& engine) : engine_(engine) {}
 
-  Result<InstanceView> run(Work work) {
+  Result<InstanceView> run(Work work, std::string instance_id) {
     Request req;
     req.work = std::move(work);
+    req.instance_id = std::move(instance_id);
     std::unique_lock<std::mutex> lock(mu_);
     queue_.push_back(&req);
     while (!req.done) {
-      if (leaders_ < engine_.options_.commit_pipelines && !queue_.empty()) {
-        ++leaders_;
-        std::vector<Request*> batch;
-        while (!queue_.empty() &&
-               batch.size() < static_cast<std::size_t>(engine_.options_.max_batch)) {
-          batch.push_back(queue_.front());
-          queue_.pop_front();
-        }
-        lock.unlock();
-        auto outcome = runBatch(batch);
-        lock.lock();
-        settle(batch, outcome);
-        --leaders_;
-        cv_.notify_all();
-      } else {
-        cv_.wait(lock);
+      std::vector<Request*> batch;
+      if (leaders_ < engine_.options_.commit_pipelines) batch = take();
+      if (batch.empty()) {
+        req.cv.wait(lock);
+        continue;
       }
+      ++leaders_;
+      lock.unlock();
+      auto outcome = runBatch(batch);
+      if (int attempt = retriesIn(batch, outcome)) backoff(attempt);  // let a rival commit
+      lock.lock();
+      landed(batch);
+      settle(batch, outcome);
+      --leaders_;
+      // Wake only who has something to do: this batch's requests, and the first queued one
+      // to lead the next batch.
+      for (Request* r : batch) r->cv.notify_one();
+      if (!queue_.empty()) queue_.front()->cv.notify_one();
     }
     return std::move(*req.result);
   }
@@ -532,52 +543,133 @@ class Engine::Batcher {
  private:
   struct Request {
     Work work;
+    std::string instance_id;  // read ahead for the whole batch in one round trip
     std::optional<Result<InstanceView>> result;
+    std::condition_variable cv;  // signalled when done, or when it may lead a batch
     int attempts = 0;
     bool done = false;
     bool retry = false;
   };
   struct Outcome {
-    Status commit;  // the batch's commit (or begin) status
+    Status commit;  // the batch's write phase status
     std::vector<std::optional<Result<InstanceView>>> results;
   };
+
+  // Called with mu_ held: the queued requests for instances no batch in flight is working
+  // on, in order, up to max_batch. Two pipelines never compute the same instance at once
+  // (one of them would lose on its version check).
+  std::vector<Request*> take() {
+    std::vector<Request*> batch;
+    std::unordered_set<std::string> mine;
+    const auto max = static_cast<std::size_t>(engine_.options_.max_batch);
+    for (auto it = queue_.begin(); it != queue_.end() && batch.size() < max;) {
+      const std::string& id = (*it)->instance_id;
+      if (!id.empty() && !mine.count(id) && in_flight_.count(id)) {
+        ++it;  // wait for the batch working on this instance
+        continue;
+      }
+      if (!id.empty()) mine.insert(id);
+      batch.push_back(*it);
+      it = queue_.erase(it);
+    }
+    for (Request* r : batch) {
+      if (!r->instance_id.empty()) in_flight_.insert(r->instance_id);
+    }
+    return batch;
+  }
+
+  // Called with mu_ held when a batch ends.
+  void landed(const std::vector<Request*>& batch) {
+    for (Request* r : batch) {
+      if (!r->instance_id.empty()) in_flight_.erase(in_flight_.find(r->instance_id));
+    }
+  }
+
+  // The highest attempt count among the requests of batch that will be retried; 0 if none.
+  static int retriesIn(const std::vector<Request*>& batch, const Outcome& outcome) {
+    int attempt = 0;
+    for (const Request* r : batch) {
+      if (outcome.commit ? r->retry : retryable(outcome.commit)) {
+        attempt = std::max(attempt, r->attempts + 1);
+      }
+    }
+    return attempt;
+  }
+
+  // Settles one request's answer: retryable failures are marked for another attempt.
+  static void answer(Request& req, Result<InstanceView> r, bool final_answer,
+                     std::optional<Result<InstanceView>>& slot) {
+    if (!r) req.retry = !final_answer && retryable(r.status());
+    slot = std::move(r);
+  }
 
   Outcome runBatch(const std::vector<Request*>& batch) {
     Outcome out;
     out.results.resize(batch.size());
-    auto tx = engine_.store_->begin();
+    storage::Store& store = *engine_.store_;
+    // Phase 1: compute against a snapshot.
+    auto snapshot = store.begin(storage::TxMode::kRead);
+    if (!snapshot) {
+      out.commit = snapshot.status();
+      return out;
+    }
+    Overlay kept(**snapshot, /*writable=*/false);
+    std::vector<std::string> ids;
+    for (const Request* req : batch) {
+      if (!req->instance_id.empty()) ids.push_back(req->instance_id);
+    }
+    if (Status st = kept.prefetch(ids); !st) {
+      out.commit = st;
+      return out;
+    }
+    std::vector<std::size_t> in_write_phase;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      Overlay mine(kept, /*writable=*/false);
+      bool final_answer = false;
+      Result<InstanceView> r = batch[i]->work(mine, final_answer);
+      if (mine.needsWriteTransaction()) {
+        in_write_phase.push_back(i);
+        continue;
+      }
+      if (r) {
+        if (Status st = mine.flushTo(kept); !st) r = st;
+      }
+      answer(*batch[i], std::move(r), final_answer, out.results[i]);
+    }
+    snapshot->reset();
+    // Phase 2: write and commit once.
+    std::unique_lock<std::mutex> turn(write_mu_, std::defer_lock);
+    if (store.singleWriter()) turn.lock();
+    auto tx = store.begin(storage::TxMode::kWrite);
     if (!tx) {
       out.commit = tx.status();
       return out;
     }
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      Request& req = *batch[i];
-      const std::string sp = "req";  // sequential, never nested: one name, one prepared statement
-      if (Status st = (*tx)->savepoint(sp); !st) {
+    if (Status st = kept.flushTo(**tx); !st) {
+      out.commit = st;
+      return out;
+    }
+    for (std::size_t i : in_write_phase) {
+      if (Status st = runInSavepoint(**tx, *batch[i], out.results[i]); !st) {
         out.commit = st;
         return out;
       }
-      bool final_answer = false;
-      Result<InstanceView> r = req.work(**tx, final_answer);
-      if (r) {
-        if (Status st = (*tx)->releaseSavepoint(sp); !st) {
-          out.commit = st;
-          return out;
-        }
-        out.results[i] = std::move(r);
-        continue;
-      }
-      Status undo = (*tx)->rollbackToSavepoint(sp);
-      if (undo) undo = (*tx)->releaseSavepoint(sp);
-      if (!undo) {
-        out.commit = undo;
-        return out;
-      }
-      req.retry = !final_answer && retryable(r.status());
-      out.results[i] = std::move(r);
     }
     out.commit = (*tx)->commit();
     return out;
+  }
+
+  // Runs one request directly in the write transaction, undoing its writes if it fails.
+  static Status runInSavepoint(storage::Transaction& tx, Request& req,
+                               std::optional<Result<InstanceView>>& slot) {
+    const std::string sp = "req";  // sequential, never nested: one name, one statement
+    if (Status st = tx.savepoint(sp); !st) return st;
+    bool final_answer = false;
+    Result<InstanceView> r = req.work(tx, final_answer);
+    Status end = r ? tx.releaseSavepoint(sp) : tx.rollbackToSavepoint(sp);
+    if (end && !r) end = tx.releaseSavepoint(sp);
+    answer(req, std::move(r), final_answer, slot);
+    return end;
   }
 
   // Called with mu_ held: hands out results, queues retries at the front in order.
@@ -604,9 +696,10 @@ class Engine::Batcher {
 
   Engine& engine_;
   std::mutex mu_;
-  std::condition_variable cv_;
   std::deque<Request*> queue_;
+  std::unordered_multiset<std::string> in_flight_;  // instance ids of the batches running
   int leaders_ = 0;
+  std::mutex write_mu_;  // write phases take turns on a single-writer store
 };
 
 // ---- engine -----------------------------------------------------------------------------------
@@ -617,8 +710,8 @@ Engine::Engine(std::shared_ptr<storage::Store> store, const Clock& clock, Engine
       options_(options),
       batcher_(std::make_unique<Batcher>(*this)) {}
 
-Result<InstanceView> Engine::submit(Work work) {
-  if (options_.group_commit) return batcher_->run(std::move(work));
+Result<InstanceView> Engine::submit(Work work, std::string instance_id) {
+  if (options_.group_commit) return batcher_->run(std::move(work), std::move(instance_id));
   return transact<InstanceView>(work);
 }
 
@@ -689,95 +782,100 @@ Result<InstanceView> Engine::start(const StartRequest& request) {
   }
   const std::string scope = "start:" + request.definition;
   const std::string id = request.instance_id.empty() ? newInstanceId() : request.instance_id;
-  return submit([&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
-    auto prior = storedResult(tx, scope, request.idempotency_key);
-    if (!prior) return prior.status();
-    if (prior->has_value()) {
-      final_answer = true;
-      return **prior;
-    }
-    auto def = tx.definition(request.definition, request.version);
-    if (!def) return def.status();
-    if (!def->has_value()) {
-      final_answer = true;
-      return Status(ErrorCode::kNotFound,
-                    "no definition '" + request.definition + "'" +
-                        (request.version ? " version " + std::to_string(request.version) : ""));
-    }
-    auto existing = tx.instance(id);
-    if (!existing) return existing.status();
-    if (existing->has_value()) {
-      // A concurrent start with the same key may have committed since the first look: its
-      // instance and its key row commit together, so look again before calling it a clash.
-      auto raced = storedResult(tx, scope, request.idempotency_key);
-      if (!raced) return raced.status();
-      final_answer = true;
-      if (raced->has_value()) return **raced;
-      return Status(ErrorCode::kConflict, "instance '" + id + "' already exists");
-    }
-    Loaded inst;
-    inst.rec.id = id;
-    inst.rec.definition_id = (*def)->id;
-    inst.rec.business_key = request.business_key;
-    inst.rec.row_version = 1;
-    if (Status st = bindDefinition(tx, inst); !st) return st;
-    inst.session.id = id;
-    Step step(*this, tx, request.actor);
-    step.record(inst, "start",
-                json::Value(json::Object{{"definition", request.definition},
-                                         {"version", static_cast<std::int64_t>(inst.def.version)},
-                                         {"business_key", request.business_key},
-                                         {"data", request.data}}));
-    const json::Value* data = request.data.isObject() ? &request.data : nullptr;
-    if (Status st = step.start(inst, data, scxml::UndeclaredData::kBind); !st) return st;
-    if (Status st = step.save(inst, /*insert=*/true); !st) return st;
-    if (Status st = step.flush(); !st) return st;
-    InstanceView v = view(inst);
-    if (!request.idempotency_key.empty()) {
-      Status st = tx.saveIdempotentResult(scope, request.idempotency_key, json::dump(v.toJson()),
-                                          step.now());
-      if (!st) return st;
-    }
-    return v;
-  });
+  return submit(
+      [&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
+        auto prior = storedResult(tx, scope, request.idempotency_key);
+        if (!prior) return prior.status();
+        if (prior->has_value()) {
+          final_answer = true;
+          return **prior;
+        }
+        auto def = tx.definition(request.definition, request.version);
+        if (!def) return def.status();
+        if (!def->has_value()) {
+          final_answer = true;
+          return Status(ErrorCode::kNotFound,
+                        "no definition '" + request.definition + "'" +
+                            (request.version ? " version " + std::to_string(request.version) : ""));
+        }
+        auto existing = tx.instance(id);
+        if (!existing) return existing.status();
+        if (existing->has_value()) {
+          // A concurrent start with the same key may have committed since the first look: its
+          // instance and its key row commit together, so look again before calling it a clash.
+          auto raced = storedResult(tx, scope, request.idempotency_key);
+          if (!raced) return raced.status();
+          final_answer = true;
+          if (raced->has_value()) return **raced;
+          return Status(ErrorCode::kConflict, "instance '" + id + "' already exists");
+        }
+        Loaded inst;
+        inst.rec.id = id;
+        inst.rec.definition_id = (*def)->id;
+        inst.rec.business_key = request.business_key;
+        inst.rec.row_version = 1;
+        if (Status st = bindDefinition(tx, inst); !st) return st;
+        inst.session.id = id;
+        Step step(*this, tx, request.actor);
+        step.record(
+            inst, "start",
+            json::Value(json::Object{{"definition", request.definition},
+                                     {"version", static_cast<std::int64_t>(inst.def.version)},
+                                     {"business_key", request.business_key},
+                                     {"data", request.data}}));
+        const json::Value* data = request.data.isObject() ? &request.data : nullptr;
+        if (Status st = step.start(inst, data, scxml::UndeclaredData::kBind); !st) return st;
+        if (Status st = step.save(inst, /*insert=*/true); !st) return st;
+        if (Status st = step.flush(); !st) return st;
+        InstanceView v = view(inst);
+        if (!request.idempotency_key.empty()) {
+          Status st = tx.saveIdempotentResult(scope, request.idempotency_key,
+                                              json::dump(v.toJson()), step.now());
+          if (!st) return st;
+        }
+        return v;
+      },
+      id);
 }
 
 Result<InstanceView> Engine::send(const std::string& instance_id, const scxml::Event& event,
                                   const std::string& actor, const std::string& idempotency_key) {
   if (event.name.empty()) return Status(ErrorCode::kInvalidArgument, "an event needs a name");
-  return submit([&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
-    auto prior = storedResult(tx, instance_id, idempotency_key);
-    if (!prior) return prior.status();
-    if (prior->has_value()) {
-      final_answer = true;
-      return **prior;
-    }
-    auto inst = load(tx, instance_id);
-    if (!inst) {
-      final_answer = inst.status().code() == ErrorCode::kNotFound;
-      return inst.status();
-    }
-    if (!acceptsEvents(inst->lifecycle)) {
-      final_answer = true;
-      return Status(ErrorCode::kFailedPrecondition,
-                    "instance '" + instance_id + "' is " +
-                        std::string(lifecycleName(inst->lifecycle)) +
-                        " and does not accept events");
-    }
-    Step step(*this, tx, actor);
-    scxml::Event external = event;
-    external.type = scxml::EventType::kExternal;
-    if (Status st = step.deliver(*inst, external, actor); !st) return st;
-    if (Status st = step.save(*inst, false); !st) return st;
-    if (Status st = step.flush(); !st) return st;
-    InstanceView v = view(*inst);
-    if (!idempotency_key.empty()) {
-      Status st =
-          tx.saveIdempotentResult(instance_id, idempotency_key, json::dump(v.toJson()), step.now());
-      if (!st) return st;
-    }
-    return v;
-  });
+  return submit(
+      [&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
+        auto prior = storedResult(tx, instance_id, idempotency_key);
+        if (!prior) return prior.status();
+        if (prior->has_value()) {
+          final_answer = true;
+          return **prior;
+        }
+        auto inst = load(tx, instance_id);
+        if (!inst) {
+          final_answer = inst.status().code() == ErrorCode::kNotFound;
+          return inst.status();
+        }
+        if (!acceptsEvents(inst->lifecycle)) {
+          final_answer = true;
+          return Status(ErrorCode::kFailedPrecondition,
+                        "instance '" + instance_id + "' is " +
+                            std::string(lifecycleName(inst->lifecycle)) +
+                            " and does not accept events");
+        }
+        Step step(*this, tx, actor);
+        scxml::Event external = event;
+        external.type = scxml::EventType::kExternal;
+        if (Status st = step.deliver(*inst, external, actor); !st) return st;
+        if (Status st = step.save(*inst, false); !st) return st;
+        if (Status st = step.flush(); !st) return st;
+        InstanceView v = view(*inst);
+        if (!idempotency_key.empty()) {
+          Status st = tx.saveIdempotentResult(instance_id, idempotency_key, json::dump(v.toJson()),
+                                              step.now());
+          if (!st) return st;
+        }
+        return v;
+      },
+      instance_id);
 }
 
 Result<InstanceView> Engine::get(const std::string& instance_id) {

@@ -26,12 +26,26 @@ struct DefinitionRecord {
 struct InstanceRecord {
   std::string id;
   std::int64_t definition_id = 0;
-  std::string business_key;  // e.g. the expediente number
-  std::string lifecycle;     // created | running | suspended | completed | terminated | failed
-  std::string session;       // the interpreter session as versioned JSON
+  std::string business_key;      // e.g. the expediente number
+  std::string lifecycle;         // created | running | suspended | completed | terminated | failed
+  std::string session;           // the interpreter session as versioned JSON
   std::int64_t row_version = 0;  // optimistic concurrency: bumped by every update
   TimePoint created_at = 0;
   TimePoint updated_at = 0;
+};
+
+// A write of one instance row: an insert when expected_version is 0, otherwise an update
+// that applies only where the stored row_version equals expected_version.
+struct InstanceWrite {
+  InstanceRecord record;
+  std::int64_t expected_version = 0;
+};
+
+struct IdempotencyRecord {
+  std::string scope;
+  std::string key;
+  std::string result;
+  TimePoint created_at = 0;
 };
 
 struct TimerRecord {
@@ -76,8 +90,7 @@ class Transaction {
   virtual ~Transaction() = default;
 
   // Definitions: versions are numbered 1, 2, ... per name.
-  virtual Result<DefinitionRecord> addDefinition(const std::string& name,
-                                                 const std::string& sha256,
+  virtual Result<DefinitionRecord> addDefinition(const std::string& name, const std::string& sha256,
                                                  const std::string& xml, TimePoint now) = 0;
   // version 0 means the latest.
   virtual Result<std::optional<DefinitionRecord>> definition(const std::string& name,
@@ -88,17 +101,28 @@ class Transaction {
 
   // Instances. insertInstance: kConflict when the id exists. updateInstance: record.row_version
   // is the version the caller read; the stored row gets row_version + 1; kConflict when the
-  // stored version differs (someone else wrote first).
-  virtual Status insertInstance(const InstanceRecord& record) = 0;
+  // stored version differs (someone else wrote first). Both are writeInstances of one row.
+  Status insertInstance(const InstanceRecord& record) { return writeInstances({{record, 0}}); }
+  Status updateInstance(const InstanceRecord& record);
   virtual Result<std::optional<InstanceRecord>> instance(const std::string& id) = 0;
-  virtual Status updateInstance(const InstanceRecord& record) = 0;
+  // The instances among ids that exist, in no particular order (one round trip).
+  virtual Result<std::vector<InstanceRecord>> instances(const std::vector<std::string>& ids) = 0;
+  // Inserts (expected_version 0) and versioned updates of many instances in few statements
+  // (group commit writes a whole batch this way). Updates store record as it is, including
+  // its row_version, where the stored row still has expected_version. kConflict when an
+  // insert finds its id taken or an update finds another version; the transaction must then
+  // be rolled back.
+  virtual Status writeInstances(const std::vector<InstanceWrite>& writes) = 0;
   virtual Result<std::int64_t> countInstances() = 0;
 
   // Idempotency: the first result stored for (scope, key) wins; kConflict on a second save.
   virtual Result<std::optional<std::string>> idempotentResult(const std::string& scope,
                                                               const std::string& key) = 0;
-  virtual Status saveIdempotentResult(const std::string& scope, const std::string& key,
-                                      const std::string& result, TimePoint now) = 0;
+  Status saveIdempotentResult(const std::string& scope, const std::string& key,
+                              const std::string& result, TimePoint now) {
+    return saveIdempotentResults({IdempotencyRecord{scope, key, result, now}});
+  }
+  virtual Status saveIdempotentResults(const std::vector<IdempotencyRecord>& records) = 0;
 
   // Timers (delayed sends). claimTimer deletes a timer and says whether this transaction was
   // the one that removed it, which makes firing exactly-once across engines.
@@ -139,6 +163,12 @@ class Transaction {
   virtual Status commit() = 0;
 };
 
+inline Status Transaction::updateInstance(const InstanceRecord& record) {
+  InstanceWrite write{record, record.row_version};
+  ++write.record.row_version;
+  return writeInstances({write});
+}
+
 struct StoreOptions {
   // SQLite: PRAGMA synchronous (FULL keeps every commit durable across power loss).
   std::string sqlite_synchronous = "FULL";
@@ -158,6 +188,9 @@ class Store {
   virtual ~Store() = default;
   virtual Result<std::unique_ptr<Transaction>> begin(TxMode mode = TxMode::kWrite) = 0;
   virtual const char* dialectName() const = 0;
+  // True when the database admits one writing transaction at a time (SQLite): callers that
+  // batch writes then serialise them themselves instead of waiting on the database lock.
+  virtual bool singleWriter() const = 0;
   // Schema version after migrations.
   virtual int schemaVersion() const = 0;
 };

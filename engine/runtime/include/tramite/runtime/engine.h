@@ -55,11 +55,13 @@ struct InstanceView {
 struct EngineOptions {
   int max_attempts = 32;                  // per operation, on version conflicts/busy store
   std::size_t max_local_events = 10'000;  // self-sent events handled inside one operation
-  // Group commit: concurrent start/send calls share one transaction (one fsync). Each
-  // request runs in its own savepoint, so a failing one rolls back alone.
+  // Group commit: concurrent start/send calls are computed together against a snapshot and
+  // written in one transaction (one fsync); a failing request leaves nothing behind.
   bool group_commit = true;
   int max_batch = 128;
-  int commit_pipelines = 1;  // batches in flight at once (more helps a networked database)
+  // Batches in flight at once: with 2, one batch is computed while the previous one commits
+  // (more helps a networked database).
+  int commit_pipelines = 2;
 };
 
 class Engine {
@@ -115,8 +117,9 @@ class Engine {
   class Step;
   class Batcher;
   using Work = std::function<Result<InstanceView>(storage::Transaction&, bool&)>;
-  // Runs a start/send body through the batcher (or alone when group commit is off).
-  Result<InstanceView> submit(Work work);
+  // Runs a start/send body through the batcher (or alone when group commit is off);
+  // instance_id, when known, is read ahead with the rest of its batch.
+  Result<InstanceView> submit(Work work, std::string instance_id);
 
   Result<scxml::ChartPtr> chartFor(storage::Transaction& tx, std::int64_t definition_id,
                                    storage::DefinitionRecord* record);

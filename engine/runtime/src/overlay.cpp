@@ -1,0 +1,184 @@
+#include "overlay.h"
+
+namespace tramite::runtime {
+
+using storage::InstanceRecord;
+
+Status Overlay::unsupported(const char* what) {
+  return Status(ErrorCode::kInternal, std::string("an overlay has no ") + what);
+}
+
+Status Overlay::needsWrite(const char* what) {
+  needs_write_ = true;
+  return Status(ErrorCode::kFailedPrecondition, std::string(what) + " needs a write transaction");
+}
+
+Status Overlay::prefetch(const std::vector<std::string>& ids) {
+  std::vector<std::string> wanted;
+  for (const std::string& id : ids) {
+    if (!kept_.count(id) && !read_.count(id)) wanted.push_back(id);
+  }
+  if (wanted.empty()) return Status::ok();
+  auto found = base_.instances(wanted);
+  if (!found) return found.status();
+  for (const std::string& id : wanted) read_[id] = std::nullopt;
+  for (InstanceRecord& r : *found) read_[r.id] = std::move(r);
+  return Status::ok();
+}
+
+Result<std::optional<InstanceRecord>> Overlay::lookup(const std::string& id) {
+  if (auto it = kept_.find(id); it != kept_.end()) return std::optional(it->second.record);
+  if (auto it = read_.find(id); it != read_.end()) return it->second;
+  auto r = base_.instance(id);
+  if (!r) return r.status();
+  read_[id] = *r;
+  return r;
+}
+
+Result<std::optional<InstanceRecord>> Overlay::instance(const std::string& id) {
+  return lookup(id);
+}
+
+Result<std::vector<InstanceRecord>> Overlay::instances(const std::vector<std::string>& ids) {
+  if (Status st = prefetch(ids); !st) return st;
+  std::vector<InstanceRecord> out;
+  for (const std::string& id : ids) {
+    auto r = lookup(id);
+    if (!r) return r.status();
+    if (r->has_value()) out.push_back(std::move(**r));
+  }
+  return out;
+}
+
+Status Overlay::writeInstances(const std::vector<storage::InstanceWrite>& writes) {
+  for (const storage::InstanceWrite& w : writes) {
+    const std::string& id = w.record.id;
+    auto current = lookup(id);
+    if (!current) return current.status();
+    if (w.expected_version == 0) {
+      if (current->has_value()) {
+        return Status(ErrorCode::kConflict, "instance " + id + " already exists");
+      }
+    } else if (!current->has_value() || (*current)->row_version != w.expected_version) {
+      return Status(ErrorCode::kConflict, "instance " + id + " was changed concurrently");
+    }
+    auto it = kept_.find(id);
+    if (it == kept_.end()) {
+      kept_order_.push_back(id);
+      kept_.emplace(id, Kept{w.record, w.expected_version});
+    } else {
+      it->second.record = w.record;  // the version checked against base stays the first one
+    }
+  }
+  return Status::ok();
+}
+
+Result<std::optional<std::string>> Overlay::idempotentResult(const std::string& scope,
+                                                             const std::string& key) {
+  for (const storage::IdempotencyRecord& r : idempotency_) {
+    if (r.scope == scope && r.key == key) return std::optional(r.result);
+  }
+  return base_.idempotentResult(scope, key);
+}
+
+Status Overlay::saveIdempotentResults(const std::vector<storage::IdempotencyRecord>& records) {
+  for (const storage::IdempotencyRecord& r : records) {
+    for (const storage::IdempotencyRecord& mine : idempotency_) {
+      if (mine.scope == r.scope && mine.key == r.key) {
+        return Status(ErrorCode::kConflict, "idempotency key '" + r.key + "' is taken");
+      }
+    }
+    idempotency_.push_back(r);
+  }
+  return Status::ok();
+}
+
+Result<storage::DefinitionRecord> Overlay::addDefinition(const std::string& name,
+                                                         const std::string& sha256,
+                                                         const std::string& xml, TimePoint now) {
+  if (writable_) return base_.addDefinition(name, sha256, xml, now);
+  return needsWrite("adding a definition");
+}
+
+Result<bool> Overlay::claimTimer(std::int64_t id) {
+  if (writable_) return base_.claimTimer(id);
+  return needsWrite("claiming a timer");
+}
+
+Result<bool> Overlay::claimInbox(std::int64_t seq) {
+  if (writable_) return base_.claimInbox(seq);
+  return needsWrite("claiming an inbox event");
+}
+
+// Timer ids and affected-row counts are not known until the flush: they read as 0.
+Result<std::int64_t> Overlay::addTimer(const storage::TimerRecord& timer) {
+  ops_.emplace_back([timer](storage::Transaction& tx) { return tx.addTimer(timer).status(); });
+  return std::int64_t{0};
+}
+
+Result<int> Overlay::cancelTimers(const std::string& instance_id, const std::string& sendid) {
+  ops_.emplace_back([instance_id, sendid](storage::Transaction& tx) {
+    return tx.cancelTimers(instance_id, sendid).status();
+  });
+  return 0;
+}
+
+Result<int> Overlay::cancelAllTimers(const std::string& instance_id) {
+  ops_.emplace_back(
+      [instance_id](storage::Transaction& tx) { return tx.cancelAllTimers(instance_id).status(); });
+  return 0;
+}
+
+Status Overlay::enqueueInbox(const std::string& instance_id, const std::string& event,
+                             TimePoint now) {
+  ops_.emplace_back([instance_id, event, now](storage::Transaction& tx) {
+    return tx.enqueueInbox(instance_id, event, now);
+  });
+  return Status::ok();
+}
+
+Status Overlay::deferEvent(const std::string& instance_id, const std::string& event,
+                           TimePoint now) {
+  ops_.emplace_back([instance_id, event, now](storage::Transaction& tx) {
+    return tx.deferEvent(instance_id, event, now);
+  });
+  return Status::ok();
+}
+
+Result<int> Overlay::releaseDeferred(const std::string& instance_id) {
+  ops_.emplace_back(
+      [instance_id](storage::Transaction& tx) { return tx.releaseDeferred(instance_id).status(); });
+  return 0;
+}
+
+Status Overlay::addOutbox(const storage::OutboxRecord& record) {
+  ops_.emplace_back([record](storage::Transaction& tx) { return tx.addOutbox(record); });
+  return Status::ok();
+}
+
+Status Overlay::appendHistory(const std::vector<storage::HistoryRecord>& rows) {
+  history_.insert(history_.end(), rows.begin(), rows.end());
+  return Status::ok();
+}
+
+Status Overlay::flushTo(storage::Transaction& tx) const {
+  std::vector<storage::InstanceWrite> writes;
+  writes.reserve(kept_order_.size());
+  for (const std::string& id : kept_order_) {
+    const Kept& k = kept_.at(id);
+    writes.push_back(storage::InstanceWrite{k.record, k.expected_version});
+  }
+  if (!writes.empty()) {
+    if (Status st = tx.writeInstances(writes); !st) return st;
+  }
+  for (const Op& op : ops_) {
+    if (Status st = op(tx); !st) return st;
+  }
+  if (!history_.empty()) {
+    if (Status st = tx.appendHistory(history_); !st) return st;
+  }
+  if (!idempotency_.empty()) return tx.saveIdempotentResults(idempotency_);
+  return Status::ok();
+}
+
+}  // namespace tramite::runtime

@@ -1,0 +1,116 @@
+// A transaction that keeps its writes in memory above a base transaction, which answers the
+// reads the overlay cannot. Group commit runs each request against its own overlay over a
+// read snapshot, folds the overlays of the requests that succeeded into one, and writes that
+// in a single short write transaction: instance rows are written with version checks, so a
+// read that went stale meanwhile becomes a conflict (the batch is retried), never a lost
+// update.
+//
+// Not thread-safe. Reads of history, timers and the inbox see the base only.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "tramite/storage/store.h"
+
+namespace tramite::runtime {
+
+class Overlay final : public storage::Transaction {
+ public:
+  // base must outlive the overlay. Writes an overlay cannot keep (new definitions, claims)
+  // go to base when writable, and otherwise fail and set needsWriteTransaction().
+  Overlay(storage::Transaction& base, bool writable) : base_(base), writable_(writable) {}
+
+  // True once the work asked for a write that needs a real write transaction.
+  bool needsWriteTransaction() const { return needs_write_; }
+  // Reads the given instances from base in one round trip and answers later reads of them.
+  Status prefetch(const std::vector<std::string>& ids);
+  // Writes everything kept to tx: instance rows, then timers, inbox, outbox and deferred
+  // rows in the order they were written, then history and idempotency rows.
+  Status flushTo(storage::Transaction& tx) const;
+
+  Result<storage::DefinitionRecord> addDefinition(const std::string& name,
+                                                  const std::string& sha256, const std::string& xml,
+                                                  TimePoint now) override;
+  Result<std::optional<storage::DefinitionRecord>> definition(const std::string& name,
+                                                              std::int32_t version) override {
+    return base_.definition(name, version);
+  }
+  Result<std::optional<storage::DefinitionRecord>> definitionById(std::int64_t id) override {
+    return base_.definitionById(id);
+  }
+  Result<std::vector<storage::DefinitionRecord>> definitionVersions(
+      const std::string& name) override {
+    return base_.definitionVersions(name);
+  }
+
+  Result<std::optional<storage::InstanceRecord>> instance(const std::string& id) override;
+  Result<std::vector<storage::InstanceRecord>> instances(
+      const std::vector<std::string>& ids) override;
+  Status writeInstances(const std::vector<storage::InstanceWrite>& writes) override;
+  Result<std::int64_t> countInstances() override { return base_.countInstances(); }
+
+  Result<std::optional<std::string>> idempotentResult(const std::string& scope,
+                                                      const std::string& key) override;
+  Status saveIdempotentResults(const std::vector<storage::IdempotencyRecord>& records) override;
+
+  Result<std::int64_t> addTimer(const storage::TimerRecord& timer) override;
+  Result<int> cancelTimers(const std::string& instance_id, const std::string& sendid) override;
+  Result<int> cancelAllTimers(const std::string& instance_id) override;
+  Result<std::vector<storage::TimerRecord>> dueTimers(TimePoint now, int limit) override {
+    return base_.dueTimers(now, limit);
+  }
+  Result<bool> claimTimer(std::int64_t id) override;
+  Result<std::vector<storage::TimerRecord>> timersOf(const std::string& instance_id) override {
+    return base_.timersOf(instance_id);
+  }
+  Result<std::optional<TimePoint>> nextTimerDue() override { return base_.nextTimerDue(); }
+
+  Status enqueueInbox(const std::string& instance_id, const std::string& event,
+                      TimePoint now) override;
+  Result<std::vector<storage::InboxRecord>> inbox(int limit) override { return base_.inbox(limit); }
+  Result<bool> claimInbox(std::int64_t seq) override;
+
+  Status appendHistory(const std::vector<storage::HistoryRecord>& rows) override;
+  Result<std::vector<storage::HistoryRecord>> history(const std::string& instance_id,
+                                                      std::int64_t after_seq, int limit) override {
+    return base_.history(instance_id, after_seq, limit);
+  }
+
+  Status deferEvent(const std::string& instance_id, const std::string& event,
+                    TimePoint now) override;
+  Result<int> releaseDeferred(const std::string& instance_id) override;
+  Status addOutbox(const storage::OutboxRecord& record) override;
+
+  // An overlay has no savepoints and is never committed: it is flushed.
+  Status savepoint(const std::string&) override { return unsupported("savepoint"); }
+  Status releaseSavepoint(const std::string&) override { return unsupported("savepoint"); }
+  Status rollbackToSavepoint(const std::string&) override { return unsupported("savepoint"); }
+  Status commit() override { return unsupported("commit"); }
+
+ private:
+  using Op = std::function<Status(storage::Transaction&)>;
+  struct Kept {
+    storage::InstanceRecord record;
+    std::int64_t expected_version = 0;  // as read from base; 0 for an insert
+  };
+  static Status unsupported(const char* what);
+  Status needsWrite(const char* what);
+  // The instance as this overlay sees it: kept, prefetched, or read from base.
+  Result<std::optional<storage::InstanceRecord>> lookup(const std::string& id);
+
+  storage::Transaction& base_;
+  bool writable_;
+  bool needs_write_ = false;
+  std::unordered_map<std::string, std::optional<storage::InstanceRecord>> read_;
+  std::unordered_map<std::string, Kept> kept_;
+  std::vector<std::string> kept_order_;  // first write order, so flushes are deterministic
+  std::vector<Op> ops_;
+  std::vector<storage::HistoryRecord> history_;
+  std::vector<storage::IdempotencyRecord> idempotency_;
+};
+
+}  // namespace tramite::runtime
