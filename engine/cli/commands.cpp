@@ -1,9 +1,11 @@
 #include "commands.h"
 
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
+#include "tramite/calendar/calendar.h"
 #include "tramite/json.h"
 #include "tramite/scxml/duration.h"
 #include "tramite/scxml/parser.h"
@@ -20,6 +22,9 @@ constexpr const char* kUsage =
     "  validate FILE...                 check SCXML documents; problems as FILE:LINE: message\n"
     "  simulate FILE [--events ITEMS] [--events-file F] [--data JSON]\n"
     "                                   run a document on a virtual clock, one JSON line per item\n"
+    "  calendar due --from YYYY-MM-DD (--business-days N | --calendar-days N)\n"
+    "               [--calendar FILE]   the due date of a term (LPA art. 82), using the\n"
+    "                                   configured calendar (default: config/calendar.json)\n"
     "  help                             show this text\n";
 
 // One simulation step: an event to send, or a clock advance.
@@ -240,6 +245,80 @@ int simulateCommand(const std::vector<std::string>& args, std::ostream& out, std
   return 0;
 }
 
+int calendarCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  auto usage = [&](const std::string& why) {
+    err << "tramite calendar: " << why << "\n" << kUsage;
+    return 2;
+  };
+  if (args.empty() || args[0] != "due") return usage("the only subcommand is 'due'");
+  std::string from;
+  std::string count;
+  std::string file;
+  calendar::TermUnit unit = calendar::TermUnit::kBusinessDays;
+  int counts = 0;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (i + 1 >= args.size()) return usage("option " + a + " needs a value");
+    const std::string& v = args[++i];
+    if (a == "--from") {
+      from = v;
+    } else if (a == "--business-days" || a == "--calendar-days") {
+      count = v;
+      ++counts;
+      unit = a == "--business-days" ? calendar::TermUnit::kBusinessDays
+                                    : calendar::TermUnit::kCalendarDays;
+    } else if (a == "--calendar") {
+      file = v;
+    } else {
+      return usage("unknown option " + a);
+    }
+  }
+  if (from.empty() || counts != 1) {
+    return usage("give --from and one of --business-days or --calendar-days");
+  }
+  auto notified = calendar::Date::parse(from);
+  if (!notified) return usage(notified.status().message());
+  if (count.empty() || count.find_first_not_of("0123456789") != std::string::npos ||
+      count.size() > 4) {
+    return usage("'" + count + "' is not a number of days");
+  }
+  if (file.empty()) {
+    const char* dir = std::getenv("TRAMITE_CONFIG_DIR");
+    file = std::string(dir ? dir : "config") + "/calendar.json";
+  }
+  auto cal = calendar::loadCalendarFile(file);
+  if (!cal) {
+    err << "tramite calendar: " << cal.status().message() << "\n";
+    return 1;
+  }
+  const int n = std::stoi(count);
+  auto due = cal->due(*notified, n, unit);
+  if (!due) {
+    err << "tramite calendar: " << due.status().message() << "\n";
+    return 1;
+  }
+  auto dayName = [](const calendar::Date& d) {
+    static const char* const kNames[] = {"lunes",   "martes", "miércoles", "jueves",
+                                         "viernes", "sábado", "domingo"};
+    return std::string(kNames[d.weekday()]);
+  };
+  out << due->toString() << " (" << dayName(*due) << "): " << n
+      << (unit == calendar::TermUnit::kBusinessDays ? " business" : " calendar") << " day"
+      << (n == 1 ? "" : "s") << " after notification on " << notified->toString()
+      << ", counted from " << notified->plusDays(1).toString();
+  std::string closed;
+  for (calendar::Date d = notified->plusDays(1); d < *due; d = d.plusDays(1)) {
+    std::string why = cal->reasonClosed(d);
+    if (!why.empty()) closed += (closed.empty() ? "" : ", ") + d.toString() + " " + why;
+  }
+  if (!closed.empty()) {
+    out << (unit == calendar::TermUnit::kBusinessDays ? "; not counted: " : "; non-business: ")
+        << closed;
+  }
+  out << "\n";
+  return 0;
+}
+
 int runMain(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
     (args.empty() ? err : out) << kUsage;
@@ -248,6 +327,7 @@ int runMain(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   std::vector<std::string> rest(args.begin() + 1, args.end());
   if (args[0] == "validate") return validateCommand(rest, out, err);
   if (args[0] == "simulate") return simulateCommand(rest, out, err);
+  if (args[0] == "calendar") return calendarCommand(rest, out, err);
   err << "tramite: unknown command '" << args[0] << "'\n" << kUsage;
   return 2;
 }

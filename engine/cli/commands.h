@@ -16,6 +16,12 @@ int validateCommand(const std::vector<std::string>& args, std::ostream& out, std
 // on a virtual clock, printing one JSON line after the initial macrostep and one per item.
 int simulateCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
+// tramite calendar due --from DATE (--business-days N | --calendar-days N) [--calendar FILE]:
+// prints the due date (first on the line), the weekday, and the days not counted. The
+// calendar file defaults to $TRAMITE_CONFIG_DIR/calendar.json, else config/calendar.json.
+// Exit 0; 1 when the calendar cannot be read; 2 for bad arguments.
+int calendarCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
 // Dispatches argv to a subcommand; prints usage for unknown ones (exit 2).
 int runMain(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
