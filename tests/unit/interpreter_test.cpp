@@ -200,7 +200,7 @@ class RecordingExtensions : public ExtensionHandler {
 
 TEST(Interpreter, ForeignExecutableContentGoesToTheExtensionHandler) {
   auto chart = mustParse(
-      "<scxml xmlns=\"http://www.w3.org/2005/07/scxml\" xmlns:w=\"urn:tramite:workflow:1\" "
+      "<scxml xmlns=\"http://www.w3.org/2005/07/scxml\" xmlns:w=\"urn:example:extension\" "
       "version=\"1.0\"><state id=\"a\"><onentry><w:notify/><w:fail/><raise event=\"never\"/>"
       "</onentry><transition event=\"error.execution\" target=\"b\"/>"
       "<transition event=\"never\" target=\"a\"/></state><state id=\"b\"/></scxml>");

@@ -189,14 +189,14 @@ TEST(Parser, RefusesInvalidUtf8) {
 
 TEST(Parser, KeepsForeignNamespaceElements) {
   auto r = parse(
-      "<scxml xmlns=\"http://www.w3.org/2005/07/scxml\" xmlns:w=\"urn:tramite:workflow:1\" "
+      "<scxml xmlns=\"http://www.w3.org/2005/07/scxml\" xmlns:w=\"urn:example:extension\" "
       "version=\"1.0\"><state id=\"review\">\n"
       "<w:task name=\"review\" title=\"Revisar\"><w:candidate role=\"legal\"/></w:task>\n"
       "<onentry><w:notify to=\"unit\"/></onentry></state></scxml>");
   ASSERT_TRUE(r.ok()) << r.errorText();
   const State& s = r.chart->state(r.chart->find("review"));
   ASSERT_EQ(s.extensions.size(), 1u);
-  EXPECT_EQ(s.extensions[0].ns, "urn:tramite:workflow:1");
+  EXPECT_EQ(s.extensions[0].ns, "urn:example:extension");
   EXPECT_EQ(s.extensions[0].name, "task");
   EXPECT_EQ(*s.extensions[0].attribute("title"), "Revisar");
   EXPECT_EQ(s.extensions[0].children.at(0).name, "candidate");

@@ -21,6 +21,7 @@
 #include "text_util.h"
 #include "tramite/scxml/duration.h"
 #include "tramite/scxml/event_match.h"
+#include "workflow_schema.h"
 
 namespace tramite::scxml {
 
@@ -1074,8 +1075,17 @@ ParseResult parseString(std::string_view xml, std::string source_name, std::stri
     while (n && n->next == nullptr) n = n->parent;
     if (n) n = n->next;
   }
+  std::vector<Diagnostic> workflow_errors;
+  validateWorkflowElements(doc.get(), source_name, workflow_errors);
   Compiler compiler(source_name, std::move(base_dir), options);
-  return compiler.compile(xmlDocGetRootElement(doc.get()));
+  result = compiler.compile(xmlDocGetRootElement(doc.get()));
+  if (workflow_errors.empty()) return result;
+  // Every problem, SCXML and workflow vocabulary alike, in line order.
+  result.chart = nullptr;
+  result.errors.insert(result.errors.end(), workflow_errors.begin(), workflow_errors.end());
+  std::stable_sort(result.errors.begin(), result.errors.end(),
+                   [](const Diagnostic& a, const Diagnostic& b) { return a.line < b.line; });
+  return result;
 }
 
 ParseResult parseFile(const std::string& path, const ParseOptions& options) {
