@@ -51,6 +51,7 @@ Result<std::vector<InstanceRecord>> Overlay::instances(const std::vector<std::st
 }
 
 Status Overlay::writeInstances(const std::vector<storage::InstanceWrite>& writes) {
+  // Check every write before keeping any, so a refused call changes nothing.
   for (const storage::InstanceWrite& w : writes) {
     const std::string& id = w.record.id;
     auto current = lookup(id);
@@ -62,6 +63,9 @@ Status Overlay::writeInstances(const std::vector<storage::InstanceWrite>& writes
     } else if (!current->has_value() || (*current)->row_version != w.expected_version) {
       return Status(ErrorCode::kConflict, "instance " + id + " was changed concurrently");
     }
+  }
+  for (const storage::InstanceWrite& w : writes) {
+    const std::string& id = w.record.id;
     auto it = kept_.find(id);
     if (it == kept_.end()) {
       kept_order_.push_back(id);
