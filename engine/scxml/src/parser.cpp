@@ -22,6 +22,7 @@
 #include "tramite/scxml/duration.h"
 #include "tramite/scxml/event_match.h"
 #include "workflow_schema.h"
+#include "xml_util.h"
 
 namespace tramite::scxml {
 
@@ -59,26 +60,12 @@ void initLibxml() {
 using text::splitTokens;
 using text::trim;
 
+using xml::attr;
+using xml::lineOf;
+using xml::nodeName;
+
 bool inScxmlNs(xmlNodePtr node) {
-  return node->ns != nullptr && node->ns->href != nullptr &&
-         std::string_view(reinterpret_cast<const char*>(node->ns->href)) == kScxmlNamespace;
-}
-
-std::string_view nodeName(xmlNodePtr node) {
-  return reinterpret_cast<const char*>(node->name);
-}
-
-int lineOf(xmlNodePtr node) {
-  return static_cast<int>(xmlGetLineNo(node));
-}
-
-std::optional<std::string> attr(xmlNodePtr node, const char* name) {
-  // Only un-namespaced attributes belong to SCXML.
-  xmlChar* v = xmlGetNoNsProp(node, reinterpret_cast<const xmlChar*>(name));
-  if (v == nullptr) return std::nullopt;
-  std::string s(reinterpret_cast<const char*>(v));
-  xmlFree(v);
-  return s;
+  return xml::inNamespace(node, kScxmlNamespace);
 }
 
 std::string textContent(xmlNodePtr node) {
