@@ -297,12 +297,7 @@ int calendarCommand(const std::vector<std::string>& args, std::ostream& out, std
     err << "tramite calendar: " << due.status().message() << "\n";
     return 1;
   }
-  auto dayName = [](const calendar::Date& d) {
-    static const char* const kNames[] = {"lunes",   "martes", "miércoles", "jueves",
-                                         "viernes", "sábado", "domingo"};
-    return std::string(kNames[d.weekday()]);
-  };
-  out << due->toString() << " (" << dayName(*due) << "): " << n
+  out << due->toString() << " (" << calendar::weekdayName(*due) << "): " << n
       << (unit == calendar::TermUnit::kBusinessDays ? " business" : " calendar") << " day"
       << (n == 1 ? "" : "s") << " after notification on " << notified->toString()
       << ", counted from " << notified->plusDays(1).toString();

@@ -99,22 +99,29 @@ Date easterSunday(int year) {
   return Date{year, month, day};
 }
 
-std::map<std::int64_t, std::string> nationalHolidays(int year) {
-  std::map<std::int64_t, std::string> out;
-  auto add = [&](Date d, const char* name) { out.emplace(d.serial(), name); };
-  add(Date{year, 1, 1}, "Año Nuevo");
-  const Date easter = easterSunday(year);
-  add(easter.plusDays(-3), "Jueves Santo");
-  add(easter.plusDays(-2), "Viernes Santo");
-  add(easter.plusDays(-1), "Sábado Santo");
-  add(Date{year, 5, 1}, "Día del Trabajo");
-  add(Date{year, 5, 10}, "Día de la Madre");
-  add(Date{year, 6, 17}, "Día del Padre");
-  add(Date{year, 8, 6}, "Fiestas agostinas (Divino Salvador del Mundo)");
-  add(Date{year, 9, 15}, "Día de la Independencia");
-  add(Date{year, 11, 2}, "Día de los Difuntos");
-  add(Date{year, 12, 25}, "Navidad");
-  return out;
+std::string_view nationalHoliday(const Date& d) {
+  const Date easter = easterSunday(d.year);
+  switch (easter.serial() - d.serial()) {
+    case 3: return "Jueves Santo";
+    case 2: return "Viernes Santo";
+    case 1: return "Sábado Santo";
+    default: break;
+  }
+  switch (d.month * 100 + d.day) {
+    case 101: return "Año Nuevo";
+    case 501: return "Día del Trabajo";
+    case 510: return "Día de la Madre";
+    case 617: return "Día del Padre";
+    case 806: return "Fiestas agostinas (Divino Salvador del Mundo)";
+    case 915: return "Día de la Independencia";
+    case 1102: return "Día de los Difuntos";
+    case 1225: return "Navidad";
+    default: return {};
+  }
+}
+
+std::string_view weekdayName(const Date& d) {
+  return kWeekdayNames[d.weekday()];
 }
 
 BusinessCalendar::BusinessCalendar(std::map<std::int64_t, std::string> extra_days,
@@ -122,10 +129,11 @@ BusinessCalendar::BusinessCalendar(std::map<std::int64_t, std::string> extra_day
     : extra_(std::move(extra_days)), utc_offset_minutes_(utc_offset_minutes) {}
 
 std::string BusinessCalendar::reasonClosed(const Date& d) const {
-  const auto holidays = nationalHolidays(d.year);
-  if (auto it = holidays.find(d.serial()); it != holidays.end()) return it->second;
+  if (std::string_view holiday = nationalHoliday(d); !holiday.empty()) {
+    return std::string(holiday);
+  }
   if (auto it = extra_.find(d.serial()); it != extra_.end()) return it->second;
-  if (d.weekday() >= 5) return kWeekdayNames[d.weekday()];
+  if (d.weekday() >= 5) return std::string(weekdayName(d));
   return {};
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tramite/status.h"
@@ -38,9 +39,13 @@ struct Date {
 // Easter Sunday of a Gregorian year.
 Date easterSunday(int year);
 
-// The holidays of Código de Trabajo art. 190 in a year, by date: 1 Jan; Holy Thursday,
-// Friday and Saturday; 1 May; 10 May; 17 Jun; 6 Aug; 15 Sep; 2 Nov; 25 Dec.
-std::map<std::int64_t, std::string> nationalHolidays(int year);
+// The name of the holiday of Código de Trabajo art. 190 falling on d, or "" for none:
+// 1 Jan; Holy Thursday, Friday and Saturday; 1 May; 10 May; 17 Jun; 6 Aug; 15 Sep; 2 Nov;
+// 25 Dec.
+std::string_view nationalHoliday(const Date& d);
+
+// The Spanish weekday name of d ("lunes" .. "domingo").
+std::string_view weekdayName(const Date& d);
 
 // How a term is expressed.
 enum class TermUnit { kBusinessDays, kCalendarDays };
