@@ -129,6 +129,9 @@ struct Connection {
   std::unique_ptr<Poco::Data::Session> session;
   std::unique_ptr<SqliteStatements> sqlite;  // SQLite only; finalized before the session
 
+  // Statement texts as written (with ?, {ROWS}, {INT}) -> this dialect's text.
+  std::unordered_map<std::string, std::string> translated;
+
   // Statements without parameters, by text (BEGIN, COMMIT, SAVEPOINT req, ...).
   std::unordered_map<std::string, std::unique_ptr<Poco::Data::Statement>> fixed;
 
@@ -552,13 +555,7 @@ class SqlTransaction final : public Transaction {
 
   Status enqueueInbox(const std::string& instance_id, const std::string& event,
                       TimePoint now) override {
-    return guarded("enqueue event", [&]() -> Status {
-      Poco::Data::Statement q(*s_);
-      q << sql("INSERT INTO inbox (instance_id, event, created_at) VALUES (?, ?, ?)"),
-          bind(instance_id), bind(event), bind(Int64{now});
-      q.execute();
-      return Status::ok();
-    });
+    return addEventRow("inbox", instance_id, event, now);
   }
 
   Result<std::vector<InboxRecord>> inbox(int limit) override {
@@ -632,13 +629,7 @@ class SqlTransaction final : public Transaction {
 
   Status deferEvent(const std::string& instance_id, const std::string& event,
                     TimePoint now) override {
-    return guarded("defer event", [&]() -> Status {
-      Poco::Data::Statement q(*s_);
-      q << sql("INSERT INTO deferred (instance_id, event, created_at) VALUES (?, ?, ?)"),
-          bind(instance_id), bind(event), bind(Int64{now});
-      q.execute();
-      return Status::ok();
-    });
+    return addEventRow("deferred", instance_id, event, now);
   }
 
   Result<int> releaseDeferred(const std::string& instance_id) override {
@@ -712,7 +703,12 @@ class SqlTransaction final : public Transaction {
   static constexpr const char* kDefinitionColumns =
       "SELECT id, name, version, sha256, xml, created_at FROM definitions";
 
-  std::string sql(const std::string& text) const { return translate(d_, text); }
+  // text in this dialect, translated once per connection.
+  const std::string& sql(const std::string& text) {
+    auto [it, fresh] = c_->translated.try_emplace(text);
+    if (fresh) it->second = translate(d_, text);
+    return it->second;
+  }
 
   Result<std::optional<DefinitionRecord>> readDefinition(Poco::Data::Statement& q) {
     std::vector<Int64> id;
@@ -741,6 +737,18 @@ class SqlTransaction final : public Transaction {
       out.push_back(TimerRecord{id[i], instance[i], sendid[i], due[i], event[i]});
     }
     return out;
+  }
+
+  // Appends an event for an instance to the inbox or the deferred table (same columns).
+  Status addEventRow(const std::string& table, const std::string& instance_id,
+                     const std::string& event, TimePoint now) {
+    return guarded("add event to " + table, [&]() -> Status {
+      Poco::Data::Statement q(*s_);
+      q << sql("INSERT INTO " + table + " (instance_id, event, created_at) VALUES (?, ?, ?)"),
+          bind(instance_id), bind(event), bind(Int64{now});
+      q.execute();
+      return Status::ok();
+    });
   }
 
   // Runs a statement over {ROWS} with rows as its JSON parameter; returns the rows changed.
