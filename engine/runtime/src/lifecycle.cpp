@@ -5,6 +5,8 @@
 #include <boost/msm/front/functor_row.hpp>
 #include <boost/msm/front/state_machine_def.hpp>
 
+#include "msm_support.h"
+
 namespace tramite::runtime {
 
 namespace {
@@ -24,7 +26,7 @@ struct Fail {};
 struct AcceptsEvents {};  // flag: the instance processes events in this state
 struct Ended {};          // flag: a final lifecycle state
 
-struct LifecycleDef : msm::front::state_machine_def<LifecycleDef> {
+struct LifecycleDef : msm_support::RejectingDef<LifecycleDef> {
   struct Created : msm::front::state<> {};
   struct Running : msm::front::state<> {
     using flag_list = mpl::vector1<AcceptsEvents>;
@@ -55,19 +57,13 @@ struct LifecycleDef : msm::front::state_machine_def<LifecycleDef> {
       Row<Suspended, Fail,      Failed>
   > {};
   // clang-format on
-
-  template <class Fsm, class Event>
-  void no_transition(const Event&, Fsm&, int) {
-    rejected = true;
-  }
-  bool rejected = false;
 };
 
 using Machine = msm::back::state_machine<LifecycleDef>;
 
 template <typename State>
 constexpr int idOf() {
-  return msm::back::get_state_id<Machine::stt, State>::value;
+  return msm_support::stateId<Machine, State>();
 }
 
 Lifecycle currentOf(const Machine& m) {
@@ -81,16 +77,16 @@ Lifecycle currentOf(const Machine& m) {
 }
 
 bool process(Machine& m, LifecycleOp op) {
-  m.rejected = false;
+  using msm_support::accept;
   switch (op) {
-    case LifecycleOp::kStart: m.process_event(Start{}); break;
-    case LifecycleOp::kSuspend: m.process_event(Suspend{}); break;
-    case LifecycleOp::kResume: m.process_event(Resume{}); break;
-    case LifecycleOp::kComplete: m.process_event(Complete{}); break;
-    case LifecycleOp::kTerminate: m.process_event(Terminate{}); break;
-    case LifecycleOp::kFail: m.process_event(Fail{}); break;
+    case LifecycleOp::kStart: return accept(m, Start{});
+    case LifecycleOp::kSuspend: return accept(m, Suspend{});
+    case LifecycleOp::kResume: return accept(m, Resume{});
+    case LifecycleOp::kComplete: return accept(m, Complete{});
+    case LifecycleOp::kTerminate: return accept(m, Terminate{});
+    case LifecycleOp::kFail: return accept(m, Fail{});
   }
-  return !m.rejected;
+  return false;
 }
 
 // A machine in the given state, reached by replaying its canonical path.

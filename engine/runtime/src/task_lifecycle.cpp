@@ -8,6 +8,8 @@
 #include <boost/msm/front/state_machine_def.hpp>
 #include <vector>
 
+#include "msm_support.h"
+
 namespace tramite::runtime {
 
 namespace {
@@ -22,7 +24,7 @@ struct OpEvent {};
 
 struct Final {};  // flag: nothing may change any more
 
-struct TaskDef : msm::front::state_machine_def<TaskDef> {
+struct TaskDef : msm_support::RejectingDef<TaskDef> {
   struct Created : msm::front::state<> {};
   struct Ready : msm::front::state<> {};
   struct Reserved : msm::front::state<> {};
@@ -109,19 +111,13 @@ struct TaskDef : msm::front::state_machine_def<TaskDef> {
       Row<SuspendedInProgress, Err,      Error>
   > {};
   // clang-format on
-
-  template <class Fsm, class Event>
-  void no_transition(const Event&, Fsm&, int) {
-    rejected = true;
-  }
-  bool rejected = false;
 };
 
 using Machine = msm::back::state_machine<TaskDef>;
 
 template <typename State>
 constexpr int idOf() {
-  return msm::back::get_state_id<Machine::stt, State>::value;
+  return msm_support::stateId<Machine, State>();
 }
 
 // MSM state ids in TaskState order, so a stored state maps to the machine and back.
@@ -143,12 +139,10 @@ const std::array<int, 12>& stateIds() {
 
 template <TaskOp Op>
 bool fire(Machine& m) {
-  m.process_event(OpEvent<Op>{});
-  return !m.rejected;
+  return msm_support::accept(m, OpEvent<Op>{});
 }
 
 bool process(Machine& m, TaskOp op) {
-  m.rejected = false;
   switch (op) {
     case TaskOp::kActivate: return fire<TaskOp::kActivate>(m);
     case TaskOp::kClaim: return fire<TaskOp::kClaim>(m);
