@@ -159,24 +159,23 @@ TEST(Parser, RefusesHugeAttributeValues) {
   EXPECT_FALSE(r2.ok());
 }
 
-TEST(Parser, RefusesDeepNesting) {
+// depth <state> elements, each inside the previous one.
+std::string nestedStates(int depth) {
   std::string open;
   std::string close;
-  for (int i = 0; i < 10000; ++i) {
+  for (int i = 0; i < depth; ++i) {
     open += "<state id=\"s" + std::to_string(i) + "\">";
     close += "</state>";
   }
-  auto r = parse(doc(open + close));
+  return open + close;
+}
+
+TEST(Parser, RefusesDeepNesting) {
+  auto r = parse(doc(nestedStates(10000)));
   ASSERT_FALSE(r.ok());
   EXPECT_FALSE(r.errors.empty());
   // Moderately deep documents beyond our own limit name it.
-  std::string open2;
-  std::string close2;
-  for (int i = 0; i < 100; ++i) {
-    open2 += "<state id=\"s" + std::to_string(i) + "\">";
-    close2 += "</state>";
-  }
-  auto r2 = parse(doc(open2 + close2));
+  auto r2 = parse(doc(nestedStates(100)));
   ASSERT_FALSE(r2.ok());
   EXPECT_NE(r2.errorText().find("nested deeper than 64"), std::string::npos) << r2.errorText();
 }
