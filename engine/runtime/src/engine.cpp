@@ -187,6 +187,12 @@ Result<std::optional<InstanceView>> Engine::storedResult(storage::Transaction& t
   return std::optional<InstanceView>(std::move(stored).value());
 }
 
+Status Engine::storeResult(storage::Transaction& tx, const std::string& scope,
+                           const std::string& key, const InstanceView& v, TimePoint now) {
+  if (key.empty()) return Status::ok();
+  return tx.saveIdempotentResult(scope, key, json::dump(v.toJson()), now);
+}
+
 Result<Engine::Loaded> Engine::load(storage::Transaction& tx, const std::string& instance_id) {
   auto rec = tx.instance(instance_id);
   if (!rec) return rec.status();
@@ -276,7 +282,10 @@ class Engine::Step final : public scxml::StepObserver {
     return st;
   }
 
-  Status flush() {
+  // Writes the instance row, then the history rows recorded so far (which may include rows
+  // of other instances the step touched, such as invoked children).
+  Status commit(Loaded& inst, bool insert) {
+    if (Status st = save(inst, insert); !st) return st;
     Status st = tx_.appendHistory(rows_);
     rows_.clear();
     return st;
@@ -825,14 +834,10 @@ Result<InstanceView> Engine::start(const StartRequest& request) {
                                      {"data", request.data}}));
         const json::Value* data = request.data.isObject() ? &request.data : nullptr;
         if (Status st = step.start(inst, data, scxml::UndeclaredData::kBind); !st) return st;
-        if (Status st = step.save(inst, /*insert=*/true); !st) return st;
-        if (Status st = step.flush(); !st) return st;
+        if (Status st = step.commit(inst, /*insert=*/true); !st) return st;
         InstanceView v = view(inst);
-        if (!request.idempotency_key.empty()) {
-          Status st = tx.saveIdempotentResult(scope, request.idempotency_key,
-                                              json::dump(v.toJson()), step.now());
-          if (!st) return st;
-        }
+        Status st = storeResult(tx, scope, request.idempotency_key, v, step.now());
+        if (!st) return st;
         return v;
       },
       id);
@@ -865,14 +870,10 @@ Result<InstanceView> Engine::send(const std::string& instance_id, const scxml::E
         scxml::Event external = event;
         external.type = scxml::EventType::kExternal;
         if (Status st = step.deliver(*inst, external, actor); !st) return st;
-        if (Status st = step.save(*inst, false); !st) return st;
-        if (Status st = step.flush(); !st) return st;
+        if (Status st = step.commit(*inst, false); !st) return st;
         InstanceView v = view(*inst);
-        if (!idempotency_key.empty()) {
-          Status st = tx.saveIdempotentResult(instance_id, idempotency_key, json::dump(v.toJson()),
-                                              step.now());
-          if (!st) return st;
-        }
+        Status st = storeResult(tx, instance_id, idempotency_key, v, step.now());
+        if (!st) return st;
         return v;
       },
       instance_id);
@@ -909,8 +910,7 @@ Result<InstanceView> Engine::lifecycleOp(const std::string& instance_id, Lifecyc
           // Events that arrived while suspended are delivered next, in order.
           if (auto r = tx.releaseDeferred(instance_id); !r) return r.status();
         }
-        if (Status st = step.save(*inst, false); !st) return st;
-        if (Status st = step.flush(); !st) return st;
+        if (Status st = step.commit(*inst, false); !st) return st;
         return view(*inst);
       });
 }
@@ -1007,8 +1007,7 @@ Result<InstanceView> Engine::migrate(const std::string& instance_id, std::int32_
                                      {"to_version", static_cast<std::int64_t>(to_version)},
                                      {"mapping", json::Value(std::move(applied))}}));
         final_answer = false;
-        if (Status st = step.save(next, false); !st) return st;
-        if (Status st = step.flush(); !st) return st;
+        if (Status st = step.commit(next, false); !st) return st;
         return view(next);
       });
 }
@@ -1077,8 +1076,7 @@ Result<int> Engine::fireDueTimers(int limit) {
     if (!inst) return inst.status().code() == ErrorCode::kNotFound ? Result<int>(1) : inst.status();
     step.record(*inst, "timer", std::move(detail));
     if (Status st = step.deliverQueued(*inst, *event); !st) return st;
-    if (Status st = step.save(*inst, false); !st) return st;
-    if (Status st = step.flush(); !st) return st;
+    if (Status st = step.commit(*inst, false); !st) return st;
     return 1;
   });
 }
@@ -1098,8 +1096,7 @@ Result<int> Engine::drainInbox(int limit) {
     if (!inst) return inst.status().code() == ErrorCode::kNotFound ? Result<int>(1) : inst.status();
     Step step(*this, tx, kSystemActor);
     if (Status st = step.deliverQueued(*inst, *event); !st) return st;
-    if (Status st = step.save(*inst, false); !st) return st;
-    if (Status st = step.flush(); !st) return st;
+    if (Status st = step.commit(*inst, false); !st) return st;
     return 1;
   });
 }

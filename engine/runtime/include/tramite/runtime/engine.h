@@ -131,6 +131,9 @@ class Engine {
   Result<std::optional<InstanceView>> storedResult(storage::Transaction& tx,
                                                    const std::string& scope,
                                                    const std::string& key);
+  // Stores v as the result for key in scope (nothing for an empty key).
+  Status storeResult(storage::Transaction& tx, const std::string& scope, const std::string& key,
+                     const InstanceView& v, TimePoint now);
   InstanceView view(const Loaded& loaded) const;
   Result<InstanceView> lifecycleOp(const std::string& instance_id, LifecycleOp op,
                                    const std::string& actor);
