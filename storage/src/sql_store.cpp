@@ -1,6 +1,7 @@
 // One SQL implementation of the store for two dialects (SQLite, PostgreSQL) over Poco::Data.
 // Statements are written once with '?' placeholders; the PostgreSQL dialect numbers them.
 #include <Poco/Data/PostgreSQL/Connector.h>
+#include <Poco/Data/RecordSet.h>
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/SQLite/Utility.h>
 #include <Poco/Data/Session.h>
@@ -8,10 +9,15 @@
 #include <Poco/Exception.h>
 #include <Poco/Nullable.h>
 
+#include <algorithm>
+#include <cctype>
 #include <condition_variable>
+#include <functional>
+#include <limits>
 #include <mutex>
 #include <sstream>
 #include <unordered_map>
+#include <variant>
 
 #include "sqlite_statements.h"
 #include "tramite/json.h"
@@ -61,6 +67,32 @@ const char* const kMigrations[] = {
     "CREATE TABLE deferred (seq {ID}, instance_id TEXT NOT NULL, event TEXT NOT NULL,"
     " created_at {INT} NOT NULL);"
     "CREATE INDEX deferred_instance ON deferred (instance_id, seq);",
+    // 2: the directory, human tasks and their queues. A task is listed in task_queue once
+    // per principal that sees it while it is open; sort_due is due_at, or kNoDue for tasks
+    // without a deadline, and rank is 10 - priority, so both queue orders are ascending
+    // index scans.
+    "CREATE TABLE units (id TEXT PRIMARY KEY, name TEXT NOT NULL, area TEXT NOT NULL);"
+    "CREATE TABLE roles (id TEXT PRIMARY KEY, name TEXT NOT NULL);"
+    "CREATE TABLE users (id TEXT PRIMARY KEY, name TEXT NOT NULL, unit TEXT NOT NULL,"
+    " roles TEXT NOT NULL, active {INT} NOT NULL);"
+    "CREATE TABLE substitutions (user_id TEXT NOT NULL, substitute TEXT NOT NULL,"
+    " from_day {INT} NOT NULL, to_day {INT} NOT NULL, reason TEXT NOT NULL);"
+    "CREATE INDEX substitutions_substitute ON substitutions (substitute, from_day);"
+    "CREATE TABLE tasks (id TEXT PRIMARY KEY, instance_id TEXT NOT NULL, business_key TEXT NOT"
+    " NULL, definition TEXT NOT NULL, state TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT"
+    " NULL, title TEXT NOT NULL, status TEXT NOT NULL, owner TEXT NOT NULL, priority {INT} NOT"
+    " NULL, due_at {INT} NOT NULL, sort_due {INT} NOT NULL, rank {INT} NOT NULL, spec TEXT NOT"
+    " NULL, data TEXT NOT NULL, result TEXT NOT NULL, principals TEXT NOT NULL, is_open {INT}"
+    " NOT NULL, row_version {INT} NOT NULL, created_at {INT} NOT NULL, updated_at {INT} NOT"
+    " NULL);"
+    "CREATE INDEX tasks_instance ON tasks (instance_id, created_at);"
+    "CREATE INDEX tasks_open_due ON tasks (sort_due, id) WHERE is_open = 1;"
+    "CREATE INDEX tasks_open_rank ON tasks (rank, sort_due, id) WHERE is_open = 1;"
+    "CREATE TABLE task_queue (principal TEXT NOT NULL, task_id TEXT NOT NULL,"
+    " sort_due {INT} NOT NULL, rank {INT} NOT NULL);"
+    "CREATE INDEX task_queue_due ON task_queue (principal, sort_due, task_id);"
+    "CREATE INDEX task_queue_rank ON task_queue (principal, rank, sort_due, task_id);"
+    "CREATE INDEX task_queue_task ON task_queue (task_id);",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -656,6 +688,185 @@ class SqlTransaction final : public Transaction {
     });
   }
 
+  Status replaceDirectory(const DirectoryRecords& dir) override {
+    return guarded("replace directory", [&]() -> Status {
+      for (const char* table : {"substitutions", "users", "roles", "units"}) {
+        exec(std::string("DELETE FROM ") + table);
+      }
+      json::Array units;
+      for (const UnitRecord& u : dir.units) units.emplace_back(json::Array{u.id, u.name, u.area});
+      json::Array roles;
+      for (const RoleRecord& r : dir.roles) roles.emplace_back(json::Array{r.id, r.name});
+      json::Array users;
+      for (const UserRecord& u : dir.users) {
+        users.emplace_back(json::Array{u.id, u.name, u.unit, joinWords(u.roles),
+                                       std::int64_t{u.active ? 1 : 0}});
+      }
+      json::Array subs;
+      for (const SubstitutionRecord& s : dir.substitutions) {
+        subs.emplace_back(json::Array{s.user, s.substitute, s.from_day, s.to_day, s.reason});
+      }
+      runBatch(
+          "INSERT INTO units (id, name, area) SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2 "
+          "FROM {ROWS}",
+          std::move(units));
+      runBatch("INSERT INTO roles (id, name) SELECT j.value ->> 0, j.value ->> 1 FROM {ROWS}",
+               std::move(roles));
+      runBatch(
+          "INSERT INTO users (id, name, unit, roles, active) SELECT j.value ->> 0, j.value ->> 1, "
+          "j.value ->> 2, j.value ->> 3, CAST(j.value ->> 4 AS {INT}) FROM {ROWS}",
+          std::move(users));
+      runBatch(
+          "INSERT INTO substitutions (user_id, substitute, from_day, to_day, reason) SELECT "
+          "j.value ->> 0, j.value ->> 1, CAST(j.value ->> 2 AS {INT}), CAST(j.value ->> 3 AS "
+          "{INT}), j.value ->> 4 FROM {ROWS}",
+          std::move(subs));
+      return Status::ok();
+    });
+  }
+
+  Result<DirectoryRecords> directory() override {
+    return guarded("read directory", [&]() -> Result<DirectoryRecords> {
+      DirectoryRecords out;
+      select("SELECT id, name, area FROM units ORDER BY id", {}, [&](const Cells& c) {
+        out.units.push_back(UnitRecord{c.text(0), c.text(1), c.text(2)});
+      });
+      select("SELECT id, name FROM roles ORDER BY id", {},
+             [&](const Cells& c) { out.roles.push_back(RoleRecord{c.text(0), c.text(1)}); });
+      select(std::string(kUserColumns) + " ORDER BY id", {},
+             [&](const Cells& c) { out.users.push_back(readUser(c)); });
+      select(
+          "SELECT user_id, substitute, from_day, to_day, reason FROM substitutions ORDER BY "
+          "user_id, from_day",
+          {}, [&](const Cells& c) { out.substitutions.push_back(readSubstitution(c)); });
+      return out;
+    });
+  }
+
+  Result<std::optional<UserRecord>> user(const std::string& id) override {
+    return guarded("read user", [&]() -> Result<std::optional<UserRecord>> {
+      std::optional<UserRecord> out;
+      select(std::string(kUserColumns) + " WHERE id = ?", {id},
+             [&](const Cells& c) { out = readUser(c); });
+      return out;
+    });
+  }
+
+  Result<std::vector<SubstitutionRecord>> standingInFor(const std::string& substitute,
+                                                       std::int64_t day) override {
+    return guarded("read substitutions", [&]() -> Result<std::vector<SubstitutionRecord>> {
+      std::vector<SubstitutionRecord> out;
+      select(
+          "SELECT user_id, substitute, from_day, to_day, reason FROM substitutions WHERE "
+          "substitute = ? AND from_day <= ? AND to_day >= ? ORDER BY user_id",
+          {substitute, day, day}, [&](const Cells& c) { out.push_back(readSubstitution(c)); });
+      return out;
+    });
+  }
+
+  Status writeTasks(const std::vector<TaskWrite>& writes) override {
+    return guarded("write tasks", [&]() -> Status {
+      json::Array inserts;
+      json::Array updates;
+      json::Array ids;
+      json::Array queue;
+      for (const TaskWrite& w : writes) {
+        const TaskRecord& t = w.record;
+        const std::int64_t sort_due = t.due_at > 0 ? t.due_at : kNoDue;
+        const std::int64_t rank = 10 - t.priority;
+        const std::int64_t open = t.open ? 1 : 0;
+        if (w.expected_version == 0) {
+          inserts.emplace_back(json::Array{
+              t.id,       t.instance_id, t.business_key, t.definition,
+              t.state,    t.name,        t.kind,         t.title,
+              t.status,   t.owner,       t.priority,     t.due_at,
+              sort_due,   rank,          t.spec,         t.data,
+              t.result,   joinWords(t.principals),       open,
+              t.row_version, t.created_at, t.updated_at});
+        } else {
+          updates.emplace_back(json::Array{t.id, t.status, t.owner, t.priority, t.due_at,
+                                           sort_due, rank, t.spec, t.data, t.result,
+                                           joinWords(t.principals), open, t.row_version,
+                                           t.updated_at, w.expected_version});
+          ids.emplace_back(json::Array{t.id});
+        }
+        if (t.open) {
+          for (const std::string& p : t.principals) {
+            queue.emplace_back(json::Array{p, t.id, sort_due, rank});
+          }
+        }
+      }
+      if (!inserts.empty()) {
+        runBatch(
+            "INSERT INTO tasks (id, instance_id, business_key, definition, state, name, kind, "
+            "title, status, owner, priority, due_at, sort_due, rank, spec, data, result, "
+            "principals, is_open, row_version, created_at, updated_at) SELECT j.value ->> 0, "
+            "j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5, j.value "
+            "->> 6, j.value ->> 7, j.value ->> 8, j.value ->> 9, CAST(j.value ->> 10 AS {INT}), "
+            "CAST(j.value ->> 11 AS {INT}), CAST(j.value ->> 12 AS {INT}), CAST(j.value ->> 13 AS "
+            "{INT}), j.value ->> 14, j.value ->> 15, j.value ->> 16, j.value ->> 17, CAST(j.value "
+            "->> 18 AS {INT}), CAST(j.value ->> 19 AS {INT}), CAST(j.value ->> 20 AS {INT}), "
+            "CAST(j.value ->> 21 AS {INT}) FROM {ROWS} ORDER BY j.key",
+            std::move(inserts));
+      }
+      if (!updates.empty()) {
+        const std::size_t expected = updates.size();
+        std::size_t updated = runBatch(
+            "UPDATE tasks SET status = j.value ->> 1, owner = j.value ->> 2, priority = "
+            "CAST(j.value ->> 3 AS {INT}), due_at = CAST(j.value ->> 4 AS {INT}), sort_due = "
+            "CAST(j.value ->> 5 AS {INT}), rank = CAST(j.value ->> 6 AS {INT}), spec = j.value "
+            "->> 7, data = j.value ->> 8, result = j.value ->> 9, principals = j.value ->> 10, "
+            "is_open = CAST(j.value ->> 11 AS {INT}), row_version = CAST(j.value ->> 12 AS "
+            "{INT}), updated_at = CAST(j.value ->> 13 AS {INT}) FROM {ROWS} WHERE tasks.id = "
+            "j.value ->> 0 AND tasks.row_version = CAST(j.value ->> 14 AS {INT})",
+            std::move(updates));
+        if (updated != expected) {
+          return Status(ErrorCode::kConflict,
+                        "a task was changed concurrently (the version read is stale)");
+        }
+        runBatch("DELETE FROM task_queue WHERE task_id IN (SELECT j.value ->> 0 FROM {ROWS})",
+                 std::move(ids));
+      }
+      if (!queue.empty()) {
+        runBatch(
+            "INSERT INTO task_queue (principal, task_id, sort_due, rank) SELECT j.value ->> 0, "
+            "j.value ->> 1, CAST(j.value ->> 2 AS {INT}), CAST(j.value ->> 3 AS {INT}) FROM "
+            "{ROWS}",
+            std::move(queue));
+      }
+      return Status::ok();
+    });
+  }
+
+  Result<std::optional<TaskRecord>> task(const std::string& id) override {
+    return guarded("read task", [&]() -> Result<std::optional<TaskRecord>> {
+      std::optional<TaskRecord> out;
+      select(std::string(kTaskSelect) + " FROM tasks t WHERE t.id = ?", {id},
+             [&](const Cells& c) { out = readTask(c); });
+      return out;
+    });
+  }
+
+  Result<std::vector<TaskRecord>> tasksOf(const std::string& instance_id) override {
+    return guarded("read tasks", [&]() -> Result<std::vector<TaskRecord>> {
+      std::vector<TaskRecord> out;
+      select(std::string(kTaskSelect) + " FROM tasks t WHERE t.instance_id = ? ORDER BY t.created_at, t.id",
+             {instance_id}, [&](const Cells& c) { out.push_back(readTask(c)); });
+      return out;
+    });
+  }
+
+  Result<std::vector<TaskRecord>> queryTasks(const TaskQuery& q) override {
+    std::vector<SqlParam> params;
+    auto text = taskQuerySql(q, params);
+    if (!text) return text.status();
+    return guarded("query tasks", [&]() -> Result<std::vector<TaskRecord>> {
+      std::vector<TaskRecord> out;
+      select(*text, params, [&](const Cells& c) { out.push_back(readTask(c)); });
+      return out;
+    });
+  }
+
   Status savepoint(const std::string& name) override {
     return guarded("savepoint", [&]() -> Status {
       exec("SAVEPOINT " + name);
@@ -774,6 +985,246 @@ class SqlTransaction final : public Transaction {
       stmt.reset();
       throw;
     }
+  }
+
+  // ---- generic reads (directory, tasks) ----
+
+  using SqlParam = std::variant<std::int64_t, std::string>;
+
+  // One result row, read by column position.
+  class Cells {
+   public:
+    virtual ~Cells() = default;
+    virtual std::string text(int column) const = 0;
+    virtual std::int64_t integer(int column) const = 0;
+  };
+
+  class SqliteCells final : public Cells {
+   public:
+    explicit SqliteCells(const SqliteStatements::Row& row) : row_(row) {}
+    std::string text(int column) const override { return row_.text(column); }
+    std::int64_t integer(int column) const override { return row_.integer(column); }
+
+   private:
+    const SqliteStatements::Row& row_;
+  };
+
+  class RecordSetCells final : public Cells {
+   public:
+    RecordSetCells(Poco::Data::RecordSet& rs, std::size_t row) : rs_(rs), row_(row) {}
+    std::string text(int column) const override {
+      const Poco::Dynamic::Var& v = rs_.value(static_cast<std::size_t>(column), row_);
+      return v.isEmpty() ? std::string() : v.convert<std::string>();
+    }
+    std::int64_t integer(int column) const override {
+      const Poco::Dynamic::Var& v = rs_.value(static_cast<std::size_t>(column), row_);
+      return v.isEmpty() ? 0 : v.convert<Int64>();
+    }
+
+   private:
+    Poco::Data::RecordSet& rs_;
+    std::size_t row_;
+  };
+
+  // Runs a query with positional parameters and hands each row to on_row.
+  void select(const std::string& text, const std::vector<SqlParam>& params,
+              const std::function<void(const Cells&)>& on_row) {
+    const std::string& translated = sql(text);
+    if (c_->sqlite) {
+      std::vector<SqliteStatements::Param> bound;
+      bound.reserve(params.size());
+      for (const SqlParam& p : params) {
+        if (const auto* i = std::get_if<std::int64_t>(&p)) {
+          bound.emplace_back(*i);
+        } else {
+          bound.emplace_back(std::string_view(std::get<std::string>(p)));
+        }
+      }
+      c_->sqlite->run(translated, bound, [&](const SqliteStatements::Row& row) {
+        on_row(SqliteCells(row));
+      });
+      return;
+    }
+    Poco::Data::Statement q(*s_);
+    q << translated;
+    for (const SqlParam& p : params) {
+      if (const auto* i = std::get_if<std::int64_t>(&p)) {
+        q, bind(Int64{*i});
+      } else {
+        q, bind(std::get<std::string>(p));
+      }
+    }
+    q.execute();
+    Poco::Data::RecordSet rs(q);
+    for (std::size_t row = 0; row < rs.rowCount(); ++row) on_row(RecordSetCells(rs, row));
+  }
+
+  static std::string joinWords(const std::vector<std::string>& words) {
+    std::string out;
+    for (const std::string& w : words) out += (out.empty() ? "" : " ") + w;
+    return out;
+  }
+  static std::vector<std::string> splitWords(const std::string& text) {
+    std::vector<std::string> out;
+    std::stringstream ss(text);
+    for (std::string w; ss >> w;) out.push_back(w);
+    return out;
+  }
+
+  static constexpr const char* kUserColumns = "SELECT id, name, unit, roles, active FROM users";
+  static constexpr const char* kTaskSelect =
+      "SELECT t.id, t.instance_id, t.business_key, t.definition, t.state, t.name, t.kind, "
+      "t.title, t.status, t.owner, t.priority, t.due_at, t.spec, t.data, t.result, t.principals, "
+      "t.is_open, t.row_version, t.created_at, t.updated_at";
+  // Tasks without a deadline sort after every dated one.
+  static constexpr std::int64_t kNoDue = std::numeric_limits<std::int64_t>::max();
+
+  static UserRecord readUser(const Cells& c) {
+    return UserRecord{c.text(0), c.text(1), c.text(2), splitWords(c.text(3)), c.integer(4) != 0};
+  }
+  static SubstitutionRecord readSubstitution(const Cells& c) {
+    return SubstitutionRecord{c.text(0), c.text(1), c.integer(2), c.integer(3), c.text(4)};
+  }
+  static TaskRecord readTask(const Cells& c) {
+    TaskRecord t;
+    t.id = c.text(0);
+    t.instance_id = c.text(1);
+    t.business_key = c.text(2);
+    t.definition = c.text(3);
+    t.state = c.text(4);
+    t.name = c.text(5);
+    t.kind = c.text(6);
+    t.title = c.text(7);
+    t.status = c.text(8);
+    t.owner = c.text(9);
+    t.priority = static_cast<std::int32_t>(c.integer(10));
+    t.due_at = c.integer(11);
+    t.spec = c.text(12);
+    t.data = c.text(13);
+    t.result = c.text(14);
+    t.principals = splitWords(c.text(15));
+    t.open = c.integer(16) != 0;
+    t.row_version = c.integer(17);
+    t.created_at = c.integer(18);
+    t.updated_at = c.integer(19);
+    return t;
+  }
+
+  // The SQL of a queue page. Each principal's queue is read as its own index range, cut at
+  // the page size, and the union of those short lists is sorted again: the work is bounded by
+  // principals x limit however many tasks are stored.
+  Result<std::string> taskQuerySql(const TaskQuery& q, std::vector<SqlParam>& params) const {
+    if (q.principals.size() > 64) {
+      return Status(ErrorCode::kInvalidArgument, "a queue query takes at most 64 principals");
+    }
+    if (q.filters.size() > 8) {
+      return Status(ErrorCode::kInvalidArgument, "a queue query takes at most 8 filters");
+    }
+    const Int64 limit = std::clamp(q.limit, 1, 500);
+    const bool by_rank = q.sort == TaskSort::kPriority;
+    // One branch: rows of from (queue alias x, id column idcol, task alias t) meeting first
+    // and the query's conditions, in sort order, cut at the page size.
+    auto branch = [&](const std::string& from, const std::string& x, const std::string& idcol,
+                      const std::string& first, std::vector<SqlParam>& p) -> Result<std::string> {
+      std::string where = first;
+      auto add = [&](const std::string& cond) { where += " AND " + cond; };
+      if (q.due_from > 0) {
+        add(x + ".sort_due >= ?");
+        p.emplace_back(Int64{q.due_from});
+      }
+      if (q.due_before > 0) {
+        add(x + ".sort_due < ?");
+        p.emplace_back(Int64{q.due_before});
+      }
+      if (!q.after_id.empty()) {
+        if (by_rank) {
+          add("(" + x + ".rank, " + x + ".sort_due, " + x + "." + idcol + ") > (?, ?, ?)");
+          p.emplace_back(Int64{10 - q.after_priority});
+        } else {
+          add("(" + x + ".sort_due, " + x + "." + idcol + ") > (?, ?)");
+        }
+        p.emplace_back(q.after_due > 0 ? Int64{q.after_due} : kNoDue);
+        p.emplace_back(q.after_id);
+      }
+      if (!q.definition.empty()) {
+        add("t.definition = ?");
+        p.emplace_back(q.definition);
+      }
+      for (const TaskFilter& f : q.filters) {
+        auto cond = filterSql(f, p);
+        if (!cond) return cond.status();
+        add(*cond);
+      }
+      p.emplace_back(limit);
+      const std::string order =
+          (by_rank ? x + ".rank, " : std::string()) + x + ".sort_due, " + x + "." + idcol;
+      return "SELECT " + x + "." + idcol + " AS id, " + x + ".sort_due AS sort_due, " + x +
+             ".rank AS rank FROM " + from + " WHERE " + where + " ORDER BY " + order +
+             " LIMIT ?";
+    };
+    std::string inner;
+    if (q.principals.empty()) {
+      // Every open task; is_open = 1 spelt out selects the partial indexes.
+      auto b = branch("tasks t", "t", "id", "t.is_open = 1", params);
+      if (!b) return b.status();
+      inner = "SELECT * FROM (" + *b + ") AS b0";
+    } else {
+      const bool needs_task = !q.definition.empty() || !q.filters.empty();
+      const std::string from =
+          needs_task ? "task_queue x JOIN tasks t ON t.id = x.task_id" : "task_queue x";
+      for (std::size_t i = 0; i < q.principals.size(); ++i) {
+        params.emplace_back(q.principals[i]);
+        auto b = branch(from, "x", "task_id", "x.principal = ?", params);
+        if (!b) return b.status();
+        inner += (i ? " UNION " : "") + std::string("SELECT * FROM (") + *b + ") AS b" +
+                 std::to_string(i);
+      }
+    }
+    params.emplace_back(limit);
+    return std::string(kTaskSelect) + " FROM (" + inner +
+           ") AS u JOIN tasks t ON t.id = u.id ORDER BY " + (by_rank ? "u.rank, " : "") +
+           "u.sort_due, u.id LIMIT ?";
+  }
+
+  // data.field OP value, compared by type: numbers numerically, strings and booleans exactly.
+  Result<std::string> filterSql(const TaskFilter& f, std::vector<SqlParam>& p) const {
+    static const char* const kOps[] = {"=", "!=", "<", "<=", ">", ">="};
+    bool field_ok = !f.field.empty() && f.field.size() <= 64 &&
+                    (std::islower(static_cast<unsigned char>(f.field[0])) || f.field[0] == '_');
+    for (char ch : f.field) {
+      field_ok = field_ok && (std::islower(static_cast<unsigned char>(ch)) ||
+                              std::isdigit(static_cast<unsigned char>(ch)) || ch == '_');
+    }
+    if (!field_ok) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "a filter field is a data member name ([a-z_][a-z0-9_]*), not '" + f.field +
+                        "'");
+    }
+    if (std::find(std::begin(kOps), std::end(kOps), f.op) == std::end(kOps)) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "filter operator '" + f.op + "' is not one of = != < <= > >=");
+    }
+    auto value = json::parse(f.value);
+    if (!value || !(value->isNumber() || value->isString() || value->isBool())) {
+      return Status(ErrorCode::kInvalidArgument, "the value of filter '" + f.field +
+                                                     "' must be a JSON number, string or boolean");
+    }
+    if (d_ == Dialect::kPostgreSQL) {
+      p.emplace_back(f.field);
+      p.emplace_back(json::dump(*value));
+      return "(CAST(t.data AS jsonb) -> ?) " + f.op + " CAST(? AS jsonb)";
+    }
+    p.emplace_back("$." + f.field);
+    if (value->isNumber()) {
+      p.emplace_back(json::dump(*value));
+      return "json_extract(t.data, ?) " + f.op + " CAST(? AS REAL)";
+    }
+    if (value->isBool()) {
+      p.emplace_back(Int64{value->asBool() ? 1 : 0});
+    } else {
+      p.emplace_back(value->asString());
+    }
+    return "json_extract(t.data, ?) " + f.op + " ?";
   }
 
   Dialect d_;

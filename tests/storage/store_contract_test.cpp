@@ -59,7 +59,7 @@ class StoreContract : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(StoreContract, MigratesOnceAndReopens) {
-  EXPECT_EQ(store_->schemaVersion(), 1);
+  EXPECT_EQ(store_->schemaVersion(), 2);
   EXPECT_STREQ(store_->dialectName(), GetParam().c_str());
   addDefinition("keep");
   store_.reset();
@@ -355,6 +355,187 @@ TEST_P(StoreContract, TextRoundTripsExactly) {
   ASSERT_TRUE(back && back->has_value());
   EXPECT_EQ((*back)->business_key, r.business_key);
   EXPECT_EQ((*back)->session, r.session);
+}
+
+TEST_P(StoreContract, DirectoryIsReplacedWhole) {
+  DirectoryRecords dir;
+  dir.units = {{"gj", "Gerencia Jurídica", "Subdirección Administrativa"}};
+  dir.roles = {{"abogado", "Abogado"}, {"jefe_juridico", "Jefe jurídico"}};
+  dir.users = {{"ana", "Ana López", "gj", {"abogado", "jefe_juridico"}, true},
+               {"beto", "Beto Ruiz", "gj", {"abogado"}, false}};
+  dir.substitutions = {{"ana", "beto", 100, 110, "vacaciones"}};
+  {
+    auto t = tx();
+    ASSERT_TRUE(t->replaceDirectory(dir));
+    ASSERT_TRUE(t->commit());
+  }
+  auto t = tx();
+  auto ana = t->user("ana");
+  ASSERT_TRUE(ana && ana->has_value());
+  EXPECT_EQ((*ana)->name, "Ana López");
+  EXPECT_EQ((*ana)->roles, (std::vector<std::string>{"abogado", "jefe_juridico"}));
+  auto beto = t->user("beto");
+  ASSERT_TRUE(beto && beto->has_value());
+  EXPECT_FALSE((*beto)->active);
+  EXPECT_FALSE(t->user("nadie")->has_value());
+  EXPECT_EQ(t->standingInFor("beto", 99)->size(), 0u);
+  EXPECT_EQ(t->standingInFor("beto", 100)->size(), 1u);
+  EXPECT_EQ(t->standingInFor("beto", 110)->front().user, "ana");
+  EXPECT_EQ(t->standingInFor("beto", 111)->size(), 0u);
+  EXPECT_EQ(t->standingInFor("ana", 105)->size(), 0u);
+  dir.users.pop_back();
+  dir.substitutions.clear();
+  ASSERT_TRUE(t->replaceDirectory(dir));
+  auto all = t->directory();
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->users.size(), 1u);
+  EXPECT_EQ(all->units.size(), 1u);
+  EXPECT_EQ(all->roles.size(), 2u);
+  EXPECT_TRUE(all->substitutions.empty());
+}
+
+TaskRecord newTask(const std::string& id, const std::vector<std::string>& principals,
+                   TimePoint due, std::int32_t priority, const std::string& data = "{}") {
+  TaskRecord t;
+  t.id = id;
+  t.instance_id = "i-" + id;
+  t.business_key = "EXP-" + id;
+  t.definition = "legal-review";
+  t.state = "draft";
+  t.name = "draft";
+  t.kind = "task";
+  t.title = "Draft " + id;
+  t.status = "ready";
+  t.priority = priority;
+  t.due_at = due;
+  t.spec = "{}";
+  t.data = data;
+  t.result = "{}";
+  t.principals = principals;
+  t.created_at = 1;
+  t.updated_at = 1;
+  return t;
+}
+
+TaskQuery queueOf(std::vector<std::string> principals) {
+  TaskQuery q;
+  q.principals = std::move(principals);
+  return q;
+}
+
+std::vector<std::string> idsOf(const std::vector<TaskRecord>& tasks) {
+  std::vector<std::string> out;
+  for (const auto& t : tasks) out.push_back(t.id);
+  return out;
+}
+
+TEST_P(StoreContract, TasksUseOptimisticVersionsAndKeepTheirQueueEntries) {
+  auto t = tx();
+  TaskRecord a = newTask("a", {"role:abogado", "unit:gj"}, 500, 5);
+  ASSERT_TRUE(t->writeTasks({{a, 0}}));
+  ASSERT_TRUE(t->commit());
+  EXPECT_EQ(tx()->writeTasks({{a, 0}}).code(), ErrorCode::kConflict);  // duplicate id
+  t = tx();
+  auto read = t->task("a");
+  ASSERT_TRUE(read && read->has_value());
+  EXPECT_EQ((*read)->principals, a.principals);
+  EXPECT_EQ((*read)->due_at, 500);
+  EXPECT_TRUE((*read)->open);
+  // Claimed: now only in the owner's queue.
+  TaskRecord claimed = **read;
+  claimed.status = "reserved";
+  claimed.owner = "ana";
+  claimed.principals = {"owner:ana"};
+  claimed.row_version = 2;
+  ASSERT_TRUE(t->writeTasks({{claimed, 1}}));
+  ASSERT_TRUE(t->commit());
+  EXPECT_EQ(tx()->writeTasks({{claimed, 1}}).code(), ErrorCode::kConflict);  // stale version
+  t = tx();
+  EXPECT_TRUE(t->queryTasks(queueOf({"role:abogado"}))->empty());
+  EXPECT_EQ(idsOf(*t->queryTasks(queueOf({"owner:ana"}))), std::vector<std::string>{"a"});
+  // Completed: in no queue, still readable.
+  claimed.status = "completed";
+  claimed.open = false;
+  claimed.row_version = 3;
+  ASSERT_TRUE(t->writeTasks({{claimed, 2}}));
+  EXPECT_TRUE(t->queryTasks(queueOf({"owner:ana"}))->empty());
+  EXPECT_TRUE(t->queryTasks(TaskQuery{})->empty());
+  auto of = t->tasksOf("i-a");
+  ASSERT_TRUE(of);
+  ASSERT_EQ(of->size(), 1u);
+  EXPECT_EQ(of->front().status, "completed");
+  EXPECT_FALSE(of->front().open);
+}
+
+TEST_P(StoreContract, QueuesSortFilterAndPage) {
+  auto t = tx();
+  std::vector<TaskWrite> writes;
+  // Five tasks seen by role:abogado, two of them also by user:ana; one without a deadline.
+  writes.push_back({newTask("t1", {"role:abogado"}, 300, 5, R"({"amount": 1500, "method": "LG"})"), 0});
+  writes.push_back({newTask("t2", {"role:abogado", "user:ana"}, 100, 2, R"({"amount": 90000.5, "method": "LP"})"), 0});
+  writes.push_back({newTask("t3", {"role:abogado"}, 0, 9, R"({"amount": 20, "method": "LG"})"), 0});
+  writes.push_back({newTask("t4", {"user:ana", "role:abogado"}, 200, 9, R"({"amount": 50000, "urgent": true})"), 0});
+  writes.push_back({newTask("t5", {"role:abogado"}, 200, 1, R"({"method": "CD"})"), 0});
+  writes.push_back({newTask("t6", {"unit:gcp"}, 50, 5), 0});
+  ASSERT_TRUE(t->writeTasks(writes));
+  ASSERT_TRUE(t->commit());
+  t = tx();
+  using V = std::vector<std::string>;
+  TaskQuery q = queueOf({"role:abogado"});
+  EXPECT_EQ(idsOf(*t->queryTasks(q)), (V{"t2", "t4", "t5", "t1", "t3"}));
+  // A task seen through two principals appears once.
+  q.principals = {"role:abogado", "user:ana"};
+  EXPECT_EQ(idsOf(*t->queryTasks(q)), (V{"t2", "t4", "t5", "t1", "t3"}));
+  q.sort = TaskSort::kPriority;
+  EXPECT_EQ(idsOf(*t->queryTasks(q)), (V{"t4", "t3", "t1", "t2", "t5"}));
+  // Keyset pages of two, in both orders.
+  for (TaskSort sort : {TaskSort::kDue, TaskSort::kPriority}) {
+    TaskQuery page = queueOf({"role:abogado", "user:ana"});
+    page.sort = sort;
+    page.limit = 2;
+    V all;
+    for (int i = 0; i < 5; ++i) {
+      auto got = t->queryTasks(page);
+      ASSERT_TRUE(got) << got.status().toString();
+      if (got->empty()) break;
+      for (const auto& r : *got) all.push_back(r.id);
+      page.after_id = got->back().id;
+      page.after_due = got->back().due_at;
+      page.after_priority = got->back().priority;
+    }
+    EXPECT_EQ(all, sort == TaskSort::kDue ? (V{"t2", "t4", "t5", "t1", "t3"})
+                                          : (V{"t4", "t3", "t1", "t2", "t5"}));
+  }
+  // Overdue (due before 250) and due soon (due in [150, 350)); undated tasks are never due.
+  q = queueOf({"role:abogado"});
+  q.due_before = 250;
+  EXPECT_EQ(idsOf(*t->queryTasks(q)), (V{"t2", "t4", "t5"}));
+  q.due_from = 150;
+  q.due_before = 350;
+  EXPECT_EQ(idsOf(*t->queryTasks(q)), (V{"t4", "t5", "t1"}));
+  // Filters on business data: numbers numerically, strings and booleans exactly.
+  q = queueOf({"role:abogado"});
+  q.filters = {{"amount", ">=", "1500"}};
+  EXPECT_EQ(idsOf(*t->queryTasks(q)), (V{"t2", "t4", "t1"}));
+  q.filters = {{"amount", "<", "50000"}, {"method", "=", "\"LG\""}};
+  EXPECT_EQ(idsOf(*t->queryTasks(q)), (V{"t1", "t3"}));
+  q.filters = {{"urgent", "=", "true"}};
+  EXPECT_EQ(idsOf(*t->queryTasks(q)), (V{"t4"}));
+  q.filters = {{"method", "!=", "\"LG\""}};
+  EXPECT_EQ(idsOf(*t->queryTasks(q)), (V{"t2", "t5"}));
+  // Every open task (auditors, the compliance office), with a definition filter.
+  q = TaskQuery{};
+  EXPECT_EQ(idsOf(*t->queryTasks(q)), (V{"t6", "t2", "t4", "t5", "t1", "t3"}));
+  q.definition = "other";
+  EXPECT_TRUE(t->queryTasks(q)->empty());
+  // Bad filters are refused, never spliced into SQL.
+  q = queueOf({"role:abogado"});
+  q.filters = {{"amount'; DROP TABLE tasks; --", "=", "1"}};
+  EXPECT_EQ(t->queryTasks(q).status().code(), ErrorCode::kInvalidArgument);
+  q.filters = {{"amount", "LIKE", "1"}};
+  EXPECT_EQ(t->queryTasks(q).status().code(), ErrorCode::kInvalidArgument);
+  q.filters = {{"amount", "=", "[1]"}};
+  EXPECT_EQ(t->queryTasks(q).status().code(), ErrorCode::kInvalidArgument);
 }
 
 std::string dialectName(const ::testing::TestParamInfo<std::string>& param) {

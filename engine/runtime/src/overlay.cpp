@@ -185,4 +185,29 @@ Status Overlay::flushTo(storage::Transaction& tx) const {
   return Status::ok();
 }
 
+Status Overlay::replaceDirectory(const storage::DirectoryRecords& directory) {
+  if (writable_) return base_.replaceDirectory(directory);
+  return needsWrite("replacing the directory");
+}
+
+Status Overlay::writeTasks(const std::vector<storage::TaskWrite>& writes) {
+  ops_.push_back([writes](storage::Transaction& tx) { return tx.writeTasks(writes); });
+  return Status::ok();
+}
+
+Result<std::optional<storage::TaskRecord>> Overlay::task(const std::string& id) {
+  if (writable_ && ops_.empty()) return base_.task(id);
+  return needsWrite("reading a task");
+}
+
+Result<std::vector<storage::TaskRecord>> Overlay::tasksOf(const std::string& instance_id) {
+  if (writable_ && ops_.empty()) return base_.tasksOf(instance_id);
+  return needsWrite("reading tasks");
+}
+
+Result<std::vector<storage::TaskRecord>> Overlay::queryTasks(const storage::TaskQuery& query) {
+  if (writable_ && ops_.empty()) return base_.queryTasks(query);
+  return needsWrite("querying tasks");
+}
+
 }  // namespace tramite::runtime

@@ -85,6 +85,23 @@ class Overlay final : public storage::Transaction {
   Result<int> releaseDeferred(const std::string& instance_id) override;
   Status addOutbox(const storage::OutboxRecord& record) override;
 
+  Status replaceDirectory(const storage::DirectoryRecords& directory) override;
+  Result<storage::DirectoryRecords> directory() override { return base_.directory(); }
+  Result<std::optional<storage::UserRecord>> user(const std::string& id) override {
+    return base_.user(id);
+  }
+  Result<std::vector<storage::SubstitutionRecord>> standingInFor(const std::string& substitute,
+                                                                std::int64_t day) override {
+    return base_.standingInFor(substitute, day);
+  }
+
+  // Task writes are kept in order; reading tasks needs the write transaction (a request that
+  // reads them runs in the write phase, where it sees its own writes).
+  Status writeTasks(const std::vector<storage::TaskWrite>& writes) override;
+  Result<std::optional<storage::TaskRecord>> task(const std::string& id) override;
+  Result<std::vector<storage::TaskRecord>> tasksOf(const std::string& instance_id) override;
+  Result<std::vector<storage::TaskRecord>> queryTasks(const storage::TaskQuery& query) override;
+
   // An overlay has no savepoints and is never committed: it is flushed.
   Status savepoint(const std::string&) override { return unsupported("savepoint"); }
   Status releaseSavepoint(const std::string&) override { return unsupported("savepoint"); }

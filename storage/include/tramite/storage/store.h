@@ -82,6 +82,107 @@ struct OutboxRecord {
   TimePoint created_at = 0;
 };
 
+// ---- directory ----
+
+struct UnitRecord {
+  std::string id;    // e.g. "gj"
+  std::string name;  // e.g. "Gerencia Jurídica"
+  std::string area;  // the PAT's area, e.g. "Subdirección Administrativa"
+};
+
+struct RoleRecord {
+  std::string id;  // e.g. "abogado"
+  std::string name;
+};
+
+struct UserRecord {
+  std::string id;  // login name, e.g. "ana_lopez"
+  std::string name;
+  std::string unit;                // a UnitRecord id
+  std::vector<std::string> roles;  // RoleRecord ids, sorted
+  bool active = true;
+};
+
+// During [from_day, to_day] (days since 1970-01-01, local dates) substitute acts for user.
+struct SubstitutionRecord {
+  std::string user;
+  std::string substitute;
+  std::int64_t from_day = 0;
+  std::int64_t to_day = 0;
+  std::string reason;
+};
+
+struct DirectoryRecords {
+  std::vector<UnitRecord> units;
+  std::vector<RoleRecord> roles;
+  std::vector<UserRecord> users;
+  std::vector<SubstitutionRecord> substitutions;
+};
+
+// ---- human tasks ----
+
+// One human task (or one approver's slot of an approval). principals are who see it in their
+// queues while it is open: "user:ID", "role:ID", "unit:ID" for potential owners and
+// "owner:ID" for the actual owner; a closed task has none.
+struct TaskRecord {
+  std::string id;
+  std::string instance_id;
+  std::string business_key;
+  std::string definition;  // definition name
+  std::string state;       // the SCXML state that created it
+  std::string name;        // the task's name in the workflow
+  std::string kind;        // task | approval
+  std::string title;
+  std::string status;  // a TaskState name (task_lifecycle.h)
+  std::string owner;   // actual owner, or ""
+  std::int32_t priority = 5;
+  TimePoint due_at = 0;  // end of the due day; 0 for no deadline
+  std::string spec;      // JSON: candidates, form, outcomes, approval rule, ...
+  std::string data;      // JSON object: the instance's business data, for queue filters
+  std::string result;    // JSON: outcome of a finished task, or "{}"
+  std::vector<std::string> principals;
+  bool open = true;  // not in a final state
+  std::int64_t row_version = 1;
+  TimePoint created_at = 0;
+  TimePoint updated_at = 0;
+};
+
+// An insert when expected_version is 0, otherwise an update applied only where the stored
+// row_version equals expected_version (record.row_version is stored as given).
+struct TaskWrite {
+  TaskRecord record;
+  std::int64_t expected_version = 0;
+};
+
+// A condition on a task's business data: data.field OP value (value is JSON: a number, a
+// string or a boolean; numbers compare numerically, strings exactly).
+struct TaskFilter {
+  std::string field;  // [a-z_][a-z0-9_]*
+  std::string op;     // = != < <= > >=
+  std::string value;  // JSON text
+};
+
+enum class TaskSort {
+  kDue,       // earliest due first (tasks without a deadline last), then id
+  kPriority,  // highest priority first, then earliest due, then id
+};
+
+// Open tasks visible to any of principals (every open task when empty), due in
+// [due_from, due_before), matching every filter, in sort order, after the keyset cursor
+// (after_due, after_priority, after_id) when after_id is set.
+struct TaskQuery {
+  std::vector<std::string> principals;
+  TimePoint due_from = 0;
+  TimePoint due_before = 0;  // 0: no upper bound
+  std::string definition;    // "" for any
+  std::vector<TaskFilter> filters;
+  TaskSort sort = TaskSort::kDue;
+  std::string after_id;
+  TimePoint after_due = 0;
+  std::int32_t after_priority = 0;
+  int limit = 50;
+};
+
 // A unit of work. Destroying an uncommitted transaction rolls it back. Not thread-safe.
 // Errors: kUnavailable when the database cannot be reached or is busy beyond its timeout;
 // kConflict for optimistic-version clashes and duplicate keys; kInternal for SQL bugs.
@@ -154,6 +255,23 @@ class Transaction {
   virtual Result<int> releaseDeferred(const std::string& instance_id) = 0;
 
   virtual Status addOutbox(const OutboxRecord& record) = 0;
+
+  // Directory: replaces every unit, role, user and substitution at once.
+  virtual Status replaceDirectory(const DirectoryRecords& directory) = 0;
+  virtual Result<DirectoryRecords> directory() = 0;
+  virtual Result<std::optional<UserRecord>> user(const std::string& id) = 0;
+  // The substitutions in force on day in which substitute acts for someone.
+  virtual Result<std::vector<SubstitutionRecord>> standingInFor(const std::string& substitute,
+                                                               std::int64_t day) = 0;
+
+  // Tasks: inserts and versioned updates (kConflict as for writeInstances); a write also
+  // replaces the task's queue entries with record.principals.
+  virtual Status writeTasks(const std::vector<TaskWrite>& writes) = 0;
+  virtual Result<std::optional<TaskRecord>> task(const std::string& id) = 0;
+  // Every task of an instance, oldest first.
+  virtual Result<std::vector<TaskRecord>> tasksOf(const std::string& instance_id) = 0;
+  // A page of a queue (see TaskQuery). Errors: kInvalidArgument for a bad filter.
+  virtual Result<std::vector<TaskRecord>> queryTasks(const TaskQuery& query) = 0;
 
   // Nested units inside one transaction (group commit isolates each request in one).
   virtual Status savepoint(const std::string& name) = 0;
