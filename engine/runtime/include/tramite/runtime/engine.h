@@ -17,9 +17,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tramite/calendar/calendar.h"
 #include "tramite/clock.h"
 #include "tramite/json.h"
 #include "tramite/runtime/lifecycle.h"
+#include "tramite/runtime/tasks.h"
 #include "tramite/scxml/chart.h"
 #include "tramite/scxml/event.h"
 #include "tramite/status.h"
@@ -62,6 +64,8 @@ struct EngineOptions {
   // Batches in flight at once: with 2, one batch is computed while the previous one commits
   // (more helps a networked database).
   int commit_pipelines = 2;
+  // The business calendar deadlines are counted on (default: national holidays only).
+  std::shared_ptr<const calendar::BusinessCalendar> calendar;
 };
 
 class Engine {
@@ -112,10 +116,34 @@ class Engine {
   Status runPending();
   Result<std::optional<TimePoint>> nextTimerDue();
 
+  // ---- directory ----
+  // Replaces the stored directory (units, roles, users, substitutions).
+  Status importDirectory(const storage::DirectoryRecords& directory);
+  Result<storage::DirectoryRecords> directory();
+
+  // ---- human tasks ----
+  // Tasks are created when a state declaring them is entered and leave the queues (exited)
+  // when it is exited; deadlines are timers on the business calendar.
+  Result<TaskView> task(const std::string& task_id);
+  Result<std::vector<TaskView>> tasksOf(const std::string& instance_id);
+  // Performs one operation on a task as action.actor, enforcing who may act (potential and
+  // actual owners, their substitutes, the "admin" role) and the process's separation of
+  // duties; completing raises the task's event into its instance in the same transaction.
+  // Each operation is a history row with its actor. Errors: kNotFound; kPermissionDenied
+  // (unknown or inactive user, not a candidate or owner, separation of duties);
+  // kConflict (someone else claimed/finished the task first, or expected_version is stale);
+  // kFailedPrecondition (the lifecycle forbids the operation, or the instance is suspended);
+  // kInvalidArgument (bad decision, form values or targets).
+  Result<TaskView> actOnTask(const std::string& task_id, const TaskAction& action);
+  // A page of a queue. Errors: kNotFound (unknown user), kInvalidArgument (bad filter or
+  // cursor).
+  Result<QueuePage> queue(const QueueRequest& request);
+
  private:
   struct Loaded;
   class Step;
   class Batcher;
+  class TaskOperation;
   using Work = std::function<Result<InstanceView>(storage::Transaction&, bool&)>;
   // Runs a start/send body through the batcher (or alone when group commit is off);
   // instance_id, when known, is read ahead with the rest of its batch.
@@ -135,6 +163,7 @@ class Engine {
   Status storeResult(storage::Transaction& tx, const std::string& scope, const std::string& key,
                      const InstanceView& v, TimePoint now);
   InstanceView view(const Loaded& loaded) const;
+  TaskView taskView(const storage::TaskRecord& record) const;
   Result<InstanceView> lifecycleOp(const std::string& instance_id, LifecycleOp op,
                                    const std::string& actor);
   // Runs body in a transaction, committing when it succeeds; retries conflicts.
@@ -148,6 +177,7 @@ class Engine {
   std::shared_ptr<storage::Store> store_;
   const Clock& clock_;
   EngineOptions options_;
+  std::shared_ptr<const calendar::BusinessCalendar> calendar_;
   std::unique_ptr<Batcher> batcher_;
   std::mutex charts_mu_;
   std::unordered_map<std::int64_t, std::pair<scxml::ChartPtr, storage::DefinitionRecord>> charts_;

@@ -1,0 +1,410 @@
+// Engine internals shared by its source files: helpers, a loaded instance, and Step, the
+// work of one operation inside its transaction. Not a public header.
+#pragma once
+
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "task_spec.h"
+#include "tramite/runtime/engine.h"
+#include "tramite/scxml/datamodel.h"
+#include "tramite/scxml/interpreter.h"
+#include "tramite/scxml/parser.h"
+#include "tramite/scxml/session_codec.h"
+
+namespace tramite::runtime {
+
+namespace internal {
+
+inline constexpr const char* kSystemActor = "system";
+
+std::string sha256Hex(const std::string& bytes);
+// A random UUID (version 4) in its text form.
+std::string newInstanceId();
+// Documents reach the engine from outside (the API): they may not read server files.
+scxml::ParseResult parseDeployed(const std::string& xml, const std::string& source_name);
+bool retryable(const Status& st);
+// Sleeps a random, growing while before retry number attempt.
+void backoff(int attempt);
+// A timer's payload: the event, and the instance it goes to when that is not the sender.
+std::string timerPayload(const scxml::Event& event, const std::string& to);
+std::string eventText(const scxml::Event& event);
+Result<scxml::Event> eventFromText(const std::string& text);
+
+}  // namespace internal
+
+struct Engine::Loaded {
+  storage::InstanceRecord rec;
+  storage::DefinitionRecord def;
+  scxml::ChartPtr chart;
+  std::unique_ptr<scxml::DataModel> dm;
+  scxml::Session session;
+  Lifecycle lifecycle = Lifecycle::kCreated;
+};
+
+// ---- one operation's work inside its transaction --------------------------------------------
+
+using internal::eventText;
+using internal::kSystemActor;
+using internal::parseDeployed;
+using internal::sha256Hex;
+using internal::timerPayload;
+
+class Engine::Step final : public scxml::StepObserver {
+ public:
+  Step(Engine& engine, storage::Transaction& tx, std::string actor)
+      : engine_(engine), tx_(tx), actor_(std::move(actor)), now_(engine.clock_.nowMs()) {}
+
+  TimePoint now() const { return now_; }
+
+  void record(const Loaded& inst, const std::string& kind, json::Value detail,
+              const std::string& actor = {}) {
+    rows_.push_back(storage::HistoryRecord{0, inst.rec.id, now_, actor.empty() ? actor_ : actor,
+                                           kind, json::dump(detail)});
+  }
+
+  // Runs the first macrostep of a new instance and what it triggers locally.
+  Status start(Loaded& inst, const json::Value* data, scxml::UndeclaredData undeclared) {
+    if (Status st = changeLifecycle(inst, LifecycleOp::kStart); !st) return st;
+    std::vector<scxml::Action> actions;
+    std::deque<scxml::Event> local;
+    current_ = &inst;
+    scxml::Interpreter interpreter(inst.chart);
+    interpreter.setObserver(this);
+    Status st = interpreter.start(inst.session, *inst.dm, actions, data, undeclared);
+    if (Status applied = apply(inst, actions, local); !applied) return applied;
+    if (Status settled = settleWork(inst); !settled) return settled;
+    if (!st) return failInstance(inst, st);
+    return runLocal(inst, local);
+  }
+
+  // Delivers one external event and everything it triggers locally.
+  Status deliver(Loaded& inst, const scxml::Event& event, const std::string& actor) {
+    record(inst, "event", scxml::eventToJson(event), actor);
+    std::deque<scxml::Event> local{event};
+    return runLocal(inst, local, /*first_recorded=*/true);
+  }
+
+  // An event that arrived by timer or inbox: a running instance processes it, a suspended one
+  // keeps it until resume, an ended one drops it.
+  Status deliverQueued(Loaded& inst, const scxml::Event& event) {
+    if (inst.lifecycle == Lifecycle::kSuspended) {
+      return tx_.deferEvent(inst.rec.id, eventText(event), now_);
+    }
+    if (!acceptsEvents(inst.lifecycle)) return Status::ok();
+    return deliver(inst, event, kSystemActor);
+  }
+
+  // Writes the instance row (insert or versioned update).
+  Status save(Loaded& inst, bool insert) {
+    inst.rec.session = scxml::encodeSession(*inst.chart, inst.session, *inst.dm);
+    inst.rec.lifecycle = std::string(lifecycleName(inst.lifecycle));
+    inst.rec.updated_at = now_;
+    if (insert) {
+      inst.rec.created_at = now_;
+      return tx_.insertInstance(inst.rec);
+    }
+    Status st = tx_.updateInstance(inst.rec);
+    if (st) ++inst.rec.row_version;
+    return st;
+  }
+
+  // Writes the instance row, then the task and history rows recorded so far (which may
+  // include rows of other instances the step touched, such as invoked children).
+  Status commit(Loaded& inst, bool insert) {
+    if (Status st = save(inst, insert); !st) return st;
+    return flushWork();
+  }
+
+  // Writes the task rows and history rows recorded so far, for an operation that leaves
+  // the instance row as it is (claiming a task).
+  Status flushWork() {
+    if (!tasks_.empty()) {
+      if (Status st = tx_.writeTasks(tasks_); !st) return st;
+      tasks_.clear();
+    }
+    Status st = tx_.appendHistory(rows_);
+    rows_.clear();
+    return st;
+  }
+
+  // Moves inst through op (the Boost.MSM table decides whether it may) and records one
+  // lifecycle row with detail's members added. An instance that ends loses its timers and
+  // its invoked children.
+  Status changeLifecycle(Loaded& inst, LifecycleOp op, json::Value detail = {},
+                         const std::string& actor = {}) {
+    auto next = applyLifecycle(inst.lifecycle, op);
+    if (!next) return next.status();
+    json::Value row(json::Object{{"from", std::string(lifecycleName(inst.lifecycle))},
+                                 {"to", std::string(lifecycleName(*next))}});
+    if (detail.isObject()) {
+      for (auto& [k, v] : detail.asObject()) row.set(k, std::move(v));
+    }
+    inst.lifecycle = *next;
+    record(inst, "lifecycle", std::move(row), actor);
+    if (!isEnded(*next)) return Status::ok();
+    if (auto r = tx_.cancelAllTimers(inst.rec.id); !r) return r.status();
+    if (chartHasWork(*inst.chart)) {
+      if (Status st = closeTasks(inst, nullptr); !st) return st;
+    }
+    for (const scxml::Invocation& child : inst.session.invocations) {
+      if (Status st = cancelChild(child.child_session_id); !st) return st;
+    }
+    return Status::ok();
+  }
+
+  // StepObserver: every fact of the step becomes a history row.
+  void onInternalEvent(const scxml::Event& e) override {
+    record(*current_, "internal", scxml::eventToJson(e), kSystemActor);
+  }
+  void onExit(scxml::StateIndex s) override {
+    record(*current_, "exit", json::Value(json::Object{{"state", current_->chart->state(s).id}}));
+    if (!current_->chart->state(s).extensions.empty()) work_.push_back({current_, false, s});
+  }
+  void onEnter(scxml::StateIndex s) override {
+    record(*current_, "enter", json::Value(json::Object{{"state", current_->chart->state(s).id}}));
+    if (!current_->chart->state(s).extensions.empty()) work_.push_back({current_, true, s});
+  }
+
+  // ---- human tasks (tasks.cpp) ----
+
+  // Queues a task write for commit; a later write of the same task in this operation
+  // replaces it (an insert stays an insert).
+  void putTask(storage::TaskRecord record, std::int64_t expected_version);
+  // The instance's tasks as this operation leaves them (stored, then its own writes).
+  Result<std::vector<storage::TaskRecord>> tasksOf(const std::string& instance_id);
+  // Exits the open tasks of inst (those of state, or all of them when state is null) and
+  // cancels their deadlines.
+  Status closeTasks(Loaded& inst, const std::string* state);
+  // A task history row: kind "task" with the task's id, name and the operation.
+  void taskRow(const Loaded& inst, const storage::TaskRecord& t, std::string_view op,
+               json::Value extra = {}, const std::string& actor = {});
+  // A deadline's timer fired: escalate, notify and raise as the workflow says.
+  Status breach(Loaded& inst, const json::Value& deadline);
+  const calendar::BusinessCalendar& businessCalendar() const { return *engine_.calendar_; }
+  void onTransition(std::uint32_t ti, const scxml::Event* event) override {
+    const scxml::Transition& t = current_->chart->transition(ti);
+    json::Array targets;
+    for (scxml::StateIndex s : t.targets) targets.emplace_back(current_->chart->state(s).id);
+    json::Value detail(json::Object{{"source", current_->chart->state(t.source).id},
+                                    {"targets", json::Value(std::move(targets))}});
+    if (event) detail.set("event", event->name);
+    record(*current_, "transition", std::move(detail));
+  }
+
+ private:
+  Status runLocal(Loaded& inst, std::deque<scxml::Event>& local, bool first_recorded = false) {
+    std::size_t handled = 0;
+    while (!local.empty() && inst.session.status == scxml::SessionStatus::kRunning) {
+      if (++handled > engine_.options_.max_local_events) {
+        return failInstance(
+            inst, Status(ErrorCode::kResourceExhausted,
+                         "more than " + std::to_string(engine_.options_.max_local_events) +
+                             " self-sent events in one operation"));
+      }
+      scxml::Event e = std::move(local.front());
+      local.pop_front();
+      if (!first_recorded) record(inst, "event", scxml::eventToJson(e), kSystemActor);
+      first_recorded = false;
+      std::vector<scxml::Action> actions;
+      current_ = &inst;
+      scxml::Interpreter interpreter(inst.chart);
+      interpreter.setObserver(this);
+      Status st = interpreter.step(inst.session, *inst.dm, e, actions);
+      if (Status applied = apply(inst, actions, local); !applied) return applied;
+      if (Status settled = settleWork(inst); !settled) return settled;
+      if (!st) return failInstance(inst, st);
+    }
+    return Status::ok();
+  }
+
+  // Creates the tasks and deadlines of the states this step entered and closes those of the
+  // states it exited, in the order the interpreter reported them.
+  Status settleWork(Loaded& inst);
+  Status createTasks(Loaded& inst, const scxml::State& state, const TaskSpec& spec);
+  Status setStateDeadline(Loaded& inst, const scxml::State& state, const DeadlineSpec& d);
+  Status addDeadlineTimer(Loaded& inst, const std::string& sendid, const DeadlineSpec& d,
+                          const Due& due, json::Value what);
+
+  Status failInstance(Loaded& inst, const Status& why) {
+    return changeLifecycle(inst, LifecycleOp::kFail,
+                           json::Value(json::Object{{"reason", why.message()}}), kSystemActor);
+  }
+
+  Status apply(Loaded& inst, std::vector<scxml::Action>& actions, std::deque<scxml::Event>& local) {
+    for (scxml::Action& a : actions) {
+      Status st;
+      if (auto* send = std::get_if<scxml::SendAction>(&a)) {
+        st = applySend(inst, *send, local);
+      } else if (auto* cancel = std::get_if<scxml::CancelSendAction>(&a)) {
+        auto r = tx_.cancelTimers(inst.rec.id, cancel->sendid);
+        if (!r) st = r.status();
+      } else if (auto* invoke = std::get_if<scxml::InvokeAction>(&a)) {
+        st = startChild(inst, *invoke, local);
+      } else if (auto* cancel_invoke = std::get_if<scxml::CancelInvokeAction>(&a)) {
+        st = cancelChild(cancel_invoke->child_session_id);
+      } else if (auto* log = std::get_if<scxml::LogAction>(&a)) {
+        record(inst, "log", json::Value(json::Object{{"label", log->label}, {"text", log->text}}),
+               kSystemActor);
+      } else if (auto* finished = std::get_if<scxml::FinishedAction>(&a)) {
+        st = finish(inst, *finished);
+      }
+      if (!st) return st;
+    }
+    return Status::ok();
+  }
+
+  Status applySend(Loaded& inst, const scxml::SendAction& send, std::deque<scxml::Event>& local) {
+    scxml::Event event = send.event;
+    std::string to;
+    switch (send.target) {
+      case scxml::SendAction::Target::kSelf: break;
+      case scxml::SendAction::Target::kParent:
+        to = inst.session.parent_id;
+        event.invokeid = inst.session.parent_invokeid;
+        break;
+      case scxml::SendAction::Target::kChild:
+        for (const scxml::Invocation& inv : inst.session.invocations) {
+          if (inv.invokeid == send.target_id) to = inv.child_session_id;
+        }
+        if (to.empty()) return Status::ok();  // the child is gone: nothing to deliver to
+        break;
+      case scxml::SendAction::Target::kSession: to = send.target_id; break;
+      case scxml::SendAction::Target::kExternal: {
+        // Delivered by the server's BasicHTTP processor from the outbox.
+        json::Value payload(json::Object{{"target", send.target_id},
+                                         {"type", send.type},
+                                         {"delay_ms", send.delay_ms},
+                                         {"event", scxml::eventToJson(event)}});
+        return tx_.addOutbox(
+            storage::OutboxRecord{0, inst.rec.id, "send.http", json::dump(payload), now_});
+      }
+    }
+    if (send.delay_ms > 0) {
+      auto id = tx_.addTimer(storage::TimerRecord{0, inst.rec.id, send.sendid, now_ + send.delay_ms,
+                                                  timerPayload(event, to)});
+      return id ? Status::ok() : id.status();
+    }
+    if (to.empty()) {
+      local.push_back(std::move(event));
+      return Status::ok();
+    }
+    return tx_.enqueueInbox(to, eventText(event), now_);
+  }
+
+  Status finish(Loaded& inst, const scxml::FinishedAction& finished) {
+    Status st = changeLifecycle(inst, LifecycleOp::kComplete,
+                                json::Value(json::Object{{"final_state", finished.final_state}}),
+                                kSystemActor);
+    if (!st || inst.session.parent_id.empty()) return st;
+    return tx_.enqueueInbox(inst.session.parent_id,
+                            eventText(scxml::doneInvokeEvent(inst.session.parent_invokeid,
+                                                             inst.rec.id, finished.donedata)),
+                            now_);
+  }
+
+  // <invoke>: inline content is deployed content-addressed (as "invoke/<sha256 prefix>");
+  // src must name a deployed definition as "definition:NAME".
+  Status startChild(Loaded& parent, const scxml::InvokeAction& action,
+                    std::deque<scxml::Event>& local) {
+    auto fail = [&](const std::string& why) {
+      local.push_back(scxml::errorEvent("error.execution", why, {}, action.invokeid));
+      return Status::ok();
+    };
+    Result<std::optional<storage::DefinitionRecord>> def =
+        std::optional<storage::DefinitionRecord>();
+    if (action.has_content) {
+      std::string sha = sha256Hex(action.content);
+      std::string name = "invoke/" + sha.substr(0, 16);
+      def = tx_.definition(name, 0);
+      if (!def) return def.status();
+      if (!def->has_value()) {
+        scxml::ParseResult parsed = parseDeployed(action.content, name);
+        if (!parsed.ok()) return fail("invoke '" + action.invokeid + "': " + parsed.errorText());
+        auto added = tx_.addDefinition(name, sha, action.content, now_);
+        if (!added) return added.status();
+        // Cached before commit: if this transaction rolls back, the id is simply never used
+        // (neither dialect reuses ids).
+        engine_.rememberChart(*added, parsed.chart);
+        def = std::optional<storage::DefinitionRecord>(*added);
+      }
+    } else if (action.src.rfind("definition:", 0) == 0) {
+      def = tx_.definition(action.src.substr(11), 0);
+      if (!def) return def.status();
+      if (!def->has_value()) return fail("no deployed definition '" + action.src.substr(11) + "'");
+    } else {
+      return fail("invoke src must name a deployed definition as definition:NAME");
+    }
+    Loaded child;
+    child.rec.id = action.child_session_id;
+    child.rec.definition_id = (*def)->id;
+    child.rec.business_key = parent.rec.business_key;
+    child.rec.row_version = 1;
+    if (Status st = engine_.bindDefinition(tx_, child); !st) return st;
+    child.session.id = child.rec.id;
+    child.session.parent_id = parent.rec.id;
+    child.session.parent_invokeid = action.invokeid;
+    record(child, "invoked",
+           json::Value(json::Object{{"parent", parent.rec.id}, {"invokeid", action.invokeid}}),
+           kSystemActor);
+    const json::Value* data = action.data.isObject() ? &action.data : nullptr;
+    if (Status st = start(child, data, scxml::UndeclaredData::kIgnore); !st) return st;
+    current_ = &parent;
+    return save(child, /*insert=*/true);
+  }
+
+  Status cancelChild(const std::string& child_id) {
+    auto child = engine_.load(tx_, child_id);
+    if (!child)
+      return child.status().code() == ErrorCode::kNotFound ? Status::ok() : child.status();
+    if (isEnded(child->lifecycle)) return Status::ok();
+    Status st = changeLifecycle(*child, LifecycleOp::kTerminate,
+                                json::Value(json::Object{{"reason", "invocation cancelled"}}));
+    if (!st) return st;
+    return save(*child, /*insert=*/false);
+  }
+
+  Engine& engine_;
+  storage::Transaction& tx_;
+  std::string actor_;
+  TimePoint now_;
+  std::vector<storage::HistoryRecord> rows_;
+  Loaded* current_ = nullptr;
+  struct Work {
+    Loaded* inst;
+    bool entered;
+    scxml::StateIndex state;
+  };
+  std::vector<Work> work_;                // states with workflow elements entered/exited
+  std::vector<storage::TaskWrite> tasks_;  // task writes, committed with the instance
+};
+
+template <typename T, typename Body>
+Result<T> Engine::transact(Body&& body, storage::TxMode mode) {
+  Status last(ErrorCode::kUnavailable, "no attempt made");
+  for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
+    if (attempt > 0) internal::backoff(attempt);
+    auto tx = store_->begin(mode);
+    if (!tx) {
+      last = tx.status();
+      if (internal::retryable(last)) continue;
+      return last;
+    }
+    bool final_answer = false;
+    Result<T> r = body(**tx, final_answer);
+    if (!r) {
+      last = r.status();
+      if (!final_answer && internal::retryable(last)) continue;
+      return r;
+    }
+    Status committed = (*tx)->commit();
+    if (committed) return r;
+    last = committed;
+    if (!internal::retryable(last)) return last;
+  }
+  return Status(last.code(), "gave up after " + std::to_string(options_.max_attempts) +
+                                 " attempts: " + last.message());
+}
+
+}  // namespace tramite::runtime

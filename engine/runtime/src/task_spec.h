@@ -1,0 +1,114 @@
+// What the workflow vocabulary (urn:tramite:workflow:1) asks of a state: human tasks,
+// approvals and deadlines, read from the chart's foreign elements (the parser has already
+// validated them against the XSD), and their JSON form as kept in a task row's spec.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tramite/calendar/calendar.h"
+#include "tramite/clock.h"
+#include "tramite/json.h"
+#include "tramite/scxml/chart.h"
+#include "tramite/status.h"
+
+namespace tramite::runtime {
+
+inline constexpr const char* kWorkflowNs = "urn:tramite:workflow:1";
+
+struct Candidates {
+  std::vector<std::string> roles;
+  std::vector<std::string> units;
+  std::vector<std::string> users;
+  // "role:ID", "unit:ID", "user:ID": the queue principals of potential owners.
+  std::vector<std::string> principals() const;
+};
+
+struct Breach {
+  std::string raise;        // event raised into the instance
+  std::string escalate_to;  // role added to the queues of the open tasks
+  std::vector<std::string> notify;  // roles/users told through the outbox
+};
+
+struct DeadlineSpec {
+  enum class Unit { kBusinessDays, kCalendarDays, kHours };
+  Unit unit = Unit::kBusinessDays;
+  int amount = 0;
+  std::vector<Breach> breach;
+  std::string describe() const;  // "10 business days"
+  json::Value toJson() const;
+  static DeadlineSpec fromJson(const json::Value& v);
+};
+
+struct FieldSpec {
+  std::string name;
+  std::string type;  // text number money date boolean choice document
+  std::string label;
+  bool required = false;
+  std::vector<std::string> options;  // choice
+};
+
+struct Exclusion {
+  std::string who;   // requester | submitter | approvers
+  std::string task;  // submitter: the task whose submitter is excluded
+};
+
+struct TaskSpec {
+  std::string kind;  // task | approval
+  std::string name;
+  std::string title;
+  Candidates candidates;  // an approval slot: its approver's candidates
+  int priority = 5;
+  bool skippable = false;
+  std::vector<FieldSpec> fields;
+  std::vector<std::string> outcomes;
+  std::optional<DeadlineSpec> deadline;
+  std::string assignee;  // datamodel variable naming the user the task is reserved to
+  std::string event;     // task: the completion event (default task.NAME.done)
+  // Approvals: the rule over the approver slots; each slot is a task row.
+  std::string rule;  // all | any | n-of-m
+  int n = 0;
+  std::vector<Candidates> approvers;
+  std::vector<Exclusion> excludes;
+  std::string approved_event;
+  std::string rejected_event;
+
+  std::string doneEvent() const { return event.empty() ? "task." + name + ".done" : event; }
+  std::string approvedEvent() const {
+    return approved_event.empty() ? "task." + name + ".approved" : approved_event;
+  }
+  std::string rejectedEvent() const {
+    return rejected_event.empty() ? "task." + name + ".rejected" : rejected_event;
+  }
+  // How many approvals decide an approval: all M, 1, or n.
+  int needed() const;
+
+  json::Value toJson() const;
+  // Errors: kInternal for a malformed stored spec.
+  static Result<TaskSpec> fromJson(const json::Value& v);
+};
+
+json::Value stringsJson(const std::vector<std::string>& v);
+// The strings of a JSON array (other members skipped); empty for null or a non-array.
+std::vector<std::string> stringsFrom(const json::Value* v);
+
+// The tasks, approvals and deadline a state declares, in document order.
+struct StateWork {
+  std::vector<TaskSpec> tasks;
+  std::optional<DeadlineSpec> deadline;
+  bool empty() const { return tasks.empty() && !deadline; }
+};
+StateWork stateWork(const scxml::State& state);
+// True when some state of the chart declares tasks, approvals or deadlines.
+bool chartHasWork(const scxml::Chart& chart);
+
+// The due instant of a deadline set now: the end of the due day for day terms (LPA art. 82
+// counting on the business calendar), now + hours otherwise. Errors: the calendar's.
+struct Due {
+  TimePoint at = 0;
+  calendar::Date date;
+};
+Result<Due> dueOf(const DeadlineSpec& d, const calendar::BusinessCalendar& cal, TimePoint now);
+
+}  // namespace tramite::runtime

@@ -1,0 +1,1002 @@
+// Human tasks: created and closed by the states of a running instance (Step), operated on
+// by people (Engine::actOnTask through TaskOperation), listed in queues (Engine::queue).
+#include <algorithm>
+#include <set>
+
+#include "engine_internal.h"
+#include "tramite/runtime/directory.h"
+
+namespace tramite::runtime {
+
+using namespace internal;
+using storage::TaskRecord;
+
+namespace {
+
+constexpr const char* kAdminRole = "admin";
+
+std::string deadlineSendId(const std::string& key) { return "tramite.deadline." + key; }
+
+// What queues show and filter on: the instance's top-level scalar variables.
+json::Value businessData(const json::Value& snapshot) {
+  json::Object out;
+  if (snapshot.isObject()) {
+    for (const auto& [k, v] : snapshot.asObject()) {
+      if (k.empty() || k[0] == '_') continue;
+      if (v.isNumber() || v.isBool() || (v.isString() && v.asString().size() <= 256)) {
+        out.emplace_back(k, v);
+      }
+    }
+  }
+  return json::Value(std::move(out));
+}
+
+json::Value parsedOr(const std::string& text) {
+  auto v = json::parse(text);
+  return v ? *v : json::Value(json::Object{});
+}
+
+std::string member(const json::Value& v, const char* key) {
+  const json::Value* m = v.find(key);
+  return m && m->isString() ? m->asString() : std::string();
+}
+
+TaskState taskStateOf(const TaskRecord& t) {
+  auto s = parseTaskState(t.status);
+  return s ? *s : TaskState::kError;
+}
+
+// The deadline timer of a task: one per task, or one per approval (its first slot's id).
+std::string timerKey(const TaskRecord& t, const json::Value& spec) {
+  const std::string group = member(spec, "group");
+  return "task." + (group.empty() ? t.id : group);
+}
+
+void addUnique(std::vector<std::string>& v, const std::string& s) {
+  if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
+}
+
+// Who sees the task now: potential owners while it is offered, the actual owner (and whoever
+// delegated it) while it is taken, plus the roles a breached deadline escalated it to.
+void refreshVisibility(TaskRecord& t, const json::Value& spec) {
+  const TaskState s = taskStateOf(t);
+  t.open = !isTaskFinal(s);
+  t.principals.clear();
+  if (!t.open) return;
+  const bool offered = s == TaskState::kReady || s == TaskState::kSuspendedReady ||
+                       s == TaskState::kCreated;
+  if (offered) {
+    t.principals = stringsFrom(spec.find("potential"));
+  } else {
+    t.principals.push_back("owner:" + t.owner);
+    const std::string by = member(spec, "delegated_by");
+    if (!by.empty() && by != t.owner) addUnique(t.principals, "user:" + by);
+  }
+  for (const std::string& role : stringsFrom(spec.find("escalated_to"))) {
+    addUnique(t.principals, "role:" + role);
+  }
+}
+
+bool validPrincipal(const std::string& p) {
+  for (const char* prefix : {"user:", "role:", "unit:"}) {
+    const std::string pre(prefix);
+    if (p.rfind(pre, 0) == 0) return isWorkflowName(p.substr(pre.size()));
+  }
+  return false;
+}
+
+}  // namespace
+
+// ---- views ----------------------------------------------------------------------------------
+
+json::Value TaskView::toJson() const {
+  return json::Value(json::Object{{"id", id},
+                                  {"instance_id", instance_id},
+                                  {"business_key", business_key},
+                                  {"definition", definition},
+                                  {"state", state},
+                                  {"name", name},
+                                  {"kind", kind},
+                                  {"title", title},
+                                  {"status", status},
+                                  {"owner", owner},
+                                  {"priority", static_cast<std::int64_t>(priority)},
+                                  {"due_at", due_at},
+                                  {"due_date", due_date},
+                                  {"overdue", overdue},
+                                  {"principals", stringsJson(principals)},
+                                  {"spec", spec},
+                                  {"data", data},
+                                  {"result", result},
+                                  {"row_version", row_version},
+                                  {"created_at", created_at},
+                                  {"updated_at", updated_at}});
+}
+
+TaskView Engine::taskView(const TaskRecord& r) const {
+  TaskView v;
+  v.id = r.id;
+  v.instance_id = r.instance_id;
+  v.business_key = r.business_key;
+  v.definition = r.definition;
+  v.state = r.state;
+  v.name = r.name;
+  v.kind = r.kind;
+  v.title = r.title;
+  v.status = r.status;
+  v.owner = r.owner;
+  v.priority = r.priority;
+  v.due_at = r.due_at;
+  if (r.due_at > 0) {
+    v.due_date = calendar_->dateOf(r.due_at).toString();
+    v.overdue = r.open && clock_.nowMs() > r.due_at;
+  }
+  v.principals = r.principals;
+  v.spec = parsedOr(r.spec);
+  v.data = parsedOr(r.data);
+  v.result = parsedOr(r.result);
+  v.row_version = r.row_version;
+  v.created_at = r.created_at;
+  v.updated_at = r.updated_at;
+  return v;
+}
+
+// ---- tasks as states enter and exit (Step) --------------------------------------------------
+
+void Engine::Step::putTask(TaskRecord record, std::int64_t expected_version) {
+  for (storage::TaskWrite& w : tasks_) {
+    if (w.record.id == record.id) {
+      w.record = std::move(record);  // the first write's expectation still holds
+      return;
+    }
+  }
+  tasks_.push_back(storage::TaskWrite{std::move(record), expected_version});
+}
+
+Result<std::vector<TaskRecord>> Engine::Step::tasksOf(const std::string& instance_id) {
+  auto stored = tx_.tasksOf(instance_id);
+  if (!stored) return stored.status();
+  std::vector<TaskRecord> out = std::move(stored).value();
+  for (const storage::TaskWrite& w : tasks_) {
+    if (w.record.instance_id != instance_id) continue;
+    auto it = std::find_if(out.begin(), out.end(),
+                           [&](const TaskRecord& t) { return t.id == w.record.id; });
+    if (it != out.end()) {
+      *it = w.record;
+    } else {
+      out.push_back(w.record);
+    }
+  }
+  return out;
+}
+
+void Engine::Step::taskRow(const Loaded& inst, const TaskRecord& t, std::string_view op,
+                           json::Value extra, const std::string& actor) {
+  json::Value row(json::Object{{"task", t.id},
+                               {"name", t.name},
+                               {"op", std::string(op)},
+                               {"status", t.status}});
+  if (extra.isObject()) {
+    for (auto& [k, v] : extra.asObject()) row.set(k, std::move(v));
+  }
+  record(inst, "task", std::move(row), actor);
+}
+
+Status Engine::Step::settleWork(Loaded& inst) {
+  for (std::size_t i = 0; i < work_.size();) {
+    if (work_[i].inst != &inst) {
+      ++i;
+      continue;
+    }
+    const Work w = work_[i];
+    work_.erase(work_.begin() + static_cast<std::ptrdiff_t>(i));
+    const scxml::State& state = inst.chart->state(w.state);
+    StateWork declared = stateWork(state);
+    if (declared.empty()) continue;
+    if (w.entered) {
+      for (const TaskSpec& spec : declared.tasks) {
+        if (Status st = createTasks(inst, state, spec); !st) return st;
+      }
+      if (declared.deadline) {
+        if (Status st = setStateDeadline(inst, state, *declared.deadline); !st) return st;
+      }
+    } else {
+      if (Status st = closeTasks(inst, &state.id); !st) return st;
+      if (declared.deadline) {
+        auto r = tx_.cancelTimers(inst.rec.id, deadlineSendId("state." + state.id));
+        if (!r) return r.status();
+      }
+    }
+  }
+  return Status::ok();
+}
+
+Status Engine::Step::addDeadlineTimer(Loaded& inst, const std::string& sendid,
+                                      const DeadlineSpec& d, const Due& due, json::Value what) {
+  json::Value deadline = d.toJson();
+  for (auto& [k, v] : what.asObject()) deadline.set(k, std::move(v));
+  deadline.set("due_at", due.at);
+  deadline.set("due_date", due.date.toString());
+  // Fires at the first instant after the due day.
+  auto id = tx_.addTimer(storage::TimerRecord{
+      0, inst.rec.id, sendid, due.at + 1,
+      json::dump(json::Value(json::Object{{"deadline", std::move(deadline)}}))});
+  return id ? Status::ok() : id.status();
+}
+
+Status Engine::Step::setStateDeadline(Loaded& inst, const scxml::State& state,
+                                      const DeadlineSpec& d) {
+  auto due = dueOf(d, businessCalendar(), now_);
+  if (!due) return due.status();
+  record(inst, "deadline",
+         json::Value(json::Object{{"op", "set"},
+                                  {"state", state.id},
+                                  {"term", d.describe()},
+                                  {"due_date", due->date.toString()}}),
+         kSystemActor);
+  return addDeadlineTimer(inst, deadlineSendId("state." + state.id), d, *due,
+                          json::Value(json::Object{{"state", state.id}}));
+}
+
+Status Engine::Step::createTasks(Loaded& inst, const scxml::State& state, const TaskSpec& spec) {
+  const json::Value snapshot = inst.dm->snapshot();
+  const std::string data = json::dump(businessData(snapshot));
+  std::optional<Due> due;
+  if (spec.deadline) {
+    auto d = dueOf(*spec.deadline, businessCalendar(), now_);
+    if (!d) return d.status();
+    due = *d;
+  }
+  const bool approval = spec.kind == "approval";
+  const std::vector<Candidates> slots = approval ? spec.approvers : std::vector{spec.candidates};
+  std::string group;
+  json::Array ids;
+  for (std::size_t slot = 0; slot < slots.size(); ++slot) {
+    TaskRecord t;
+    t.id = newInstanceId();
+    if (slot == 0) group = t.id;
+    t.instance_id = inst.rec.id;
+    t.business_key = inst.rec.business_key;
+    t.definition = inst.def.name;
+    t.state = state.id;
+    t.name = spec.name;
+    t.kind = spec.kind;
+    t.title = spec.title;
+    t.priority = spec.priority;
+    t.due_at = due ? due->at : 0;
+    t.data = data;
+    t.result = "{}";
+    t.created_at = t.updated_at = now_;
+    TaskSpec mine = spec;
+    mine.candidates = slots[slot];
+    json::Value spec_json = mine.toJson();
+    spec_json.set("potential", stringsJson(slots[slot].principals()));
+    if (approval) {
+      spec_json.set("group", group);
+      spec_json.set("slot", static_cast<std::int64_t>(slot));
+      spec_json.set("slots", static_cast<std::int64_t>(slots.size()));
+    }
+    auto ready = applyTaskOp(TaskState::kCreated, TaskOp::kActivate);
+    if (!ready) return ready.status();
+    TaskState status = *ready;
+    json::Value extra(json::Object{{"title", spec.title},
+                                   {"candidates", stringsJson(slots[slot].principals())}});
+    if (!spec.assignee.empty()) {
+      // Reserved to the user the process chose (e.g. the lawyer assigned to the case).
+      const json::Value* who = snapshot.find(spec.assignee);
+      auto user = who && who->isString() ? tx_.user(who->asString())
+                                         : Result<std::optional<storage::UserRecord>>(
+                                               std::optional<storage::UserRecord>());
+      if (!user) return user.status();
+      if (user->has_value() && (*user)->active) {
+        auto reserved = applyTaskOp(status, TaskOp::kDelegate);
+        if (!reserved) return reserved.status();
+        status = *reserved;
+        t.owner = (*user)->id;
+        extra.set("owner", t.owner);
+      } else {
+        extra.set("note", "assignee '" + spec.assignee +
+                              "' names no active user; the task is offered to its candidates");
+      }
+    }
+    t.status = std::string(taskStateName(status));
+    if (due) extra.set("due_date", due->date.toString());
+    refreshVisibility(t, spec_json);
+    t.spec = json::dump(spec_json);
+    ids.emplace_back(t.id);
+    taskRow(inst, t, "create", std::move(extra), kSystemActor);
+    putTask(std::move(t), 0);
+  }
+  if (!due) return Status::ok();
+  return addDeadlineTimer(inst, deadlineSendId("task." + group), *spec.deadline, *due,
+                          json::Value(json::Object{{"state", state.id},
+                                                   {"title", spec.title},
+                                                   {"tasks", json::Value(std::move(ids))}}));
+}
+
+Status Engine::Step::closeTasks(Loaded& inst, const std::string* state) {
+  auto all = tasksOf(inst.rec.id);
+  if (!all) return all.status();
+  for (TaskRecord& t : *all) {
+    if (!t.open || (state && t.state != *state)) continue;
+    auto next = applyTaskOp(taskStateOf(t), TaskOp::kExit);
+    if (!next) return next.status();
+    const json::Value spec = parsedOr(t.spec);
+    const std::string from = t.status;
+    const std::int64_t stored = t.row_version;
+    t.status = std::string(taskStateName(*next));
+    refreshVisibility(t, spec);
+    ++t.row_version;
+    t.updated_at = now_;
+    taskRow(inst, t, "exit", json::Value(json::Object{{"from", from}}), kSystemActor);
+    auto cancelled = tx_.cancelTimers(inst.rec.id, deadlineSendId(timerKey(t, spec)));
+    if (!cancelled) return cancelled.status();
+    putTask(std::move(t), stored);
+  }
+  return Status::ok();
+}
+
+Status Engine::Step::breach(Loaded& inst, const json::Value& deadline) {
+  if (isEnded(inst.lifecycle)) return Status::ok();
+  const std::string state = member(deadline, "state");
+  const std::vector<std::string> ids = stringsFrom(deadline.find("tasks"));
+  const std::string due_date = member(deadline, "due_date");
+  record(inst, "deadline",
+         json::Value(json::Object{{"op", "breach"},
+                                  {"state", state},
+                                  {"tasks", stringsJson(ids)},
+                                  {"term", member(deadline, "term")},
+                                  {"due_date", due_date}}),
+         kSystemActor);
+  auto all = tasksOf(inst.rec.id);
+  if (!all) return all.status();
+  // A task deadline concerns its tasks; a state deadline every open task of the state.
+  std::vector<TaskRecord> targets;
+  for (TaskRecord& t : *all) {
+    const bool named = std::find(ids.begin(), ids.end(), t.id) != ids.end();
+    if (t.open && (ids.empty() ? t.state == state : named)) targets.push_back(t);
+  }
+  const DeadlineSpec spec = DeadlineSpec::fromJson(deadline);
+  const json::Value about(json::Object{
+      {"state", state}, {"tasks", stringsJson(ids)}, {"due_date", due_date}});
+  for (const Breach& b : spec.breach) {
+    if (!b.escalate_to.empty()) {
+      for (TaskRecord& t : targets) {
+        json::Value task_spec = parsedOr(t.spec);
+        std::vector<std::string> roles = stringsFrom(task_spec.find("escalated_to"));
+        addUnique(roles, b.escalate_to);
+        task_spec.set("escalated_to", stringsJson(roles));
+        auto stored = std::find_if(all->begin(), all->end(),
+                                   [&](const TaskRecord& r) { return r.id == t.id; });
+        t.spec = json::dump(task_spec);
+        refreshVisibility(t, task_spec);
+        t.row_version = stored->row_version + 1;
+        t.updated_at = now_;
+        taskRow(inst, t, "escalate", json::Value(json::Object{{"to", b.escalate_to}}),
+                kSystemActor);
+        putTask(t, stored->row_version);
+      }
+    }
+    if (!b.notify.empty()) {
+      json::Value note(json::Object{{"to", stringsJson(b.notify)},
+                                    {"subject", "Plazo vencido: " + member(deadline, "title")},
+                                    {"business_key", inst.rec.business_key},
+                                    {"about", about}});
+      Status st = tx_.addOutbox(
+          storage::OutboxRecord{0, inst.rec.id, "notification", json::dump(note), now_});
+      if (!st) return st;
+    }
+    if (!b.raise.empty()) {
+      if (Status st = deliverQueued(inst, scxml::Event::external(b.raise, about)); !st) return st;
+    }
+  }
+  return Status::ok();
+}
+
+// ---- operations by people -------------------------------------------------------------------
+
+// One operation on one task inside a transaction: who acts and whether they may, the
+// lifecycle steps it takes (a potential owner completing an offered task claims and starts it
+// first, each step a history row), and the event it raises into the instance.
+class Engine::TaskOperation {
+ public:
+  TaskOperation(Engine& engine, storage::Transaction& tx, const TaskAction& action)
+      : engine_(engine), tx_(tx), a_(action), step_(engine, tx, action.actor) {}
+
+  // first_seen: the task version the first attempt read (0 before it); a retry that finds
+  // another version reports a conflict instead of acting on a task someone else changed.
+  // final_answer is cleared when a retry could change the answer.
+  Result<TaskView> run(const std::string& task_id, std::int64_t& first_seen, bool& final_answer) {
+    final_answer = true;
+    auto found = tx_.task(task_id);
+    if (!found) return storageError(found.status(), final_answer);
+    if (!found->has_value()) return Status(ErrorCode::kNotFound, "no task '" + task_id + "'");
+    t_ = **found;
+    stored_version_ = t_.row_version;
+    if (a_.expected_version != 0 && a_.expected_version != t_.row_version) {
+      return Status(ErrorCode::kConflict, "task '" + t_.title + "' has changed since version " +
+                                              std::to_string(a_.expected_version) + ": " +
+                                              describe());
+    }
+    if (first_seen != 0 && first_seen != t_.row_version) {
+      return Status(ErrorCode::kConflict,
+                    "task '" + t_.title + "' was changed by someone else meanwhile: " + describe());
+    }
+    first_seen = t_.row_version;
+    spec_json_ = parsedOr(t_.spec);
+    auto spec = TaskSpec::fromJson(spec_json_);
+    if (!spec) return spec.status();
+    spec_ = std::move(spec).value();
+    state_ = taskStateOf(t_);
+    if (Status st = resolveActor(); !st) return storageError(st, final_answer);
+    auto inst = engine_.load(tx_, t_.instance_id);
+    if (!inst) return storageError(inst.status(), final_answer);
+    inst_ = std::move(inst).value();
+    if (inst_.lifecycle == Lifecycle::kSuspended) {
+      return Status(ErrorCode::kFailedPrecondition,
+                    "expediente " + inst_.rec.business_key +
+                        " is suspended; its tasks wait until it is resumed");
+    }
+    if (Status st = perform(); !st) return storageError(st, final_answer);
+    t_.row_version = stored_version_ + 1;
+    t_.updated_at = step_.now();
+    t_.spec = json::dump(spec_json_);
+    refreshVisibility(t_, spec_json_);
+    step_.putTask(t_, stored_version_);
+    auto event = eventOf();
+    if (!event) return storageError(event.status(), final_answer);
+    final_answer = false;  // from here on, only storage errors
+    if (!event->has_value()) {
+      if (Status st = step_.flushWork(); !st) return st;
+      return engine_.taskView(t_);
+    }
+    if (!acceptsEvents(inst_.lifecycle)) {
+      final_answer = true;
+      return Status(ErrorCode::kFailedPrecondition,
+                    "expediente " + inst_.rec.business_key + " is " +
+                        std::string(lifecycleName(inst_.lifecycle)));
+    }
+    if (Status st = step_.deliver(inst_, **event, a_.actor); !st) return st;
+    if (Status st = step_.commit(inst_, false); !st) return st;
+    return engine_.taskView(t_);
+  }
+
+ private:
+  static Status storageError(const Status& st, bool& final_answer) {
+    final_answer = !retryable(st);
+    return st;
+  }
+
+  std::string describe() const {
+    return "it is " + t_.status + (t_.owner.empty() ? "" : " (owner " + t_.owner + ")");
+  }
+
+  Status resolveActor() {
+    if (a_.actor == kSystemActor) {
+      admin_ = true;
+      return Status::ok();
+    }
+    auto user = tx_.user(a_.actor);
+    if (!user) return user.status();
+    if (!user->has_value() || !(*user)->active) {
+      return Status(ErrorCode::kPermissionDenied,
+                    "'" + a_.actor + "' is not an active user of the directory");
+    }
+    addPrincipals(**user);
+    admin_ = std::find((*user)->roles.begin(), (*user)->roles.end(), kAdminRole) !=
+             (*user)->roles.end();
+    const std::int64_t today = engine_.calendar_->dateOf(step_.now()).serial();
+    auto subs = tx_.standingInFor(a_.actor, today);
+    if (!subs) return subs.status();
+    for (const storage::SubstitutionRecord& s : *subs) {
+      auto absent = tx_.user(s.user);
+      if (!absent) return absent.status();
+      if (!absent->has_value()) continue;
+      stands_in_for_.push_back(s.user);
+      addPrincipals(**absent);
+    }
+    return Status::ok();
+  }
+
+  void addPrincipals(const storage::UserRecord& u) {
+    principals_.insert("user:" + u.id);
+    principals_.insert("unit:" + u.unit);
+    for (const std::string& r : u.roles) principals_.insert("role:" + r);
+  }
+
+  // The actor holds the task, or stands in for whoever does.
+  bool isOwner() {
+    if (t_.owner.empty()) return false;
+    if (t_.owner == a_.actor) return true;
+    if (std::find(stands_in_for_.begin(), stands_in_for_.end(), t_.owner) ==
+        stands_in_for_.end()) {
+      return false;
+    }
+    on_behalf_of_ = t_.owner;
+    return true;
+  }
+
+  bool isCandidate() const {
+    std::vector<std::string> potential = stringsFrom(spec_json_.find("potential"));
+    for (const std::string& role : stringsFrom(spec_json_.find("escalated_to"))) {
+      potential.push_back("role:" + role);
+    }
+    return std::any_of(potential.begin(), potential.end(),
+                       [&](const std::string& p) { return principals_.count(p) > 0; });
+  }
+
+  Status denied(const std::string& why) const {
+    return Status(ErrorCode::kPermissionDenied,
+                  a_.actor + " may not " + std::string(taskOpName(a_.op)) + " task '" + t_.title +
+                      "' of " + t_.business_key + ": " + why);
+  }
+
+  // Someone else holds or has finished the task: the loser of a race.
+  Status taken() const {
+    return Status(ErrorCode::kConflict, "task '" + t_.title + "' is taken: " + describe());
+  }
+
+  Status requireOwner() {
+    if (isOwner() || admin_) return Status::ok();
+    if (!t_.owner.empty()) return taken();
+    return denied("only its owner may (it is " + t_.status + ")");
+  }
+
+  // Claiming: a potential owner (or an administrator) whom separation of duties allows.
+  Status take() {
+    if (!isCandidate() && !admin_) return denied("not among its candidates");
+    if (Status st = separation(a_.actor); !st) return st;
+    if (Status st = lifecycle(TaskOp::kClaim); !st) return st;
+    t_.owner = a_.actor;
+    return Status::ok();
+  }
+
+  Status lifecycle(TaskOp op) {
+    auto next = applyTaskOp(state_, op);
+    if (!next) {
+      if (!t_.owner.empty() && !isOwner()) return taken();
+      return next.status();
+    }
+    json::Value extra(json::Object{{"from", std::string(taskStateName(state_))}});
+    if (!on_behalf_of_.empty()) extra.set("on_behalf_of", on_behalf_of_);
+    state_ = *next;
+    t_.status = std::string(taskStateName(state_));
+    step_.taskRow(inst_, t_, taskOpName(op), std::move(extra));
+    return Status::ok();
+  }
+
+  Status perform() {
+    if (isTaskFinal(state_)) return taken();
+    switch (a_.op) {
+      case TaskOp::kClaim:
+        if (!t_.owner.empty() && !isOwner()) return taken();
+        return take();
+      case TaskOp::kStart:
+        if (state_ == TaskState::kReady) {
+          if (Status st = take(); !st) return st;
+        } else if (Status st = requireOwner(); !st) {
+          return st;
+        }
+        return lifecycle(TaskOp::kStart);
+      case TaskOp::kStop:
+      case TaskOp::kSuspend:
+      case TaskOp::kResume:
+        if (Status st = requireOwner(); !st) return st;
+        return lifecycle(a_.op);
+      case TaskOp::kRelease:
+        if (Status st = requireOwner(); !st) return st;
+        if (Status st = lifecycle(TaskOp::kRelease); !st) return st;
+        t_.owner.clear();
+        return Status::ok();
+      case TaskOp::kDelegate: return delegate();
+      case TaskOp::kForward: return forward();
+      case TaskOp::kComplete: return complete();
+      case TaskOp::kFail:
+        if (Status st = requireOwner(); !st) return st;
+        if (state_ == TaskState::kReserved) {
+          if (Status st = lifecycle(TaskOp::kStart); !st) return st;
+        }
+        return lifecycle(TaskOp::kFail);
+      case TaskOp::kSkip:
+        if (!spec_.skippable) {
+          return Status(ErrorCode::kFailedPrecondition,
+                        "task '" + t_.title + "' is not skippable");
+        }
+        if (!isOwner() && !isCandidate() && !admin_) return denied("not its owner or candidate");
+        return lifecycle(TaskOp::kSkip);
+      case TaskOp::kActivate:
+      case TaskOp::kExit:
+      case TaskOp::kError: break;
+    }
+    return denied("the engine performs that operation itself");
+  }
+
+  // Who may hand a task on: its owner, a candidate while it is offered, an administrator.
+  Status mayHandOn() {
+    if (isOwner() || admin_) return Status::ok();
+    if (state_ == TaskState::kReady && isCandidate()) return Status::ok();
+    if (!t_.owner.empty()) return taken();
+    return denied("not its owner or candidate");
+  }
+
+  Status delegate() {
+    if (Status st = mayHandOn(); !st) return st;
+    auto to = tx_.user(a_.to_user);
+    if (!to) return to.status();
+    if (!to->has_value() || !(*to)->active) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "delegate to '" + a_.to_user + "': not an active user of the directory");
+    }
+    if (Status st = separation(a_.to_user); !st) return st;
+    const std::string by = t_.owner.empty() ? a_.actor : t_.owner;
+    if (Status st = lifecycle(TaskOp::kDelegate); !st) return st;
+    // WS-HumanTask: the new owner joins the potential owners; the delegator is kept.
+    std::vector<std::string> potential = stringsFrom(spec_json_.find("potential"));
+    addUnique(potential, "user:" + a_.to_user);
+    spec_json_.set("potential", stringsJson(potential));
+    spec_json_.set("delegated_by", by);
+    t_.owner = a_.to_user;
+    return Status::ok();
+  }
+
+  Status forward() {
+    if (Status st = mayHandOn(); !st) return st;
+    if (a_.to.empty()) {
+      return Status(ErrorCode::kInvalidArgument, "forward needs new potential owners");
+    }
+    for (const std::string& p : a_.to) {
+      if (!validPrincipal(p)) {
+        return Status(ErrorCode::kInvalidArgument,
+                      "forward to '" + p + "': expected user:ID, role:ID or unit:ID");
+      }
+    }
+    if (Status st = lifecycle(TaskOp::kForward); !st) return st;
+    spec_json_.set("potential", stringsJson(a_.to));
+    t_.owner.clear();
+    return Status::ok();
+  }
+
+  Status complete() {
+    if (state_ == TaskState::kReady) {
+      if (Status st = take(); !st) return st;
+    } else if (Status st = requireOwner(); !st) {
+      return st;
+    }
+    if (Status st = separation(a_.actor); !st) return st;
+    if (!on_behalf_of_.empty()) {
+      if (Status st = separation(on_behalf_of_); !st) return st;
+    }
+    if (Status st = validateCompletion(); !st) return st;
+    if (state_ == TaskState::kReserved) {
+      if (Status st = lifecycle(TaskOp::kStart); !st) return st;
+    }
+    return lifecycle(TaskOp::kComplete);
+  }
+
+  // Separation of duties (approvals): the requester, the submitter of a named task, and
+  // whoever approved an earlier step may be excluded; nobody decides two slots of one
+  // approval.
+  Status separation(const std::string& user) {
+    if (spec_.kind != "approval") return Status::ok();
+    const std::string group = member(spec_json_, "group");
+    auto all = step_.tasksOf(inst_.rec.id);
+    if (!all) return all.status();
+    auto refuse = [&](const std::string& why) {
+      return Status(ErrorCode::kPermissionDenied,
+                    "separation of duties: " + user + " " + why + ", so may not act on '" +
+                        t_.title + "' of " + t_.business_key);
+    };
+    for (const TaskRecord& other : *all) {
+      if (other.id == t_.id || other.status != taskStateName(TaskState::kCompleted)) continue;
+      const json::Value result = parsedOr(other.result);
+      if (member(result, "actor") != user && member(result, "on_behalf_of") != user) continue;
+      if (!group.empty() && member(parsedOr(other.spec), "group") == group) {
+        return refuse("has already decided another approver slot of this approval");
+      }
+      for (const Exclusion& x : spec_.excludes) {
+        if (x.who == "submitter" && other.name == x.task) {
+          return refuse("completed '" + other.title + "'");
+        }
+        if (x.who == "approvers" && other.kind == "approval" &&
+            member(result, "decision") == "approve") {
+          return refuse("approved an earlier step ('" + other.title + "')");
+        }
+      }
+    }
+    for (const Exclusion& x : spec_.excludes) {
+      if (x.who != "requester") continue;
+      auto first = tx_.history(inst_.rec.id, 0, 1);
+      if (!first) return first.status();
+      if (!first->empty() && first->front().kind == "start" && first->front().actor == user) {
+        return refuse("requested the expediente");
+      }
+    }
+    return Status::ok();
+  }
+
+  // The decision is one of the outcomes; the form has every required field, no unknown
+  // ones, and values of the declared types. Every problem is reported at once.
+  Status validateCompletion() const {
+    std::vector<std::string> problems;
+    if (!spec_.outcomes.empty()) {
+      if (std::find(spec_.outcomes.begin(), spec_.outcomes.end(), a_.decision) ==
+          spec_.outcomes.end()) {
+        std::string list;
+        for (const std::string& o : spec_.outcomes) list += (list.empty() ? "" : ", ") + o;
+        problems.push_back("decision must be one of: " + list);
+      }
+    } else if (!a_.decision.empty()) {
+      problems.push_back("this task has no outcomes to decide");
+    }
+    if (!a_.form.isNull() && !a_.form.isObject()) {
+      problems.push_back("form must be an object of field values");
+    } else if (a_.form.isObject()) {
+      for (const auto& [name, value] : a_.form.asObject()) {
+        (void)value;
+        auto declared = std::find_if(spec_.fields.begin(), spec_.fields.end(),
+                                     [&](const FieldSpec& f) { return f.name == name; });
+        if (declared == spec_.fields.end()) problems.push_back("unknown field '" + name + "'");
+      }
+    }
+    for (const FieldSpec& f : spec_.fields) {
+      const json::Value* v = a_.form.isObject() ? a_.form.find(f.name) : nullptr;
+      if (!v || v->isNull() || (v->isString() && v->asString().empty())) {
+        if (f.required) problems.push_back("field '" + f.name + "' is required");
+        continue;
+      }
+      bool ok = true;
+      if (f.type == "number" || f.type == "money") {
+        ok = v->isNumber() && (f.type == "number" || v->asDouble() >= 0);
+      } else if (f.type == "boolean") {
+        ok = v->isBool();
+      } else if (f.type == "date") {
+        ok = v->isString() && static_cast<bool>(calendar::Date::parse(v->asString()));
+      } else if (f.type == "choice") {
+        ok = v->isString() &&
+             std::find(f.options.begin(), f.options.end(), v->asString()) != f.options.end();
+      } else {
+        ok = v->isString();
+      }
+      if (!ok) problems.push_back("field '" + f.name + "' must be a " + f.type + " value");
+    }
+    if (problems.empty()) return Status::ok();
+    std::string text;
+    for (const std::string& p : problems) text += (text.empty() ? "" : "; ") + p;
+    return Status(ErrorCode::kInvalidArgument, "task '" + t_.title + "': " + text);
+  }
+
+  // After the task is written: the event its end raises, if any. An approval slot raises
+  // the approval's event only once the rule is decided.
+  Result<std::optional<scxml::Event>> eventOf() {
+    const bool ended = a_.op == TaskOp::kComplete || a_.op == TaskOp::kFail ||
+                       a_.op == TaskOp::kSkip;
+    if (!ended) return std::optional<scxml::Event>();
+    json::Value result(json::Object{{"actor", a_.actor}, {"at", step_.now()}});
+    if (!on_behalf_of_.empty()) result.set("on_behalf_of", on_behalf_of_);
+    if (a_.op == TaskOp::kComplete) {
+      result.set("decision", a_.decision);
+      result.set("comment", a_.comment);
+      result.set("form", a_.form.isObject() ? a_.form : json::Value(json::Object{}));
+    } else {
+      result.set("reason", a_.reason);
+    }
+    t_.result = json::dump(result);
+    step_.putTask(t_, stored_version_);
+    if (spec_.kind == "approval") return tallyApproval();
+    auto cancelled = tx_.cancelTimers(inst_.rec.id, deadlineSendId(timerKey(t_, spec_json_)));
+    if (!cancelled) return cancelled.status();
+    json::Value data = result;
+    data.set("task", t_.id);
+    data.set("name", t_.name);
+    const std::string name = a_.op == TaskOp::kComplete ? spec_.doneEvent()
+                             : a_.op == TaskOp::kFail   ? "task." + t_.name + ".failed"
+                                                        : "task." + t_.name + ".skipped";
+    return std::optional<scxml::Event>(scxml::Event::external(name, std::move(data)));
+  }
+
+  Result<std::optional<scxml::Event>> tallyApproval() {
+    const std::string group = member(spec_json_, "group");
+    auto all = step_.tasksOf(inst_.rec.id);
+    if (!all) return all.status();
+    int approvals = 0;
+    int open = 0;
+    json::Array decisions;
+    std::vector<TaskRecord> pending;
+    for (const TaskRecord& slot : *all) {
+      if (member(parsedOr(slot.spec), "group") != group) continue;
+      if (slot.open) {
+        ++open;
+        pending.push_back(slot);
+        continue;
+      }
+      const json::Value result = parsedOr(slot.result);
+      if (slot.status == taskStateName(TaskState::kCompleted)) {
+        if (member(result, "decision") == "approve") ++approvals;
+        decisions.emplace_back(json::Object{{"actor", member(result, "actor")},
+                                            {"decision", member(result, "decision")},
+                                            {"comment", member(result, "comment")}});
+      }
+    }
+    const int needed = spec_.needed();
+    const bool approved = approvals >= needed;
+    if (!approved && approvals + open >= needed) return std::optional<scxml::Event>();
+    // Decided: the slots still open are no longer needed.
+    for (TaskRecord& slot : pending) {
+      auto next = applyTaskOp(taskStateOf(slot), TaskOp::kSkip);
+      if (!next) return next.status();
+      const std::int64_t expected = slot.row_version;
+      slot.status = std::string(taskStateName(*next));
+      refreshVisibility(slot, parsedOr(slot.spec));
+      ++slot.row_version;
+      slot.updated_at = step_.now();
+      step_.taskRow(inst_, slot, "obsolete",
+                    json::Value(json::Object{{"reason", "the approval is decided"}}), kSystemActor);
+      step_.putTask(std::move(slot), expected);
+    }
+    auto cancelled = tx_.cancelTimers(inst_.rec.id, deadlineSendId("task." + group));
+    if (!cancelled) return cancelled.status();
+    json::Value data(json::Object{{"task", t_.id},
+                                  {"name", t_.name},
+                                  {"decision", approved ? "approve" : "reject"},
+                                  {"decisions", json::Value(std::move(decisions))},
+                                  {"actor", a_.actor},
+                                  {"comment", a_.comment}});
+    return std::optional<scxml::Event>(scxml::Event::external(
+        approved ? spec_.approvedEvent() : spec_.rejectedEvent(), std::move(data)));
+  }
+
+  Engine& engine_;
+  storage::Transaction& tx_;
+  const TaskAction& a_;
+  Step step_;
+  Loaded inst_;
+  TaskRecord t_;
+  std::int64_t stored_version_ = 0;
+  json::Value spec_json_;
+  TaskSpec spec_;
+  TaskState state_ = TaskState::kCreated;
+  bool admin_ = false;
+  std::set<std::string> principals_;  // of the actor and of whoever they stand in for
+  std::vector<std::string> stands_in_for_;
+  std::string on_behalf_of_;
+};
+
+// ---- engine API -----------------------------------------------------------------------------
+
+Result<TaskView> Engine::actOnTask(const std::string& task_id, const TaskAction& action) {
+  std::int64_t first_seen = 0;
+  return transact<TaskView>(
+      [&](storage::Transaction& tx, bool& final_answer) -> Result<TaskView> {
+        TaskOperation op(*this, tx, action);
+        return op.run(task_id, first_seen, final_answer);
+      });
+}
+
+Result<TaskView> Engine::task(const std::string& task_id) {
+  return transact<TaskView>(
+      [&](storage::Transaction& tx, bool& final_answer) -> Result<TaskView> {
+        auto t = tx.task(task_id);
+        if (!t) return t.status();
+        final_answer = true;
+        if (!t->has_value()) return Status(ErrorCode::kNotFound, "no task '" + task_id + "'");
+        return taskView(**t);
+      },
+      storage::TxMode::kRead);
+}
+
+Result<std::vector<TaskView>> Engine::tasksOf(const std::string& instance_id) {
+  return transact<std::vector<TaskView>>(
+      [&](storage::Transaction& tx, bool&) -> Result<std::vector<TaskView>> {
+        auto all = tx.tasksOf(instance_id);
+        if (!all) return all.status();
+        std::vector<TaskView> out;
+        for (const TaskRecord& t : *all) out.push_back(taskView(t));
+        return out;
+      },
+      storage::TxMode::kRead);
+}
+
+namespace {
+
+// Cursor: "DUE.PRIORITY.ID" of the last task of a page.
+std::string cursorOf(const TaskRecord& t) {
+  return std::to_string(t.due_at) + "." + std::to_string(t.priority) + "." + t.id;
+}
+
+Status readCursor(const std::string& cursor, storage::TaskQuery& q) {
+  if (cursor.empty()) return Status::ok();
+  const auto a = cursor.find('.');
+  const auto b = a == std::string::npos ? a : cursor.find('.', a + 1);
+  try {
+    if (b == std::string::npos || b + 1 >= cursor.size()) throw std::invalid_argument("shape");
+    std::size_t used = 0;
+    q.after_due = std::stoll(cursor.substr(0, a), &used);
+    if (used != a) throw std::invalid_argument("due");
+    q.after_priority = std::stoi(cursor.substr(a + 1, b - a - 1), &used);
+    if (used != b - a - 1) throw std::invalid_argument("priority");
+    q.after_id = cursor.substr(b + 1);
+  } catch (const std::exception&) {
+    return Status(ErrorCode::kInvalidArgument, "malformed queue cursor '" + cursor + "'");
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<QueuePage> Engine::queue(const QueueRequest& r) {
+  const TimePoint now = clock_.nowMs();
+  const calendar::Date today = calendar_->dateOf(now);
+  storage::TaskQuery q;
+  if (Status st = readCursor(r.cursor, q); !st) return st;
+  if (r.due_within_days < 0 || r.due_within_days > 3660) {
+    return Status(ErrorCode::kInvalidArgument, "due_within_days must be 0 to 3660");
+  }
+  if (r.overdue) q.due_before = now;
+  if (r.due_within_days > 0) {
+    auto due = calendar_->due(today, r.due_within_days);
+    if (!due) return due.status();
+    q.due_from = now;
+    q.due_before = calendar_->endOfDayMs(*due) + 1;
+  }
+  q.definition = r.definition;
+  q.filters = r.filters;
+  q.sort = r.sort;
+  q.limit = std::clamp(r.limit, 1, 500);
+  return transact<QueuePage>(
+      [&](storage::Transaction& tx, bool& final_answer) -> Result<QueuePage> {
+        storage::TaskQuery query = q;
+        if (r.view != QueueView::kAll) {
+          auto me = tx.user(r.user);
+          if (!me) return me.status();
+          if (!me->has_value()) {
+            final_answer = true;
+            return Status(ErrorCode::kNotFound, "no user '" + r.user + "'");
+          }
+          std::vector<storage::UserRecord> people{**me};
+          auto subs = tx.standingInFor(r.user, today.serial());
+          if (!subs) return subs.status();
+          for (const storage::SubstitutionRecord& s : *subs) {
+            auto absent = tx.user(s.user);
+            if (!absent) return absent.status();
+            if (absent->has_value()) people.push_back(**absent);
+          }
+          for (const storage::UserRecord& p : people) {
+            if (r.view == QueueView::kPersonal) {
+              query.principals.push_back("owner:" + p.id);
+              query.principals.push_back("user:" + p.id);
+            } else {
+              query.principals.push_back("unit:" + p.unit);
+              for (const std::string& role : p.roles) query.principals.push_back("role:" + role);
+            }
+          }
+          std::sort(query.principals.begin(), query.principals.end());
+          query.principals.erase(std::unique(query.principals.begin(), query.principals.end()),
+                                 query.principals.end());
+        }
+        auto rows = tx.queryTasks(query);
+        if (!rows) {
+          final_answer = rows.status().code() == ErrorCode::kInvalidArgument;
+          return rows.status();
+        }
+        QueuePage page;
+        for (const TaskRecord& t : *rows) page.tasks.push_back(taskView(t));
+        if (static_cast<int>(rows->size()) == query.limit) page.next_cursor = cursorOf(rows->back());
+        return page;
+      },
+      storage::TxMode::kRead);
+}
+
+Status Engine::importDirectory(const storage::DirectoryRecords& directory) {
+  auto r = transact<bool>([&](storage::Transaction& tx, bool&) -> Result<bool> {
+    if (Status st = tx.replaceDirectory(directory); !st) return st;
+    return true;
+  });
+  return r ? Status::ok() : r.status();
+}
+
+Result<storage::DirectoryRecords> Engine::directory() {
+  return transact<storage::DirectoryRecords>(
+      [&](storage::Transaction& tx, bool&) { return tx.directory(); }, storage::TxMode::kRead);
+}
+
+}  // namespace tramite::runtime
