@@ -22,6 +22,8 @@ run bench_approval_chain
 run bench_qt_scxml
 run bench_durable
 echo
+"$build/bench/bench_queue"
+echo
 echo "== memory: the engine's RSS at 10k and 1M stored instances"
 "$build/bench/bench_memory"
 echo

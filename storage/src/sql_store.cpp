@@ -699,8 +699,8 @@ class SqlTransaction final : public Transaction {
       for (const RoleRecord& r : dir.roles) roles.emplace_back(json::Array{r.id, r.name});
       json::Array users;
       for (const UserRecord& u : dir.users) {
-        users.emplace_back(json::Array{u.id, u.name, u.unit, joinWords(u.roles),
-                                       std::int64_t{u.active ? 1 : 0}});
+        users.emplace_back(
+            json::Array{u.id, u.name, u.unit, joinWords(u.roles), std::int64_t{u.active ? 1 : 0}});
       }
       json::Array subs;
       for (const SubstitutionRecord& s : dir.substitutions) {
@@ -731,8 +731,9 @@ class SqlTransaction final : public Transaction {
       select("SELECT id, name, area FROM units ORDER BY id", {}, [&](const Cells& c) {
         out.units.push_back(UnitRecord{c.text(0), c.text(1), c.text(2)});
       });
-      select("SELECT id, name FROM roles ORDER BY id", {},
-             [&](const Cells& c) { out.roles.push_back(RoleRecord{c.text(0), c.text(1)}); });
+      select("SELECT id, name FROM roles ORDER BY id", {}, [&](const Cells& c) {
+        out.roles.push_back(RoleRecord{c.text(0), c.text(1)});
+      });
       select(std::string(kUserColumns) + " ORDER BY id", {},
              [&](const Cells& c) { out.users.push_back(readUser(c)); });
       select(
@@ -753,7 +754,7 @@ class SqlTransaction final : public Transaction {
   }
 
   Result<std::vector<SubstitutionRecord>> standingInFor(const std::string& substitute,
-                                                       std::int64_t day) override {
+                                                        std::int64_t day) override {
     return guarded("read substitutions", [&]() -> Result<std::vector<SubstitutionRecord>> {
       std::vector<SubstitutionRecord> out;
       select(
@@ -776,18 +777,18 @@ class SqlTransaction final : public Transaction {
         const std::int64_t rank = 10 - t.priority;
         const std::int64_t open = t.open ? 1 : 0;
         if (w.expected_version == 0) {
-          inserts.emplace_back(json::Array{
-              t.id,       t.instance_id, t.business_key, t.definition,
-              t.state,    t.name,        t.kind,         t.title,
-              t.status,   t.owner,       t.priority,     t.due_at,
-              sort_due,   rank,          t.spec,         t.data,
-              t.result,   joinWords(t.principals),       open,
-              t.row_version, t.created_at, t.updated_at});
+          inserts.emplace_back(json::Array{t.id,         t.instance_id, t.business_key,
+                                           t.definition, t.state,       t.name,
+                                           t.kind,       t.title,       t.status,
+                                           t.owner,      t.priority,    t.due_at,
+                                           sort_due,     rank,          t.spec,
+                                           t.data,       t.result,      joinWords(t.principals),
+                                           open,         t.row_version, t.created_at,
+                                           t.updated_at});
         } else {
-          updates.emplace_back(json::Array{t.id, t.status, t.owner, t.priority, t.due_at,
-                                           sort_due, rank, t.spec, t.data, t.result,
-                                           joinWords(t.principals), open, t.row_version,
-                                           t.updated_at, w.expected_version});
+          updates.emplace_back(json::Array{t.id, t.status, t.owner, t.priority, t.due_at, sort_due,
+                                           rank, t.spec, t.data, t.result, joinWords(t.principals),
+                                           open, t.row_version, t.updated_at, w.expected_version});
           ids.emplace_back(json::Array{t.id});
         }
         if (t.open) {
@@ -850,7 +851,8 @@ class SqlTransaction final : public Transaction {
   Result<std::vector<TaskRecord>> tasksOf(const std::string& instance_id) override {
     return guarded("read tasks", [&]() -> Result<std::vector<TaskRecord>> {
       std::vector<TaskRecord> out;
-      select(std::string(kTaskSelect) + " FROM tasks t WHERE t.instance_id = ? ORDER BY t.created_at, t.id",
+      select(std::string(kTaskSelect) +
+                 " FROM tasks t WHERE t.instance_id = ? ORDER BY t.created_at, t.id",
              {instance_id}, [&](const Cells& c) { out.push_back(readTask(c)); });
       return out;
     });
@@ -1040,9 +1042,8 @@ class SqlTransaction final : public Transaction {
           bound.emplace_back(std::string_view(std::get<std::string>(p)));
         }
       }
-      c_->sqlite->run(translated, bound, [&](const SqliteStatements::Row& row) {
-        on_row(SqliteCells(row));
-      });
+      c_->sqlite->run(translated, bound,
+                      [&](const SqliteStatements::Row& row) { on_row(SqliteCells(row)); });
       return;
     }
     Poco::Data::Statement q(*s_);
@@ -1159,8 +1160,7 @@ class SqlTransaction final : public Transaction {
       const std::string order =
           (by_rank ? x + ".rank, " : std::string()) + x + ".sort_due, " + x + "." + idcol;
       return "SELECT " + x + "." + idcol + " AS id, " + x + ".sort_due AS sort_due, " + x +
-             ".rank AS rank FROM " + from + " WHERE " + where + " ORDER BY " + order +
-             " LIMIT ?";
+             ".rank AS rank FROM " + from + " WHERE " + where + " ORDER BY " + order + " LIMIT ?";
     };
     std::string inner;
     if (q.principals.empty()) {
@@ -1196,9 +1196,9 @@ class SqlTransaction final : public Transaction {
                               std::isdigit(static_cast<unsigned char>(ch)) || ch == '_');
     }
     if (!field_ok) {
-      return Status(ErrorCode::kInvalidArgument,
-                    "a filter field is a data member name ([a-z_][a-z0-9_]*), not '" + f.field +
-                        "'");
+      return Status(
+          ErrorCode::kInvalidArgument,
+          "a filter field is a data member name ([a-z_][a-z0-9_]*), not '" + f.field + "'");
     }
     if (std::find(std::begin(kOps), std::end(kOps), f.op) == std::end(kOps)) {
       return Status(ErrorCode::kInvalidArgument,

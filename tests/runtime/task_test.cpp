@@ -81,7 +81,8 @@ class TaskTest : public ::testing::TestWithParam<std::string> {
     }
     auto store = storage::openStore(uri_);
     ASSERT_TRUE(store) << store.status().toString();
-    auto cal = calendar::loadCalendarFile(std::string(TRAMITE_SOURCE_DIR) + "/config/calendar.json");
+    auto cal =
+        calendar::loadCalendarFile(std::string(TRAMITE_SOURCE_DIR) + "/config/calendar.json");
     ASSERT_TRUE(cal) << cal.status().toString();
     EngineOptions options;
     options.calendar = std::make_shared<const calendar::BusinessCalendar>(*cal);
@@ -91,10 +92,9 @@ class TaskTest : public ::testing::TestWithParam<std::string> {
     auto dir = loadDirectoryFile(std::string(TRAMITE_SOURCE_DIR) + "/config/directory.json");
     ASSERT_TRUE(dir) << dir.status().toString();
     ASSERT_TRUE(engine_->importDirectory(*dir));
-    for (const auto& [name, xml] :
-         {std::pair<std::string, std::string>{"legal-review",
-                                              readFile("workflows/legal-review.scxml")},
-          {"rules", kRules}}) {
+    for (const auto& [name, xml] : {std::pair<std::string, std::string>{
+                                        "legal-review", readFile("workflows/legal-review.scxml")},
+                                    {"rules", kRules}}) {
       auto deployed = engine_->deploy(name, xml, "admin");
       ASSERT_TRUE(deployed) << deployed.status().toString();
     }
@@ -190,7 +190,9 @@ class TaskTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<Engine> engine_;
 };
 
-json::Value obj(json::Object o) { return json::Value(std::move(o)); }
+json::Value obj(json::Object o) {
+  return json::Value(std::move(o));
+}
 
 TEST_P(TaskTest, LegalReviewRunsEndToEnd) {
   InstanceView inst = start("legal-review", "GJ-2024-017");
@@ -204,13 +206,12 @@ TEST_P(TaskTest, LegalReviewRunsEndToEnd) {
   EXPECT_FALSE(has(queueIds("ana_lopez", QueueView::kGroup), assign.id));
   EXPECT_EQ(act(assign.id, TaskOp::kClaim, "ana_lopez").status().code(),
             ErrorCode::kPermissionDenied);
-  EXPECT_EQ(act(assign.id, TaskOp::kClaim, "nobody").status().code(),
-            ErrorCode::kPermissionDenied);
+  EXPECT_EQ(act(assign.id, TaskOp::kClaim, "nobody").status().code(), ErrorCode::kPermissionDenied);
   // A required field is enforced; then the head of legal assigns Elena (also a lawyer).
   EXPECT_EQ(act(assign.id, TaskOp::kComplete, "fernando_diaz").status().code(),
             ErrorCode::kInvalidArgument);
-  auto done = act(assign.id, TaskOp::kComplete, "fernando_diaz",
-                  obj({{"abogado", "elena_castro"}}));
+  auto done =
+      act(assign.id, TaskOp::kComplete, "fernando_diaz", obj({{"abogado", "elena_castro"}}));
   ASSERT_TRUE(done) << done.status().toString();
   EXPECT_EQ(done->status, "completed");
   EXPECT_EQ(engine_->get(inst.id)->configuration, std::vector<std::string>{"redaccion"});
@@ -224,10 +225,9 @@ TEST_P(TaskTest, LegalReviewRunsEndToEnd) {
   EXPECT_TRUE(has(queueIds("elena_castro", QueueView::kPersonal), draft.id));
   EXPECT_EQ(act(draft.id, TaskOp::kComplete, "ana_lopez", obj({{"opinion", "x"}})).status().code(),
             ErrorCode::kConflict);  // reserved to someone else
-  EXPECT_EQ(act(draft.id, TaskOp::kComplete, "elena_castro", obj({{"opinon", "typo"}}))
-                .status()
-                .code(),
-            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(
+      act(draft.id, TaskOp::kComplete, "elena_castro", obj({{"opinon", "typo"}})).status().code(),
+      ErrorCode::kInvalidArgument);
   ASSERT_TRUE(act(draft.id, TaskOp::kStart, "elena_castro"));
   ASSERT_TRUE(act(draft.id, TaskOp::kComplete, "elena_castro",
                   obj({{"opinion", "Procede suscribir el convenio."}})));
@@ -306,14 +306,14 @@ TEST_P(TaskTest, DeadlinesBreachOnTheManualClock) {
 
 TEST_P(TaskTest, ApprovalRulesAndSeparationOfDuties) {
   // Requested by the purchasing manager, prepared by an analyst; 2 of 3 approvers decide.
-  InstanceView inst = start("rules", "UACI-2024-001", "hector_ramos",
-                            obj({{"monto", 25000}, {"metodo", "LG"}}));
+  InstanceView inst =
+      start("rules", "UACI-2024-001", "hector_ramos", obj({{"monto", 25000}, {"metodo", "LG"}}));
   TaskView prep = open(inst.id, "preparar");
   EXPECT_EQ(act(prep.id, TaskOp::kComplete, "gabriela_ortiz",
                 obj({{"monto", -5}, {"metodo", "XX"}, {"fecha", "2024-02-30"}}), "listo")
-                .status()
-                .message()
-                .find("must be a money value") != std::string::npos,
+                    .status()
+                    .message()
+                    .find("must be a money value") != std::string::npos,
             true);
   EXPECT_EQ(act(prep.id, TaskOp::kComplete, "gabriela_ortiz", obj({{"monto", 5}}), "nope")
                 .status()
@@ -381,18 +381,16 @@ TEST_P(TaskTest, LifecycleOperationsAndSubstitutes) {
   ASSERT_TRUE(act(t.id, TaskOp::kStart, "elena_castro"));
   ASSERT_TRUE(act(t.id, TaskOp::kSuspend, "elena_castro"));
   EXPECT_EQ(engine_->task(t.id)->status, "suspended_in_progress");
-  EXPECT_EQ(act(t.id, TaskOp::kComplete, "elena_castro", obj({{"monto", 1}}), "listo")
-                .status()
-                .code(),
-            ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(
+      act(t.id, TaskOp::kComplete, "elena_castro", obj({{"monto", 1}}), "listo").status().code(),
+      ErrorCode::kFailedPrecondition);
   ASSERT_TRUE(act(t.id, TaskOp::kResume, "elena_castro"));
   EXPECT_EQ(engine_->task(t.id)->status, "in_progress");
   // Elena is on vacation 1-16 August 2024; Fernando stands in for her then, not before.
   EXPECT_FALSE(has(queueIds("fernando_diaz", QueueView::kPersonal), t.id));
-  EXPECT_EQ(act(t.id, TaskOp::kComplete, "fernando_diaz", obj({{"monto", 1}}), "listo")
-                .status()
-                .code(),
-            ErrorCode::kConflict);
+  EXPECT_EQ(
+      act(t.id, TaskOp::kComplete, "fernando_diaz", obj({{"monto", 1}}), "listo").status().code(),
+      ErrorCode::kConflict);
   clock_.set(localMs("2024-08-05", 10));
   EXPECT_TRUE(has(queueIds("fernando_diaz", QueueView::kPersonal), t.id));
   auto done = act(t.id, TaskOp::kComplete, "fernando_diaz", obj({{"monto", 1}}), "listo");
@@ -497,10 +495,9 @@ TEST(Directory, ShippedDirectoryLoadsAndBadOnesAreRefused) {
                        "to": "2024-02-01"}]})");
   ASSERT_FALSE(bad);
   const std::string m = bad.status().message();
-  for (const char* expected :
-       {"units[1]: id 'gj' is repeated", "roles[0]: id 'Abogado' must match",
-        "users[0]: unknown unit 'nope'", "unknown role \"ghost\"",
-        "cannot substitute for themselves", "\"to\" is before \"from\""}) {
+  for (const char* expected : {"units[1]: id 'gj' is repeated", "roles[0]: id 'Abogado' must match",
+                               "users[0]: unknown unit 'nope'", "unknown role \"ghost\"",
+                               "cannot substitute for themselves", "\"to\" is before \"from\""}) {
     EXPECT_NE(m.find(expected), std::string::npos) << expected << "\n" << m;
   }
   EXPECT_EQ(parseDirectory("[1]").status().code(), ErrorCode::kInvalidArgument);

@@ -394,8 +394,8 @@ TEST_P(StoreContract, DirectoryIsReplacedWhole) {
   EXPECT_TRUE(all->substitutions.empty());
 }
 
-TaskRecord newTask(const std::string& id, const std::vector<std::string>& principals,
-                   TimePoint due, std::int32_t priority, const std::string& data = "{}") {
+TaskRecord newTask(const std::string& id, const std::vector<std::string>& principals, TimePoint due,
+                   std::int32_t priority, const std::string& data = "{}") {
   TaskRecord t;
   t.id = id;
   t.instance_id = "i-" + id;
@@ -471,10 +471,15 @@ TEST_P(StoreContract, QueuesSortFilterAndPage) {
   auto t = tx();
   std::vector<TaskWrite> writes;
   // Five tasks seen by role:abogado, two of them also by user:ana; one without a deadline.
-  writes.push_back({newTask("t1", {"role:abogado"}, 300, 5, R"({"amount": 1500, "method": "LG"})"), 0});
-  writes.push_back({newTask("t2", {"role:abogado", "user:ana"}, 100, 2, R"({"amount": 90000.5, "method": "LP"})"), 0});
+  writes.push_back(
+      {newTask("t1", {"role:abogado"}, 300, 5, R"({"amount": 1500, "method": "LG"})"), 0});
+  writes.push_back({newTask("t2", {"role:abogado", "user:ana"}, 100, 2,
+                            R"({"amount": 90000.5, "method": "LP"})"),
+                    0});
   writes.push_back({newTask("t3", {"role:abogado"}, 0, 9, R"({"amount": 20, "method": "LG"})"), 0});
-  writes.push_back({newTask("t4", {"user:ana", "role:abogado"}, 200, 9, R"({"amount": 50000, "urgent": true})"), 0});
+  writes.push_back(
+      {newTask("t4", {"user:ana", "role:abogado"}, 200, 9, R"({"amount": 50000, "urgent": true})"),
+       0});
   writes.push_back({newTask("t5", {"role:abogado"}, 200, 1, R"({"method": "CD"})"), 0});
   writes.push_back({newTask("t6", {"unit:gcp"}, 50, 5), 0});
   ASSERT_TRUE(t->writeTasks(writes));

@@ -376,7 +376,7 @@ class Engine::Step final : public scxml::StepObserver {
     bool entered;
     scxml::StateIndex state;
   };
-  std::vector<Work> work_;                // states with workflow elements entered/exited
+  std::vector<Work> work_;                 // states with workflow elements entered/exited
   std::vector<storage::TaskWrite> tasks_;  // task writes, committed with the instance
 };
 

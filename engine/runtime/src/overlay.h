@@ -91,7 +91,7 @@ class Overlay final : public storage::Transaction {
     return base_.user(id);
   }
   Result<std::vector<storage::SubstitutionRecord>> standingInFor(const std::string& substitute,
-                                                                std::int64_t day) override {
+                                                                 std::int64_t day) override {
     return base_.standingInFor(substitute, day);
   }
 

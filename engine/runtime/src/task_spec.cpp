@@ -40,7 +40,8 @@ DeadlineSpec deadlineOf(const scxml::XmlElement& e) {
   }
   for (const scxml::XmlElement& b : e.children) {
     if (isWorkflow(b, "on-breach")) {
-      d.breach.push_back(Breach{text(b, "raise"), text(b, "escalate-to"), words(text(b, "notify"))});
+      d.breach.push_back(
+          Breach{text(b, "raise"), text(b, "escalate-to"), words(text(b, "notify"))});
     }
   }
   return d;
@@ -138,9 +139,8 @@ std::vector<std::string> stringsFrom(const json::Value* v) {
 json::Value DeadlineSpec::toJson() const {
   json::Array breach_json;
   for (const Breach& b : breach) {
-    breach_json.emplace_back(json::Object{{"raise", b.raise},
-                                          {"escalate_to", b.escalate_to},
-                                          {"notify", stringsJson(b.notify)}});
+    breach_json.emplace_back(json::Object{
+        {"raise", b.raise}, {"escalate_to", b.escalate_to}, {"notify", stringsJson(b.notify)}});
   }
   return json::Value(json::Object{{"unit", unitName(unit)},
                                   {"amount", static_cast<std::int64_t>(amount)},
@@ -290,10 +290,10 @@ Result<Due> dueOf(const DeadlineSpec& d, const calendar::BusinessCalendar& cal, 
     const TimePoint at = now + static_cast<TimePoint>(d.amount) * 3'600'000;
     return Due{at, cal.dateOf(at)};
   }
-  auto date = cal.due(cal.dateOf(now), d.amount,
-                      d.unit == DeadlineSpec::Unit::kBusinessDays
-                          ? calendar::TermUnit::kBusinessDays
-                          : calendar::TermUnit::kCalendarDays);
+  auto date =
+      cal.due(cal.dateOf(now), d.amount,
+              d.unit == DeadlineSpec::Unit::kBusinessDays ? calendar::TermUnit::kBusinessDays
+                                                          : calendar::TermUnit::kCalendarDays);
   if (!date) return date.status();
   return Due{cal.endOfDayMs(*date), *date};
 }

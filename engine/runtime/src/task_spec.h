@@ -26,8 +26,8 @@ struct Candidates {
 };
 
 struct Breach {
-  std::string raise;        // event raised into the instance
-  std::string escalate_to;  // role added to the queues of the open tasks
+  std::string raise;                // event raised into the instance
+  std::string escalate_to;          // role added to the queues of the open tasks
   std::vector<std::string> notify;  // roles/users told through the outbox
 };
 

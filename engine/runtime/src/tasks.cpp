@@ -15,7 +15,9 @@ namespace {
 
 constexpr const char* kAdminRole = "admin";
 
-std::string deadlineSendId(const std::string& key) { return "tramite.deadline." + key; }
+std::string deadlineSendId(const std::string& key) {
+  return "tramite.deadline." + key;
+}
 
 // What queues show and filter on: the instance's top-level scalar variables.
 json::Value businessData(const json::Value& snapshot) {
@@ -63,8 +65,8 @@ void refreshVisibility(TaskRecord& t, const json::Value& spec) {
   t.open = !isTaskFinal(s);
   t.principals.clear();
   if (!t.open) return;
-  const bool offered = s == TaskState::kReady || s == TaskState::kSuspendedReady ||
-                       s == TaskState::kCreated;
+  const bool offered =
+      s == TaskState::kReady || s == TaskState::kSuspendedReady || s == TaskState::kCreated;
   if (offered) {
     t.principals = stringsFrom(spec.find("potential"));
   } else {
@@ -172,10 +174,8 @@ Result<std::vector<TaskRecord>> Engine::Step::tasksOf(const std::string& instanc
 
 void Engine::Step::taskRow(const Loaded& inst, const TaskRecord& t, std::string_view op,
                            json::Value extra, const std::string& actor) {
-  json::Value row(json::Object{{"task", t.id},
-                               {"name", t.name},
-                               {"op", std::string(op)},
-                               {"status", t.status}});
+  json::Value row(json::Object{
+      {"task", t.id}, {"name", t.name}, {"op", std::string(op)}, {"status", t.status}});
   if (extra.isObject()) {
     for (auto& [k, v] : extra.asObject()) row.set(k, std::move(v));
   }
@@ -279,14 +279,15 @@ Status Engine::Step::createTasks(Loaded& inst, const scxml::State& state, const 
     auto ready = applyTaskOp(TaskState::kCreated, TaskOp::kActivate);
     if (!ready) return ready.status();
     TaskState status = *ready;
-    json::Value extra(json::Object{{"title", spec.title},
-                                   {"candidates", stringsJson(slots[slot].principals())}});
+    json::Value extra(
+        json::Object{{"title", spec.title}, {"candidates", stringsJson(slots[slot].principals())}});
     if (!spec.assignee.empty()) {
       // Reserved to the user the process chose (e.g. the lawyer assigned to the case).
       const json::Value* who = snapshot.find(spec.assignee);
-      auto user = who && who->isString() ? tx_.user(who->asString())
-                                         : Result<std::optional<storage::UserRecord>>(
-                                               std::optional<storage::UserRecord>());
+      auto user =
+          who && who->isString()
+              ? tx_.user(who->asString())
+              : Result<std::optional<storage::UserRecord>>(std::optional<storage::UserRecord>());
       if (!user) return user.status();
       if (user->has_value() && (*user)->active) {
         auto reserved = applyTaskOp(status, TaskOp::kDelegate);
@@ -308,10 +309,10 @@ Status Engine::Step::createTasks(Loaded& inst, const scxml::State& state, const 
     putTask(std::move(t), 0);
   }
   if (!due) return Status::ok();
-  return addDeadlineTimer(inst, deadlineSendId("task." + group), *spec.deadline, *due,
-                          json::Value(json::Object{{"state", state.id},
-                                                   {"title", spec.title},
-                                                   {"tasks", json::Value(std::move(ids))}}));
+  return addDeadlineTimer(
+      inst, deadlineSendId("task." + group), *spec.deadline, *due,
+      json::Value(json::Object{
+          {"state", state.id}, {"title", spec.title}, {"tasks", json::Value(std::move(ids))}}));
 }
 
 Status Engine::Step::closeTasks(Loaded& inst, const std::string* state) {
@@ -357,8 +358,8 @@ Status Engine::Step::breach(Loaded& inst, const json::Value& deadline) {
     if (t.open && (ids.empty() ? t.state == state : named)) targets.push_back(t);
   }
   const DeadlineSpec spec = DeadlineSpec::fromJson(deadline);
-  const json::Value about(json::Object{
-      {"state", state}, {"tasks", stringsJson(ids)}, {"due_date", due_date}});
+  const json::Value about(
+      json::Object{{"state", state}, {"tasks", stringsJson(ids)}, {"due_date", due_date}});
   for (const Breach& b : spec.breach) {
     if (!b.escalate_to.empty()) {
       for (TaskRecord& t : targets) {
@@ -483,8 +484,8 @@ class Engine::TaskOperation {
                     "'" + a_.actor + "' is not an active user of the directory");
     }
     addPrincipals(**user);
-    admin_ = std::find((*user)->roles.begin(), (*user)->roles.end(), kAdminRole) !=
-             (*user)->roles.end();
+    admin_ =
+        std::find((*user)->roles.begin(), (*user)->roles.end(), kAdminRole) != (*user)->roles.end();
     const std::int64_t today = engine_.calendar_->dateOf(step_.now()).serial();
     auto subs = tx_.standingInFor(a_.actor, today);
     if (!subs) return subs.status();
@@ -508,8 +509,7 @@ class Engine::TaskOperation {
   bool isOwner() {
     if (t_.owner.empty()) return false;
     if (t_.owner == a_.actor) return true;
-    if (std::find(stands_in_for_.begin(), stands_in_for_.end(), t_.owner) ==
-        stands_in_for_.end()) {
+    if (std::find(stands_in_for_.begin(), stands_in_for_.end(), t_.owner) == stands_in_for_.end()) {
       return false;
     }
     on_behalf_of_ = t_.owner;
@@ -599,8 +599,7 @@ class Engine::TaskOperation {
         return lifecycle(TaskOp::kFail);
       case TaskOp::kSkip:
         if (!spec_.skippable) {
-          return Status(ErrorCode::kFailedPrecondition,
-                        "task '" + t_.title + "' is not skippable");
+          return Status(ErrorCode::kFailedPrecondition, "task '" + t_.title + "' is not skippable");
         }
         if (!isOwner() && !isCandidate() && !admin_) return denied("not its owner or candidate");
         return lifecycle(TaskOp::kSkip);
@@ -682,9 +681,9 @@ class Engine::TaskOperation {
     auto all = step_.tasksOf(inst_.rec.id);
     if (!all) return all.status();
     auto refuse = [&](const std::string& why) {
-      return Status(ErrorCode::kPermissionDenied,
-                    "separation of duties: " + user + " " + why + ", so may not act on '" +
-                        t_.title + "' of " + t_.business_key);
+      return Status(ErrorCode::kPermissionDenied, "separation of duties: " + user + " " + why +
+                                                      ", so may not act on '" + t_.title + "' of " +
+                                                      t_.business_key);
     };
     for (const TaskRecord& other : *all) {
       if (other.id == t_.id || other.status != taskStateName(TaskState::kCompleted)) continue;
@@ -768,8 +767,8 @@ class Engine::TaskOperation {
   // After the task is written: the event its end raises, if any. An approval slot raises
   // the approval's event only once the rule is decided.
   Result<std::optional<scxml::Event>> eventOf() {
-    const bool ended = a_.op == TaskOp::kComplete || a_.op == TaskOp::kFail ||
-                       a_.op == TaskOp::kSkip;
+    const bool ended =
+        a_.op == TaskOp::kComplete || a_.op == TaskOp::kFail || a_.op == TaskOp::kSkip;
     if (!ended) return std::optional<scxml::Event>();
     json::Value result(json::Object{{"actor", a_.actor}, {"at", step_.now()}});
     if (!on_behalf_of_.empty()) result.set("on_behalf_of", on_behalf_of_);
@@ -865,11 +864,10 @@ class Engine::TaskOperation {
 
 Result<TaskView> Engine::actOnTask(const std::string& task_id, const TaskAction& action) {
   std::int64_t first_seen = 0;
-  return transact<TaskView>(
-      [&](storage::Transaction& tx, bool& final_answer) -> Result<TaskView> {
-        TaskOperation op(*this, tx, action);
-        return op.run(task_id, first_seen, final_answer);
-      });
+  return transact<TaskView>([&](storage::Transaction& tx, bool& final_answer) -> Result<TaskView> {
+    TaskOperation op(*this, tx, action);
+    return op.run(task_id, first_seen, final_answer);
+  });
 }
 
 Result<TaskView> Engine::task(const std::string& task_id) {
@@ -980,7 +978,8 @@ Result<QueuePage> Engine::queue(const QueueRequest& r) {
         }
         QueuePage page;
         for (const TaskRecord& t : *rows) page.tasks.push_back(taskView(t));
-        if (static_cast<int>(rows->size()) == query.limit) page.next_cursor = cursorOf(rows->back());
+        if (static_cast<int>(rows->size()) == query.limit)
+          page.next_cursor = cursorOf(rows->back());
         return page;
       },
       storage::TxMode::kRead);

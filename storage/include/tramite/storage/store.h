@@ -262,7 +262,7 @@ class Transaction {
   virtual Result<std::optional<UserRecord>> user(const std::string& id) = 0;
   // The substitutions in force on day in which substitute acts for someone.
   virtual Result<std::vector<SubstitutionRecord>> standingInFor(const std::string& substitute,
-                                                               std::int64_t day) = 0;
+                                                                std::int64_t day) = 0;
 
   // Tasks: inserts and versioned updates (kConflict as for writeInstances); a write also
   // replaces the task's queue entries with record.principals.

@@ -62,9 +62,9 @@ enum class QueueView {
 struct QueueRequest {
   std::string user;  // whose queue; substitutions in force today add the absent user's
   QueueView view = QueueView::kPersonal;
-  bool overdue = false;      // only tasks past their due date
-  int due_within_days = 0;   // > 0: only tasks due within that many business days (due soon)
-  std::string definition;    // only tasks of this definition
+  bool overdue = false;     // only tasks past their due date
+  int due_within_days = 0;  // > 0: only tasks due within that many business days (due soon)
+  std::string definition;   // only tasks of this definition
   std::vector<storage::TaskFilter> filters;  // conditions on business data
   storage::TaskSort sort = storage::TaskSort::kDue;
   int limit = 50;      // 1..500
