@@ -109,16 +109,17 @@ const char* unitName(DeadlineSpec::Unit u) {
   return "business_days";
 }
 
-std::string str(const json::Value& v, const char* key) {
-  const json::Value* m = v.find(key);
-  return m && m->isString() ? m->asString() : std::string();
-}
 std::int64_t integer(const json::Value& v, const char* key, std::int64_t fallback) {
   const json::Value* m = v.find(key);
   return m && m->isInt() ? m->asInt() : fallback;
 }
 
 }  // namespace
+
+std::string stringMember(const json::Value& v, const char* key) {
+  const json::Value* m = v.find(key);
+  return m && m->isString() ? m->asString() : std::string();
+}
 
 json::Value stringsJson(const std::vector<std::string>& v) {
   json::Array a;
@@ -150,15 +151,15 @@ json::Value DeadlineSpec::toJson() const {
 
 DeadlineSpec DeadlineSpec::fromJson(const json::Value& v) {
   DeadlineSpec d;
-  const std::string u = str(v, "unit");
+  const std::string u = stringMember(v, "unit");
   d.unit = u == "hours"           ? Unit::kHours
            : u == "calendar_days" ? Unit::kCalendarDays
                                   : Unit::kBusinessDays;
   d.amount = static_cast<int>(integer(v, "amount", 1));
   if (const json::Value* bs = v.find("breach"); bs && bs->isArray()) {
     for (const json::Value& b : bs->asArray()) {
-      d.breach.push_back(
-          Breach{str(b, "raise"), str(b, "escalate_to"), stringsFrom(b.find("notify"))});
+      d.breach.push_back(Breach{stringMember(b, "raise"), stringMember(b, "escalate_to"),
+                                stringsFrom(b.find("notify"))});
     }
   }
   return d;
@@ -223,13 +224,13 @@ json::Value TaskSpec::toJson() const {
 }
 
 Result<TaskSpec> TaskSpec::fromJson(const json::Value& v) {
-  if (!v.isObject() || str(v, "name").empty()) {
+  if (!v.isObject() || stringMember(v, "name").empty()) {
     return Status(ErrorCode::kInternal, "a stored task spec is malformed");
   }
   TaskSpec t;
-  t.kind = str(v, "kind");
-  t.name = str(v, "name");
-  t.title = str(v, "title");
+  t.kind = stringMember(v, "kind");
+  t.name = stringMember(v, "name");
+  t.title = stringMember(v, "title");
   t.candidates = candidatesFrom(v.find("candidates"));
   t.priority = static_cast<int>(integer(v, "priority", 5));
   const json::Value* skippable = v.find("skippable");
@@ -237,8 +238,8 @@ Result<TaskSpec> TaskSpec::fromJson(const json::Value& v) {
   if (const json::Value* fs = v.find("fields"); fs && fs->isArray()) {
     for (const json::Value& f : fs->asArray()) {
       const json::Value* req = f.find("required");
-      t.fields.push_back(FieldSpec{str(f, "name"), str(f, "type"), str(f, "label"),
-                                   req && req->isBool() && req->asBool(),
+      t.fields.push_back(FieldSpec{stringMember(f, "name"), stringMember(f, "type"),
+                                   stringMember(f, "label"), req && req->isBool() && req->asBool(),
                                    stringsFrom(f.find("options"))});
     }
   }
@@ -246,20 +247,20 @@ Result<TaskSpec> TaskSpec::fromJson(const json::Value& v) {
   if (const json::Value* d = v.find("deadline"); d && d->isObject()) {
     t.deadline = DeadlineSpec::fromJson(*d);
   }
-  t.assignee = str(v, "assignee");
-  t.event = str(v, "event");
-  t.rule = str(v, "rule");
+  t.assignee = stringMember(v, "assignee");
+  t.event = stringMember(v, "event");
+  t.rule = stringMember(v, "rule");
   t.n = static_cast<int>(integer(v, "n", 0));
   if (const json::Value* as = v.find("approvers"); as && as->isArray()) {
     for (const json::Value& a : as->asArray()) t.approvers.push_back(candidatesFrom(&a));
   }
   if (const json::Value* xs = v.find("excludes"); xs && xs->isArray()) {
     for (const json::Value& x : xs->asArray()) {
-      t.excludes.push_back(Exclusion{str(x, "who"), str(x, "task")});
+      t.excludes.push_back(Exclusion{stringMember(x, "who"), stringMember(x, "task")});
     }
   }
-  t.approved_event = str(v, "approved_event");
-  t.rejected_event = str(v, "rejected_event");
+  t.approved_event = stringMember(v, "approved_event");
+  t.rejected_event = stringMember(v, "rejected_event");
   return t;
 }
 

@@ -89,6 +89,8 @@ struct TaskSpec {
   static Result<TaskSpec> fromJson(const json::Value& v);
 };
 
+// The string member key of an object; "" when absent or not a string.
+std::string stringMember(const json::Value& v, const char* key);
 json::Value stringsJson(const std::vector<std::string>& v);
 // The strings of a JSON array (other members skipped); empty for null or a non-array.
 std::vector<std::string> stringsFrom(const json::Value* v);

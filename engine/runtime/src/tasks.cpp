@@ -38,11 +38,6 @@ json::Value parsedOr(const std::string& text) {
   return v ? *v : json::Value(json::Object{});
 }
 
-std::string member(const json::Value& v, const char* key) {
-  const json::Value* m = v.find(key);
-  return m && m->isString() ? m->asString() : std::string();
-}
-
 TaskState taskStateOf(const TaskRecord& t) {
   auto s = parseTaskState(t.status);
   return s ? *s : TaskState::kError;
@@ -50,7 +45,7 @@ TaskState taskStateOf(const TaskRecord& t) {
 
 // The deadline timer of a task: one per task, or one per approval (its first slot's id).
 std::string timerKey(const TaskRecord& t, const json::Value& spec) {
-  const std::string group = member(spec, "group");
+  const std::string group = stringMember(spec, "group");
   return "task." + (group.empty() ? t.id : group);
 }
 
@@ -71,12 +66,31 @@ void refreshVisibility(TaskRecord& t, const json::Value& spec) {
     t.principals = stringsFrom(spec.find("potential"));
   } else {
     t.principals.push_back("owner:" + t.owner);
-    const std::string by = member(spec, "delegated_by");
+    const std::string by = stringMember(spec, "delegated_by");
     if (!by.empty() && by != t.owner) addUnique(t.principals, "user:" + by);
   }
   for (const std::string& role : stringsFrom(spec.find("escalated_to"))) {
     addUnique(t.principals, "role:" + role);
   }
+}
+
+// The user id names, then the users they stand in for on day (substitutions in force);
+// empty when the directory has no such user.
+Result<std::vector<storage::UserRecord>> actingAs(storage::Transaction& tx, const std::string& id,
+                                                  std::int64_t day) {
+  std::vector<storage::UserRecord> people;
+  auto me = tx.user(id);
+  if (!me) return me.status();
+  if (!me->has_value()) return people;
+  people.push_back(**me);
+  auto subs = tx.standingInFor(id, day);
+  if (!subs) return subs.status();
+  for (const storage::SubstitutionRecord& s : *subs) {
+    auto absent = tx.user(s.user);
+    if (!absent) return absent.status();
+    if (absent->has_value()) people.push_back(**absent);
+  }
+  return people;
 }
 
 bool validPrincipal(const std::string& p) {
@@ -339,14 +353,14 @@ Status Engine::Step::closeTasks(Loaded& inst, const std::string* state) {
 
 Status Engine::Step::breach(Loaded& inst, const json::Value& deadline) {
   if (isEnded(inst.lifecycle)) return Status::ok();
-  const std::string state = member(deadline, "state");
+  const std::string state = stringMember(deadline, "state");
   const std::vector<std::string> ids = stringsFrom(deadline.find("tasks"));
-  const std::string due_date = member(deadline, "due_date");
+  const std::string due_date = stringMember(deadline, "due_date");
   record(inst, "deadline",
          json::Value(json::Object{{"op", "breach"},
                                   {"state", state},
                                   {"tasks", stringsJson(ids)},
-                                  {"term", member(deadline, "term")},
+                                  {"term", stringMember(deadline, "term")},
                                   {"due_date", due_date}}),
          kSystemActor);
   auto all = tasksOf(inst.rec.id);
@@ -379,10 +393,11 @@ Status Engine::Step::breach(Loaded& inst, const json::Value& deadline) {
       }
     }
     if (!b.notify.empty()) {
-      json::Value note(json::Object{{"to", stringsJson(b.notify)},
-                                    {"subject", "Plazo vencido: " + member(deadline, "title")},
-                                    {"business_key", inst.rec.business_key},
-                                    {"about", about}});
+      json::Value note(
+          json::Object{{"to", stringsJson(b.notify)},
+                       {"subject", "Plazo vencido: " + stringMember(deadline, "title")},
+                       {"business_key", inst.rec.business_key},
+                       {"about", about}});
       Status st = tx_.addOutbox(
           storage::OutboxRecord{0, inst.rec.id, "notification", json::dump(note), now_});
       if (!st) return st;
@@ -477,24 +492,18 @@ class Engine::TaskOperation {
       admin_ = true;
       return Status::ok();
     }
-    auto user = tx_.user(a_.actor);
-    if (!user) return user.status();
-    if (!user->has_value() || !(*user)->active) {
+    const std::int64_t today = engine_.calendar_->dateOf(step_.now()).serial();
+    auto people = actingAs(tx_, a_.actor, today);
+    if (!people) return people.status();
+    if (people->empty() || !people->front().active) {
       return Status(ErrorCode::kPermissionDenied,
                     "'" + a_.actor + "' is not an active user of the directory");
     }
-    addPrincipals(**user);
-    admin_ =
-        std::find((*user)->roles.begin(), (*user)->roles.end(), kAdminRole) != (*user)->roles.end();
-    const std::int64_t today = engine_.calendar_->dateOf(step_.now()).serial();
-    auto subs = tx_.standingInFor(a_.actor, today);
-    if (!subs) return subs.status();
-    for (const storage::SubstitutionRecord& s : *subs) {
-      auto absent = tx_.user(s.user);
-      if (!absent) return absent.status();
-      if (!absent->has_value()) continue;
-      stands_in_for_.push_back(s.user);
-      addPrincipals(**absent);
+    const std::vector<std::string>& roles = people->front().roles;
+    admin_ = std::find(roles.begin(), roles.end(), kAdminRole) != roles.end();
+    for (const storage::UserRecord& u : *people) {
+      if (u.id != a_.actor) stands_in_for_.push_back(u.id);
+      addPrincipals(u);
     }
     return Status::ok();
   }
@@ -677,7 +686,7 @@ class Engine::TaskOperation {
   // approval.
   Status separation(const std::string& user) {
     if (spec_.kind != "approval") return Status::ok();
-    const std::string group = member(spec_json_, "group");
+    const std::string group = stringMember(spec_json_, "group");
     auto all = step_.tasksOf(inst_.rec.id);
     if (!all) return all.status();
     auto refuse = [&](const std::string& why) {
@@ -688,8 +697,9 @@ class Engine::TaskOperation {
     for (const TaskRecord& other : *all) {
       if (other.id == t_.id || other.status != taskStateName(TaskState::kCompleted)) continue;
       const json::Value result = parsedOr(other.result);
-      if (member(result, "actor") != user && member(result, "on_behalf_of") != user) continue;
-      if (!group.empty() && member(parsedOr(other.spec), "group") == group) {
+      if (stringMember(result, "actor") != user && stringMember(result, "on_behalf_of") != user)
+        continue;
+      if (!group.empty() && stringMember(parsedOr(other.spec), "group") == group) {
         return refuse("has already decided another approver slot of this approval");
       }
       for (const Exclusion& x : spec_.excludes) {
@@ -697,7 +707,7 @@ class Engine::TaskOperation {
           return refuse("completed '" + other.title + "'");
         }
         if (x.who == "approvers" && other.kind == "approval" &&
-            member(result, "decision") == "approve") {
+            stringMember(result, "decision") == "approve") {
           return refuse("approved an earlier step ('" + other.title + "')");
         }
       }
@@ -794,7 +804,7 @@ class Engine::TaskOperation {
   }
 
   Result<std::optional<scxml::Event>> tallyApproval() {
-    const std::string group = member(spec_json_, "group");
+    const std::string group = stringMember(spec_json_, "group");
     auto all = step_.tasksOf(inst_.rec.id);
     if (!all) return all.status();
     int approvals = 0;
@@ -802,7 +812,7 @@ class Engine::TaskOperation {
     json::Array decisions;
     std::vector<TaskRecord> pending;
     for (const TaskRecord& slot : *all) {
-      if (member(parsedOr(slot.spec), "group") != group) continue;
+      if (stringMember(parsedOr(slot.spec), "group") != group) continue;
       if (slot.open) {
         ++open;
         pending.push_back(slot);
@@ -810,10 +820,10 @@ class Engine::TaskOperation {
       }
       const json::Value result = parsedOr(slot.result);
       if (slot.status == taskStateName(TaskState::kCompleted)) {
-        if (member(result, "decision") == "approve") ++approvals;
-        decisions.emplace_back(json::Object{{"actor", member(result, "actor")},
-                                            {"decision", member(result, "decision")},
-                                            {"comment", member(result, "comment")}});
+        if (stringMember(result, "decision") == "approve") ++approvals;
+        decisions.emplace_back(json::Object{{"actor", stringMember(result, "actor")},
+                                            {"decision", stringMember(result, "decision")},
+                                            {"comment", stringMember(result, "comment")}});
       }
     }
     const int needed = spec_.needed();
@@ -944,21 +954,13 @@ Result<QueuePage> Engine::queue(const QueueRequest& r) {
       [&](storage::Transaction& tx, bool& final_answer) -> Result<QueuePage> {
         storage::TaskQuery query = q;
         if (r.view != QueueView::kAll) {
-          auto me = tx.user(r.user);
-          if (!me) return me.status();
-          if (!me->has_value()) {
+          auto people = actingAs(tx, r.user, today.serial());
+          if (!people) return people.status();
+          if (people->empty()) {
             final_answer = true;
             return Status(ErrorCode::kNotFound, "no user '" + r.user + "'");
           }
-          std::vector<storage::UserRecord> people{**me};
-          auto subs = tx.standingInFor(r.user, today.serial());
-          if (!subs) return subs.status();
-          for (const storage::SubstitutionRecord& s : *subs) {
-            auto absent = tx.user(s.user);
-            if (!absent) return absent.status();
-            if (absent->has_value()) people.push_back(**absent);
-          }
-          for (const storage::UserRecord& p : people) {
+          for (const storage::UserRecord& p : *people) {
             if (r.view == QueueView::kPersonal) {
               query.principals.push_back("owner:" + p.id);
               query.principals.push_back("user:" + p.id);
