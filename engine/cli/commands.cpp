@@ -25,6 +25,8 @@ constexpr const char* kUsage =
     "  calendar due --from YYYY-MM-DD (--business-days N | --calendar-days N)\n"
     "               [--calendar FILE]   the due date of a term (LPA art. 82), using the\n"
     "                                   configured calendar (default: config/calendar.json)\n"
+    "  serve [--config FILE] [--listen HOST:PORT] [--data-dir DIR] [--daemon]\n"
+    "                                   serve the API (see tramite serve --help)\n"
     "  help                             show this text\n";
 
 // One simulation step: an event to send, or a clock advance.

@@ -1,7 +1,7 @@
 // One SQL implementation of the store for two dialects (SQLite, PostgreSQL) over Poco::Data.
 // Statements are written once with '?' placeholders; the PostgreSQL dialect numbers them.
 #include <Poco/Data/PostgreSQL/Connector.h>
-#include <Poco/Data/RecordSet.h>
+#include <Poco/Data/PostgreSQL/SessionImpl.h>
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/SQLite/Utility.h>
 #include <Poco/Data/Session.h>
@@ -19,7 +19,7 @@
 #include <unordered_map>
 #include <variant>
 
-#include "sqlite_statements.h"
+#include "native_statements.h"
 #include "tramite/json.h"
 #include "tramite/storage/store.h"
 
@@ -93,6 +93,13 @@ const char* const kMigrations[] = {
     "CREATE INDEX task_queue_due ON task_queue (principal, sort_due, task_id);"
     "CREATE INDEX task_queue_rank ON task_queue (principal, rank, sort_due, task_id);"
     "CREATE INDEX task_queue_task ON task_queue (task_id);",
+    // 3: authentication (password hashes and login backoff, API tokens by their hash).
+    "CREATE TABLE credentials (user_id TEXT PRIMARY KEY, password_hash TEXT NOT NULL,"
+    " failures {INT} NOT NULL, locked_until {INT} NOT NULL, updated_at {INT} NOT NULL);"
+    "CREATE TABLE api_tokens (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, name TEXT NOT NULL,"
+    " token_hash TEXT NOT NULL UNIQUE, created_at {INT} NOT NULL, expires_at {INT} NOT NULL,"
+    " revoked_at {INT} NOT NULL);"
+    "CREATE INDEX api_tokens_user ON api_tokens (user_id, created_at);",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -151,35 +158,16 @@ auto guarded(const std::string& what, F&& f) -> decltype(f()) {
 
 // ---- connections ----------------------------------------------------------------------------
 
-// One database connection and the statements prepared on it. On PostgreSQL, hot statements
-// are prepared once per connection and re-executed with new values (their parameters are
-// bound by reference to the fields below), which skips the prepare round trip; on SQLite they
-// run on the connection's own handle, compiled once (see sqlite_statements.h). A statement
-// that throws is discarded, never reused.
+// One database connection. Every statement runs on its native handle, prepared once per
+// connection (see native_statements.h); the Poco session owns the handle.
 struct Connection {
   explicit Connection(std::unique_ptr<Poco::Data::Session> s) : session(std::move(s)) {}
   std::unique_ptr<Poco::Data::Session> session;
-  std::unique_ptr<SqliteStatements> sqlite;  // SQLite only; finalized before the session
+  std::unique_ptr<NativeStatements> native;  // released before the session closes the handle
 
   // Statement texts as written (with ?, {ROWS}, {INT}) -> this dialect's text.
   std::unordered_map<std::string, std::string> translated;
-
-  // Statements without parameters, by text (BEGIN, COMMIT, SAVEPOINT req, ...).
-  std::unordered_map<std::string, std::unique_ptr<Poco::Data::Statement>> fixed;
-
-  // Statements over a JSON array of rows (one parameter), by text: batch reads and writes.
-  std::unordered_map<std::string, std::unique_ptr<Poco::Data::Statement>> batch;
-  std::string batch_rows;
-
-  // The columns read by the SELECT of instances.
-  std::vector<std::string> sel_id;
-  std::vector<Int64> sel_def;
-  std::vector<std::string> sel_key;
-  std::vector<std::string> sel_lifecycle;
-  std::vector<std::string> sel_session;
-  std::vector<Int64> sel_version;
-  std::vector<Int64> sel_created;
-  std::vector<Int64> sel_updated;
+  std::string batch_rows;  // the JSON parameter of the last batch statement
 };
 
 class ConnectionPool {
@@ -246,8 +234,11 @@ class ConnectionPool {
     }
     auto c = std::make_unique<Connection>(std::move(s));
     if (dialect_ == Dialect::kSQLite) {
-      c->sqlite =
-          std::make_unique<SqliteStatements>(Poco::Data::SQLite::Utility::dbHandle(*c->session));
+      c->native = sqliteStatements(Poco::Data::SQLite::Utility::dbHandle(*c->session));
+    } else {
+      auto* impl = dynamic_cast<Poco::Data::PostgreSQL::SessionImpl*>(c->session->impl());
+      if (!impl) throw std::logic_error("a PostgreSQL session without its connection handle");
+      c->native = postgresStatements(static_cast<PGconn*>(impl->handle()));
     }
     return c;
   }
@@ -406,26 +397,10 @@ class SqlTransaction final : public Transaction {
       Connection& c = *c_;
       c.batch_rows = json::dump(json::Value(std::move(rows)));
       std::vector<InstanceRecord> out;
-      if (c.sqlite) {
-        c.sqlite->run(text, {std::string_view(c.batch_rows)}, [&](const SqliteStatements::Row& r) {
-          out.push_back(InstanceRecord{r.text(0), r.integer(1), r.text(2), r.text(3), r.text(4),
-                                       r.integer(5), r.integer(6), r.integer(7)});
-        });
-        return out;
-      }
-      for (auto* v : {&c.sel_def, &c.sel_version, &c.sel_created, &c.sel_updated}) v->clear();
-      for (auto* v : {&c.sel_id, &c.sel_key, &c.sel_lifecycle, &c.sel_session}) v->clear();
-      runCached(c.batch[text], [&](Poco::Data::Statement& q) {
-        q << text, use(c.batch_rows), into(c.sel_id), into(c.sel_def), into(c.sel_key),
-            into(c.sel_lifecycle), into(c.sel_session), into(c.sel_version), into(c.sel_created),
-            into(c.sel_updated);
+      c.native->run(text, {std::string_view(c.batch_rows)}, [&](const Row& r) {
+        out.push_back(InstanceRecord{r.text(0), r.integer(1), r.text(2), r.text(3), r.text(4),
+                                     r.integer(5), r.integer(6), r.integer(7)});
       });
-      out.reserve(c.sel_id.size());
-      for (std::size_t i = 0; i < c.sel_id.size(); ++i) {
-        out.push_back(InstanceRecord{std::move(c.sel_id[i]), c.sel_def[i], std::move(c.sel_key[i]),
-                                     std::move(c.sel_lifecycle[i]), std::move(c.sel_session[i]),
-                                     c.sel_version[i], c.sel_created[i], c.sel_updated[i]});
-      }
       return out;
     });
   }
@@ -728,18 +703,18 @@ class SqlTransaction final : public Transaction {
   Result<DirectoryRecords> directory() override {
     return guarded("read directory", [&]() -> Result<DirectoryRecords> {
       DirectoryRecords out;
-      select("SELECT id, name, area FROM units ORDER BY id", {}, [&](const Cells& c) {
+      runSql("SELECT id, name, area FROM units ORDER BY id", {}, [&](const Row& c) {
         out.units.push_back(UnitRecord{c.text(0), c.text(1), c.text(2)});
       });
-      select("SELECT id, name FROM roles ORDER BY id", {}, [&](const Cells& c) {
+      runSql("SELECT id, name FROM roles ORDER BY id", {}, [&](const Row& c) {
         out.roles.push_back(RoleRecord{c.text(0), c.text(1)});
       });
-      select(std::string(kUserColumns) + " ORDER BY id", {},
-             [&](const Cells& c) { out.users.push_back(readUser(c)); });
-      select(
+      runSql(std::string(kUserColumns) + " ORDER BY id", {},
+             [&](const Row& c) { out.users.push_back(readUser(c)); });
+      runSql(
           "SELECT user_id, substitute, from_day, to_day, reason FROM substitutions ORDER BY "
           "user_id, from_day",
-          {}, [&](const Cells& c) { out.substitutions.push_back(readSubstitution(c)); });
+          {}, [&](const Row& c) { out.substitutions.push_back(readSubstitution(c)); });
       return out;
     });
   }
@@ -747,8 +722,8 @@ class SqlTransaction final : public Transaction {
   Result<std::optional<UserRecord>> user(const std::string& id) override {
     return guarded("read user", [&]() -> Result<std::optional<UserRecord>> {
       std::optional<UserRecord> out;
-      select(std::string(kUserColumns) + " WHERE id = ?", {id},
-             [&](const Cells& c) { out = readUser(c); });
+      runSql(std::string(kUserColumns) + " WHERE id = ?", {id},
+             [&](const Row& c) { out = readUser(c); });
       return out;
     });
   }
@@ -757,10 +732,10 @@ class SqlTransaction final : public Transaction {
                                                         std::int64_t day) override {
     return guarded("read substitutions", [&]() -> Result<std::vector<SubstitutionRecord>> {
       std::vector<SubstitutionRecord> out;
-      select(
+      runSql(
           "SELECT user_id, substitute, from_day, to_day, reason FROM substitutions WHERE "
           "substitute = ? AND from_day <= ? AND to_day >= ? ORDER BY user_id",
-          {substitute, day, day}, [&](const Cells& c) { out.push_back(readSubstitution(c)); });
+          {substitute, day, day}, [&](const Row& c) { out.push_back(readSubstitution(c)); });
       return out;
     });
   }
@@ -842,8 +817,8 @@ class SqlTransaction final : public Transaction {
   Result<std::optional<TaskRecord>> task(const std::string& id) override {
     return guarded("read task", [&]() -> Result<std::optional<TaskRecord>> {
       std::optional<TaskRecord> out;
-      select(std::string(kTaskSelect) + " FROM tasks t WHERE t.id = ?", {id},
-             [&](const Cells& c) { out = readTask(c); });
+      runSql(std::string(kTaskSelect) + " FROM tasks t WHERE t.id = ?", {id},
+             [&](const Row& c) { out = readTask(c); });
       return out;
     });
   }
@@ -851,9 +826,9 @@ class SqlTransaction final : public Transaction {
   Result<std::vector<TaskRecord>> tasksOf(const std::string& instance_id) override {
     return guarded("read tasks", [&]() -> Result<std::vector<TaskRecord>> {
       std::vector<TaskRecord> out;
-      select(std::string(kTaskSelect) +
+      runSql(std::string(kTaskSelect) +
                  " FROM tasks t WHERE t.instance_id = ? ORDER BY t.created_at, t.id",
-             {instance_id}, [&](const Cells& c) { out.push_back(readTask(c)); });
+             {instance_id}, [&](const Row& c) { out.push_back(readTask(c)); });
       return out;
     });
   }
@@ -864,7 +839,86 @@ class SqlTransaction final : public Transaction {
     if (!text) return text.status();
     return guarded("query tasks", [&]() -> Result<std::vector<TaskRecord>> {
       std::vector<TaskRecord> out;
-      select(*text, params, [&](const Cells& c) { out.push_back(readTask(c)); });
+      runSql(*text, params, [&](const Row& c) { out.push_back(readTask(c)); });
+      return out;
+    });
+  }
+
+  Result<std::optional<CredentialRecord>> credential(const std::string& user) override {
+    return guarded("read credential", [&]() -> Result<std::optional<CredentialRecord>> {
+      std::optional<CredentialRecord> out;
+      runSql(
+          "SELECT user_id, password_hash, failures, locked_until, updated_at FROM credentials "
+          "WHERE user_id = ?",
+          {user}, [&](const Row& c) {
+            out = CredentialRecord{c.text(0), c.text(1), c.integer(2), c.integer(3), c.integer(4)};
+          });
+      return out;
+    });
+  }
+
+  Status putCredential(const CredentialRecord& r) override {
+    return guarded("write credential", [&]() -> Status {
+      runSql(
+          "INSERT INTO credentials (user_id, password_hash, failures, locked_until, updated_at) "
+          "VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET password_hash = "
+          "excluded.password_hash, failures = excluded.failures, locked_until = "
+          "excluded.locked_until, updated_at = excluded.updated_at",
+          {r.user, r.password_hash, r.failures, r.locked_until, r.updated_at}, {});
+      return Status::ok();
+    });
+  }
+
+  Status addApiToken(const ApiTokenRecord& r) override {
+    return guarded("add API token", [&]() -> Status {
+      runSql(
+          "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, expires_at, "
+          "revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+          {r.id, r.user, r.name, r.token_hash, r.created_at, r.expires_at, r.revoked_at}, {});
+      return Status::ok();
+    });
+  }
+
+  Result<std::optional<ApiTokenRecord>> apiTokenByHash(const std::string& token_hash) override {
+    return guarded("read API token", [&]() -> Result<std::optional<ApiTokenRecord>> {
+      std::optional<ApiTokenRecord> out;
+      runSql(std::string(kTokenSelect) + " WHERE token_hash = ?", {token_hash},
+             [&](const Row& c) { out = readToken(c); });
+      return out;
+    });
+  }
+
+  Result<std::vector<ApiTokenRecord>> apiTokens(const std::string& user) override {
+    return guarded("read API tokens", [&]() -> Result<std::vector<ApiTokenRecord>> {
+      std::vector<ApiTokenRecord> out;
+      runSql(std::string(kTokenSelect) + " WHERE user_id = ? OR ? = '' ORDER BY created_at, id",
+             {user, user}, [&](const Row& c) { out.push_back(readToken(c)); });
+      return out;
+    });
+  }
+
+  Result<bool> revokeApiToken(const std::string& id, TimePoint at) override {
+    return guarded("revoke API token", [&]() -> Result<bool> {
+      return runSql("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at = 0",
+                    {Int64{at}, id}, {}) == 1;
+    });
+  }
+
+  Result<StoreStatistics> statistics(TimePoint now) override {
+    return guarded("read statistics", [&]() -> Result<StoreStatistics> {
+      StoreStatistics out;
+      runSql(
+          "SELECT lifecycle, COUNT(*) FROM instances GROUP BY lifecycle ORDER BY lifecycle", {},
+          [&](const Row& c) { out.instances_by_lifecycle.emplace_back(c.text(0), c.integer(1)); });
+      runSql(
+          "SELECT COUNT(*), COALESCE(SUM(CASE WHEN sort_due < ? THEN 1 ELSE 0 END), 0) FROM "
+          "tasks WHERE is_open = 1",
+          {Int64{now}}, [&](const Row& c) {
+            out.open_tasks = c.integer(0);
+            out.overdue_tasks = c.integer(1);
+          });
+      runSql("SELECT COALESCE(MIN(due_at), 0) FROM timers WHERE due_at <= ?", {Int64{now}},
+             [&](const Row& c) { out.oldest_due_timer = c.integer(0); });
       return out;
     });
   }
@@ -902,13 +956,7 @@ class SqlTransaction final : public Transaction {
   }
 
   // Statements without parameters are prepared once per connection.
-  void exec(const std::string& text) {
-    if (c_->sqlite) {
-      c_->sqlite->run(text, {});
-      return;
-    }
-    runCached(c_->fixed[text], [&](Poco::Data::Statement& st) { st << text; });
-  }
+  void exec(const std::string& text) { c_->native->run(text, {}); }
 
   Poco::Data::Session& session() { return *s_; }
 
@@ -968,96 +1016,28 @@ class SqlTransaction final : public Transaction {
   std::size_t runBatch(const std::string& text, json::Array rows) {
     Connection& c = *c_;
     c.batch_rows = json::dump(json::Value(std::move(rows)));
-    if (c.sqlite) return c.sqlite->run(sql(text), {std::string_view(c.batch_rows)});
-    return runCached(c.batch[text],
-                     [&](Poco::Data::Statement& q) { q << sql(text), use(c.batch_rows); });
-  }
-
-  // Runs a cached statement, creating it with prepare() on first use; a statement that throws
-  // is dropped so the next call prepares a fresh one.
-  template <typename Prepare>
-  std::size_t runCached(std::unique_ptr<Poco::Data::Statement>& stmt, Prepare&& prepare) {
-    if (!stmt) {
-      stmt = std::make_unique<Poco::Data::Statement>(*s_);
-      prepare(*stmt);
-    }
-    try {
-      return stmt->execute();
-    } catch (...) {
-      stmt.reset();
-      throw;
-    }
+    return c.native->run(sql(text), {std::string_view(c.batch_rows)});
   }
 
   // ---- generic reads (directory, tasks) ----
 
   using SqlParam = std::variant<std::int64_t, std::string>;
+  using Row = NativeStatements::Row;
 
-  // One result row, read by column position.
-  class Cells {
-   public:
-    virtual ~Cells() = default;
-    virtual std::string text(int column) const = 0;
-    virtual std::int64_t integer(int column) const = 0;
-  };
-
-  class SqliteCells final : public Cells {
-   public:
-    explicit SqliteCells(const SqliteStatements::Row& row) : row_(row) {}
-    std::string text(int column) const override { return row_.text(column); }
-    std::int64_t integer(int column) const override { return row_.integer(column); }
-
-   private:
-    const SqliteStatements::Row& row_;
-  };
-
-  class RecordSetCells final : public Cells {
-   public:
-    RecordSetCells(Poco::Data::RecordSet& rs, std::size_t row) : rs_(rs), row_(row) {}
-    std::string text(int column) const override {
-      const Poco::Dynamic::Var& v = rs_.value(static_cast<std::size_t>(column), row_);
-      return v.isEmpty() ? std::string() : v.convert<std::string>();
-    }
-    std::int64_t integer(int column) const override {
-      const Poco::Dynamic::Var& v = rs_.value(static_cast<std::size_t>(column), row_);
-      return v.isEmpty() ? 0 : v.convert<Int64>();
-    }
-
-   private:
-    Poco::Data::RecordSet& rs_;
-    std::size_t row_;
-  };
-
-  // Runs a query with positional parameters and hands each row to on_row.
-  void select(const std::string& text, const std::vector<SqlParam>& params,
-              const std::function<void(const Cells&)>& on_row) {
-    const std::string& translated = sql(text);
-    if (c_->sqlite) {
-      std::vector<SqliteStatements::Param> bound;
-      bound.reserve(params.size());
-      for (const SqlParam& p : params) {
-        if (const auto* i = std::get_if<std::int64_t>(&p)) {
-          bound.emplace_back(*i);
-        } else {
-          bound.emplace_back(std::string_view(std::get<std::string>(p)));
-        }
-      }
-      c_->sqlite->run(translated, bound,
-                      [&](const SqliteStatements::Row& row) { on_row(SqliteCells(row)); });
-      return;
-    }
-    Poco::Data::Statement q(*s_);
-    q << translated;
+  // Runs a statement with positional parameters and hands each result row to on_row;
+  // returns the rows a write changed.
+  std::size_t runSql(const std::string& text, const std::vector<SqlParam>& params,
+                     const std::function<void(const Row&)>& on_row) {
+    std::vector<NativeStatements::Param> bound;
+    bound.reserve(params.size());
     for (const SqlParam& p : params) {
       if (const auto* i = std::get_if<std::int64_t>(&p)) {
-        q, bind(Int64{*i});
+        bound.emplace_back(*i);
       } else {
-        q, bind(std::get<std::string>(p));
+        bound.emplace_back(std::string_view(std::get<std::string>(p)));
       }
     }
-    q.execute();
-    Poco::Data::RecordSet rs(q);
-    for (std::size_t row = 0; row < rs.rowCount(); ++row) on_row(RecordSetCells(rs, row));
+    return c_->native->run(sql(text), bound, on_row);
   }
 
   static std::string joinWords(const std::vector<std::string>& words) {
@@ -1080,13 +1060,19 @@ class SqlTransaction final : public Transaction {
   // Tasks without a deadline sort after every dated one.
   static constexpr std::int64_t kNoDue = std::numeric_limits<std::int64_t>::max();
 
-  static UserRecord readUser(const Cells& c) {
+  static constexpr const char* kTokenSelect =
+      "SELECT id, user_id, name, token_hash, created_at, expires_at, revoked_at FROM api_tokens";
+  static ApiTokenRecord readToken(const Row& c) {
+    return ApiTokenRecord{c.text(0),    c.text(1),    c.text(2),   c.text(3),
+                          c.integer(4), c.integer(5), c.integer(6)};
+  }
+  static UserRecord readUser(const Row& c) {
     return UserRecord{c.text(0), c.text(1), c.text(2), splitWords(c.text(3)), c.integer(4) != 0};
   }
-  static SubstitutionRecord readSubstitution(const Cells& c) {
+  static SubstitutionRecord readSubstitution(const Row& c) {
     return SubstitutionRecord{c.text(0), c.text(1), c.integer(2), c.integer(3), c.text(4)};
   }
-  static TaskRecord readTask(const Cells& c) {
+  static TaskRecord readTask(const Row& c) {
     TaskRecord t;
     t.id = c.text(0);
     t.instance_id = c.text(1);

@@ -59,7 +59,7 @@ class StoreContract : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(StoreContract, MigratesOnceAndReopens) {
-  EXPECT_EQ(store_->schemaVersion(), 2);
+  EXPECT_EQ(store_->schemaVersion(), 3);
   EXPECT_STREQ(store_->dialectName(), GetParam().c_str());
   addDefinition("keep");
   store_.reset();
@@ -546,6 +546,73 @@ TEST_P(StoreContract, QueuesSortFilterAndPage) {
 std::string dialectName(const ::testing::TestParamInfo<std::string>& param) {
   return param.param;
 }
+TEST_P(StoreContract, CredentialsAndApiTokens) {
+  {
+    auto t = tx();
+    EXPECT_FALSE(t->credential("ana")->has_value());
+    ASSERT_TRUE(t->putCredential({"ana", "$argon2id$v=19$x", 0, 0, 10}));
+    ASSERT_TRUE(t->putCredential({"ana", "$argon2id$v=19$y", 3, 5000, 20}));  // an upsert
+    ASSERT_TRUE(t->addApiToken({"tok-1", "svc", "tablero", "hash-1", 100, 0, 0}));
+    ASSERT_TRUE(t->addApiToken({"tok-2", "ana", "script", "hash-2", 200, 9000, 0}));
+    ASSERT_TRUE(t->commit());
+  }
+  {
+    auto t = tx();
+    auto c = t->credential("ana");
+    ASSERT_TRUE(c && c->has_value());
+    EXPECT_EQ((*c)->password_hash, "$argon2id$v=19$y");
+    EXPECT_EQ((*c)->failures, 3);
+    EXPECT_EQ((*c)->locked_until, 5000);
+    // The same hash twice is a conflict.
+    EXPECT_EQ(t->addApiToken({"tok-3", "ana", "dup", "hash-1", 300, 0, 0}).code(),
+              ErrorCode::kConflict);
+  }
+  auto t = tx();
+  auto found = t->apiTokenByHash("hash-2");
+  ASSERT_TRUE(found && found->has_value());
+  EXPECT_EQ((*found)->id, "tok-2");
+  EXPECT_EQ((*found)->expires_at, 9000);
+  EXPECT_EQ(t->apiTokens("")->size(), 2u);
+  EXPECT_EQ(t->apiTokens("svc")->front().name, "tablero");
+  EXPECT_TRUE(*t->revokeApiToken("tok-1", 700));
+  EXPECT_FALSE(*t->revokeApiToken("tok-1", 800));  // already revoked
+  EXPECT_FALSE(*t->revokeApiToken("nope", 800));
+  EXPECT_EQ((*t->apiTokenByHash("hash-1"))->revoked_at, 700);
+  EXPECT_FALSE(t->apiTokenByHash("hash-9")->has_value());
+}
+
+TEST_P(StoreContract, StatisticsCountInstancesTasksAndLateTimers) {
+  const std::int64_t def = addDefinition("stats");
+  auto t = tx();
+  InstanceRecord a = newInstance("a", def);
+  InstanceRecord b = newInstance("b", def);
+  b.lifecycle = "completed";
+  ASSERT_TRUE(t->writeInstances({{a, 0}, {b, 0}}));
+  TaskRecord late;
+  late.id = "t1";
+  late.instance_id = "a";
+  late.status = "ready";
+  late.due_at = 1000;
+  late.principals = {"role:abogado"};
+  TaskRecord later = late;
+  later.id = "t2";
+  later.due_at = 5000;
+  TaskRecord closed = late;
+  closed.id = "t3";
+  closed.open = false;
+  ASSERT_TRUE(t->writeTasks({{late, 0}, {later, 0}, {closed, 0}}));
+  ASSERT_TRUE(t->addTimer({0, "a", "s1", 1500, "{}"}));
+  ASSERT_TRUE(t->addTimer({0, "a", "s2", 4000, "{}"}));
+  auto s = t->statistics(2000);
+  ASSERT_TRUE(s) << s.status().toString();
+  using Counts = std::vector<std::pair<std::string, std::int64_t>>;
+  EXPECT_EQ(s->instances_by_lifecycle, (Counts{{"completed", 1}, {"running", 1}}));
+  EXPECT_EQ(s->open_tasks, 2);
+  EXPECT_EQ(s->overdue_tasks, 1);
+  EXPECT_EQ(s->oldest_due_timer, 1500);
+  EXPECT_EQ(t->statistics(1000)->oldest_due_timer, 0);  // nothing due yet
+}
+
 INSTANTIATE_TEST_SUITE_P(Dialects, StoreContract, ::testing::Values("sqlite", "postgresql"),
                          dialectName);
 

@@ -13,6 +13,8 @@ std::string_view errorCodeName(ErrorCode code) {
     case ErrorCode::kUnauthenticated: return "unauthenticated";
     case ErrorCode::kResourceExhausted: return "resource_exhausted";
     case ErrorCode::kUnavailable: return "unavailable";
+    case ErrorCode::kRateLimited: return "rate_limited";
+    case ErrorCode::kUnsupportedMedia: return "unsupported_media_type";
     case ErrorCode::kInternal: return "internal";
   }
   return "internal";

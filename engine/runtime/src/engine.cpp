@@ -436,6 +436,12 @@ Result<InstanceView> Engine::submit(Work work, std::string instance_id) {
 
 Engine::~Engine() = default;
 
+Status Engine::validate(const std::string& name, const std::string& xml) const {
+  scxml::ParseResult parsed = parseDeployed(xml, name.empty() ? "document" : name);
+  if (!parsed.ok()) return Status(ErrorCode::kInvalidDocument, parsed.errorText());
+  return Status::ok();
+}
+
 Result<storage::DefinitionRecord> Engine::deploy(const std::string& name, const std::string& xml,
                                                  const std::string& actor) {
   if (name.empty() || name.size() > 200) {

@@ -102,6 +102,27 @@ class Overlay final : public storage::Transaction {
   Result<std::vector<storage::TaskRecord>> tasksOf(const std::string& instance_id) override;
   Result<std::vector<storage::TaskRecord>> queryTasks(const storage::TaskQuery& query) override;
 
+  // Authentication is not engine work: reads pass through, writes are refused.
+  Result<std::optional<storage::CredentialRecord>> credential(const std::string& user) override {
+    return base_.credential(user);
+  }
+  Status putCredential(const storage::CredentialRecord&) override {
+    return unsupported("putCredential");
+  }
+  Status addApiToken(const storage::ApiTokenRecord&) override { return unsupported("addApiToken"); }
+  Result<std::optional<storage::ApiTokenRecord>> apiTokenByHash(const std::string& hash) override {
+    return base_.apiTokenByHash(hash);
+  }
+  Result<std::vector<storage::ApiTokenRecord>> apiTokens(const std::string& user) override {
+    return base_.apiTokens(user);
+  }
+  Result<bool> revokeApiToken(const std::string&, TimePoint) override {
+    return unsupported("revokeApiToken");
+  }
+  Result<storage::StoreStatistics> statistics(TimePoint now) override {
+    return base_.statistics(now);
+  }
+
   // An overlay has no savepoints and is never committed: it is flushed.
   Status savepoint(const std::string&) override { return unsupported("savepoint"); }
   Status releaseSavepoint(const std::string&) override { return unsupported("savepoint"); }

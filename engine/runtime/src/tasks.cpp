@@ -129,6 +129,58 @@ json::Value TaskView::toJson() const {
                                   {"updated_at", updated_at}});
 }
 
+Result<TaskView> TaskView::fromJson(const json::Value& v) {
+  TaskView out;
+  bool ok = v.isObject();
+  auto text = [&](const char* key, std::string& into) {
+    const json::Value* m = v.find(key);
+    if (m && m->isString()) {
+      into = m->asString();
+    } else {
+      ok = false;
+    }
+  };
+  auto integer = [&](const char* key, std::int64_t& into) {
+    const json::Value* m = v.find(key);
+    if (m && m->isInt()) {
+      into = m->asInt();
+    } else {
+      ok = false;
+    }
+  };
+  auto any = [&](const char* key, json::Value& into) {
+    if (const json::Value* m = v.find(key)) into = *m;
+  };
+  for (auto [key, field] : {std::pair{"id", &out.id},
+                            {"instance_id", &out.instance_id},
+                            {"business_key", &out.business_key},
+                            {"definition", &out.definition},
+                            {"state", &out.state},
+                            {"name", &out.name},
+                            {"kind", &out.kind},
+                            {"title", &out.title},
+                            {"status", &out.status},
+                            {"owner", &out.owner},
+                            {"due_date", &out.due_date}}) {
+    text(key, *field);
+  }
+  std::int64_t priority = 0;
+  integer("priority", priority);
+  out.priority = static_cast<std::int32_t>(priority);
+  integer("due_at", out.due_at);
+  integer("row_version", out.row_version);
+  integer("created_at", out.created_at);
+  integer("updated_at", out.updated_at);
+  const json::Value* overdue = v.find("overdue");
+  out.overdue = overdue && overdue->isBool() && overdue->asBool();
+  out.principals = stringsFrom(v.find("principals"));
+  any("spec", out.spec);
+  any("data", out.data);
+  any("result", out.result);
+  if (!ok) return Status(ErrorCode::kInternal, "a stored task view is malformed");
+  return out;
+}
+
 TaskView Engine::taskView(const TaskRecord& r) const {
   TaskView v;
   v.id = r.id;
@@ -874,9 +926,26 @@ class Engine::TaskOperation {
 
 Result<TaskView> Engine::actOnTask(const std::string& task_id, const TaskAction& action) {
   std::int64_t first_seen = 0;
+  const std::string scope = "task:" + task_id;
   return transact<TaskView>([&](storage::Transaction& tx, bool& final_answer) -> Result<TaskView> {
+    if (!action.idempotency_key.empty()) {
+      auto prior = tx.idempotentResult(scope, action.idempotency_key);
+      if (!prior) return prior.status();
+      if (prior->has_value()) {
+        final_answer = true;
+        auto v = json::parse(**prior);
+        if (!v) return v.status();
+        return TaskView::fromJson(*v);
+      }
+    }
     TaskOperation op(*this, tx, action);
-    return op.run(task_id, first_seen, final_answer);
+    auto done = op.run(task_id, first_seen, final_answer);
+    if (done && !action.idempotency_key.empty()) {
+      Status st = tx.saveIdempotentResult(scope, action.idempotency_key, json::dump(done->toJson()),
+                                          clock_.nowMs());
+      if (!st) return st;
+    }
+    return done;
   });
 }
 
@@ -987,9 +1056,20 @@ Result<QueuePage> Engine::queue(const QueueRequest& r) {
       storage::TxMode::kRead);
 }
 
-Status Engine::importDirectory(const storage::DirectoryRecords& directory) {
+Status Engine::importDirectory(const storage::DirectoryRecords& directory,
+                               const std::string& actor) {
   auto r = transact<bool>([&](storage::Transaction& tx, bool&) -> Result<bool> {
     if (Status st = tx.replaceDirectory(directory); !st) return st;
+    const json::Value counts(
+        json::Object{{"units", static_cast<std::int64_t>(directory.units.size())},
+                     {"roles", static_cast<std::int64_t>(directory.roles.size())},
+                     {"users", static_cast<std::int64_t>(directory.users.size())},
+                     {"substitutions", static_cast<std::int64_t>(directory.substitutions.size())}});
+    if (Status st = tx.appendHistory({storage::HistoryRecord{
+            0, "admin:directory", clock_.nowMs(), actor, "directory", json::dump(counts)}});
+        !st) {
+      return st;
+    }
     return true;
   });
   return r ? Status::ok() : r.status();

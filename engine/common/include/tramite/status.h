@@ -22,6 +22,8 @@ enum class ErrorCode {
   kPermissionDenied,    // the actor may not do this
   kUnauthenticated,     // no or invalid credentials
   kResourceExhausted,   // a limit was hit: size, depth, instruction budget, memory cap
+  kRateLimited,         // too many attempts (e.g. failed logins); retry later
+  kUnsupportedMedia,    // a body in a format the operation does not take
   kUnavailable,         // a dependency (database, peer) cannot be reached right now
   kInternal,            // an invariant broke; always a bug worth reporting
 };

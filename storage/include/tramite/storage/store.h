@@ -186,6 +186,36 @@ struct TaskQuery {
 // A unit of work. Destroying an uncommitted transaction rolls it back. Not thread-safe.
 // Errors: kUnavailable when the database cannot be reached or is busy beyond its timeout;
 // kConflict for optimistic-version clashes and duplicate keys; kInternal for SQL bugs.
+// ---- authentication ----
+
+// A user's password (an encoded Argon2id hash) and the state of failed logins.
+struct CredentialRecord {
+  std::string user;
+  std::string password_hash;
+  std::int64_t failures = 0;    // consecutive failed logins
+  TimePoint locked_until = 0;   // no login before this time (backoff after failures)
+  TimePoint updated_at = 0;
+};
+
+// A long-lived API token of a (service) account. Only the token's SHA-256 is stored.
+struct ApiTokenRecord {
+  std::string id;
+  std::string user;
+  std::string name;        // what it is for
+  std::string token_hash;  // hex SHA-256 of the secret
+  TimePoint created_at = 0;
+  TimePoint expires_at = 0;  // 0: never
+  TimePoint revoked_at = 0;  // 0: in force
+};
+
+// Counts for monitoring (the server's /metrics).
+struct StoreStatistics {
+  std::vector<std::pair<std::string, std::int64_t>> instances_by_lifecycle;  // sorted by name
+  std::int64_t open_tasks = 0;
+  std::int64_t overdue_tasks = 0;  // open, due before now
+  TimePoint oldest_due_timer = 0;  // the earliest unfired timer due before now; 0: none
+};
+
 class Transaction {
  public:
   virtual ~Transaction() = default;
@@ -272,6 +302,19 @@ class Transaction {
   virtual Result<std::vector<TaskRecord>> tasksOf(const std::string& instance_id) = 0;
   // A page of a queue (see TaskQuery). Errors: kInvalidArgument for a bad filter.
   virtual Result<std::vector<TaskRecord>> queryTasks(const TaskQuery& query) = 0;
+
+  // Authentication: a user's credential (upserted whole), API tokens by their hash.
+  virtual Result<std::optional<CredentialRecord>> credential(const std::string& user) = 0;
+  virtual Status putCredential(const CredentialRecord& record) = 0;
+  // kConflict when the id or the hash exists.
+  virtual Status addApiToken(const ApiTokenRecord& record) = 0;
+  virtual Result<std::optional<ApiTokenRecord>> apiTokenByHash(const std::string& token_hash) = 0;
+  // A user's tokens (every user's when user is empty), oldest first.
+  virtual Result<std::vector<ApiTokenRecord>> apiTokens(const std::string& user) = 0;
+  // Marks a token revoked at `at`; false when there is no such token in force.
+  virtual Result<bool> revokeApiToken(const std::string& id, TimePoint at) = 0;
+
+  virtual Result<StoreStatistics> statistics(TimePoint now) = 0;
 
   // Nested units inside one transaction (group commit isolates each request in one).
   virtual Status savepoint(const std::string& name) = 0;

@@ -80,6 +80,8 @@ class Engine {
   Result<storage::DefinitionRecord> deploy(const std::string& name, const std::string& xml,
                                            const std::string& actor);
   Result<std::vector<storage::DefinitionRecord>> versions(const std::string& name);
+  // Validates a document as deploy() would, storing nothing. Errors: kInvalidDocument.
+  Status validate(const std::string& name, const std::string& xml) const;
 
   // Starts an instance pinned to a definition version and runs its first macrostep.
   // Errors: kNotFound (definition), kConflict (instance id taken).
@@ -117,8 +119,10 @@ class Engine {
   Result<std::optional<TimePoint>> nextTimerDue();
 
   // ---- directory ----
-  // Replaces the stored directory (units, roles, users, substitutions).
-  Status importDirectory(const storage::DirectoryRecords& directory);
+  // Replaces the stored directory (units, roles, users, substitutions); recorded in the
+  // history of "admin:directory" with the actor.
+  Status importDirectory(const storage::DirectoryRecords& directory,
+                         const std::string& actor = "system");
   Result<storage::DirectoryRecords> directory();
 
   // ---- human tasks ----

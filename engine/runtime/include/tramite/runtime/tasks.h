@@ -36,6 +36,8 @@ struct TaskView {
   TimePoint updated_at = 0;
 
   json::Value toJson() const;
+  // Reads what toJson wrote. Errors: kInternal for a malformed view.
+  static Result<TaskView> fromJson(const json::Value& v);
 };
 
 // One operation on a task by a user (see task_lifecycle.h for the operations).
@@ -51,6 +53,9 @@ struct TaskAction {
   std::string comment;
   json::Value form;    // complete: field values, an object
   std::string reason;  // fail, skip
+  // Optional: a retried operation with the same key returns the first result and changes
+  // nothing (kept per task).
+  std::string idempotency_key;
 };
 
 enum class QueueView {

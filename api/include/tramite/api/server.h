@@ -1,0 +1,48 @@
+// The HTTP(S) server: Poco::Net's HTTPServer feeding Api::handle, with limits on body size,
+// headers and request time, TLS when a certificate and key are configured, and one
+// structured log line per request.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "tramite/api/api.h"
+#include "tramite/status.h"
+
+namespace tramite::api {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";  // loopback unless configured otherwise
+  int port = 8080;                 // 0: an ephemeral port (see Server::port)
+  std::string tls_certificate;     // PEM files; both set: HTTPS only
+  std::string tls_private_key;
+  int max_threads = 16;
+  int max_queued = 256;
+  std::size_t max_body_bytes = 1 << 20;      // larger bodies get 413 without being read
+  std::int64_t request_timeout_ms = 30'000;  // socket receive/send timeout per request
+  bool log_requests = true;                  // one line per request on the "tramite.http" logger
+};
+
+class Server {
+ public:
+  // api must outlive the server.
+  Server(Api& api, ServerOptions options);
+  ~Server();  // stops (draining) if running
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts serving. Errors: kUnavailable (address in use, TLS files unreadable).
+  Status start();
+  // Stops accepting, waits up to drain_ms for in-flight requests, then stops.
+  void stop(std::int64_t drain_ms = 10'000);
+
+  int port() const;         // the bound port
+  std::string url() const;  // e.g. https://127.0.0.1:8443
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tramite::api

@@ -1,0 +1,990 @@
+// The API: the route table, request checks, authentication and authorization, and the
+// handlers, each a thin translation between JSON and the engine.
+#include "tramite/api/api.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <set>
+
+#include "auth.h"
+#include "metrics.h"
+#include "tramite/runtime/directory.h"
+
+namespace tramite::api {
+
+const std::string& HttpRequest::header(const std::string& name) const {
+  static const std::string kNone;
+  auto it = headers.find(name);
+  return it == headers.end() ? kNone : it->second;
+}
+
+const std::string* HttpRequest::param(const std::string& name) const {
+  for (const auto& [k, v] : query) {
+    if (k == name) return &v;
+  }
+  return nullptr;
+}
+
+int httpStatus(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument: return 400;
+    case ErrorCode::kUnauthenticated: return 401;
+    case ErrorCode::kPermissionDenied: return 403;
+    case ErrorCode::kNotFound: return 404;
+    case ErrorCode::kConflict: return 409;
+    case ErrorCode::kFailedPrecondition: return 409;
+    case ErrorCode::kResourceExhausted: return 413;
+    case ErrorCode::kUnsupportedMedia: return 415;
+    case ErrorCode::kInvalidDocument: return 422;
+    case ErrorCode::kRateLimited: return 429;
+    case ErrorCode::kUnavailable: return 503;
+    case ErrorCode::kInternal: return 500;
+  }
+  return 500;
+}
+
+HttpResponse errorResponse(const Status& status) {
+  json::Array details;
+  if (status.code() == ErrorCode::kInvalidDocument ||
+      status.code() == ErrorCode::kInvalidArgument) {
+    std::size_t start = 0;
+    const std::string& m = status.message();
+    while (start < m.size()) {
+      std::size_t end = m.find('\n', start);
+      if (end == std::string::npos) end = m.size();
+      if (end > start) details.emplace_back(m.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+  HttpResponse r;
+  r.status = httpStatus(status.code());
+  r.body = json::dump(json::Value(json::Object{
+      {"error", json::Value(json::Object{{"code", std::string(errorCodeName(status.code()))},
+                                         {"message", status.message()},
+                                         {"details", json::Value(std::move(details))}})}}));
+  return r;
+}
+
+namespace {
+
+enum class Access {
+  kPublic,   // no token
+  kUser,     // any authenticated user
+  kWriter,   // an authenticated user who may change things (not a pure auditor)
+  kMonitor,  // admin, auditors, the compliance office
+  kAdmin,
+};
+
+const char* accessName(Access a) {
+  switch (a) {
+    case Access::kPublic: return "public";
+    case Access::kUser: return "user";
+    case Access::kWriter: return "writer";
+    case Access::kMonitor: return "monitor";
+    case Access::kAdmin: return "admin";
+  }
+  return "admin";
+}
+
+HttpResponse jsonResponse(int status, const json::Value& body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = json::dump(body);
+  return r;
+}
+
+json::Value strings(const std::vector<std::string>& v) {
+  return json::Value(json::Array(v.begin(), v.end()));
+}
+
+// Reads the members of a JSON object body, refusing unknown members and wrong types.
+class Fields {
+ public:
+  Fields(const json::Value& object, std::initializer_list<const char*> allowed) : v_(object) {
+    for (const auto& [key, value] : v_.asObject()) {
+      if (std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; })) {
+        std::string list;
+        for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+        fail("unknown field '" + key + "' (this call takes: " + list + ")");
+      }
+    }
+  }
+
+  std::string text(const char* key, bool required = false) {
+    const json::Value* m = v_.find(key);
+    if (!m || m->isNull()) {
+      if (required) fail("field '" + std::string(key) + "' is required");
+      return {};
+    }
+    if (!m->isString()) fail("field '" + std::string(key) + "' must be a string");
+    return m->isString() ? m->asString() : std::string();
+  }
+  std::int64_t integer(const char* key, bool required = false) {
+    const json::Value* m = v_.find(key);
+    if (!m || m->isNull()) {
+      if (required) fail("field '" + std::string(key) + "' is required");
+      return 0;
+    }
+    if (!m->isInt()) fail("field '" + std::string(key) + "' must be an integer (64-bit)");
+    return m->isInt() ? m->asInt() : 0;
+  }
+  json::Value object(const char* key) {
+    const json::Value* m = v_.find(key);
+    if (!m || m->isNull()) return {};
+    if (!m->isObject()) fail("field '" + std::string(key) + "' must be an object");
+    return m->isObject() ? *m : json::Value();
+  }
+  std::vector<std::string> texts(const char* key) {
+    std::vector<std::string> out;
+    const json::Value* m = v_.find(key);
+    if (!m || m->isNull()) return out;
+    bool ok = m->isArray();
+    if (ok) {
+      for (const json::Value& e : m->asArray()) {
+        ok = ok && e.isString();
+        if (e.isString()) out.push_back(e.asString());
+      }
+    }
+    if (!ok) fail("field '" + std::string(key) + "' must be an array of strings");
+    return out;
+  }
+  const Status& status() const { return status_; }
+
+ private:
+  void fail(std::string message) {
+    if (status_) status_ = Status(ErrorCode::kInvalidArgument, std::move(message));
+  }
+  const json::Value& v_;
+  Status status_;
+};
+
+std::vector<std::string> splitPath(const std::string& path) {
+  std::vector<std::string> out;
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    std::size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    out.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+bool printableAscii(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+}
+
+}  // namespace
+
+// ---- the implementation ---------------------------------------------------------------------
+
+class Api::Impl {
+ public:
+  Impl(std::shared_ptr<runtime::Engine> engine, std::shared_ptr<storage::Store> store,
+       const Clock& clock, ApiOptions options)
+      : engine_(std::move(engine)),
+        store_(std::move(store)),
+        clock_(clock),
+        options_(std::move(options)),
+        auth_(store_, clock_, options_) {}
+
+  struct Context {
+    const HttpRequest& req;
+    std::map<std::string, std::string> path;  // path parameters by name
+    Principal who;                            // empty for public routes
+    std::string op;                           // the route's operation (task ops, lifecycle)
+    const std::string& actor() const { return who.user; }
+    const std::string& idempotencyKey() const { return req.header("idempotency-key"); }
+  };
+  using Handler = Result<HttpResponse> (Impl::*)(Context&);
+  struct Route {
+    const char* method;
+    const char* path;
+    Access access;
+    Handler handler;
+    const char* op = "";
+  };
+
+  static const std::vector<Route>& table();
+
+  HttpResponse handle(const HttpRequest& req, RequestInfo* info) {
+    const auto started = std::chrono::steady_clock::now();
+    std::string route_name = "unmatched";
+    std::string actor;
+    HttpResponse resp = dispatch(req, route_name, actor);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    metrics_.record(route_name, resp.status, seconds);
+    if (info) {
+      info->route = route_name;
+      info->actor = actor;
+    }
+    return resp;
+  }
+
+  HttpResponse dispatch(const HttpRequest& req, std::string& route_name, std::string& actor) {
+    if (req.body.size() > options_.max_body_bytes) {
+      return errorResponse(
+          Status(ErrorCode::kResourceExhausted,
+                 "the body exceeds " + std::to_string(options_.max_body_bytes) + " bytes"));
+    }
+    const std::vector<std::string> segments = splitPath(req.path);
+    const Route* found = nullptr;
+    std::map<std::string, std::string> params;
+    std::vector<std::string> allowed;
+    for (const Route& r : table()) {
+      std::map<std::string, std::string> p;
+      if (!matches(r.path, segments, p)) continue;
+      if (req.method != r.method) {
+        allowed.emplace_back(r.method);
+        continue;
+      }
+      found = &r;
+      params = std::move(p);
+      break;
+    }
+    if (!found) {
+      std::string message = "no route " + req.method + " " + req.path;
+      if (!allowed.empty()) {
+        std::string list;
+        for (const std::string& m : allowed) list += (list.empty() ? "" : ", ") + m;
+        message += " (this path takes: " + list + ")";
+      }
+      return errorResponse(Status(ErrorCode::kNotFound, message));
+    }
+    route_name = std::string(found->method) + " " + found->path;
+    Context ctx{req, std::move(params), {}, found->op};
+    if (found->access != Access::kPublic) {
+      auto who = auth_.authenticate(req.header("authorization"));
+      if (!who) return errorResponse(who.status());
+      ctx.who = std::move(who).value();
+      actor = ctx.who.user;
+      if (Status st = permitted(found->access, ctx.who); !st) return errorResponse(st);
+    }
+    const std::string& key = ctx.idempotencyKey();
+    if (!key.empty() && (key.size() > 200 || !printableAscii(key))) {
+      return errorResponse(Status(ErrorCode::kInvalidArgument,
+                                  "Idempotency-Key is 1 to 200 printable ASCII characters"));
+    }
+    Result<HttpResponse> out = (this->*(found->handler))(ctx);
+    if (!out) return errorResponse(out.status());
+    return std::move(out).value();
+  }
+
+  static bool matches(const std::string& pattern, const std::vector<std::string>& segments,
+                      std::map<std::string, std::string>& params) {
+    const std::vector<std::string> want = splitPath(pattern);
+    if (want.size() != segments.size()) return false;
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      const std::string& w = want[i];
+      if (w.size() > 2 && w.front() == '{' && w.back() == '}') {
+        if (segments[i].empty()) return false;
+        params[w.substr(1, w.size() - 2)] = segments[i];
+      } else if (w != segments[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  static Status permitted(Access access, const Principal& who) {
+    auto refuse = [&](const std::string& what) {
+      return Status(ErrorCode::kPermissionDenied, who.user + " may not " + what);
+    };
+    switch (access) {
+      case Access::kPublic:
+      case Access::kUser: return Status::ok();
+      case Access::kWriter:
+        return who.readOnly() ? refuse("change anything (auditors read only)") : Status::ok();
+      case Access::kMonitor:
+        return who.monitor() ? Status::ok()
+                             : refuse("read this (admin, auditor or oficial_cumplimiento only)");
+      case Access::kAdmin: return who.admin() ? Status::ok() : refuse("do this (admin only)");
+    }
+    return refuse("do this");
+  }
+
+  // ---- body helpers ----
+
+  Result<json::Value> jsonBody(const Context& c, bool required = true) const {
+    if (c.req.body.empty() && !required) return json::Value(json::Object{});
+    const std::string& type = c.req.header("content-type");
+    if (type.rfind("application/json", 0) != 0) {
+      return Status(ErrorCode::kUnsupportedMedia,
+                    "this call takes a JSON body (Content-Type: application/json)");
+    }
+    json::ParseLimits limits;
+    limits.max_depth = 64;
+    limits.max_bytes = options_.max_body_bytes;
+    auto v = json::parse(c.req.body, limits);
+    if (!v)
+      return Status(ErrorCode::kInvalidArgument, "malformed JSON body: " + v.status().message());
+    if (!v->isObject())
+      return Status(ErrorCode::kInvalidArgument, "the body must be a JSON object");
+    return v;
+  }
+
+  Result<std::string> xmlBody(const Context& c) const {
+    const std::string& type = c.req.header("content-type");
+    const bool xml = type.rfind("application/xml", 0) == 0 || type.rfind("text/xml", 0) == 0 ||
+                     type.rfind("application/scxml+xml", 0) == 0;
+    if (!xml) {
+      return Status(ErrorCode::kUnsupportedMedia,
+                    "this call takes an SCXML document (Content-Type: application/scxml+xml)");
+    }
+    if (c.req.body.empty()) return Status(ErrorCode::kInvalidArgument, "the document is empty");
+    return c.req.body;
+  }
+
+  // ---- access to objects ----
+
+  // Whether who sees a task: monitors see all; others when it is offered or reserved to
+  // them, their roles or their unit.
+  static bool seesTask(const Principal& who, const runtime::TaskView& t) {
+    if (who.monitor() || t.owner == who.user) return true;
+    for (const std::string& p : t.principals) {
+      if (p == "user:" + who.user || p == "owner:" + who.user || p == "unit:" + who.unit) {
+        return true;
+      }
+      for (const std::string& r : who.roles) {
+        if (p == "role:" + r) return true;
+      }
+    }
+    return false;
+  }
+
+  // Monitors read every expediente; others those they took part in (an action of theirs in
+  // its history) or that have a task for them.
+  Status mayReadInstance(const Principal& who, const std::string& instance_id) {
+    if (who.monitor()) return Status::ok();
+    auto tasks = engine_->tasksOf(instance_id);
+    if (!tasks) return tasks.status();
+    for (const runtime::TaskView& t : *tasks) {
+      if (seesTask(who, t)) return Status::ok();
+    }
+    auto history = engine_->history(instance_id);
+    if (!history) return history.status();
+    if (history->empty()) return Status(ErrorCode::kNotFound, "no instance '" + instance_id + "'");
+    for (const storage::HistoryRecord& h : *history) {
+      if (h.actor == who.user) return Status::ok();
+    }
+    return Status(ErrorCode::kPermissionDenied,
+                  who.user + " takes no part in instance '" + instance_id + "'");
+  }
+
+  // ---- handlers: service ----
+
+  Result<HttpResponse> healthz(Context&) {
+    return jsonResponse(200, json::Value(json::Object{{"status", "ok"}}));
+  }
+
+  Result<HttpResponse> readyz(Context&) {
+    auto tx = store_->begin(storage::TxMode::kRead);
+    if (!tx)
+      return Status(ErrorCode::kUnavailable,
+                    "the store is not reachable: " + tx.status().message());
+    return jsonResponse(200, json::Value(json::Object{{"status", "ready"},
+                                                      {"store", store_->dialectName()},
+                                                      {"schema", store_->schemaVersion()}}));
+  }
+
+  Result<HttpResponse> metrics(Context&) {
+    std::string out;
+    metrics_.appendTo(out);
+    const TimePoint now = clock_.nowMs();
+    auto stats = inTransaction<storage::StoreStatistics>(
+        *store_, storage::TxMode::kRead,
+        [&](storage::Transaction& tx) { return tx.statistics(now); });
+    if (!stats) return stats.status();
+    out += "# HELP tramite_instances Instances stored, by lifecycle state.\n";
+    out += "# TYPE tramite_instances gauge\n";
+    for (const auto& [lifecycle, n] : stats->instances_by_lifecycle) {
+      out +=
+          "tramite_instances{state=\"" + promLabel(lifecycle) + "\"} " + std::to_string(n) + "\n";
+    }
+    out += "# HELP tramite_tasks_open Open human tasks.\n# TYPE tramite_tasks_open gauge\n";
+    out += "tramite_tasks_open " + std::to_string(stats->open_tasks) + "\n";
+    out += "# HELP tramite_tasks_overdue Open human tasks past their due date.\n";
+    out += "# TYPE tramite_tasks_overdue gauge\n";
+    out += "tramite_tasks_overdue " + std::to_string(stats->overdue_tasks) + "\n";
+    const double lag = stats->oldest_due_timer > 0
+                           ? static_cast<double>(now - stats->oldest_due_timer) / 1000.0
+                           : 0;
+    char number[32];
+    std::snprintf(number, sizeof number, "%.3f", lag);
+    out += "# HELP tramite_timer_lag_seconds How late the oldest due, unfired timer is.\n";
+    out += "# TYPE tramite_timer_lag_seconds gauge\n";
+    out += "tramite_timer_lag_seconds " + std::string(number) + "\n";
+    HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = std::move(out);
+    return r;
+  }
+
+  Result<HttpResponse> openapi(Context&) {
+    HttpResponse r;
+    r.body = Api::openApiDocument();
+    return r;
+  }
+
+  // ---- handlers: authentication ----
+
+  Result<HttpResponse> login(Context& c) {
+    auto body = jsonBody(c);
+    if (!body) return body.status();
+    Fields f(*body, {"username", "password"});
+    const std::string user = f.text("username", true);
+    const std::string password = f.text("password", true);
+    if (!f.status()) return f.status();
+    std::int64_t retry_ms = 0;
+    auto session = auth_.login(user, password, &retry_ms);
+    if (!session) {
+      HttpResponse r = errorResponse(session.status());
+      if (retry_ms > 0)
+        r.headers.emplace_back("Retry-After", std::to_string((retry_ms + 999) / 1000));
+      return r;
+    }
+    return jsonResponse(200, *session);
+  }
+
+  Result<HttpResponse> me(Context& c) {
+    return jsonResponse(200, json::Value(json::Object{{"user", c.who.user},
+                                                      {"name", c.who.name},
+                                                      {"unit", c.who.unit},
+                                                      {"roles", strings(c.who.roles)},
+                                                      {"read_only", c.who.readOnly()},
+                                                      {"monitor", c.who.monitor()}}));
+  }
+
+  Result<HttpResponse> createToken(Context& c) {
+    auto body = jsonBody(c);
+    if (!body) return body.status();
+    Fields f(*body, {"user", "name", "expires_in_days"});
+    const std::string user = f.text("user", true);
+    const std::string name = f.text("name", true);
+    const std::int64_t days = f.integer("expires_in_days");
+    if (!f.status()) return f.status();
+    if (days < 0 || days > 3660) {
+      return Status(ErrorCode::kInvalidArgument, "expires_in_days is 0 (never) to 3660");
+    }
+    auto token = auth_.createApiToken(user, name, days * 86'400'000);
+    if (!token) return token.status();
+    if (Status st = adminHistory(
+            "tokens", c.actor(), "token.create",
+            json::Value(json::Object{{"id", *token->find("id")}, {"user", user}, {"name", name}}));
+        !st) {
+      return st;
+    }
+    return jsonResponse(201, *token);
+  }
+
+  Result<HttpResponse> listTokens(Context& c) {
+    const std::string* user = c.req.param("user");
+    auto tokens = auth_.apiTokens(user ? *user : std::string());
+    if (!tokens) return tokens.status();
+    json::Array out;
+    for (const storage::ApiTokenRecord& t : *tokens) {
+      out.emplace_back(json::Object{{"id", t.id},
+                                    {"user", t.user},
+                                    {"name", t.name},
+                                    {"created_at", t.created_at},
+                                    {"expires_at", t.expires_at},
+                                    {"revoked_at", t.revoked_at}});
+    }
+    return jsonResponse(200, json::Value(json::Object{{"tokens", json::Value(std::move(out))}}));
+  }
+
+  Result<HttpResponse> revokeToken(Context& c) {
+    const std::string& id = c.path.at("id");
+    if (Status st = auth_.revokeApiToken(id); !st) return st;
+    if (Status st = adminHistory("tokens", c.actor(), "token.revoke",
+                                 json::Value(json::Object{{"id", id}}));
+        !st) {
+      return st;
+    }
+    return jsonResponse(200, json::Value(json::Object{{"id", id}, {"revoked", true}}));
+  }
+
+  Result<HttpResponse> setPassword(Context& c) {
+    const std::string& user = c.path.at("id");
+    if (user != c.actor() && !c.who.admin()) {
+      return Status(ErrorCode::kPermissionDenied,
+                    c.actor() + " may not set the password of " + user + " (admin only)");
+    }
+    auto body = jsonBody(c);
+    if (!body) return body.status();
+    Fields f(*body, {"password"});
+    const std::string password = f.text("password", true);
+    if (!f.status()) return f.status();
+    if (Status st = auth_.setPassword(user, password); !st) return st;
+    if (Status st = adminHistory("users", c.actor(), "password.set",
+                                 json::Value(json::Object{{"user", user}}));
+        !st) {
+      return st;
+    }
+    return jsonResponse(200, json::Value(json::Object{{"user", user}, {"password_set", true}}));
+  }
+
+  // An admin action in the history of "admin:<subject>".
+  Status adminHistory(const std::string& subject, const std::string& actor, const std::string& kind,
+                      const json::Value& detail) {
+    auto done = inTransaction<bool>(
+        *store_, storage::TxMode::kWrite, [&](storage::Transaction& tx) -> Result<bool> {
+          Status st = tx.appendHistory({storage::HistoryRecord{
+              0, "admin:" + subject, clock_.nowMs(), actor, kind, json::dump(detail)}});
+          if (!st) return st;
+          return true;
+        });
+    return done ? Status::ok() : done.status();
+  }
+
+  // ---- handlers: directory ----
+
+  Result<HttpResponse> users(Context&) {
+    auto dir = engine_->directory();
+    if (!dir) return dir.status();
+    json::Array users;
+    for (const storage::UserRecord& u : dir->users) {
+      users.emplace_back(json::Object{{"id", u.id},
+                                      {"name", u.name},
+                                      {"unit", u.unit},
+                                      {"roles", strings(u.roles)},
+                                      {"active", u.active}});
+    }
+    return jsonResponse(200, json::Value(json::Object{{"users", json::Value(std::move(users))}}));
+  }
+
+  Result<HttpResponse> roles(Context&) {
+    auto dir = engine_->directory();
+    if (!dir) return dir.status();
+    json::Array roles;
+    for (const storage::RoleRecord& r : dir->roles) {
+      roles.emplace_back(json::Object{{"id", r.id}, {"name", r.name}});
+    }
+    json::Array units;
+    for (const storage::UnitRecord& u : dir->units) {
+      units.emplace_back(json::Object{{"id", u.id}, {"name", u.name}, {"area", u.area}});
+    }
+    return jsonResponse(200, json::Value(json::Object{{"roles", json::Value(std::move(roles))},
+                                                      {"units", json::Value(std::move(units))}}));
+  }
+
+  Result<HttpResponse> putDirectory(Context& c) {
+    auto body = jsonBody(c);
+    if (!body) return body.status();
+    auto dir = runtime::parseDirectory(c.req.body);
+    if (!dir) return dir.status();
+    if (Status st = engine_->importDirectory(*dir, c.actor()); !st) return st;
+    return jsonResponse(
+        200, json::Value(json::Object{
+                 {"units", static_cast<std::int64_t>(dir->units.size())},
+                 {"roles", static_cast<std::int64_t>(dir->roles.size())},
+                 {"users", static_cast<std::int64_t>(dir->users.size())},
+                 {"substitutions", static_cast<std::int64_t>(dir->substitutions.size())}}));
+  }
+
+  // ---- handlers: definitions ----
+
+  static json::Value definitionJson(const storage::DefinitionRecord& d) {
+    return json::Value(json::Object{{"id", d.id},
+                                    {"name", d.name},
+                                    {"version", static_cast<std::int64_t>(d.version)},
+                                    {"sha256", d.sha256},
+                                    {"created_at", d.created_at}});
+  }
+
+  Result<HttpResponse> deploy(Context& c) {
+    auto xml = xmlBody(c);
+    if (!xml) return xml.status();
+    const std::string& name = c.path.at("name");
+    if (!runtime::isWorkflowName(name)) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "a definition name is [a-z][a-z0-9_-]*, not '" + name + "'");
+    }
+    auto d = engine_->deploy(name, *xml, c.actor());
+    if (!d) return d.status();
+    return jsonResponse(201, definitionJson(*d));
+  }
+
+  Result<HttpResponse> validate(Context& c) {
+    auto xml = xmlBody(c);
+    if (!xml) return xml.status();
+    const std::string* name = c.req.param("name");
+    if (Status st = engine_->validate(name ? *name : "document", *xml); !st) return st;
+    return jsonResponse(200, json::Value(json::Object{{"valid", true}}));
+  }
+
+  Result<HttpResponse> versions(Context& c) {
+    auto all = engine_->versions(c.path.at("name"));
+    if (!all) return all.status();
+    if (all->empty())
+      return Status(ErrorCode::kNotFound, "no definition '" + c.path.at("name") + "'");
+    json::Array out;
+    for (const storage::DefinitionRecord& d : *all) out.push_back(definitionJson(d));
+    return jsonResponse(200, json::Value(json::Object{{"versions", json::Value(std::move(out))}}));
+  }
+
+  Result<HttpResponse> definitionXml(Context& c) {
+    const std::string& name = c.path.at("name");
+    std::int32_t version = 0;
+    const std::string& v = c.path.at("version");
+    if (v != "latest") {
+      if (v.empty() || v.size() > 9 || !std::all_of(v.begin(), v.end(), ::isdigit)) {
+        return Status(ErrorCode::kInvalidArgument, "a version is a number or 'latest'");
+      }
+      version = std::stoi(v);
+    }
+    auto d = inTransaction<std::optional<storage::DefinitionRecord>>(
+        *store_, storage::TxMode::kRead,
+        [&](storage::Transaction& tx) { return tx.definition(name, version); });
+    if (!d) return d.status();
+    if (!d->has_value() || version < 0) {
+      return Status(ErrorCode::kNotFound, "no definition '" + name + "' version " + v);
+    }
+    HttpResponse r;
+    r.content_type = "application/scxml+xml";
+    r.body = (*d)->xml;
+    r.headers.emplace_back("X-Definition-Version", std::to_string((*d)->version));
+    r.headers.emplace_back("X-Definition-Sha256", (*d)->sha256);
+    return r;
+  }
+
+  // ---- handlers: instances ----
+
+  Result<HttpResponse> startInstance(Context& c) {
+    auto body = jsonBody(c);
+    if (!body) return body.status();
+    Fields f(*body, {"definition", "version", "business_key", "data", "id"});
+    runtime::StartRequest r;
+    r.definition = f.text("definition", true);
+    r.version = static_cast<std::int32_t>(f.integer("version"));
+    r.business_key = f.text("business_key", true);
+    r.data = f.object("data");
+    r.instance_id = f.text("id");
+    if (!f.status()) return f.status();
+    r.actor = c.actor();
+    r.idempotency_key = c.idempotencyKey();
+    auto v = engine_->start(r);
+    if (!v) return v.status();
+    return jsonResponse(201, v->toJson());
+  }
+
+  Result<HttpResponse> getInstance(Context& c) {
+    const std::string& id = c.path.at("id");
+    auto v = engine_->get(id);
+    if (!v) return v.status();
+    if (Status st = mayReadInstance(c.who, id); !st) return st;
+    return jsonResponse(200, v->toJson());
+  }
+
+  Result<HttpResponse> sendEvent(Context& c) {
+    const std::string& id = c.path.at("id");
+    auto body = jsonBody(c);
+    if (!body) return body.status();
+    Fields f(*body, {"name", "data"});
+    const std::string name = f.text("name", true);
+    json::Value data = f.object("data");
+    if (!f.status()) return f.status();
+    if (name.empty() || name.size() > 200 || name.rfind("error.", 0) == 0 ||
+        name.rfind("done.", 0) == 0) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "an event name has 1 to 200 characters and is not a platform event "
+                    "(error.*, done.*)");
+    }
+    if (!c.who.admin()) {
+      if (Status st = mayReadInstance(c.who, id); !st) return st;
+    }
+    auto v = engine_->send(id, scxml::Event::external(name, std::move(data)), c.actor(),
+                           c.idempotencyKey());
+    if (!v) return v.status();
+    return jsonResponse(200, v->toJson());
+  }
+
+  Result<HttpResponse> lifecycle(Context& c) {
+    const std::string& id = c.path.at("id");
+    const std::string op = c.op;
+    Result<runtime::InstanceView> v = op == "suspend"  ? engine_->suspend(id, c.actor())
+                                      : op == "resume" ? engine_->resume(id, c.actor())
+                                                       : engine_->terminate(id, c.actor());
+    if (!v) return v.status();
+    return jsonResponse(200, v->toJson());
+  }
+
+  Result<HttpResponse> migrate(Context& c) {
+    auto body = jsonBody(c);
+    if (!body) return body.status();
+    Fields f(*body, {"to_version", "mapping"});
+    const std::int64_t to = f.integer("to_version", true);
+    json::Value mapping = f.object("mapping");
+    if (!f.status()) return f.status();
+    std::map<std::string, std::string> states;
+    if (mapping.isObject()) {
+      for (const auto& [from, target] : mapping.asObject()) {
+        if (!target.isString()) {
+          return Status(ErrorCode::kInvalidArgument, "mapping values are state ids (strings)");
+        }
+        states[from] = target.asString();
+      }
+    }
+    if (to < 1 || to > 1'000'000) return Status(ErrorCode::kInvalidArgument, "to_version is >= 1");
+    auto v = engine_->migrate(c.path.at("id"), static_cast<std::int32_t>(to), states, c.actor());
+    if (!v) return v.status();
+    return jsonResponse(200, v->toJson());
+  }
+
+  Result<HttpResponse> history(Context& c) {
+    const std::string& id = c.path.at("id");
+    if (Status st = mayReadInstance(c.who, id); !st) return st;
+    auto rows = engine_->history(id);
+    if (!rows) return rows.status();
+    json::Array out;
+    for (const storage::HistoryRecord& h : *rows) {
+      auto detail = json::parse(h.detail);
+      out.emplace_back(json::Object{{"seq", h.seq},
+                                    {"at", h.at},
+                                    {"actor", h.actor},
+                                    {"kind", h.kind},
+                                    {"detail", detail ? *detail : json::Value(h.detail)}});
+    }
+    return jsonResponse(200, json::Value(json::Object{{"instance_id", id},
+                                                      {"history", json::Value(std::move(out))}}));
+  }
+
+  Result<HttpResponse> instanceTasks(Context& c) {
+    const std::string& id = c.path.at("id");
+    if (Status st = mayReadInstance(c.who, id); !st) return st;
+    auto tasks = engine_->tasksOf(id);
+    if (!tasks) return tasks.status();
+    json::Array out;
+    for (const runtime::TaskView& t : *tasks) out.push_back(t.toJson());
+    return jsonResponse(200, json::Value(json::Object{{"tasks", json::Value(std::move(out))}}));
+  }
+
+  // ---- handlers: tasks ----
+
+  static Result<std::int64_t> intParam(const Context& c, const char* name, std::int64_t lo,
+                                       std::int64_t hi, std::int64_t fallback) {
+    const std::string* v = c.req.param(name);
+    if (!v) return fallback;
+    std::int64_t n = 0;
+    bool ok = !v->empty() && v->size() <= 9 && std::all_of(v->begin(), v->end(), ::isdigit);
+    if (ok) n = std::stoll(*v);
+    if (!ok || n < lo || n > hi) {
+      return Status(ErrorCode::kInvalidArgument, std::string("query parameter '") + name +
+                                                     "' is a number from " + std::to_string(lo) +
+                                                     " to " + std::to_string(hi));
+    }
+    return n;
+  }
+
+  // filter=FIELD OP VALUE, e.g. monto>=500000 or metodo="LP" (a value that is not JSON is a
+  // string).
+  static Result<storage::TaskFilter> parseFilter(const std::string& text) {
+    static const char* const kOps[] = {">=", "<=", "!=", "=", "<", ">"};
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      for (const char* op : kOps) {
+        const std::size_t n = std::char_traits<char>::length(op);
+        if (text.compare(i, n, op) != 0) continue;
+        storage::TaskFilter f;
+        f.field = text.substr(0, i);
+        f.op = op;
+        std::string value = text.substr(i + n);
+        f.value = json::parse(value) ? value : json::dump(json::Value(value));
+        return f;
+      }
+    }
+    return Status(ErrorCode::kInvalidArgument,
+                  "a filter is FIELD OP VALUE with OP one of = != < <= > >=, not '" + text + "'");
+  }
+
+  Result<HttpResponse> queue(Context& c) {
+    runtime::QueueRequest r;
+    r.user = c.actor();
+    if (const std::string* user = c.req.param("user"); user && *user != c.actor()) {
+      if (!c.who.monitor()) {
+        return Status(ErrorCode::kPermissionDenied,
+                      c.actor() + " may not read the queue of " + *user);
+      }
+      r.user = *user;
+    }
+    const std::string* view = c.req.param("view");
+    const std::string v = view ? *view : "personal";
+    if (v == "personal") {
+      r.view = runtime::QueueView::kPersonal;
+    } else if (v == "group") {
+      r.view = runtime::QueueView::kGroup;
+    } else if (v == "all") {
+      if (!c.who.monitor()) {
+        return Status(ErrorCode::kPermissionDenied,
+                      c.actor() +
+                          " may not read every task (admin, auditor or "
+                          "oficial_cumplimiento only)");
+      }
+      r.view = runtime::QueueView::kAll;
+    } else {
+      return Status(ErrorCode::kInvalidArgument, "view is personal, group or all");
+    }
+    const std::string* overdue = c.req.param("overdue");
+    r.overdue = overdue && (*overdue == "true" || *overdue == "1");
+    auto within = intParam(c, "due_within_days", 0, 365, 0);
+    auto limit = intParam(c, "limit", 1, 500, 50);
+    if (!within) return within.status();
+    if (!limit) return limit.status();
+    r.due_within_days = static_cast<int>(*within);
+    r.limit = static_cast<int>(*limit);
+    if (const std::string* d = c.req.param("definition")) r.definition = *d;
+    if (const std::string* s = c.req.param("sort")) {
+      if (*s == "priority") {
+        r.sort = storage::TaskSort::kPriority;
+      } else if (*s != "due") {
+        return Status(ErrorCode::kInvalidArgument, "sort is due or priority");
+      }
+    }
+    if (const std::string* cursor = c.req.param("cursor")) r.cursor = *cursor;
+    for (const auto& [k, value] : c.req.query) {
+      if (k == "filter") {
+        auto f = parseFilter(value);
+        if (!f) return f.status();
+        r.filters.push_back(std::move(f).value());
+      } else if (k != "user" && k != "view" && k != "overdue" && k != "due_within_days" &&
+                 k != "limit" && k != "definition" && k != "sort" && k != "cursor") {
+        return Status(ErrorCode::kInvalidArgument, "unknown query parameter '" + k + "'");
+      }
+    }
+    auto page = engine_->queue(r);
+    if (!page) return page.status();
+    json::Array tasks;
+    for (const runtime::TaskView& t : page->tasks) tasks.push_back(t.toJson());
+    return jsonResponse(200, json::Value(json::Object{{"tasks", json::Value(std::move(tasks))},
+                                                      {"next_cursor", page->next_cursor}}));
+  }
+
+  Result<HttpResponse> getTask(Context& c) {
+    auto t = engine_->task(c.path.at("id"));
+    if (!t) return t.status();
+    if (!seesTask(c.who, *t)) {
+      if (Status st = mayReadInstance(c.who, t->instance_id); !st) return st;
+    }
+    return jsonResponse(200, t->toJson());
+  }
+
+  Result<HttpResponse> taskOp(Context& c) {
+    auto op = runtime::parseTaskOp(c.op);
+    if (!op) return op.status();
+    auto body = jsonBody(c, false);
+    if (!body) return body.status();
+    Fields f(*body, {"expected_version", "to_user", "to", "decision", "comment", "form", "reason"});
+    runtime::TaskAction a;
+    a.op = *op;
+    a.actor = c.actor();
+    a.expected_version = f.integer("expected_version");
+    a.to_user = f.text("to_user");
+    a.to = f.texts("to");
+    a.decision = f.text("decision");
+    a.comment = f.text("comment");
+    a.form = f.object("form");
+    a.reason = f.text("reason");
+    if (!f.status()) return f.status();
+    a.idempotency_key = c.idempotencyKey();
+    auto t = engine_->actOnTask(c.path.at("id"), a);
+    if (!t) return t.status();
+    return jsonResponse(200, t->toJson());
+  }
+
+  std::shared_ptr<runtime::Engine> engine_;
+  std::shared_ptr<storage::Store> store_;
+  const Clock& clock_;
+  ApiOptions options_;
+  Auth auth_;
+  Metrics metrics_;
+};
+
+// The route table: every route of the API, in one place. Paths are matched segment by
+// segment; {name} matches one segment. The OpenAPI document lists exactly these.
+const std::vector<Api::Impl::Route>& Api::Impl::table() {
+  using I = Impl;
+  static const std::vector<Route> routes = {
+      {"GET", "/healthz", Access::kPublic, &I::healthz},
+      {"GET", "/readyz", Access::kPublic, &I::readyz},
+      {"GET", "/metrics", Access::kMonitor, &I::metrics},
+      {"GET", "/api/v1/openapi.json", Access::kPublic, &I::openapi},
+      {"POST", "/api/v1/login", Access::kPublic, &I::login},
+      {"GET", "/api/v1/me", Access::kUser, &I::me},
+      {"POST", "/api/v1/tokens", Access::kAdmin, &I::createToken},
+      {"GET", "/api/v1/tokens", Access::kAdmin, &I::listTokens},
+      {"DELETE", "/api/v1/tokens/{id}", Access::kAdmin, &I::revokeToken},
+      {"GET", "/api/v1/users", Access::kMonitor, &I::users},
+      {"PUT", "/api/v1/users/{id}/password", Access::kUser, &I::setPassword},
+      {"GET", "/api/v1/roles", Access::kUser, &I::roles},
+      {"PUT", "/api/v1/directory", Access::kAdmin, &I::putDirectory},
+      {"POST", "/api/v1/definitions/validate", Access::kUser, &I::validate},
+      {"POST", "/api/v1/definitions/{name}", Access::kAdmin, &I::deploy},
+      {"GET", "/api/v1/definitions/{name}/versions", Access::kUser, &I::versions},
+      {"GET", "/api/v1/definitions/{name}/versions/{version}", Access::kUser, &I::definitionXml},
+      {"POST", "/api/v1/instances", Access::kWriter, &I::startInstance},
+      {"GET", "/api/v1/instances/{id}", Access::kUser, &I::getInstance},
+      {"POST", "/api/v1/instances/{id}/events", Access::kWriter, &I::sendEvent},
+      {"POST", "/api/v1/instances/{id}/suspend", Access::kAdmin, &I::lifecycle, "suspend"},
+      {"POST", "/api/v1/instances/{id}/resume", Access::kAdmin, &I::lifecycle, "resume"},
+      {"POST", "/api/v1/instances/{id}/terminate", Access::kAdmin, &I::lifecycle, "terminate"},
+      {"POST", "/api/v1/instances/{id}/migrate", Access::kAdmin, &I::migrate},
+      {"GET", "/api/v1/instances/{id}/history", Access::kUser, &I::history},
+      {"GET", "/api/v1/instances/{id}/tasks", Access::kUser, &I::instanceTasks},
+      {"GET", "/api/v1/tasks", Access::kUser, &I::queue},
+      {"GET", "/api/v1/tasks/{id}", Access::kUser, &I::getTask},
+      {"POST", "/api/v1/tasks/{id}/claim", Access::kWriter, &I::taskOp, "claim"},
+      {"POST", "/api/v1/tasks/{id}/release", Access::kWriter, &I::taskOp, "release"},
+      {"POST", "/api/v1/tasks/{id}/start", Access::kWriter, &I::taskOp, "start"},
+      {"POST", "/api/v1/tasks/{id}/stop", Access::kWriter, &I::taskOp, "stop"},
+      {"POST", "/api/v1/tasks/{id}/delegate", Access::kWriter, &I::taskOp, "delegate"},
+      {"POST", "/api/v1/tasks/{id}/forward", Access::kWriter, &I::taskOp, "forward"},
+      {"POST", "/api/v1/tasks/{id}/suspend", Access::kWriter, &I::taskOp, "suspend"},
+      {"POST", "/api/v1/tasks/{id}/resume", Access::kWriter, &I::taskOp, "resume"},
+      {"POST", "/api/v1/tasks/{id}/complete", Access::kWriter, &I::taskOp, "complete"},
+      {"POST", "/api/v1/tasks/{id}/fail", Access::kWriter, &I::taskOp, "fail"},
+      {"POST", "/api/v1/tasks/{id}/skip", Access::kWriter, &I::taskOp, "skip"},
+  };
+  return routes;
+}
+
+// ---- Api ------------------------------------------------------------------------------------
+
+Api::Api(std::shared_ptr<runtime::Engine> engine, std::shared_ptr<storage::Store> store,
+         const Clock& clock, ApiOptions options)
+    : impl_(
+          std::make_unique<Impl>(std::move(engine), std::move(store), clock, std::move(options))) {}
+
+Api::~Api() = default;
+
+HttpResponse Api::handle(const HttpRequest& request, RequestInfo* info) {
+  try {
+    return impl_->handle(request, info);
+  } catch (const std::exception& e) {
+    // A bug: answered, logged by the server, never a crash.
+    return errorResponse(Status(ErrorCode::kInternal, std::string("internal error: ") + e.what()));
+  }
+}
+
+std::vector<RouteInfo> Api::routes() {
+  std::vector<RouteInfo> out;
+  for (const Impl::Route& r : Impl::table()) {
+    out.push_back(RouteInfo{r.method, r.path, accessName(r.access)});
+  }
+  return out;
+}
+
+Status Api::setPassword(const std::string& user, const std::string& password) {
+  return impl_->auth_.setPassword(user, password);
+}
+
+Result<json::Value> Api::createApiToken(const std::string& user, const std::string& name,
+                                        std::int64_t lifetime_ms) {
+  return impl_->auth_.createApiToken(user, name, lifetime_ms);
+}
+
+void Api::countRequest(const std::string& route, int status, double seconds) {
+  impl_->metrics_.record(route, status, seconds);
+}
+
+}  // namespace tramite::api

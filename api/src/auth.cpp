@@ -1,0 +1,255 @@
+#include "auth.h"
+
+#include <Poco/Base64Encoder.h>
+#include <Poco/DigestEngine.h>
+#include <Poco/Exception.h>
+#include <Poco/JWT/Signer.h>
+#include <Poco/JWT/Token.h>
+#include <Poco/SHA2Engine.h>
+#include <argon2.h>
+#include <sys/random.h>
+
+#include <algorithm>
+#include <sstream>
+
+namespace tramite::api {
+
+namespace {
+
+constexpr std::uint32_t kSaltBytes = 16;
+constexpr std::uint32_t kHashBytes = 32;
+constexpr const char* kApiTokenPrefix = "trm_";
+constexpr const char* kBadLogin = "invalid username or password";
+
+std::string randomBytes(std::size_t n) {
+  std::string out(n, '\0');
+  std::size_t got = 0;
+  while (got < n) {
+    ssize_t r = getrandom(out.data() + got, n - got, 0);
+    if (r < 0) throw std::runtime_error("getrandom failed");  // a broken kernel: a bug
+    got += static_cast<std::size_t>(r);
+  }
+  return out;
+}
+
+std::string base64url(const std::string& bytes) {
+  std::ostringstream out;
+  Poco::Base64Encoder enc(out, Poco::BASE64_URL_ENCODING | Poco::BASE64_NO_PADDING);
+  enc.rdbuf()->setLineLength(0);
+  enc << bytes;
+  enc.close();
+  return out.str();
+}
+
+std::string sha256Hex(const std::string& text) {
+  Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
+  sha.update(text);
+  return Poco::DigestEngine::digestToHex(sha.digest());
+}
+
+Result<std::string> hashPassword(const std::string& password, const ApiOptions& o) {
+  const std::string salt = randomBytes(kSaltBytes);
+  std::string encoded(
+      argon2_encodedlen(o.argon2_passes, o.argon2_memory_kib, 1, kSaltBytes, kHashBytes, Argon2_id),
+      '\0');
+  int rc = argon2id_hash_encoded(o.argon2_passes, o.argon2_memory_kib, 1, password.data(),
+                                 password.size(), salt.data(), salt.size(), kHashBytes,
+                                 encoded.data(), encoded.size());
+  if (rc != ARGON2_OK) {
+    return Status(ErrorCode::kInternal, std::string("argon2id: ") + argon2_error_message(rc));
+  }
+  encoded.resize(encoded.find('\0'));
+  return encoded;
+}
+
+bool verifyPassword(const std::string& encoded, const std::string& password) {
+  return argon2id_verify(encoded.c_str(), password.data(), password.size()) == ARGON2_OK;
+}
+
+}  // namespace
+
+bool Principal::has(const std::string& role) const {
+  return std::find(roles.begin(), roles.end(), role) != roles.end();
+}
+
+bool Principal::readOnly() const {
+  return std::all_of(roles.begin(), roles.end(),
+                     [](const std::string& r) { return r == "auditor"; });
+}
+
+Auth::Auth(std::shared_ptr<storage::Store> store, const Clock& clock, const ApiOptions& options)
+    : store_(std::move(store)), clock_(clock), options_(options) {
+  auto dummy = hashPassword(randomBytes(12), options_);
+  if (dummy) dummy_hash_ = *dummy;
+}
+
+Result<Principal> Auth::principalOf(const std::string& user) {
+  auto found = inTransaction<std::optional<storage::UserRecord>>(
+      *store_, storage::TxMode::kRead, [&](storage::Transaction& tx) { return tx.user(user); });
+  if (!found) return found.status();
+  if (!found->has_value() || !(*found)->active) {
+    return Status(ErrorCode::kUnauthenticated, "the account '" + user + "' is not active");
+  }
+  const storage::UserRecord& u = **found;
+  return Principal{u.id, u.name, u.unit, u.roles};
+}
+
+Result<json::Value> Auth::login(const std::string& user, const std::string& password,
+                                std::int64_t* retry_after_ms) {
+  const TimePoint now = clock_.nowMs();
+  auto cred = inTransaction<std::optional<storage::CredentialRecord>>(
+      *store_, storage::TxMode::kRead,
+      [&](storage::Transaction& tx) { return tx.credential(user); });
+  if (!cred) return cred.status();
+  if (!cred->has_value()) {
+    verifyPassword(dummy_hash_, password);  // the same work as for a known user
+    return Status(ErrorCode::kUnauthenticated, kBadLogin);
+  }
+  storage::CredentialRecord c = **cred;
+  if (c.locked_until > now) {
+    if (retry_after_ms) *retry_after_ms = c.locked_until - now;
+    return Status(ErrorCode::kRateLimited,
+                  "too many failed logins for '" + user + "'; try again in " +
+                      std::to_string((c.locked_until - now + 999) / 1000) + " s");
+  }
+  const bool good = verifyPassword(c.password_hash, password);
+  auto principal = good ? principalOf(user) : Result<Principal>(ErrorCode::kUnauthenticated, "");
+  if (good && !principal && principal.status().code() != ErrorCode::kUnauthenticated) {
+    return principal.status();
+  }
+  if (good && principal) {
+    c.failures = 0;
+    c.locked_until = 0;
+  } else {
+    ++c.failures;
+    if (c.failures >= options_.lockout_after) {
+      const std::int64_t steps = std::min<std::int64_t>(c.failures - options_.lockout_after, 30);
+      c.locked_until = now + std::min(options_.lockout_base_ms << steps, options_.lockout_max_ms);
+    }
+  }
+  c.updated_at = now;
+  auto saved = inTransaction<bool>(*store_, storage::TxMode::kWrite,
+                                   [&](storage::Transaction& tx) -> Result<bool> {
+                                     if (Status st = tx.putCredential(c); !st) return st;
+                                     return true;
+                                   });
+  if (!saved) return saved.status();
+  if (!good || !principal) return Status(ErrorCode::kUnauthenticated, kBadLogin);
+
+  Poco::JWT::Token token;
+  token.setType("JWT");
+  token.setSubject(user);
+  token.setId(base64url(randomBytes(12)));
+  token.setIssuedAt(Poco::Timestamp(static_cast<Poco::Timestamp::TimeVal>(now) * 1000));
+  const TimePoint expires = now + options_.session_lifetime_ms;
+  token.setExpiration(Poco::Timestamp(static_cast<Poco::Timestamp::TimeVal>(expires) * 1000));
+  Poco::JWT::Signer signer(options_.token_secret);
+  const std::string jwt = signer.sign(token, Poco::JWT::Signer::ALGO_HS256);
+  return json::Value(json::Object{
+      {"token", jwt},
+      {"token_type", "Bearer"},
+      {"expires_at", expires},
+      {"user", user},
+      {"roles", json::Value(json::Array(principal->roles.begin(), principal->roles.end()))}});
+}
+
+Result<Principal> Auth::authenticate(const std::string& authorization) {
+  const std::string kBearer = "Bearer ";
+  if (authorization.compare(0, kBearer.size(), kBearer) != 0) {
+    return Status(ErrorCode::kUnauthenticated,
+                  "this call needs a token: Authorization: Bearer <token> (POST /api/v1/login)");
+  }
+  const std::string secret = authorization.substr(kBearer.size());
+  const TimePoint now = clock_.nowMs();
+  if (secret.rfind(kApiTokenPrefix, 0) == 0) {
+    auto found = inTransaction<std::optional<storage::ApiTokenRecord>>(
+        *store_, storage::TxMode::kRead,
+        [&](storage::Transaction& tx) { return tx.apiTokenByHash(sha256Hex(secret)); });
+    if (!found) return found.status();
+    if (!found->has_value() || (*found)->revoked_at != 0 ||
+        ((*found)->expires_at != 0 && (*found)->expires_at <= now)) {
+      return Status(ErrorCode::kUnauthenticated, "the API token is unknown, revoked or expired");
+    }
+    return principalOf((*found)->user);
+  }
+  Poco::JWT::Signer signer(options_.token_secret);
+  Poco::JWT::Token token;
+  bool valid = false;
+  try {
+    valid = signer.tryVerify(secret, token);  // throws on text that is not a JWT at all
+  } catch (const Poco::Exception&) {
+  }
+  if (!valid) return Status(ErrorCode::kUnauthenticated, "the session token is not valid");
+  const TimePoint expires = token.getExpiration().epochMicroseconds() / 1000;
+  if (expires <= now) {
+    return Status(ErrorCode::kUnauthenticated, "the session token has expired; log in again");
+  }
+  return principalOf(token.getSubject());
+}
+
+Status Auth::setPassword(const std::string& user, const std::string& password) {
+  if (password.size() < 8) {
+    return Status(ErrorCode::kInvalidArgument, "a password has at least 8 characters");
+  }
+  auto hash = hashPassword(password, options_);
+  if (!hash) return hash.status();
+  auto done = inTransaction<bool>(
+      *store_, storage::TxMode::kWrite, [&](storage::Transaction& tx) -> Result<bool> {
+        auto u = tx.user(user);
+        if (!u) return u.status();
+        if (!u->has_value()) return Status(ErrorCode::kNotFound, "no user '" + user + "'");
+        if (Status st = tx.putCredential({user, *hash, 0, 0, clock_.nowMs()}); !st) return st;
+        return true;
+      });
+  return done ? Status::ok() : done.status();
+}
+
+Result<json::Value> Auth::createApiToken(const std::string& user, const std::string& name,
+                                         std::int64_t lifetime_ms) {
+  const TimePoint now = clock_.nowMs();
+  storage::ApiTokenRecord r;
+  r.id = "tok-" + base64url(randomBytes(9));
+  r.user = user;
+  r.name = name;
+  const std::string secret = kApiTokenPrefix + base64url(randomBytes(32));
+  r.token_hash = sha256Hex(secret);
+  r.created_at = now;
+  r.expires_at = lifetime_ms > 0 ? now + lifetime_ms : 0;
+  auto done = inTransaction<bool>(*store_, storage::TxMode::kWrite,
+                                  [&](storage::Transaction& tx) -> Result<bool> {
+                                    auto u = tx.user(user);
+                                    if (!u) return u.status();
+                                    if (!u->has_value())
+                                      return Status(ErrorCode::kNotFound, "no user '" + user + "'");
+                                    if (Status st = tx.addApiToken(r); !st) return st;
+                                    return true;
+                                  });
+  if (!done) return done.status();
+  return json::Value(json::Object{{"id", r.id},
+                                  {"user", user},
+                                  {"name", name},
+                                  {"token", secret},
+                                  {"created_at", r.created_at},
+                                  {"expires_at", r.expires_at}});
+}
+
+Result<std::vector<storage::ApiTokenRecord>> Auth::apiTokens(const std::string& user) {
+  return inTransaction<std::vector<storage::ApiTokenRecord>>(
+      *store_, storage::TxMode::kRead,
+      [&](storage::Transaction& tx) { return tx.apiTokens(user); });
+}
+
+Status Auth::revokeApiToken(const std::string& id) {
+  auto done = inTransaction<bool>(
+      *store_, storage::TxMode::kWrite, [&](storage::Transaction& tx) -> Result<bool> {
+        auto revoked = tx.revokeApiToken(id, clock_.nowMs());
+        if (!revoked) return revoked.status();
+        if (!*revoked) {
+          return Status(ErrorCode::kNotFound, "no API token '" + id + "' in force");
+        }
+        return true;
+      });
+  return done ? Status::ok() : done.status();
+}
+
+}  // namespace tramite::api

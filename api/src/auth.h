@@ -1,0 +1,76 @@
+// Authentication for the API: passwords (Argon2id hashes), short-lived session tokens
+// (HS256 JWTs via Poco::JWT), long-lived API tokens (random secrets kept as SHA-256), and
+// backoff after failed logins. Internal to the api module.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tramite/api/api.h"
+#include "tramite/clock.h"
+#include "tramite/json.h"
+#include "tramite/status.h"
+#include "tramite/storage/store.h"
+
+namespace tramite::api {
+
+// Who is calling, read from the directory on every request (a deactivated user loses access
+// at once).
+struct Principal {
+  std::string user;
+  std::string name;
+  std::string unit;
+  std::vector<std::string> roles;
+
+  bool has(const std::string& role) const;
+  bool admin() const { return has("admin"); }
+  // Auditors and the compliance office read everything.
+  bool monitor() const { return admin() || has("auditor") || has("oficial_cumplimiento"); }
+  // A user whose only role is auditor reads everything and changes nothing.
+  bool readOnly() const;
+};
+
+class Auth {
+ public:
+  // Thread-safe; store and clock must outlive it.
+  Auth(std::shared_ptr<storage::Store> store, const Clock& clock, const ApiOptions& options);
+
+  // Checks a password and issues a session token: {"token", "token_type", "expires_at",
+  // "user"}. Errors: kUnauthenticated (unknown user, wrong password, inactive user: one
+  // message for all), kRateLimited (backoff after failures; *retry_after_ms says how long).
+  Result<json::Value> login(const std::string& user, const std::string& password,
+                            std::int64_t* retry_after_ms);
+  // The principal of an "Authorization: Bearer ..." header. Errors: kUnauthenticated.
+  Result<Principal> authenticate(const std::string& authorization);
+
+  Status setPassword(const std::string& user, const std::string& password);
+  Result<json::Value> createApiToken(const std::string& user, const std::string& name,
+                                     std::int64_t lifetime_ms);
+  Result<std::vector<storage::ApiTokenRecord>> apiTokens(const std::string& user);
+  // Errors: kNotFound when no token with that id is in force.
+  Status revokeApiToken(const std::string& id);
+
+ private:
+  Result<Principal> principalOf(const std::string& user);
+
+  std::shared_ptr<storage::Store> store_;
+  const Clock& clock_;
+  ApiOptions options_;
+  std::string dummy_hash_;  // verified against for unknown users, so timing does not tell
+};
+
+// Runs body(tx) in a store transaction, committing when it succeeds (mode kRead: no commit
+// needed, the transaction is rolled back).
+template <typename T, typename Body>
+Result<T> inTransaction(storage::Store& store, storage::TxMode mode, Body&& body) {
+  auto tx = store.begin(mode);
+  if (!tx) return tx.status();
+  Result<T> out = body(**tx);
+  if (out && mode == storage::TxMode::kWrite) {
+    if (Status st = (*tx)->commit(); !st) return st;
+  }
+  return out;
+}
+
+}  // namespace tramite::api

@@ -1,0 +1,277 @@
+#include <Poco/AutoPtr.h>
+#include <Poco/ConsoleChannel.h>
+#include <Poco/File.h>
+#include <Poco/FileStream.h>
+#include <Poco/FormattingChannel.h>
+#include <Poco/Glob.h>
+#include <Poco/Logger.h>
+#include <Poco/Path.h>
+#include <Poco/PatternFormatter.h>
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/IntValidator.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionSet.h>
+#include <Poco/Util/ServerApplication.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "tramite/api/api.h"
+#include "tramite/api/serve.h"
+#include "tramite/api/server.h"
+#include "tramite/calendar/calendar.h"
+#include "tramite/runtime/directory.h"
+
+namespace tramite::api {
+
+namespace {
+
+using Poco::Util::Option;
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// The session-token key of a data directory: read, or made once (32 random bytes, mode 0600).
+Result<std::string> tokenSecret(const std::string& path) {
+  if (Poco::File(path).exists()) {
+    std::string key = readFile(path);
+    if (key.size() < 32) {
+      return Status(ErrorCode::kInvalidArgument, path + " holds fewer than 32 bytes");
+    }
+    return key;
+  }
+  std::string key(32, '\0');
+  if (getrandom(key.data(), key.size(), 0) != static_cast<ssize_t>(key.size())) {
+    return Status(ErrorCode::kInternal, "getrandom failed");
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(key.data(), static_cast<std::streamsize>(key.size()));
+  out.close();
+  if (!out || ::chmod(path.c_str(), 0600) != 0) {
+    return Status(ErrorCode::kUnavailable, "cannot write " + path);
+  }
+  return key;
+}
+
+class ServeApp final : public Poco::Util::ServerApplication {
+ protected:
+  void defineOptions(Poco::Util::OptionSet& options) override {
+    ServerApplication::defineOptions(options);
+    options.addOption(Option("help", "h", "show the options and exit"));
+    options.addOption(
+        Option("config", "c", "a properties file (default: config/tramite.properties)")
+            .argument("FILE"));
+    options.addOption(Option("listen", "l", "the address to serve on (default 127.0.0.1:8080)")
+                          .argument("HOST:PORT"));
+    options.addOption(
+        Option("data-dir", "d", "where the SQLite store and the token key live").argument("DIR"));
+  }
+
+  void handleOption(const std::string& name, const std::string& value) override {
+    ServerApplication::handleOption(name, value);
+    if (name == "help") {
+      help_ = true;
+      stopOptionsProcessing();
+    } else if (name == "config") {
+      config_file_ = value;
+    } else if (name == "listen") {
+      overrides_["tramite.listen"] = value;
+    } else if (name == "data-dir") {
+      overrides_["tramite.data_dir"] = value;
+    }
+  }
+
+  void initialize(Application& self) override {
+    // Layers, lowest priority first: defaults, the file, the environment, the command line.
+    auto& c = config();
+    const std::string dir = std::getenv("TRAMITE_CONFIG_DIR") ? std::getenv("TRAMITE_CONFIG_DIR")
+                                                              : std::string("config");
+    const std::string file = config_file_.empty() ? dir + "/tramite.properties" : config_file_;
+    if (Poco::File(file).exists()) {
+      loadConfiguration(file, PRIO_DEFAULT);
+    } else if (!config_file_.empty()) {
+      throw Poco::FileNotFoundException("configuration file " + config_file_);
+    }
+    for (const auto& [env, key] : {std::pair{"TRAMITE_LISTEN", "tramite.listen"},
+                                   {"TRAMITE_DATA_DIR", "tramite.data_dir"},
+                                   {"TRAMITE_STORE", "tramite.store"}}) {
+      if (const char* v = std::getenv(env)) c.setString(key, v);
+    }
+    for (const auto& [key, value] : overrides_) c.setString(key, value);
+    ServerApplication::initialize(self);
+  }
+
+  int main(const std::vector<std::string>&) override {
+    if (help_) {
+      Poco::Util::HelpFormatter help(options());
+      help.setCommand("tramite serve");
+      help.setUsage("[--config FILE] [--listen HOST:PORT] [--data-dir DIR] [--daemon]");
+      help.setHeader("Serves the Tramite API.");
+      help.format(std::cout);
+      return EXIT_OK;
+    }
+    Poco::AutoPtr<Poco::PatternFormatter> format(
+        new Poco::PatternFormatter("%Y-%m-%dT%H:%M:%S.%iZ %p %s %t"));
+    Poco::AutoPtr<Poco::FormattingChannel> channel(
+        new Poco::FormattingChannel(format, new Poco::ConsoleChannel(std::cerr)));
+    Poco::Logger::root().setChannel(channel);
+    Poco::Logger& log = Poco::Logger::get("tramite");
+
+    Status st = serve(log);
+    if (!st) {
+      log.critical("cannot serve: %s", st.toString());
+      return EXIT_CONFIG;
+    }
+    return EXIT_OK;
+  }
+
+ private:
+  Status serve(Poco::Logger& log) {
+    auto& c = config();
+    const std::string data_dir = c.getString("tramite.data_dir", "var");
+    Poco::File(data_dir).createDirectories();
+    const std::string store_uri =
+        c.getString("tramite.store", "sqlite:" + data_dir + "/tramite.db");
+    storage::StoreOptions store_options;
+    auto store = storage::openStore(store_uri, store_options);
+    if (!store) return store.status();
+    std::shared_ptr<storage::Store> shared_store = std::move(store).value();
+
+    runtime::EngineOptions engine_options;
+    const std::string calendar_file = c.getString("tramite.calendar", "config/calendar.json");
+    if (Poco::File(calendar_file).exists()) {
+      auto cal = calendar::loadCalendarFile(calendar_file);
+      if (!cal) return cal.status();
+      engine_options.calendar =
+          std::make_shared<calendar::BusinessCalendar>(std::move(cal).value());
+    }
+    SystemClock clock;
+    auto engine = std::make_shared<runtime::Engine>(shared_store, clock, engine_options);
+
+    // The directory comes from config the first time; afterwards the stored one (edited
+    // through the API) is kept.
+    auto dir = engine->directory();
+    if (!dir) return dir.status();
+    const std::string directory_file = c.getString("tramite.directory", "config/directory.json");
+    if (dir->users.empty() && Poco::File(directory_file).exists()) {
+      auto loaded = runtime::loadDirectoryFile(directory_file);
+      if (!loaded) return loaded.status();
+      if (Status s = engine->importDirectory(*loaded, "system"); !s) return s;
+      log.information("directory imported from %s: %z users", directory_file, loaded->users.size());
+    }
+    const std::string workflows = c.getString("tramite.workflows", "workflows");
+    std::set<std::string> files;
+    Poco::Glob::glob(workflows + "/*.scxml", files);
+    for (const std::string& f : files) {
+      const std::string name = Poco::Path(f).getBaseName();
+      auto d = engine->deploy(name, readFile(f), "system");
+      if (!d) return d.status();
+      log.information("workflow %s version %d (%s)", name, static_cast<int>(d->version), f);
+    }
+
+    ApiOptions api_options;
+    auto secret = tokenSecret(c.getString("tramite.auth.secret_file", data_dir + "/token.key"));
+    if (!secret) return secret.status();
+    api_options.token_secret = *secret;
+    api_options.session_lifetime_ms = c.getInt64("tramite.auth.session_minutes", 15) * 60'000;
+    api_options.max_body_bytes =
+        static_cast<std::size_t>(c.getInt64("tramite.limits.max_body_bytes", 1 << 20));
+    api_options.lockout_after = c.getInt("tramite.auth.lockout_after", 5);
+    Api api(engine, shared_store, clock, api_options);
+
+    // Demo users get the configured password while they have none.
+    const std::string demo = c.getString("tramite.demo.password", "");
+    if (!demo.empty()) {
+      auto users = engine->directory();
+      if (!users) return users.status();
+      int set = 0;
+      for (const storage::UserRecord& u : users->users) {
+        auto has = shared_store->begin(storage::TxMode::kRead);
+        if (!has) return has.status();
+        auto cred = (*has)->credential(u.id);
+        if (!cred) return cred.status();
+        has->reset();
+        if (cred->has_value()) continue;
+        if (Status s = api.setPassword(u.id, demo); !s) return s;
+        ++set;
+      }
+      if (set > 0) log.information("demo password set for %d users", set);
+    }
+
+    ServerOptions server_options;
+    const std::string listen = c.getString("tramite.listen", "127.0.0.1:8080");
+    const auto colon = listen.rfind(':');
+    if (colon == std::string::npos) {
+      return Status(ErrorCode::kInvalidArgument, "tramite.listen is HOST:PORT, not " + listen);
+    }
+    server_options.host = listen.substr(0, colon);
+    try {
+      server_options.port = std::stoi(listen.substr(colon + 1));
+    } catch (const std::exception&) {
+      return Status(ErrorCode::kInvalidArgument, "tramite.listen is HOST:PORT, not " + listen);
+    }
+    server_options.tls_certificate = c.getString("tramite.tls.certificate", "");
+    server_options.tls_private_key = c.getString("tramite.tls.private_key", "");
+    server_options.max_threads = c.getInt("tramite.limits.max_threads", 16);
+    server_options.max_body_bytes = api_options.max_body_bytes;
+    server_options.request_timeout_ms =
+        c.getInt64("tramite.limits.request_timeout_seconds", 30) * 1000;
+    server_options.log_requests = c.getBool("tramite.log.requests", true);
+
+    Server server(api, server_options);
+    if (Status s = server.start(); !s) return s;
+
+    // Timers and inbox: run whatever is due, at least every poll interval.
+    std::atomic<bool> stopping{false};
+    std::mutex mu;
+    std::condition_variable cv;
+    const auto poll = std::chrono::milliseconds(c.getInt("tramite.timers.poll_ms", 500));
+    std::thread timers([&] {
+      std::unique_lock<std::mutex> lock(mu);
+      while (!stopping) {
+        lock.unlock();
+        if (Status s = engine->runPending(); !s) log.warning("timers: %s", s.toString());
+        lock.lock();
+        cv.wait_for(lock, poll, [&] { return stopping.load(); });
+      }
+    });
+
+    log.information("Tramite serving on %s (store %s)", server.url(), store_uri);
+    std::cout << "Tramite is serving on " << server.url() << std::endl;
+    waitForTerminationRequest();
+    log.information("stopping: draining requests in flight");
+    server.stop(c.getInt64("tramite.limits.drain_seconds", 10) * 1000);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stopping = true;
+    }
+    cv.notify_all();
+    timers.join();
+    log.information("stopped");
+    return Status::ok();
+  }
+
+  bool help_ = false;
+  std::string config_file_;
+  std::map<std::string, std::string> overrides_;
+};
+
+}  // namespace
+
+int serveMain(int argc, char** argv) {
+  ServeApp app;
+  return app.run(argc, argv);
+}
+
+}  // namespace tramite::api

@@ -1,0 +1,46 @@
+// Statements run on a connection's native handle, compiled or prepared once per connection.
+// Poco's SQLite connector compiles a statement again on every execution and its PostgreSQL
+// connector prepares (and plans) every new statement in an extra round trip; the store's
+// statements run here instead, on the same handle as the Poco session, so they share its
+// transaction.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+struct sqlite3;
+struct pg_conn;
+
+namespace tramite::storage {
+
+class NativeStatements {
+ public:
+  using Param = std::variant<std::int64_t, std::string_view>;
+  // A result row: text and integer columns by position (NULL reads as "" and 0).
+  class Row {
+   public:
+    virtual ~Row() = default;
+    virtual std::string text(int column) const = 0;
+    virtual std::int64_t integer(int column) const = 0;
+  };
+
+  virtual ~NativeStatements() = default;
+
+  // Runs text (in the handle's dialect, prepared on first use) with params bound in order;
+  // on_row sees each result row. Returns the rows a write changed. Throws std::runtime_error
+  // carrying the database's message (the store maps it to an error code). Not thread-safe:
+  // one user at a time, like the connection.
+  virtual std::size_t run(const std::string& text, const std::vector<Param>& params,
+                          const std::function<void(const Row&)>& on_row = {}) = 0;
+};
+
+// db / conn are owned by the caller's connection and must outlive the returned object.
+std::unique_ptr<NativeStatements> sqliteStatements(sqlite3* db);
+std::unique_ptr<NativeStatements> postgresStatements(pg_conn* conn);
+
+}  // namespace tramite::storage

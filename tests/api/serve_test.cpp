@@ -1,0 +1,145 @@
+// `tramite serve` as a process: layered configuration (a properties file, overridden on the
+// command line), the shipped workflows and directory loaded, demo passwords, and SIGTERM
+// draining a request that is still arriving before the process exits 0.
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/StreamSocket.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "tramite/json.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Child {
+  pid_t pid = -1;
+  FILE* out = nullptr;  // the child's stdout
+};
+
+// Starts `tramite serve args...` in the source tree (for config/ and workflows/).
+Child spawn(const std::vector<std::string>& args) {
+  int fds[2];
+  EXPECT_EQ(::pipe(fds), 0);
+  Child c;
+  c.pid = ::fork();
+  if (c.pid == 0) {
+    ::dup2(fds[1], 1);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    if (::chdir(TRAMITE_SOURCE_DIR) != 0) ::_exit(126);
+    std::vector<char*> argv;
+    std::string program = TRAMITE_BINARY;
+    std::string serve = "serve";
+    argv.push_back(program.data());
+    argv.push_back(serve.data());
+    std::vector<std::string> copy = args;
+    for (std::string& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(program.c_str(), argv.data());
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  c.out = ::fdopen(fds[0], "r");
+  return c;
+}
+
+// The port from the "Tramite is serving on http://127.0.0.1:PORT" line.
+int waitForPort(Child& c) {
+  char line[512];
+  while (std::fgets(line, sizeof line, c.out)) {
+    std::string l(line);
+    const auto at = l.find("serving on http://127.0.0.1:");
+    if (at != std::string::npos) return std::stoi(l.substr(l.rfind(':') + 1));
+  }
+  return 0;
+}
+
+int waitForExit(pid_t pid, int seconds) {
+  for (int i = 0; i < seconds * 20; ++i) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  return -1;
+}
+
+TEST(Serve, LoadsConfigurationServesAndDrainsOnSigterm) {
+  const fs::path dir = fs::temp_directory_path() / ("tramite-serve-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path config = dir / "tramite.properties";
+  {
+    std::ofstream out(config);
+    out << "tramite.listen = 127.0.0.1:1\n"  // overridden by --listen below
+        << "tramite.demo.password = demo-clave-1\n"
+        << "tramite.log.requests = false\n";
+  }
+  Child child = spawn({"--config", config.string(), "--listen", "127.0.0.1:0", "--data-dir",
+                       (dir / "data").string()});
+  const int port = waitForPort(child);
+  ASSERT_GT(port, 0) << "the server did not start";
+  EXPECT_TRUE(fs::exists(dir / "data" / "tramite.db"));
+
+  // The shipped directory, workflows and demo passwords are in place.
+  Poco::Net::HTTPClientSession http("127.0.0.1", static_cast<Poco::UInt16>(port));
+  Poco::Net::HTTPRequest login(Poco::Net::HTTPRequest::HTTP_POST, "/api/v1/login");
+  const std::string body = R"({"username": "admin", "password": "demo-clave-1"})";
+  login.setContentType("application/json");
+  login.setContentLength(static_cast<std::streamsize>(body.size()));
+  http.sendRequest(login) << body;
+  Poco::Net::HTTPResponse resp;
+  std::stringstream reply;
+  reply << http.receiveResponse(resp).rdbuf();
+  ASSERT_EQ(resp.getStatus(), 200) << reply.str();
+  const std::string token = tramite::json::parse(reply.str())->find("token")->asString();
+  Poco::Net::HTTPRequest versions(Poco::Net::HTTPRequest::HTTP_GET,
+                                  "/api/v1/definitions/legal-review/versions");
+  versions.set("Authorization", "Bearer " + token);
+  http.sendRequest(versions);
+  std::stringstream listed;
+  listed << http.receiveResponse(resp).rdbuf();
+  EXPECT_EQ(resp.getStatus(), 200) << listed.str();
+
+  // A request whose body is still arriving when SIGTERM comes is answered before the exit.
+  Poco::Net::StreamSocket slow(
+      Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)));
+  const std::string payload = R"({"username": "admin", "password": "demo-clave-1"})";
+  const std::string head =
+      "POST /api/v1/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+      "Content-Type: application/json\r\nContent-Length: " +
+      std::to_string(payload.size()) + "\r\nConnection: close\r\n\r\n";
+  slow.sendBytes(head.data(), static_cast<int>(head.size()));
+  slow.sendBytes(payload.data(), 10);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(::kill(child.pid, SIGTERM), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  slow.sendBytes(payload.data() + 10, static_cast<int>(payload.size() - 10));
+  std::string answer;
+  char buffer[4096];
+  for (int n; (n = slow.receiveBytes(buffer, sizeof buffer)) > 0;) answer.append(buffer, n);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
+  EXPECT_EQ(waitForExit(child.pid, 15), 0);
+  // New connections are refused once it has stopped.
+  EXPECT_ANY_THROW(Poco::Net::StreamSocket(
+      Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port))));
+  std::fclose(child.out);
+  fs::remove_all(dir);
+}
+
+}  // namespace

@@ -1,0 +1,577 @@
+// The real server on 127.0.0.1 (ephemeral port, temp SQLite file, manual clock), driven
+// over HTTP with Poco's client: a whole legal-review case, refusals, bad input, TLS, metrics.
+#include "tramite/api/server.h"
+
+#include <Poco/Net/AcceptCertificateHandler.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/SSLManager.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "tramite/api/api.h"
+#include "tramite/calendar/calendar.h"
+#include "tramite/runtime/directory.h"
+
+namespace tramite::api {
+namespace {
+
+namespace fs = std::filesystem;
+using json::Value;
+
+const char* kPassword = "clave-de-prueba";
+
+std::string readFile(const std::string& relative) {
+  std::ifstream in(std::string(TRAMITE_SOURCE_DIR) + "/" + relative);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Local (UTC-6) wall time as UTC milliseconds.
+TimePoint localMs(const std::string& date, int hour) {
+  auto d = calendar::Date::parse(date);
+  EXPECT_TRUE(d);
+  return d->serial() * 86'400'000 + (hour + 6) * 3'600'000LL;
+}
+
+struct Reply {
+  int status = 0;
+  Value body;
+  std::string raw;
+  std::string content_type;
+  std::map<std::string, std::string> headers;
+
+  std::string errorCode() const {
+    const Value* e = body.find("error");
+    const Value* c = e ? e->find("code") : nullptr;
+    return c && c->isString() ? c->asString() : std::string("(no error body)");
+  }
+  std::string str(const char* key) const {
+    const Value* v = body.find(key);
+    return v && v->isString() ? v->asString() : std::string();
+  }
+};
+
+std::string dumped(const Value& v) {
+  return json::dump(v);
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static std::atomic<int> counter{0};
+    dir_ = fs::temp_directory_path() /
+           ("tramite-api-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    auto store = storage::openStore("sqlite:" + (dir_ / "t.db").string());
+    ASSERT_TRUE(store) << store.status().toString();
+    store_ = std::shared_ptr<storage::Store>(std::move(store).value());
+    auto cal =
+        calendar::loadCalendarFile(std::string(TRAMITE_SOURCE_DIR) + "/config/calendar.json");
+    ASSERT_TRUE(cal);
+    runtime::EngineOptions options;
+    options.calendar = std::make_shared<const calendar::BusinessCalendar>(*cal);
+    clock_.set(localMs("2024-03-18", 9));
+    engine_ = std::make_shared<runtime::Engine>(store_, clock_, options);
+    auto directory =
+        runtime::loadDirectoryFile(std::string(TRAMITE_SOURCE_DIR) + "/config/directory.json");
+    ASSERT_TRUE(directory);
+    ASSERT_TRUE(engine_->importDirectory(*directory));
+    ASSERT_TRUE(engine_->deploy("legal-review", readFile("workflows/legal-review.scxml"), "admin"));
+
+    ApiOptions api_options;
+    api_options.token_secret = std::string(32, 'k');
+    api_options.argon2_memory_kib = 1024;  // cheap hashes keep the test fast
+    api_options.argon2_passes = 1;
+    api_options.max_body_bytes = 64 * 1024;
+    api_options.lockout_after = 3;
+    api_ = std::make_unique<Api>(engine_, store_, clock_, api_options);
+    for (const storage::UserRecord& u : directory->users) {
+      ASSERT_TRUE(api_->setPassword(u.id, kPassword));
+    }
+    startServer({});
+  }
+
+  void TearDown() override {
+    server_.reset();
+    api_.reset();
+    engine_.reset();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  void startServer(ServerOptions options) {
+    server_.reset();
+    options.host = "127.0.0.1";
+    options.port = 0;
+    options.max_body_bytes = 64 * 1024;
+    options.log_requests = false;
+    server_ = std::make_unique<Server>(*api_, options);
+    Status st = server_->start();
+    ASSERT_TRUE(st) << st.toString();
+  }
+
+  Poco::Net::HTTPClientSession& session() {
+    if (!session_ || session_port_ != server_->port()) {
+      session_ = std::make_unique<Poco::Net::HTTPClientSession>("127.0.0.1", server_->port());
+      session_port_ = server_->port();
+    }
+    return *session_;
+  }
+
+  Reply send(Poco::Net::HTTPClientSession& s, const std::string& method, const std::string& path,
+             const std::string& body, const std::string& token,
+             const std::string& content_type = "application/json",
+             const std::map<std::string, std::string>& headers = {}) {
+    Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+    if (!token.empty()) req.set("Authorization", "Bearer " + token);
+    for (const auto& [k, v] : headers) req.set(k, v);
+    if (!body.empty() || method == "POST" || method == "PUT") {
+      req.setContentType(content_type);
+      req.setContentLength(static_cast<std::streamsize>(body.size()));
+    }
+    s.sendRequest(req) << body;
+    Poco::Net::HTTPResponse resp;
+    std::istream& in = s.receiveResponse(resp);
+    Reply r;
+    r.status = resp.getStatus();
+    r.content_type = resp.getContentType();
+    for (const auto& [k, v] : resp) r.headers[k] = v;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    r.raw = ss.str();
+    if (r.content_type.rfind("application/json", 0) == 0) {
+      auto parsed = json::parse(r.raw);
+      EXPECT_TRUE(parsed) << r.raw;
+      if (parsed) r.body = *parsed;
+    }
+    return r;
+  }
+
+  Reply call(const std::string& method, const std::string& path, const std::string& body = "",
+             const std::string& token = "", const std::string& content_type = "application/json",
+             const std::map<std::string, std::string>& headers = {}) {
+    return send(session(), method, path, body, token, content_type, headers);
+  }
+
+  std::string login(const std::string& user) {
+    Reply r = call("POST", "/api/v1/login",
+                   dumped(Value(json::Object{{"username", user}, {"password", kPassword}})));
+    EXPECT_EQ(r.status, 200) << r.raw;
+    return r.str("token");
+  }
+
+  // The open task named name of an instance, as seen by an auditor.
+  Value openTask(const std::string& instance, const std::string& name) {
+    Reply r = call("GET", "/api/v1/instances/" + instance + "/tasks", "", login("marta_rivas"));
+    EXPECT_EQ(r.status, 200) << r.raw;
+    const Value* tasks = r.body.find("tasks");
+    if (tasks && tasks->isArray()) {
+      for (const Value& t : tasks->asArray()) {
+        const std::string status = t.find("status")->asString();
+        if (t.find("name")->asString() == name && status != "completed" && status != "exited" &&
+            status != "obsolete") {
+          return t;
+        }
+      }
+    }
+    ADD_FAILURE() << "no open task " << name << " in " << r.raw;
+    return Value();
+  }
+
+  std::set<std::string> queueIds(const std::string& token, const std::string& query) {
+    Reply r = call("GET", "/api/v1/tasks?" + query, "", token);
+    EXPECT_EQ(r.status, 200) << r.raw;
+    std::set<std::string> ids;
+    if (const Value* tasks = r.body.find("tasks")) {
+      for (const Value& t : tasks->asArray()) ids.insert(t.find("id")->asString());
+    }
+    return ids;
+  }
+
+  Reply act(const std::string& token, const std::string& task, const std::string& op,
+            const Value& body = Value(json::Object{})) {
+    return call("POST", "/api/v1/tasks/" + task + "/" + op, dumped(body), token);
+  }
+
+  std::int64_t instanceCount() {
+    auto tx = store_->begin(storage::TxMode::kRead);
+    auto n = (*tx)->countInstances();
+    return n ? *n : -1;
+  }
+
+  fs::path dir_;
+  ManualClock clock_;
+  std::shared_ptr<storage::Store> store_;
+  std::shared_ptr<runtime::Engine> engine_;
+  std::unique_ptr<Api> api_;
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<Poco::Net::HTTPClientSession> session_;
+  int session_port_ = 0;
+};
+
+TEST(ApiRoutes, EveryRouteIsInTheOpenApiDocumentAndViceVersa) {
+  auto doc = json::parse(Api::openApiDocument());
+  ASSERT_TRUE(doc) << doc.status().toString();
+  EXPECT_EQ(doc->find("openapi")->asString().substr(0, 2), "3.");
+  std::set<std::string> documented;
+  for (const auto& [path, item] : doc->find("paths")->asObject()) {
+    for (const auto& [method, op] : item.asObject()) {
+      std::string upper = method;
+      for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      documented.insert(upper + " " + path);
+      EXPECT_TRUE(op.find("responses")) << upper << " " << path << " has no responses";
+      // Public routes say so (security: []); the others inherit the bearer scheme.
+      const Value* security = op.find("security");
+      const bool public_in_doc = security && security->isArray() && security->asArray().empty();
+      for (const RouteInfo& r : Api::routes()) {
+        if (r.method == upper && r.path == path) {
+          EXPECT_EQ(public_in_doc, r.access == "public") << upper << " " << path;
+        }
+      }
+    }
+  }
+  std::set<std::string> routed;
+  for (const RouteInfo& r : Api::routes()) {
+    EXPECT_TRUE(routed.insert(r.method + " " + r.path).second) << "twice: " << r.path;
+  }
+  for (const std::string& r : routed) EXPECT_TRUE(documented.count(r)) << "undocumented: " << r;
+  for (const std::string& d : documented) EXPECT_TRUE(routed.count(d)) << "no route: " << d;
+}
+
+TEST(ApiRoutes, EachErrorCodeHasOneStatus) {
+  const std::pair<ErrorCode, int> expected[] = {
+      {ErrorCode::kInvalidArgument, 400},   {ErrorCode::kUnauthenticated, 401},
+      {ErrorCode::kPermissionDenied, 403},  {ErrorCode::kNotFound, 404},
+      {ErrorCode::kConflict, 409},          {ErrorCode::kFailedPrecondition, 409},
+      {ErrorCode::kResourceExhausted, 413}, {ErrorCode::kUnsupportedMedia, 415},
+      {ErrorCode::kInvalidDocument, 422},   {ErrorCode::kRateLimited, 429},
+      {ErrorCode::kInternal, 500},          {ErrorCode::kUnavailable, 503},
+  };
+  for (const auto& [code, status] : expected) {
+    EXPECT_EQ(httpStatus(code), status) << errorCodeName(code);
+    HttpResponse r = errorResponse(Status(code, "why"));
+    auto body = json::parse(r.body);
+    ASSERT_TRUE(body);
+    EXPECT_EQ(body->find("error")->find("code")->asString(), errorCodeName(code));
+    EXPECT_EQ(body->find("error")->find("message")->asString(), "why");
+    EXPECT_TRUE(body->find("error")->find("details")->isArray());
+  }
+}
+
+TEST_F(ServerTest, LegalReviewCaseOverHttp) {
+  EXPECT_EQ(call("GET", "/healthz").status, 200);
+  EXPECT_EQ(call("GET", "/readyz").status, 200);
+  const std::string carla = login("carla_mendez");
+  const std::string fernando = login("fernando_diaz");
+  const std::string elena = login("elena_castro");
+  Reply me = call("GET", "/api/v1/me", "", elena);
+  EXPECT_EQ(me.str("unit"), "gj");
+
+  // The requesting unit opens the case.
+  Reply started = call(
+      "POST", "/api/v1/instances",
+      dumped(Value(json::Object{
+          {"definition", "legal-review"},
+          {"business_key", "GJ-2024-101"},
+          {"data", Value(json::Object{{"unidad", "planificacion"}, {"asunto", "Convenio"}})}})),
+      carla, "application/json", {{"Idempotency-Key", "start-101"}});
+  ASSERT_EQ(started.status, 201) << started.raw;
+  const std::string id = started.str("id");
+  // The retried request is answered with the first result: still one instance.
+  Reply again = call(
+      "POST", "/api/v1/instances",
+      dumped(Value(json::Object{
+          {"definition", "legal-review"},
+          {"business_key", "GJ-2024-101"},
+          {"data", Value(json::Object{{"unidad", "planificacion"}, {"asunto", "Convenio"}})}})),
+      carla, "application/json", {{"Idempotency-Key", "start-101"}});
+  EXPECT_EQ(again.str("id"), id);
+  EXPECT_EQ(instanceCount(), 1);
+
+  // Assignment, in the heads of legal's group queue; a lawyer may not claim it.
+  Value assign = openTask(id, "asignar");
+  const std::string assign_id = assign.find("id")->asString();
+  EXPECT_EQ(assign.find("due_date")->asString(), "2024-03-20");
+  EXPECT_TRUE(queueIds(fernando, "view=group").count(assign_id));
+  EXPECT_EQ(act(login("ana_lopez"), assign_id, "claim").status, 403);
+  EXPECT_EQ(act(fernando, assign_id, "claim").status, 200);
+  Reply assigned =
+      act(fernando, assign_id, "complete",
+          Value(json::Object{{"form", Value(json::Object{{"abogado", "elena_castro"}})}}));
+  ASSERT_EQ(assigned.status, 200) << assigned.raw;
+
+  // Drafting: reserved to Elena, due after Holy Week.
+  Value draft = openTask(id, "redactar");
+  const std::string draft_id = draft.find("id")->asString();
+  EXPECT_EQ(draft.find("due_date")->asString(), "2024-04-01");
+  EXPECT_TRUE(queueIds(elena, "view=personal").count(draft_id));
+  EXPECT_EQ(act(elena, draft_id, "start").status, 200);
+  Reply drafted = act(elena, draft_id, "complete",
+                      Value(json::Object{{"form", Value(json::Object{{"opinion", "Procede."}})}}));
+  ASSERT_EQ(drafted.status, 200) << drafted.raw;
+
+  // Review: the drafter may not approve her own opinion (separation of duties, 403).
+  Value review = openTask(id, "revisar");
+  const std::string review_id = review.find("id")->asString();
+  Reply own = act(elena, review_id, "complete", Value(json::Object{{"decision", "approve"}}));
+  EXPECT_EQ(own.status, 403) << own.raw;
+  EXPECT_NE(own.raw.find("separation of duties"), std::string::npos);
+  Reply approved =
+      act(fernando, review_id, "complete", Value(json::Object{{"decision", "approve"}}));
+  ASSERT_EQ(approved.status, 200) << approved.raw;
+
+  Reply done = call("GET", "/api/v1/instances/" + id, "", carla);
+  ASSERT_EQ(done.status, 200) << done.raw;
+  EXPECT_EQ(done.str("lifecycle"), "completed");
+  EXPECT_EQ(done.body.find("data")->find("dictamen")->asString(), "Procede.");
+
+  // Every mutating call is in the history with its authenticated actor.
+  Reply history = call("GET", "/api/v1/instances/" + id + "/history", "", carla);
+  ASSERT_EQ(history.status, 200);
+  std::map<std::string, int> by_actor;
+  for (const Value& row : history.body.find("history")->asArray()) {
+    ++by_actor[row.find("actor")->asString()];
+  }
+  EXPECT_GT(by_actor["carla_mendez"], 0);
+  EXPECT_GT(by_actor["fernando_diaz"], 0);
+  EXPECT_GT(by_actor["elena_castro"], 0);
+
+  // The definition is readable back; an unrelated user may not read the case.
+  Reply xml = call("GET", "/api/v1/definitions/legal-review/versions/latest", "", carla);
+  EXPECT_EQ(xml.status, 200);
+  EXPECT_EQ(xml.raw, readFile("workflows/legal-review.scxml"));
+  EXPECT_EQ(call("GET", "/api/v1/instances/" + id, "", login("jorge_pineda")).status, 403);
+}
+
+TEST_F(ServerTest, RefusalsAndBadInputLeaveNothingBehind) {
+  const std::string start =
+      dumped(Value(json::Object{{"definition", "legal-review"}, {"business_key", "GJ-1"}}));
+  // Authentication; session tokens expire.
+  const std::string early = login("diego_flores");
+  EXPECT_EQ(call("GET", "/api/v1/me", "", early).status, 200);
+  clock_.advance(16 * 60'000);
+  EXPECT_EQ(call("GET", "/api/v1/me", "", early).status, 401);
+  const std::string carla = login("carla_mendez");
+  const std::string auditor = login("marta_rivas");
+  Reply none = call("POST", "/api/v1/instances", start);
+  EXPECT_EQ(none.status, 401);
+  EXPECT_EQ(none.errorCode(), "unauthenticated");
+  EXPECT_EQ(call("GET", "/api/v1/me", "", "not-a-token").status, 401);
+  EXPECT_EQ(call("GET", "/api/v1/me", "", carla + "x").status, 401);
+  const std::string forged = carla.substr(0, carla.rfind('.') + 1) + "AAAA";
+  EXPECT_EQ(call("GET", "/api/v1/me", "", forged).status, 401);
+  // Authorization: auditors change nothing; staff do not administer.
+  Reply audit = call("POST", "/api/v1/instances", start, auditor);
+  EXPECT_EQ(audit.status, 403) << audit.raw;
+  EXPECT_EQ(
+      call("POST", "/api/v1/definitions/x", "<scxml/>", carla, "application/scxml+xml").status,
+      403);
+  EXPECT_EQ(call("GET", "/metrics", "", carla).status, 403);
+  EXPECT_EQ(call("GET", "/api/v1/tasks?view=all", "", carla).status, 403);
+  EXPECT_EQ(call("GET", "/api/v1/tasks?view=all", "", auditor).status, 200);
+
+  // Bad bodies: each a 4xx with the error shape, none writes anything.
+  struct Case {
+    std::string body;
+    std::string content_type;
+    int status;
+  };
+  const Case cases[] = {
+      {"{\"definition\": \"legal-review\", ", "application/json", 400},           // malformed
+      {"[1, 2]", "application/json", 400},                                        // not an object
+      {"{\"definition\": 7, \"business_key\": \"k\"}", "application/json", 400},  // wrong type
+      {"{\"definition\": \"legal-review\", \"business_key\": \"k\", \"extra\": 1}",
+       "application/json", 400},  // unknown field
+      {"{\"definition\": \"legal-review\", \"business_key\": \"k\", \"version\": 1e999}",
+       "application/json", 400},  // huge number
+      {"{\"definition\": \"legal-review\", \"business_key\": \"k\", \"version\": "
+       "123456789012345678901234567890}",
+       "application/json", 400},  // not a 64-bit integer
+      {"{\"definition\": \"legal-review\", \"business_key\": \"\xff\xfe\"}", "application/json",
+       400},  // invalid UTF-8
+      {start, "text/plain", 415},
+      {"{\"definition\": \"nope\", \"business_key\": \"k\"}", "application/json", 404},
+  };
+  for (const Case& c : cases) {
+    Reply r = call("POST", "/api/v1/instances", c.body, carla, c.content_type);
+    EXPECT_EQ(r.status, c.status) << c.body << " -> " << r.raw;
+    EXPECT_NE(r.errorCode(), "(no error body)") << r.raw;
+    EXPECT_FALSE(r.body.find("error")->find("message")->asString().empty());
+  }
+  // Too large: refused before it is read.
+  Reply big = call("POST", "/api/v1/instances", std::string(70 * 1024, ' '), carla);
+  EXPECT_EQ(big.status, 413) << big.raw;
+  EXPECT_EQ(instanceCount(), 0);
+
+  // Bad workflow XML: 422 with the validation list, nothing deployed.
+  const std::string admin = login("admin");
+  Reply bad = call("POST", "/api/v1/definitions/broken",
+                   "<scxml xmlns=\"http://www.w3.org/2005/07/scxml\" version=\"1.0\">\n"
+                   "  <state id=\"a\"><transition target=\"nowhere\"/></state>\n</scxml>\n",
+                   admin, "application/scxml+xml");
+  EXPECT_EQ(bad.status, 422) << bad.raw;
+  ASSERT_TRUE(bad.body.find("error"));
+  const Value& details = *bad.body.find("error")->find("details");
+  ASSERT_FALSE(details.asArray().empty()) << bad.raw;
+  EXPECT_NE(details.asArray()[0].asString().find("broken:2:"), std::string::npos) << bad.raw;
+  EXPECT_EQ(call("GET", "/api/v1/definitions/broken/versions", "", admin).status, 404);
+  Reply entity = call("POST", "/api/v1/definitions/validate",
+                      "<?xml version=\"1.0\"?><!DOCTYPE s [<!ENTITY e SYSTEM "
+                      "\"file:///etc/passwd\">]><scxml xmlns=\"http://www.w3.org/2005/07/scxml\" "
+                      "version=\"1.0\"><state id=\"a\">&e;</state></scxml>",
+                      admin, "application/xml");
+  EXPECT_EQ(entity.status, 422) << entity.raw;
+  EXPECT_EQ(entity.raw.find("root:"), std::string::npos);
+
+  // Conflicts: a stale expected_version, and a second claim.
+  Reply started =
+      call("POST", "/api/v1/instances",
+           dumped(Value(json::Object{{"definition", "legal-review"},
+                                     {"business_key", "GJ-2"},
+                                     {"data", Value(json::Object{{"unidad", "planificacion"}})}})),
+           carla);
+  ASSERT_EQ(started.status, 201) << started.raw;
+  Value assign = openTask(started.str("id"), "asignar");
+  const std::string task = assign.find("id")->asString();
+  const std::string fernando = login("fernando_diaz");
+  const std::string elena = login("elena_castro");
+  EXPECT_EQ(act(fernando, task, "claim",
+                Value(json::Object{{"expected_version", assign.find("row_version")->asInt() + 5}}))
+                .status,
+            409);
+  EXPECT_EQ(act(fernando, task, "claim").status, 200);
+  Reply second = act(elena, task, "claim");
+  EXPECT_EQ(second.status, 409) << second.raw;
+  EXPECT_EQ(second.errorCode(), "conflict");
+  EXPECT_EQ(act(fernando, task, "dance").status, 404);
+
+  // Oversized headers are refused by the HTTP layer.
+  EXPECT_EQ(call("GET", "/api/v1/me", "", carla, "application/json",
+                 {{"X-Padding", std::string(10'000, 'a')}})
+                .status,
+            400);
+  std::map<std::string, std::string> many;
+  for (int i = 0; i < 120; ++i) many["X-H" + std::to_string(i)] = "v";
+  EXPECT_EQ(call("GET", "/api/v1/me", "", carla, "application/json", many).status, 400);
+
+  // Unknown routes and methods.
+  EXPECT_EQ(call("GET", "/api/v1/nothing-here", "", carla).status, 404);
+  EXPECT_EQ(call("DELETE", "/api/v1/instances", "", carla).status, 404);
+}
+
+TEST_F(ServerTest, RepeatedFailedLoginsBackOffWith429) {
+  auto attempt = [&](const std::string& password) {
+    return call("POST", "/api/v1/login",
+                dumped(Value(json::Object{{"username", "ana_lopez"}, {"password", password}})));
+  };
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(attempt("wrong-password").status, 401);
+  Reply locked = attempt(kPassword);  // even the right password waits now
+  EXPECT_EQ(locked.status, 429) << locked.raw;
+  EXPECT_EQ(locked.headers["Retry-After"], "1");
+  clock_.advance(1'001);
+  EXPECT_EQ(attempt("wrong-again").status, 401);  // the 4th failure: 2 s
+  Reply longer = attempt(kPassword);
+  EXPECT_EQ(longer.status, 429);
+  EXPECT_EQ(longer.headers["Retry-After"], "2");
+  clock_.advance(2'001);
+  EXPECT_EQ(attempt(kPassword).status, 200);
+  // Unknown users get the same answer as wrong passwords.
+  Reply unknown = call("POST", "/api/v1/login",
+                       dumped(Value(json::Object{{"username", "nadie"}, {"password", "x"}})));
+  EXPECT_EQ(unknown.status, 401);
+  EXPECT_EQ(unknown.body.find("error")->find("message")->asString(),
+            "invalid username or password");
+}
+
+TEST_F(ServerTest, ApiTokensAuthenticateUntilRevoked) {
+  const std::string admin = login("admin");
+  Reply made = call(
+      "POST", "/api/v1/tokens",
+      dumped(Value(json::Object{{"user", "luis_hernandez"}, {"name", "tablero de cumplimiento"}})),
+      admin);
+  ASSERT_EQ(made.status, 201) << made.raw;
+  const std::string secret = made.str("token");
+  EXPECT_EQ(secret.rfind("trm_", 0), 0u);
+  Reply me = call("GET", "/api/v1/me", "", secret);
+  EXPECT_EQ(me.status, 200);
+  EXPECT_EQ(me.str("user"), "luis_hernandez");
+  EXPECT_EQ(call("GET", "/metrics", "", secret).status, 200);  // the compliance office monitors
+  Reply listed = call("GET", "/api/v1/tokens", "", admin);
+  EXPECT_EQ(listed.raw.find(secret), std::string::npos);  // secrets are never shown again
+  EXPECT_EQ(call("DELETE", "/api/v1/tokens/" + made.str("id"), "", admin).status, 200);
+  EXPECT_EQ(call("GET", "/api/v1/me", "", secret).status, 401);
+  EXPECT_EQ(call("DELETE", "/api/v1/tokens/" + made.str("id"), "", admin).status, 404);
+}
+
+TEST_F(ServerTest, MetricsCountRequestsInstancesAndTasks) {
+  const std::string carla = login("carla_mendez");
+  ASSERT_EQ(call("POST", "/api/v1/instances",
+                 dumped(Value(json::Object{{"definition", "legal-review"},
+                                           {"business_key", "GJ-9"},
+                                           {"data", Value(json::Object{{"unidad", "x"}})}})),
+                 carla)
+                .status,
+            201);
+  call("GET", "/api/v1/me", "", "bad");
+  clock_.advance(10LL * 86'400'000);  // the assignment is overdue by now
+  Reply m = call("GET", "/metrics", "", login("marta_rivas"));
+  ASSERT_EQ(m.status, 200);
+  EXPECT_EQ(m.content_type.rfind("text/plain; version=0.0.4", 0), 0u);
+  for (const char* line :
+       {"tramite_http_requests_total{route=\"POST /api/v1/instances\",status=\"201\"} 1",
+        "tramite_http_requests_total{route=\"GET /api/v1/me\",status=\"401\"} 1",
+        "tramite_http_request_duration_seconds_bucket{route=\"POST /api/v1/login\",le=\"+Inf\"} 2",
+        "tramite_instances{state=\"running\"} 1", "tramite_tasks_open 1", "tramite_tasks_overdue 1",
+        "tramite_timer_lag_seconds "}) {
+    EXPECT_NE(m.raw.find(line), std::string::npos) << line << "\n" << m.raw;
+  }
+}
+
+TEST_F(ServerTest, ServesOverTlsWithAThrowawayCertificate) {
+  const std::string key = (dir_ / "server.key").string();
+  const std::string cert = (dir_ / "server.crt").string();
+  const std::string cmd =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+      "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " +
+      key + " -out " + cert + " 2>/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << "openssl could not make a certificate";
+  ServerOptions tls;
+  tls.tls_certificate = cert;
+  tls.tls_private_key = key;
+  startServer(tls);
+  EXPECT_EQ(server_->url().rfind("https://127.0.0.1:", 0), 0u);
+
+  // The client trusts exactly that certificate and checks the host name.
+  Poco::Net::initializeSSL();
+  Poco::Net::Context::Ptr context = new Poco::Net::Context(
+      Poco::Net::Context::TLS_CLIENT_USE, "", "", cert, Poco::Net::Context::VERIFY_STRICT);
+  Poco::Net::HTTPSClientSession https("127.0.0.1", static_cast<Poco::UInt16>(server_->port()),
+                                      context);
+  Reply health = send(https, "GET", "/healthz", "", "");
+  EXPECT_EQ(health.status, 200);
+  Reply logged =
+      send(https, "POST", "/api/v1/login",
+           dumped(Value(json::Object{{"username", "admin"}, {"password", kPassword}})), "");
+  ASSERT_EQ(logged.status, 200) << logged.raw;
+  EXPECT_EQ(send(https, "GET", "/api/v1/me", "", logged.str("token")).status, 200);
+  // Plain HTTP to the TLS port gets no answer.
+  Poco::Net::HTTPClientSession plain("127.0.0.1", static_cast<Poco::UInt16>(server_->port()));
+  plain.setTimeout(Poco::Timespan(2, 0));
+  EXPECT_ANY_THROW(send(plain, "GET", "/healthz", "", ""));
+}
+
+}  // namespace
+}  // namespace tramite::api
