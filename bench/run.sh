@@ -24,6 +24,8 @@ run bench_durable
 echo
 "$build/bench/bench_queue"
 echo
+"$build/bench/bench_http"
+echo
 echo "== memory: the engine's RSS at 10k and 1M stored instances"
 "$build/bench/bench_memory"
 echo

@@ -1,16 +1,29 @@
 #!/usr/bin/env bash
-# What `make run` does once the release build exists. Until the server lands (issue 5) it
-# validates the shipped workflows and walks the approval chain on a virtual clock.
+# What `make run` does once the release build exists: serves the API on loopback with an
+# embedded SQLite store under var/, the shipped workflows deployed and the demo users of
+# config/directory.json (one per role) able to log in with a demo password.
 set -euo pipefail
 build_dir=${1:-build/release}
-tramite="$build_dir/engine/cli/tramite"
 cd "$(dirname "$0")/.."
+tramite="$build_dir/engine/cli/tramite"
+listen=${TRAMITE_LISTEN:-127.0.0.1:8080}
+export TRAMITE_DEMO_PASSWORD=${TRAMITE_DEMO_PASSWORD:-tramite-demo}
 
-echo "== tramite validate workflows/*.scxml"
-"$tramite" validate workflows/*.scxml
-echo
-echo "== tramite simulate workflows/approval-chain-lua.scxml (amount 25000; a legal rejection, then approval)"
-"$tramite" simulate workflows/approval-chain-lua.scxml --data '{"amount": 25000}' \
-  --events submit,approve,approve,reject,+3d,submit,approve,approve,approve,sign
-echo
-echo "The CLI is at $tramite (try: $tramite help)."
+cat <<INFO
+== Tramite (Ctrl-C stops it; the data stays in var/)
+
+Log in as any demo user with the password '$TRAMITE_DEMO_PASSWORD':
+$(python3 - <<'PY'
+import json
+for u in json.load(open("config/directory.json"))["users"]:
+    print(f"  {u['id']:<16} {', '.join(u['roles']):<28} {u['name']}")
+PY
+)
+
+  curl -s -X POST http://$listen/api/v1/login -H 'Content-Type: application/json' \\
+       -d '{"username": "carla_mendez", "password": "$TRAMITE_DEMO_PASSWORD"}'
+  then: curl -H 'Authorization: Bearer TOKEN' http://$listen/api/v1/tasks?view=group
+  The API is described at http://$listen/api/v1/openapi.json
+
+INFO
+exec "$tramite" serve --listen "$listen" --data-dir var

@@ -9,6 +9,7 @@
 
 #include "auth.h"
 #include "metrics.h"
+#include "tramite/api/basichttp.h"
 #include "tramite/runtime/directory.h"
 
 namespace tramite::api {
@@ -679,13 +680,24 @@ class Api::Impl {
   }
 
   Result<HttpResponse> sendEvent(Context& c) {
-    const std::string& id = c.path.at("id");
     auto body = jsonBody(c);
     if (!body) return body.status();
     Fields f(*body, {"name", "data"});
     const std::string name = f.text("name", true);
     json::Value data = f.object("data");
     if (!f.status()) return f.status();
+    return deliver(c, scxml::Event::external(name, std::move(data)));
+  }
+
+  // SCXML's BasicHTTP Event I/O Processor: a POST (form fields, _scxmleventname) becomes an
+  // external event of the instance.
+  Result<HttpResponse> basicHttp(Context& c) { return deliver(c, decodeBasicHttp(c.req)); }
+
+  // Delivers an event from a caller: admins to any instance, others to those they take
+  // part in; platform events (error.*, done.*) cannot be sent from outside.
+  Result<HttpResponse> deliver(Context& c, scxml::Event event) {
+    const std::string& id = c.path.at("id");
+    const std::string& name = event.name;
     if (name.empty() || name.size() > 200 || name.rfind("error.", 0) == 0 ||
         name.rfind("done.", 0) == 0) {
       return Status(ErrorCode::kInvalidArgument,
@@ -695,8 +707,7 @@ class Api::Impl {
     if (!c.who.admin()) {
       if (Status st = mayReadInstance(c.who, id); !st) return st;
     }
-    auto v = engine_->send(id, scxml::Event::external(name, std::move(data)), c.actor(),
-                           c.idempotencyKey());
+    auto v = engine_->send(id, event, c.actor(), c.idempotencyKey());
     if (!v) return v.status();
     return jsonResponse(200, v->toJson());
   }
@@ -925,6 +936,7 @@ const std::vector<Api::Impl::Route>& Api::Impl::table() {
       {"POST", "/api/v1/instances", Access::kWriter, &I::startInstance},
       {"GET", "/api/v1/instances/{id}", Access::kUser, &I::getInstance},
       {"POST", "/api/v1/instances/{id}/events", Access::kWriter, &I::sendEvent},
+      {"POST", "/api/v1/basichttp/{id}", Access::kWriter, &I::basicHttp},
       {"POST", "/api/v1/instances/{id}/suspend", Access::kAdmin, &I::lifecycle, "suspend"},
       {"POST", "/api/v1/instances/{id}/resume", Access::kAdmin, &I::lifecycle, "resume"},
       {"POST", "/api/v1/instances/{id}/terminate", Access::kAdmin, &I::lifecycle, "terminate"},

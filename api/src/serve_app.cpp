@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "tramite/api/api.h"
+#include "tramite/api/basichttp.h"
 #include "tramite/api/serve.h"
 #include "tramite/api/server.h"
 #include "tramite/calendar/calendar.h"
@@ -105,7 +106,8 @@ class ServeApp final : public Poco::Util::ServerApplication {
     }
     for (const auto& [env, key] : {std::pair{"TRAMITE_LISTEN", "tramite.listen"},
                                    {"TRAMITE_DATA_DIR", "tramite.data_dir"},
-                                   {"TRAMITE_STORE", "tramite.store"}}) {
+                                   {"TRAMITE_STORE", "tramite.store"},
+                                   {"TRAMITE_DEMO_PASSWORD", "tramite.demo.password"}}) {
       if (const char* v = std::getenv(env)) c.setString(key, v);
     }
     for (const auto& [key, value] : overrides_) c.setString(key, value);
@@ -148,7 +150,12 @@ class ServeApp final : public Poco::Util::ServerApplication {
     if (!store) return store.status();
     std::shared_ptr<storage::Store> shared_store = std::move(store).value();
 
+    const std::string listen = c.getString("tramite.listen", "127.0.0.1:8080");
+    const bool tls = !c.getString("tramite.tls.certificate", "").empty();
+    const std::string public_url =
+        c.getString("tramite.public_url", (tls ? "https://" : "http://") + listen);
     runtime::EngineOptions engine_options;
+    engine_options.basichttp_base = public_url + "/api/v1/basichttp";
     const std::string calendar_file = c.getString("tramite.calendar", "config/calendar.json");
     if (Poco::File(calendar_file).exists()) {
       auto cal = calendar::loadCalendarFile(calendar_file);
@@ -210,7 +217,6 @@ class ServeApp final : public Poco::Util::ServerApplication {
     }
 
     ServerOptions server_options;
-    const std::string listen = c.getString("tramite.listen", "127.0.0.1:8080");
     const auto colon = listen.rfind(':');
     if (colon == std::string::npos) {
       return Status(ErrorCode::kInvalidArgument, "tramite.listen is HOST:PORT, not " + listen);
@@ -232,7 +238,16 @@ class ServeApp final : public Poco::Util::ServerApplication {
     Server server(api, server_options);
     if (Status s = server.start(); !s) return s;
 
-    // Timers and inbox: run whatever is due, at least every poll interval.
+    // BasicHTTP sends of instances go to allow-listed hosts only.
+    std::vector<std::string> allowed;
+    {
+      std::istringstream hosts(c.getString("tramite.basichttp.allowed_hosts", ""));
+      for (std::string h; hosts >> h;) allowed.push_back(h);
+    }
+    BasicHttpClient http_client(allowed, c.getInt64("tramite.basichttp.timeout_ms", 10'000),
+                                c.getString("tramite.basichttp.token", ""));
+
+    // Timers, inbox and BasicHTTP sends: whatever is due, at least every poll interval.
     std::atomic<bool> stopping{false};
     std::mutex mu;
     std::condition_variable cv;
@@ -242,6 +257,8 @@ class ServeApp final : public Poco::Util::ServerApplication {
       while (!stopping) {
         lock.unlock();
         if (Status s = engine->runPending(); !s) log.warning("timers: %s", s.toString());
+        auto sent = deliverBasicHttpSends(*engine, *shared_store, http_client, clock.nowMs());
+        if (!sent) log.warning("BasicHTTP sends: %s", sent.status().toString());
         lock.lock();
         cv.wait_for(lock, poll, [&] { return stopping.load(); });
       }

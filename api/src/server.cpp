@@ -45,9 +45,14 @@ std::string requestIdFor(const Poco::Net::HTTPServerRequest& req) {
   return id;
 }
 
+struct Hooks {
+  RequestHandler handle;
+  RejectionCounter rejected;
+};
+
 class Handler final : public Poco::Net::HTTPRequestHandler {
  public:
-  Handler(Api& api, const ServerOptions& options) : api_(api), options_(options) {}
+  Handler(const Hooks& hooks, const ServerOptions& options) : hooks_(hooks), options_(options) {}
 
   void handleRequest(Poco::Net::HTTPServerRequest& req,
                      Poco::Net::HTTPServerResponse& resp) override {
@@ -62,9 +67,9 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
     if (Status st = readRequest(req, in); !st) {
       out = errorResponse(st);
       resp.setKeepAlive(false);  // an unread body is left on the connection
-      api_.countRequest("rejected", out.status, seconds(started));
+      if (hooks_.rejected) hooks_.rejected("rejected", out.status, seconds(started));
     } else {
-      out = api_.handle(in, &info);
+      out = hooks_.handle(in, &info);
     }
     resp.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(out.status));
     resp.setContentType(out.content_type);
@@ -115,20 +120,20 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
     return Status::ok();
   }
 
-  Api& api_;
+  const Hooks& hooks_;
   const ServerOptions& options_;
 };
 
 class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  Factory(Api& api, const ServerOptions& options) : api_(api), options_(options) {}
+  Factory(const Hooks& hooks, const ServerOptions& options) : hooks_(hooks), options_(options) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(
       const Poco::Net::HTTPServerRequest&) override {
-    return new Handler(api_, options_);
+    return new Handler(hooks_, options_);
   }
 
  private:
-  Api& api_;
+  const Hooks& hooks_;
   const ServerOptions& options_;
 };
 
@@ -136,7 +141,8 @@ class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
 
 class Server::Impl {
  public:
-  Impl(Api& api, ServerOptions options) : api_(api), options_(std::move(options)) {}
+  Impl(Hooks hooks, ServerOptions options)
+      : hooks_(std::move(hooks)), options_(std::move(options)) {}
 
   Status start() {
     try {
@@ -168,7 +174,7 @@ class Server::Impl {
       params->setKeepAliveTimeout(Poco::Timespan(10, 0));
       params->setServerName("tramite");
       pool_ = std::make_unique<Poco::ThreadPool>(2, options_.max_threads);
-      server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(api_, options_), *pool_,
+      server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(hooks_, options_), *pool_,
                                                         *socket_, params);
       server_->start();
       return Status::ok();
@@ -196,7 +202,7 @@ class Server::Impl {
   std::string url() const { return scheme_ + "://" + options_.host + ":" + std::to_string(port()); }
 
  private:
-  Api& api_;
+  Hooks hooks_;
   ServerOptions options_;
   std::string scheme_ = "http";
   std::unique_ptr<Poco::Net::ServerSocket> socket_;
@@ -205,7 +211,15 @@ class Server::Impl {
 };
 
 Server::Server(Api& api, ServerOptions options)
-    : impl_(std::make_unique<Impl>(api, std::move(options))) {}
+    : Server([&api](const HttpRequest& r, RequestInfo* info) { return api.handle(r, info); },
+             std::move(options),
+             [&api](const std::string& route, int status, double seconds) {
+               api.countRequest(route, status, seconds);
+             }) {}
+
+Server::Server(RequestHandler handler, ServerOptions options, RejectionCounter rejected)
+    : impl_(std::make_unique<Impl>(Hooks{std::move(handler), std::move(rejected)},
+                                   std::move(options))) {}
 
 Server::~Server() {
   impl_->stop(10'000);

@@ -93,13 +93,15 @@ const char* const kMigrations[] = {
     "CREATE INDEX task_queue_due ON task_queue (principal, sort_due, task_id);"
     "CREATE INDEX task_queue_rank ON task_queue (principal, rank, sort_due, task_id);"
     "CREATE INDEX task_queue_task ON task_queue (task_id);",
-    // 3: authentication (password hashes and login backoff, API tokens by their hash).
+    // 3: authentication (password hashes and login backoff, API tokens by their hash);
+    // the outbox rows still to deliver, by kind.
     "CREATE TABLE credentials (user_id TEXT PRIMARY KEY, password_hash TEXT NOT NULL,"
     " failures {INT} NOT NULL, locked_until {INT} NOT NULL, updated_at {INT} NOT NULL);"
     "CREATE TABLE api_tokens (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, name TEXT NOT NULL,"
     " token_hash TEXT NOT NULL UNIQUE, created_at {INT} NOT NULL, expires_at {INT} NOT NULL,"
     " revoked_at {INT} NOT NULL);"
-    "CREATE INDEX api_tokens_user ON api_tokens (user_id, created_at);",
+    "CREATE INDEX api_tokens_user ON api_tokens (user_id, created_at);"
+    "CREATE INDEX outbox_pending ON outbox (kind, id) WHERE done_at IS NULL;",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -660,6 +662,27 @@ class SqlTransaction final : public Transaction {
           bind(r.instance_id), bind(r.kind), bind(r.payload), bind(Int64{r.created_at});
       q.execute();
       return Status::ok();
+    });
+  }
+
+  Result<std::vector<OutboxRecord>> pendingOutbox(const std::string& kind, int limit) override {
+    return guarded("read outbox", [&]() -> Result<std::vector<OutboxRecord>> {
+      std::vector<OutboxRecord> out;
+      runSql(
+          "SELECT id, instance_id, kind, payload, created_at FROM outbox WHERE kind = ? AND "
+          "done_at IS NULL ORDER BY id LIMIT ?",
+          {kind, Int64{limit}}, [&](const Row& c) {
+            out.push_back(
+                OutboxRecord{c.integer(0), c.text(1), c.text(2), c.text(3), c.integer(4)});
+          });
+      return out;
+    });
+  }
+
+  Result<bool> markOutboxDone(std::int64_t id, TimePoint at) override {
+    return guarded("mark outbox row done", [&]() -> Result<bool> {
+      return runSql("UPDATE outbox SET done_at = ? WHERE id = ? AND done_at IS NULL",
+                    {Int64{at}, Int64{id}}, {}) == 1;
     });
   }
 

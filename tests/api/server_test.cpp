@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "tramite/api/api.h"
+#include "tramite/api/basichttp.h"
 #include "tramite/calendar/calendar.h"
 #include "tramite/runtime/directory.h"
 
@@ -538,6 +539,81 @@ TEST_F(ServerTest, MetricsCountRequestsInstancesAndTasks) {
         "tramite_timer_lag_seconds "}) {
     EXPECT_NE(m.raw.find(line), std::string::npos) << line << "\n" << m.raw;
   }
+}
+
+// Instances talk through the BasicHTTP Event I/O Processor: a send becomes an outbox row the
+// server posts (allow-listed hosts only, with an API token), the receiving route raises it
+// as an event; a refused post comes back as error.communication.
+TEST_F(ServerTest, BasicHttpSendsReachOtherInstancesOnce) {
+  const char* receiver = R"(<scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0"
+      datamodel="lua" name="ping">
+    <datamodel><data id="de" expr="''"/></datamodel>
+    <state id="esperando">
+      <transition event="ping" target="recibido">
+        <assign location="de" expr="_event.data.remitente"/>
+      </transition>
+    </state>
+    <final id="recibido"/>
+  </scxml>)";
+  const char* sender = R"(<scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0"
+      datamodel="lua" name="pinger">
+    <datamodel><data id="url" expr="''"/></datamodel>
+    <state id="enviado">
+      <onentry>
+        <send type="http://www.w3.org/TR/scxml/#BasicHTTPEventProcessor" event="ping"
+              targetexpr="url"><param name="remitente" expr="'pinger'"/></send>
+      </onentry>
+      <transition event="error.communication" target="fallo"/>
+    </state>
+    <final id="fallo"/>
+  </scxml>)";
+  ASSERT_TRUE(engine_->deploy("ping", receiver, "admin"));
+  ASSERT_TRUE(engine_->deploy("pinger", sender, "admin"));
+  auto start = [&](const std::string& definition, json::Value data) {
+    runtime::StartRequest r;
+    r.definition = definition;
+    r.business_key = definition;
+    r.actor = "admin";
+    r.data = std::move(data);
+    auto v = engine_->start(r);
+    EXPECT_TRUE(v) << v.status().toString();
+    return v ? v->id : std::string();
+  };
+  const std::string r1 = start("ping", {});
+  const std::string url = server_->url() + "/api/v1/basichttp/" + r1;
+  const std::string s1 = start("pinger", Value(json::Object{{"url", url}}));
+  const std::string s2 = start("pinger", Value(json::Object{{"url", "http://example.com/x"}}));
+
+  auto token = api_->createApiToken("admin", "basichttp", 0);
+  ASSERT_TRUE(token);
+  BasicHttpClient client({"127.0.0.1"}, 5'000, token->find("token")->asString());
+  auto settled = deliverBasicHttpSends(*engine_, *store_, client, clock_.nowMs());
+  ASSERT_TRUE(settled) << settled.status().toString();
+  EXPECT_EQ(*settled, 2);
+  EXPECT_EQ(*deliverBasicHttpSends(*engine_, *store_, client, clock_.nowMs()), 0);  // once
+
+  auto received = engine_->get(r1);
+  EXPECT_EQ(received->lifecycle, "completed");
+  EXPECT_EQ(received->data.find("de")->asString(), "pinger");
+  auto history = engine_->history(r1);
+  bool by_token_user = false;
+  for (const storage::HistoryRecord& h : *history) {
+    by_token_user = by_token_user || (h.kind == "event" && h.actor == "admin" &&
+                                      h.detail.find("\"ping\"") != std::string::npos);
+  }
+  EXPECT_TRUE(by_token_user);
+  EXPECT_EQ(engine_->get(s1)->lifecycle, "running");  // its send went out
+  auto refused = engine_->get(s2);
+  EXPECT_EQ(refused->lifecycle, "completed");  // error.communication: not on the allow-list
+  EXPECT_EQ(refused->configuration, std::vector<std::string>{"fallo"});
+
+  // The same post again (a retry after a crash) is applied once; a POST without a token is
+  // refused like any other call.
+  const std::string r2 = start("ping", {});
+  Reply first = call("POST", "/api/v1/basichttp/" + r2, "_scxmleventname=nada", login("admin"),
+                     "application/x-www-form-urlencoded", {{"Idempotency-Key", "k-1"}});
+  EXPECT_EQ(first.status, 200) << first.raw;
+  EXPECT_EQ(call("POST", "/api/v1/basichttp/" + r2, "_scxmleventname=ping").status, 401);
 }
 
 TEST_F(ServerTest, ServesOverTlsWithAThrowawayCertificate) {

@@ -3,17 +3,25 @@
 // top-level final state "pass". Manual tests are excluded. Prints one line per test and a
 // closing "N passed, M failed" line.
 //
+// The BasicHTTP Event I/O Processor is the server's (api/basichttp.h): sessions receive at
+// http://127.0.0.1:PORT/basichttp/<session id> on a real loopback server (no authentication
+// in this harness) and their BasicHTTP sends are real POSTs to allow-listed 127.0.0.1.
+//
 // usage: w3c_conformance --suite DIR --variant lua|null-derived [--known FILE] [--only ID]
 // exit: 0 all as expected; 1 a regression or a stale known-failure entry; 77 suite absent.
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "tramite/api/basichttp.h"
+#include "tramite/api/server.h"
 #include "tramite/scxml/parser.h"
 #include "tramite/scxml/runner.h"
 
@@ -109,15 +117,80 @@ std::map<std::string, std::string> readKnown(const fs::path& file) {
   return known;
 }
 
+// Events POSTed to the harness's BasicHTTP endpoint, waiting for the runner's thread.
+class HttpInbox {
+ public:
+  HttpInbox()
+      : server_([this](const api::HttpRequest& r, api::RequestInfo*) { return receive(r); },
+                options()),
+        client_({"127.0.0.1"}, 5'000) {}
+
+  Status start() { return server_.start(); }
+  std::string base() const { return server_.url() + "/basichttp"; }
+  const api::BasicHttpClient& client() const { return client_; }
+
+  // Moves every received event into the runner; false when there was none.
+  bool deliver(scxml::Runner& runner) {
+    std::deque<std::pair<std::string, scxml::Event>> ready;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ready.swap(events_);
+    }
+    for (auto& [session, event] : ready) (void)runner.send(session, std::move(event));
+    return !ready.empty();
+  }
+
+ private:
+  static api::ServerOptions options() {
+    api::ServerOptions o;
+    o.port = 0;
+    o.log_requests = false;
+    return o;
+  }
+  api::HttpResponse receive(const api::HttpRequest& r) {
+    const std::string prefix = "/basichttp/";
+    api::HttpResponse out;
+    if (r.method != "POST" || r.path.rfind(prefix, 0) != 0) {
+      out.status = 404;
+      return out;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    events_.emplace_back(r.path.substr(prefix.size()), api::decodeBasicHttp(r));
+    out.body = "{}";
+    return out;
+  }
+
+  std::mutex mu_;
+  std::deque<std::pair<std::string, scxml::Event>> events_;
+  api::Server server_;
+  api::BasicHttpClient client_;
+};
+
 // Runs one document; returns "" on pass, else why not.
-std::string runOne(const fs::path& file) {
+std::string runOne(const fs::path& file, HttpInbox& http) {
   scxml::ParseResult parsed = scxml::parseFile(file.string());
   if (!parsed.ok()) return "rejected: " + parsed.errorText();
-  scxml::Runner runner;
+  scxml::Runner::Options options;
+  options.basichttp_base = http.base();
+  scxml::Runner* self = nullptr;
+  options.external_send = [&](const std::string&, const scxml::SendAction& send) {
+    Status posted = http.client().post(send.target_id, send.event);
+    // The POST has been answered, so its event is in the inbox: it joins the external queue
+    // now, behind what the session queued before the send and ahead of what comes after.
+    if (posted) http.deliver(*self);
+    return posted;
+  };
+  scxml::Runner runner(options);
+  self = &runner;
   auto session = runner.start(parsed.chart);
   if (!session) return session.status().message();
   if (Status st = runner.runUntilIdle(); !st) return st.message();
   while (!runner.isFinished(*session) && runner.now() < kVirtualTimeoutMs) {
+    // Whatever arrived over HTTP is processed before virtual time moves on.
+    if (http.deliver(runner)) {
+      if (Status st = runner.runUntilIdle(); !st) return st.message();
+      continue;
+    }
     auto advanced = runner.advanceToNextTimer();
     if (!advanced) return advanced.status().message();
     if (!*advanced) break;
@@ -157,6 +230,11 @@ int main(int argc, char** argv) {
   auto automatic = automaticTests(suite);
   auto cases = collect(suite / variant, automatic);
   auto known = known_file.empty() ? std::map<std::string, std::string>{} : readKnown(known_file);
+  HttpInbox http;
+  if (Status st = http.start(); !st) {
+    std::cout << "cannot start the BasicHTTP endpoint: " << st.toString() << "\n";
+    return 1;
+  }
 
   int passed = 0;
   int failed = 0;
@@ -167,7 +245,7 @@ int main(int argc, char** argv) {
     if (!only.empty() && tc.id != only) continue;
     std::string why;
     for (const auto& f : tc.files) {
-      std::string r = runOne(f);
+      std::string r = runOne(f, http);
       if (!r.empty()) {
         why = f.filename().string() + ": " + r;
         break;

@@ -190,7 +190,7 @@ Result<Engine::Loaded> Engine::load(storage::Transaction& tx, const std::string&
   Loaded l;
   l.rec = std::move(**rec);
   if (Status st = bindDefinition(tx, l); !st) return st;
-  auto session = scxml::decodeSession(*l.chart, l.rec.session, *l.dm);
+  auto session = scxml::decodeSession(*l.chart, l.rec.session, *l.dm, options_.basichttp_base);
   if (!session) return session.status();
   l.session = std::move(session).value();
   auto lifecycle = parseLifecycle(l.rec.lifecycle);
@@ -685,8 +685,8 @@ Result<InstanceView> Engine::migrate(const std::string& instance_id, std::int32_
           if (k == "history" || k == "data_bound") continue;
           rebuilt.emplace_back(k, k == "configuration" ? json::Value(mapped) : v);
         }
-        auto session =
-            scxml::decodeSession(chart, json::dump(json::Value(std::move(rebuilt))), *next.dm);
+        auto session = scxml::decodeSession(chart, json::dump(json::Value(std::move(rebuilt))),
+                                            *next.dm, options_.basichttp_base);
         if (!session) return session.status();
         next.session = std::move(session).value();
         Step step(*this, tx, actor);

@@ -72,6 +72,7 @@ class Engine::Step final : public scxml::StepObserver {
     current_ = &inst;
     scxml::Interpreter interpreter(inst.chart);
     interpreter.setObserver(this);
+    interpreter.setBasicHttpBase(engine_.options_.basichttp_base);
     Status st = interpreter.start(inst.session, *inst.dm, actions, data, undeclared);
     if (Status applied = apply(inst, actions, local); !applied) return applied;
     if (Status settled = settleWork(inst); !settled) return settled;
@@ -211,6 +212,7 @@ class Engine::Step final : public scxml::StepObserver {
       current_ = &inst;
       scxml::Interpreter interpreter(inst.chart);
       interpreter.setObserver(this);
+      interpreter.setBasicHttpBase(engine_.options_.basichttp_base);
       Status st = interpreter.step(inst.session, *inst.dm, e, actions);
       if (Status applied = apply(inst, actions, local); !applied) return applied;
       if (Status settled = settleWork(inst); !settled) return settled;
@@ -275,6 +277,7 @@ class Engine::Step final : public scxml::StepObserver {
         // Delivered by the server's BasicHTTP processor from the outbox.
         json::Value payload(json::Object{{"target", send.target_id},
                                          {"type", send.type},
+                                         {"sendid", send.sendid},
                                          {"delay_ms", send.delay_ms},
                                          {"event", scxml::eventToJson(event)}});
         return tx_.addOutbox(

@@ -102,7 +102,15 @@ class Overlay final : public storage::Transaction {
   Result<std::vector<storage::TaskRecord>> tasksOf(const std::string& instance_id) override;
   Result<std::vector<storage::TaskRecord>> queryTasks(const storage::TaskQuery& query) override;
 
-  // Authentication is not engine work: reads pass through, writes are refused.
+  // Delivering the outbox and authentication are not engine work: reads pass through,
+  // writes are refused.
+  Result<std::vector<storage::OutboxRecord>> pendingOutbox(const std::string& kind,
+                                                           int limit) override {
+    return base_.pendingOutbox(kind, limit);
+  }
+  Result<bool> markOutboxDone(std::int64_t, TimePoint) override {
+    return unsupported("markOutboxDone");
+  }
   Result<std::optional<storage::CredentialRecord>> credential(const std::string& user) override {
     return base_.credential(user);
   }

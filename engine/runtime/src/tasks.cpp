@@ -927,7 +927,7 @@ class Engine::TaskOperation {
 Result<TaskView> Engine::actOnTask(const std::string& task_id, const TaskAction& action) {
   std::int64_t first_seen = 0;
   const std::string scope = "task:" + task_id;
-  return transact<TaskView>([&](storage::Transaction& tx, bool& final_answer) -> Result<TaskView> {
+  auto body = [&](storage::Transaction& tx, bool& final_answer) -> Result<TaskView> {
     if (!action.idempotency_key.empty()) {
       auto prior = tx.idempotentResult(scope, action.idempotency_key);
       if (!prior) return prior.status();
@@ -946,7 +946,21 @@ Result<TaskView> Engine::actOnTask(const std::string& task_id, const TaskAction&
       if (!st) return st;
     }
     return done;
-  });
+  };
+  if (!options_.group_commit) return transact<TaskView>(body);
+  // Group commit: task operations read tasks, so the batcher runs each in its batch's write
+  // transaction (in a savepoint); concurrent operations share one commit.
+  std::optional<TaskView> out;
+  auto r = submit(
+      [&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
+        auto t = body(tx, final_answer);
+        if (!t) return t.status();
+        out = std::move(t).value();
+        return InstanceView{};
+      },
+      /*instance_id=*/{});
+  if (!r) return r.status();
+  return std::move(*out);
 }
 
 Result<TaskView> Engine::task(const std::string& task_id) {

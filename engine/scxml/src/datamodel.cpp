@@ -5,13 +5,19 @@
 
 namespace tramite::scxml {
 
-SystemVariables systemVariablesFor(const Chart& chart, const std::string& session_id) {
+SystemVariables systemVariablesFor(const Chart& chart, const std::string& session_id,
+                                   const std::string& basichttp_base) {
   SystemVariables vars;
   vars.session_id = session_id;
   vars.name = chart.name();
   json::Value location(json::Object{{"location", json::Value("#_scxml_" + session_id)}});
   vars.ioprocessors =
       json::Value(json::Object{{"scxml", location}, {kScxmlProcessorType, location}});
+  if (!basichttp_base.empty()) {
+    json::Value http(json::Object{{"location", json::Value(basichttp_base + "/" + session_id)}});
+    vars.ioprocessors.set("basichttp", http);
+    vars.ioprocessors.set(kBasicHttpProcessorType, http);
+  }
   return vars;
 }
 

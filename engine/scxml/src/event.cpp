@@ -33,6 +33,7 @@ json::Value eventToJson(const Event& e) {
   if (!e.origintype.empty()) o.emplace_back("origintype", e.origintype);
   if (!e.invokeid.empty()) o.emplace_back("invokeid", e.invokeid);
   if (!e.data.isNull()) o.emplace_back("data", e.data);
+  if (!e.raw.empty()) o.emplace_back("raw", e.raw);
   return json::Value(std::move(o));
 }
 
@@ -58,6 +59,8 @@ Result<Event> eventFromJson(const json::Value& v) {
       e.origintype = s;
     else if (key == "invokeid")
       e.invokeid = s;
+    else if (key == "raw")
+      e.raw = s;
     else if (key == "type") {
       if (s == "platform")
         e.type = EventType::kPlatform;

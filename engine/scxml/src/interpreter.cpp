@@ -64,6 +64,7 @@ class Interpreter::Run final : public StateQuery {
         max_microsteps_(interp.max_microsteps_),
         extensions_(interp.extensions_),
         observer_(interp.observer_),
+        basichttp_base_(interp.basichttp_base_),
         s_(*interp.scratch_),
         session_(session),
         dm_(dm),
@@ -90,7 +91,9 @@ class Interpreter::Run final : public StateQuery {
     session_.data_bound.resize(n);
     session_.status = SessionStatus::kRunning;
 
-    if (Status st = dm_.setSystemVariables(systemVariablesFor(chart_, session_.id)); !st) {
+    if (Status st =
+            dm_.setSystemVariables(systemVariablesFor(chart_, session_.id, basichttp_base_));
+        !st) {
       raiseError("error.execution", st, "");
     }
 
@@ -890,6 +893,7 @@ class Interpreter::Run final : public StateQuery {
   std::size_t max_microsteps_;
   ExtensionHandler* extensions_;
   StepObserver* observer_;
+  const std::string& basichttp_base_;
   Scratch& s_;
   Status outcome_;
   Session& session_;

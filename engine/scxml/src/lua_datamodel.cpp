@@ -459,6 +459,7 @@ void LuaDataModel::setEvent(const Event& event) {
   field("origin", event.origin);
   field("origintype", event.origintype);
   field("invokeid", event.invokeid);
+  field("raw", event.raw);
   pushJson(L_, event.data);
   lua_setfield(L_, -2, "data");
   lua_setfield(L_, -2, "_event");

@@ -29,6 +29,7 @@ Result<std::string> Runner::start(const ChartPtr& chart, const json::Value* data
   auto inst = std::make_unique<Instance>();
   inst->chart = chart;
   inst->interpreter = std::make_unique<Interpreter>(chart);
+  inst->interpreter->setBasicHttpBase(options_.basichttp_base);
   inst->dm = std::move(dm).value();
   inst->session.id = session_id;
   Instance& ref = *inst;
@@ -132,10 +133,13 @@ void Runner::deliver(const std::string& from, const SendAction& action) {
       break;
     case SendAction::Target::kSession: target = action.target_id; break;
     case SendAction::Target::kExternal: {
-      // No network I/O processors in-process: the send fails as undeliverable.
-      queue_.emplace_back(
-          from, errorEvent("error.communication", "no " + action.type + " processor in this host",
-                           action.sendid));
+      Status sent =
+          options_.external_send
+              ? options_.external_send(from, action)
+              : Status(ErrorCode::kUnavailable, "no " + action.type + " processor in this host");
+      if (!sent) {
+        queue_.emplace_back(from, errorEvent("error.communication", sent.message(), action.sendid));
+      }
       return;
     }
   }
@@ -174,6 +178,7 @@ void Runner::startChild(Instance& parent, const InvokeAction& action) {
   auto inst = std::make_unique<Instance>();
   inst->chart = parsed.chart;
   inst->interpreter = std::make_unique<Interpreter>(parsed.chart);
+  inst->interpreter->setBasicHttpBase(options_.basichttp_base);
   inst->dm = std::move(dm).value();
   inst->session.id = action.child_session_id;
   inst->session.parent_id = parent.session.id;

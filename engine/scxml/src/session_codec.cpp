@@ -80,7 +80,8 @@ std::string encodeSession(const Chart& chart, const Session& session, const Data
   return json::dump(json::Value(std::move(o)));
 }
 
-Result<Session> decodeSession(const Chart& chart, std::string_view text, DataModel& dm) {
+Result<Session> decodeSession(const Chart& chart, std::string_view text, DataModel& dm,
+                              const std::string& basichttp_base) {
   auto parsed = json::parse(text);
   if (!parsed) return bad(parsed.status().message());
   const json::Value& o = *parsed;
@@ -167,7 +168,10 @@ Result<Session> decodeSession(const Chart& chart, std::string_view text, DataMod
   if (!next || !next->isInt() || next->asInt() < 1) return bad("missing next_id");
   session.next_id = static_cast<std::uint64_t>(next->asInt());
 
-  if (Status st = dm.setSystemVariables(systemVariablesFor(chart, session.id)); !st) return st;
+  if (Status st = dm.setSystemVariables(systemVariablesFor(chart, session.id, basichttp_base));
+      !st) {
+    return st;
+  }
   if (const json::Value* data = o.find("data")) {
     if (Status st = dm.restore(*data); !st) return st;
   }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -24,10 +25,18 @@ struct ServerOptions {
   bool log_requests = true;                  // one line per request on the "tramite.http" logger
 };
 
+// Answers a request (called from the server's threads at once); fills info for the log.
+using RequestHandler = std::function<HttpResponse(const HttpRequest&, RequestInfo*)>;
+// Told of requests the server refused itself (malformed, body too large): route, status,
+// seconds.
+using RejectionCounter = std::function<void(const std::string&, int, double)>;
+
 class Server {
  public:
-  // api must outlive the server.
+  // Serves the API; api must outlive the server.
   Server(Api& api, ServerOptions options);
+  // Serves any handler (the conformance harness's BasicHTTP endpoint, for one).
+  Server(RequestHandler handler, ServerOptions options, RejectionCounter rejected = {});
   ~Server();  // stops (draining) if running
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

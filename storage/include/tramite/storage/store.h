@@ -192,8 +192,8 @@ struct TaskQuery {
 struct CredentialRecord {
   std::string user;
   std::string password_hash;
-  std::int64_t failures = 0;    // consecutive failed logins
-  TimePoint locked_until = 0;   // no login before this time (backoff after failures)
+  std::int64_t failures = 0;   // consecutive failed logins
+  TimePoint locked_until = 0;  // no login before this time (backoff after failures)
   TimePoint updated_at = 0;
 };
 
@@ -285,6 +285,10 @@ class Transaction {
   virtual Result<int> releaseDeferred(const std::string& instance_id) = 0;
 
   virtual Status addOutbox(const OutboxRecord& record) = 0;
+  // Outbox rows of a kind not yet delivered, oldest first.
+  virtual Result<std::vector<OutboxRecord>> pendingOutbox(const std::string& kind, int limit) = 0;
+  // Marks a row delivered; false when it already was (another deliverer finished first).
+  virtual Result<bool> markOutboxDone(std::int64_t id, TimePoint at) = 0;
 
   // Directory: replaces every unit, role, user and substitution at once.
   virtual Status replaceDirectory(const DirectoryRecords& directory) = 0;

@@ -66,6 +66,10 @@ struct EngineOptions {
   int commit_pipelines = 2;
   // The business calendar deadlines are counted on (default: national holidays only).
   std::shared_ptr<const calendar::BusinessCalendar> calendar;
+  // Where instances receive BasicHTTP events (the server's public URL + "/api/v1/basichttp");
+  // instances see _ioprocessors.basichttp.location = base + "/" + instance id. Their
+  // BasicHTTP sends become "send.http" outbox rows for the server to deliver.
+  std::string basichttp_base;
 };
 
 class Engine {

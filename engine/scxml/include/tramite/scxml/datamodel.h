@@ -29,8 +29,10 @@ struct SystemVariables {
 };
 
 // The system variables of a session of chart: _sessionid, _name and _ioprocessors with the
-// SCXML processor's location "#_scxml_<id>".
-SystemVariables systemVariablesFor(const Chart& chart, const std::string& session_id);
+// SCXML processor's location "#_scxml_<id>" and, when basichttp_base is set, the BasicHTTP
+// processor's (under its URI and as "basichttp") at basichttp_base + "/" + session id.
+SystemVariables systemVariablesFor(const Chart& chart, const std::string& session_id,
+                                   const std::string& basichttp_base = {});
 
 // Every evaluation failure is returned as a Status (never thrown); the interpreter turns it
 // into error.execution.

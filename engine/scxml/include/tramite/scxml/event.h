@@ -26,6 +26,7 @@ struct Event {
   std::string origintype;
   std::string invokeid;
   json::Value data;
+  std::string raw;  // the message as received, for events from a network processor (_event.raw)
 
   static Event external(std::string name, json::Value data = {}) {
     Event e;

@@ -135,6 +135,10 @@ class Interpreter {
   void setExtensionHandler(ExtensionHandler* handler) { extensions_ = handler; }
   // Observer for the next calls (nullptr to stop observing); not owned.
   void setObserver(StepObserver* observer) { observer_ = observer; }
+  // Where the host's BasicHTTP Event I/O Processor receives events: sessions see
+  // _ioprocessors.basichttp.location = base + "/" + session id. Empty (the default): the
+  // session has no BasicHTTP entry.
+  void setBasicHttpBase(std::string base) { basichttp_base_ = std::move(base); }
 
   // Initialises a session: session.id must be set (and parent_id for invoked sessions).
   // Binds system variables and data (initial_data overrides top-level <data> values; see
@@ -165,6 +169,7 @@ class Interpreter {
   std::size_t max_microsteps_;
   ExtensionHandler* extensions_ = nullptr;
   StepObserver* observer_ = nullptr;
+  std::string basichttp_base_;
   struct Scratch;
   std::unique_ptr<Scratch> scratch_;
 };

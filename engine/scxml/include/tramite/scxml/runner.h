@@ -28,6 +28,12 @@ class Runner {
     std::function<void(const std::string&, const LogAction&)> on_log;
     // A run of processing stops (reporting an error) after this many events.
     std::size_t max_events_per_run = 200'000;
+    // The host's BasicHTTP processor: where sessions receive (see
+    // Interpreter::setBasicHttpBase) and how a send to one is delivered. An error status
+    // becomes error.communication in the sending session; without external_send every such
+    // send fails so.
+    std::string basichttp_base;
+    std::function<Status(const std::string& from_session, const SendAction&)> external_send;
   };
 
   Runner();

@@ -21,6 +21,8 @@ std::string encodeSession(const Chart& chart, const Session& session, const Data
 // Restores a session (and the datamodel's variables) from encodeSession output.
 // Errors: kInvalidArgument for malformed input, an unknown format version, or state ids
 // the chart does not have. dm must be fresh and belong to this session.
-Result<Session> decodeSession(const Chart& chart, std::string_view text, DataModel& dm);
+// basichttp_base: as Interpreter::setBasicHttpBase.
+Result<Session> decodeSession(const Chart& chart, std::string_view text, DataModel& dm,
+                              const std::string& basichttp_base = {});
 
 }  // namespace tramite::scxml

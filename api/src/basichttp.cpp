@@ -1,0 +1,196 @@
+#include "tramite/api/basichttp.h"
+
+#include <Poco/Exception.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/URI.h>
+
+#include <algorithm>
+#include <sstream>
+
+namespace tramite::api {
+
+namespace {
+
+// Percent-encodes everything but unreserved characters (a space is %20, which every form
+// decoder reads, as it does '+').
+std::string formEncode(const std::string& text) {
+  std::string out;
+  Poco::URI::encode(text, "!'()*+,;=:/?#[]@$&\"<>{}|\\^`%", out);
+  return out;
+}
+
+std::string formDecode(const std::string& text) {
+  std::string plus = text;
+  std::replace(plus.begin(), plus.end(), '+', ' ');
+  std::string out;
+  try {
+    Poco::URI::decode(plus, out);
+  } catch (const Poco::Exception&) {
+    return plus;  // malformed escapes are kept as they came
+  }
+  return out;
+}
+
+std::string fieldText(const json::Value& v) {
+  return v.isString() ? v.asString() : json::dump(v);
+}
+
+}  // namespace
+
+BasicHttpPost encodeBasicHttp(const scxml::Event& event) {
+  std::vector<std::string> fields;
+  if (!event.name.empty()) fields.push_back("_scxmleventname=" + formEncode(event.name));
+  if (event.data.isObject()) {
+    for (const auto& [key, value] : event.data.asObject()) {
+      fields.push_back(formEncode(key) + "=" + formEncode(fieldText(value)));
+    }
+  } else if (!event.data.isNull()) {
+    fields.push_back(formEncode(fieldText(event.data)));  // a <content> body
+  }
+  BasicHttpPost post;
+  post.content_type = "application/x-www-form-urlencoded";
+  for (const std::string& f : fields) post.body += (post.body.empty() ? "" : "&") + f;
+  return post;
+}
+
+scxml::Event decodeBasicHttp(const HttpRequest& request) {
+  scxml::Event e;
+  e.type = scxml::EventType::kExternal;
+  e.origintype = scxml::kBasicHttpProcessorType;
+  std::ostringstream raw;
+  raw << request.method << " " << request.path << " HTTP/1.1\r\n";
+  for (const auto& [name, value] : request.headers) raw << name << ": " << value << "\r\n";
+  raw << "\r\n" << request.body;
+  e.raw = raw.str();
+  json::Object data;
+  const std::string& type = request.header("content-type");
+  if (type.rfind("application/x-www-form-urlencoded", 0) == 0) {
+    std::size_t start = 0;
+    while (start <= request.body.size() && !request.body.empty()) {
+      std::size_t end = request.body.find('&', start);
+      if (end == std::string::npos) end = request.body.size();
+      const std::string pair = request.body.substr(start, end - start);
+      const std::size_t eq = pair.find('=');
+      const std::string key = formDecode(pair.substr(0, eq));
+      const std::string value = eq == std::string::npos ? "" : formDecode(pair.substr(eq + 1));
+      if (key == "_scxmleventname") {
+        e.name = value;
+      } else if (!key.empty()) {
+        data.emplace_back(key, json::Value(value));
+      }
+      start = end + 1;
+    }
+  } else if (!request.body.empty()) {
+    auto parsed = json::parse(request.body);
+    e.data = parsed ? *parsed : json::Value(request.body);
+  }
+  if (!data.empty()) e.data = json::Value(std::move(data));
+  if (e.name.empty()) e.name = request.header("_scxmleventname");
+  if (e.name.empty()) e.name = "HTTP." + request.method;
+  return e;
+}
+
+BasicHttpClient::BasicHttpClient(std::vector<std::string> allowed_hosts, std::int64_t timeout_ms,
+                                 std::string bearer_token)
+    : allowed_hosts_(std::move(allowed_hosts)),
+      timeout_ms_(timeout_ms),
+      bearer_token_(std::move(bearer_token)) {}
+
+Status BasicHttpClient::post(const std::string& url, const scxml::Event& event,
+                             const std::string& idempotency_key) const {
+  Poco::URI uri;
+  try {
+    uri = Poco::URI(url);
+  } catch (const Poco::Exception& e) {
+    return Status(ErrorCode::kPermissionDenied, "not a URL: " + url);
+  }
+  if (uri.getScheme() != "http" && uri.getScheme() != "https") {
+    return Status(ErrorCode::kPermissionDenied, "BasicHTTP posts to http(s) URLs only: " + url);
+  }
+  if (std::find(allowed_hosts_.begin(), allowed_hosts_.end(), uri.getHost()) ==
+      allowed_hosts_.end()) {
+    return Status(ErrorCode::kPermissionDenied,
+                  "host '" + uri.getHost() + "' is not on the BasicHTTP allow-list");
+  }
+  const BasicHttpPost post = encodeBasicHttp(event);
+  try {
+    std::unique_ptr<Poco::Net::HTTPClientSession> session;
+    if (uri.getScheme() == "https") {
+      session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort());
+    } else {
+      session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
+    }
+    session->setTimeout(Poco::Timespan(timeout_ms_ * 1000));
+    Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, uri.getPathAndQuery(),
+                               Poco::Net::HTTPMessage::HTTP_1_1);
+    req.setContentType(post.content_type);
+    req.setContentLength(static_cast<std::streamsize>(post.body.size()));
+    if (!event.name.empty()) req.set("_scxmleventname", event.name);
+    if (!idempotency_key.empty()) req.set("Idempotency-Key", idempotency_key);
+    if (!bearer_token_.empty()) req.set("Authorization", "Bearer " + bearer_token_);
+    session->sendRequest(req) << post.body;
+    Poco::Net::HTTPResponse resp;
+    std::istream& in = session->receiveResponse(resp);
+    std::string ignored((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (resp.getStatus() < 200 || resp.getStatus() >= 300) {
+      return Status(ErrorCode::kUnavailable,
+                    url + " answered " + std::to_string(static_cast<int>(resp.getStatus())));
+    }
+    return Status::ok();
+  } catch (const Poco::Exception& e) {
+    return Status(ErrorCode::kUnavailable, "posting to " + url + ": " + e.displayText());
+  }
+}
+
+Result<int> deliverBasicHttpSends(runtime::Engine& engine, storage::Store& store,
+                                  const BasicHttpClient& client, TimePoint now, int limit) {
+  std::vector<storage::OutboxRecord> rows;
+  {
+    auto tx = store.begin(storage::TxMode::kRead);
+    if (!tx) return tx.status();
+    auto pending = (*tx)->pendingOutbox("send.http", limit);
+    if (!pending) return pending.status();
+    rows = std::move(pending).value();
+  }
+  int settled = 0;
+  for (const storage::OutboxRecord& row : rows) {
+    auto payload = json::parse(row.payload);
+    const json::Value* target = payload ? payload->find("target") : nullptr;
+    const json::Value* event_json = payload ? payload->find("event") : nullptr;
+    const json::Value* delay = payload ? payload->find("delay_ms") : nullptr;
+    const json::Value* sendid = payload ? payload->find("sendid") : nullptr;
+    if (delay && delay->isInt() && row.created_at + delay->asInt() > now) continue;  // not yet
+    Status sent = Status(ErrorCode::kInternal, "a malformed send.http outbox row");
+    if (target && target->isString() && event_json) {
+      auto event = scxml::eventFromJson(*event_json);
+      if (event) {
+        sent = client.post(target->asString(), *event, "tramite-outbox-" + std::to_string(row.id));
+      }
+    }
+    auto tx = store.begin();
+    if (!tx) return tx.status();
+    auto marked = (*tx)->markOutboxDone(row.id, now);
+    if (!marked) return marked.status();
+    if (Status st = (*tx)->commit(); !st) return st;
+    if (!*marked) continue;  // another server settled it
+    ++settled;
+    if (!sent) {
+      scxml::Event error =
+          scxml::errorEvent("error.communication", sent.message(),
+                            sendid && sendid->isString() ? sendid->asString() : std::string());
+      auto delivered = engine.send(row.instance_id, error, "system",
+                                   "tramite-outbox-error-" + std::to_string(row.id));
+      // An instance that has ended since takes no more events; that is not an error here.
+      if (!delivered && delivered.status().code() != ErrorCode::kFailedPrecondition &&
+          delivered.status().code() != ErrorCode::kNotFound) {
+        return delivered.status();
+      }
+    }
+  }
+  return settled;
+}
+
+}  // namespace tramite::api
