@@ -208,26 +208,25 @@ int main() {
       out << tasks[i] << "\n";
     }
   }
-  const std::string complete = writeScript(dir, "complete.lua", secret, ids.string(), "");
-  WrkResult http = runWrk(server.url(), complete, wrk_seconds);
-  if (http.requests_per_second == 0) std::printf("%s", http.raw.c_str());
-  std::printf(
-      "http    POST /api/v1/tasks/{id}/complete, wrk 16c  %8.0f completions/s  p50 %6.2f ms  "
-      "p99 %6.2f ms  non-2xx %ld\n",
-      http.requests_per_second, http.p50_ms, http.p99_ms, http.non_2xx);
+  // Runs wrk with a script and prints one line of figures.
+  auto measure = [&](const char* label, const std::string& script, const char* unit) {
+    WrkResult r = runWrk(server.url(), script, wrk_seconds);
+    if (r.requests_per_second == 0) std::printf("%s", r.raw.c_str());
+    std::printf("%-52s %8.0f %s  p50 %6.2f ms  p99 %6.2f ms  non-2xx %ld\n", label,
+                r.requests_per_second, unit, r.p50_ms, r.p99_ms, r.non_2xx);
+    return r;
+  };
+  WrkResult http =
+      measure("http    POST /api/v1/tasks/{id}/complete, wrk 16c",
+              writeScript(dir, "complete.lua", secret, ids.string(), ""), "completions/s");
   std::printf("        HTTP layer cost: %.0f%% of the engine's rate (%.2fx)\n",
               100.0 * (1.0 - http.requests_per_second / engine_rate),
               http.requests_per_second / engine_rate);
 
   // 3. Queue reads over HTTP.
-  const std::string queue =
-      writeScript(dir, "queue.lua", secret, "", "/api/v1/tasks?view=group&limit=50");
-  WrkResult reads = runWrk(server.url(), queue, wrk_seconds);
-  if (reads.requests_per_second == 0) std::printf("%s", reads.raw.c_str());
-  std::printf(
-      "queue   GET /api/v1/tasks?view=group (50 rows), wrk %8.0f requests/s     p50 %6.2f ms  "
-      "p99 %6.2f ms  non-2xx %ld\n",
-      reads.requests_per_second, reads.p50_ms, reads.p99_ms, reads.non_2xx);
+  measure("queue   GET /api/v1/tasks?view=group (50 rows), wrk 16c",
+          writeScript(dir, "queue.lua", secret, "", "/api/v1/tasks?view=group&limit=50"),
+          "requests/s   ");
   server.stop();
   fs::remove_all(dir);
   return 0;

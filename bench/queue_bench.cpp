@@ -153,7 +153,8 @@ Percentiles percentiles(std::vector<double> ms) {
 
 void measure(const char* dialect, runtime::Engine& engine, const char* name,
              runtime::QueueView view, bool overdue, bool filtered, bool unit_only) {
-  std::mt19937 rng(7);
+  static unsigned seed = 7;
+  std::mt19937 rng(seed++);  // each pass asks for other users
   std::vector<double> ms;
   std::size_t rows = 0;
   const int runs = 1000;
@@ -211,11 +212,15 @@ void run(const char* dialect, const std::string& uri, std::int64_t instances,
               settled ? "" : " -- FAILED, timing anyway");
   ManualClock clock(kNow);
   runtime::Engine engine(store, clock);
-  measure(dialect, engine, "personal", runtime::QueueView::kPersonal, false, false, false);
-  measure(dialect, engine, "group", runtime::QueueView::kGroup, false, false, false);
-  measure(dialect, engine, "unit", runtime::QueueView::kGroup, false, false, true);
-  measure(dialect, engine, "overdue", runtime::QueueView::kGroup, true, false, false);
-  measure(dialect, engine, "filtered", runtime::QueueView::kGroup, false, true, false);
+  // Two passes: the first reads a store just loaded, the second one that has been read.
+  for (int pass = 1; pass <= 2; ++pass) {
+    std::printf("%-11s pass %d\n", dialect, pass);
+    measure(dialect, engine, "personal", runtime::QueueView::kPersonal, false, false, false);
+    measure(dialect, engine, "group", runtime::QueueView::kGroup, false, false, false);
+    measure(dialect, engine, "unit", runtime::QueueView::kGroup, false, false, true);
+    measure(dialect, engine, "overdue", runtime::QueueView::kGroup, true, false, false);
+    measure(dialect, engine, "filtered", runtime::QueueView::kGroup, false, true, false);
+  }
 }
 
 }  // namespace

@@ -666,17 +666,13 @@ class SqlTransaction final : public Transaction {
   }
 
   Result<std::vector<OutboxRecord>> pendingOutbox(const std::string& kind, int limit) override {
-    return guarded("read outbox", [&]() -> Result<std::vector<OutboxRecord>> {
-      std::vector<OutboxRecord> out;
-      runSql(
-          "SELECT id, instance_id, kind, payload, created_at FROM outbox WHERE kind = ? AND "
-          "done_at IS NULL ORDER BY id LIMIT ?",
-          {kind, Int64{limit}}, [&](const Row& c) {
-            out.push_back(
-                OutboxRecord{c.integer(0), c.text(1), c.text(2), c.text(3), c.integer(4)});
-          });
-      return out;
-    });
+    return selectAll<OutboxRecord>(
+        "read outbox",
+        "SELECT id, instance_id, kind, payload, created_at FROM outbox WHERE kind = ? AND "
+        "done_at IS NULL ORDER BY id LIMIT ?",
+        {kind, Int64{limit}}, [](const Row& c) {
+          return OutboxRecord{c.integer(0), c.text(1), c.text(2), c.text(3), c.integer(4)};
+        });
   }
 
   Result<bool> markOutboxDone(std::int64_t id, TimePoint at) override {
@@ -743,24 +739,17 @@ class SqlTransaction final : public Transaction {
   }
 
   Result<std::optional<UserRecord>> user(const std::string& id) override {
-    return guarded("read user", [&]() -> Result<std::optional<UserRecord>> {
-      std::optional<UserRecord> out;
-      runSql(std::string(kUserColumns) + " WHERE id = ?", {id},
-             [&](const Row& c) { out = readUser(c); });
-      return out;
-    });
+    return selectOne<UserRecord>("read user", std::string(kUserColumns) + " WHERE id = ?", {id},
+                                 readUser);
   }
 
   Result<std::vector<SubstitutionRecord>> standingInFor(const std::string& substitute,
                                                         std::int64_t day) override {
-    return guarded("read substitutions", [&]() -> Result<std::vector<SubstitutionRecord>> {
-      std::vector<SubstitutionRecord> out;
-      runSql(
-          "SELECT user_id, substitute, from_day, to_day, reason FROM substitutions WHERE "
-          "substitute = ? AND from_day <= ? AND to_day >= ? ORDER BY user_id",
-          {substitute, day, day}, [&](const Row& c) { out.push_back(readSubstitution(c)); });
-      return out;
-    });
+    return selectAll<SubstitutionRecord>(
+        "read substitutions",
+        "SELECT user_id, substitute, from_day, to_day, reason FROM substitutions WHERE "
+        "substitute = ? AND from_day <= ? AND to_day >= ? ORDER BY user_id",
+        {substitute, day, day}, readSubstitution);
   }
 
   Status writeTasks(const std::vector<TaskWrite>& writes) override {
@@ -838,22 +827,16 @@ class SqlTransaction final : public Transaction {
   }
 
   Result<std::optional<TaskRecord>> task(const std::string& id) override {
-    return guarded("read task", [&]() -> Result<std::optional<TaskRecord>> {
-      std::optional<TaskRecord> out;
-      runSql(std::string(kTaskSelect) + " FROM tasks t WHERE t.id = ?", {id},
-             [&](const Row& c) { out = readTask(c); });
-      return out;
-    });
+    return selectOne<TaskRecord>(
+        "read task", std::string(kTaskSelect) + " FROM tasks t WHERE t.id = ?", {id}, readTask);
   }
 
   Result<std::vector<TaskRecord>> tasksOf(const std::string& instance_id) override {
-    return guarded("read tasks", [&]() -> Result<std::vector<TaskRecord>> {
-      std::vector<TaskRecord> out;
-      runSql(std::string(kTaskSelect) +
-                 " FROM tasks t WHERE t.instance_id = ? ORDER BY t.created_at, t.id",
-             {instance_id}, [&](const Row& c) { out.push_back(readTask(c)); });
-      return out;
-    });
+    return selectAll<TaskRecord>(
+        "read tasks",
+        std::string(kTaskSelect) +
+            " FROM tasks t WHERE t.instance_id = ? ORDER BY t.created_at, t.id",
+        {instance_id}, readTask);
   }
 
   Result<std::vector<TaskRecord>> queryTasks(const TaskQuery& q) override {
@@ -868,16 +851,13 @@ class SqlTransaction final : public Transaction {
   }
 
   Result<std::optional<CredentialRecord>> credential(const std::string& user) override {
-    return guarded("read credential", [&]() -> Result<std::optional<CredentialRecord>> {
-      std::optional<CredentialRecord> out;
-      runSql(
-          "SELECT user_id, password_hash, failures, locked_until, updated_at FROM credentials "
-          "WHERE user_id = ?",
-          {user}, [&](const Row& c) {
-            out = CredentialRecord{c.text(0), c.text(1), c.integer(2), c.integer(3), c.integer(4)};
-          });
-      return out;
-    });
+    return selectOne<CredentialRecord>(
+        "read credential",
+        "SELECT user_id, password_hash, failures, locked_until, updated_at FROM credentials "
+        "WHERE user_id = ?",
+        {user}, [](const Row& c) {
+          return CredentialRecord{c.text(0), c.text(1), c.integer(2), c.integer(3), c.integer(4)};
+        });
   }
 
   Status putCredential(const CredentialRecord& r) override {
@@ -903,21 +883,16 @@ class SqlTransaction final : public Transaction {
   }
 
   Result<std::optional<ApiTokenRecord>> apiTokenByHash(const std::string& token_hash) override {
-    return guarded("read API token", [&]() -> Result<std::optional<ApiTokenRecord>> {
-      std::optional<ApiTokenRecord> out;
-      runSql(std::string(kTokenSelect) + " WHERE token_hash = ?", {token_hash},
-             [&](const Row& c) { out = readToken(c); });
-      return out;
-    });
+    return selectOne<ApiTokenRecord>("read API token",
+                                     std::string(kTokenSelect) + " WHERE token_hash = ?",
+                                     {token_hash}, readToken);
   }
 
   Result<std::vector<ApiTokenRecord>> apiTokens(const std::string& user) override {
-    return guarded("read API tokens", [&]() -> Result<std::vector<ApiTokenRecord>> {
-      std::vector<ApiTokenRecord> out;
-      runSql(std::string(kTokenSelect) + " WHERE user_id = ? OR ? = '' ORDER BY created_at, id",
-             {user, user}, [&](const Row& c) { out.push_back(readToken(c)); });
-      return out;
-    });
+    return selectAll<ApiTokenRecord>(
+        "read API tokens",
+        std::string(kTokenSelect) + " WHERE user_id = ? OR ? = '' ORDER BY created_at, id",
+        {user, user}, readToken);
   }
 
   Result<bool> revokeApiToken(const std::string& id, TimePoint at) override {
@@ -1046,6 +1021,29 @@ class SqlTransaction final : public Transaction {
 
   using SqlParam = std::variant<std::int64_t, std::string>;
   using Row = NativeStatements::Row;
+
+  // The first row of a query read by read (nullopt for none), errors as Status naming what.
+  template <typename T, typename Read>
+  Result<std::optional<T>> selectOne(const char* what, const std::string& text,
+                                     const std::vector<SqlParam>& params, Read read) {
+    return guarded(what, [&]() -> Result<std::optional<T>> {
+      std::optional<T> out;
+      runSql(text, params, [&](const Row& c) {
+        if (!out) out = read(c);
+      });
+      return out;
+    });
+  }
+  // Every row of a query, read by read.
+  template <typename T, typename Read>
+  Result<std::vector<T>> selectAll(const char* what, const std::string& text,
+                                   const std::vector<SqlParam>& params, Read read) {
+    return guarded(what, [&]() -> Result<std::vector<T>> {
+      std::vector<T> out;
+      runSql(text, params, [&](const Row& c) { out.push_back(read(c)); });
+      return out;
+    });
+  }
 
   // Runs a statement with positional parameters and hands each result row to on_row;
   // returns the rows a write changed.

@@ -19,6 +19,7 @@
 #include <sstream>
 #include <thread>
 
+#include "test_files.h"
 #include "tramite/api/api.h"
 #include "tramite/api/basichttp.h"
 #include "tramite/calendar/calendar.h"
@@ -32,19 +33,8 @@ using json::Value;
 
 const char* kPassword = "clave-de-prueba";
 
-std::string readFile(const std::string& relative) {
-  std::ifstream in(std::string(TRAMITE_SOURCE_DIR) + "/" + relative);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Local (UTC-6) wall time as UTC milliseconds.
-TimePoint localMs(const std::string& date, int hour) {
-  auto d = calendar::Date::parse(date);
-  EXPECT_TRUE(d);
-  return d->serial() * 86'400'000 + (hour + 6) * 3'600'000LL;
-}
+using testing::localMs;
+using testing::readSourceFile;
 
 struct Reply {
   int status = 0;
@@ -90,7 +80,8 @@ class ServerTest : public ::testing::Test {
         runtime::loadDirectoryFile(std::string(TRAMITE_SOURCE_DIR) + "/config/directory.json");
     ASSERT_TRUE(directory);
     ASSERT_TRUE(engine_->importDirectory(*directory));
-    ASSERT_TRUE(engine_->deploy("legal-review", readFile("workflows/legal-review.scxml"), "admin"));
+    ASSERT_TRUE(
+        engine_->deploy("legal-review", readSourceFile("workflows/legal-review.scxml"), "admin"));
 
     ApiOptions api_options;
     api_options.token_secret = std::string(32, 'k');
@@ -281,24 +272,18 @@ TEST_F(ServerTest, LegalReviewCaseOverHttp) {
   Reply me = call("GET", "/api/v1/me", "", elena);
   EXPECT_EQ(me.str("unit"), "gj");
 
-  // The requesting unit opens the case.
-  Reply started = call(
-      "POST", "/api/v1/instances",
-      dumped(Value(json::Object{
-          {"definition", "legal-review"},
-          {"business_key", "GJ-2024-101"},
-          {"data", Value(json::Object{{"unidad", "planificacion"}, {"asunto", "Convenio"}})}})),
-      carla, "application/json", {{"Idempotency-Key", "start-101"}});
+  // The requesting unit opens the case; the retried request is answered with the first
+  // result: still one instance.
+  const std::string request = dumped(Value(json::Object{
+      {"definition", "legal-review"},
+      {"business_key", "GJ-2024-101"},
+      {"data", Value(json::Object{{"unidad", "planificacion"}, {"asunto", "Convenio"}})}}));
+  Reply started = call("POST", "/api/v1/instances", request, carla, "application/json",
+                       {{"Idempotency-Key", "start-101"}});
   ASSERT_EQ(started.status, 201) << started.raw;
   const std::string id = started.str("id");
-  // The retried request is answered with the first result: still one instance.
-  Reply again = call(
-      "POST", "/api/v1/instances",
-      dumped(Value(json::Object{
-          {"definition", "legal-review"},
-          {"business_key", "GJ-2024-101"},
-          {"data", Value(json::Object{{"unidad", "planificacion"}, {"asunto", "Convenio"}})}})),
-      carla, "application/json", {{"Idempotency-Key", "start-101"}});
+  Reply again = call("POST", "/api/v1/instances", request, carla, "application/json",
+                     {{"Idempotency-Key", "start-101"}});
   EXPECT_EQ(again.str("id"), id);
   EXPECT_EQ(instanceCount(), 1);
 
@@ -353,7 +338,7 @@ TEST_F(ServerTest, LegalReviewCaseOverHttp) {
   // The definition is readable back; an unrelated user may not read the case.
   Reply xml = call("GET", "/api/v1/definitions/legal-review/versions/latest", "", carla);
   EXPECT_EQ(xml.status, 200);
-  EXPECT_EQ(xml.raw, readFile("workflows/legal-review.scxml"));
+  EXPECT_EQ(xml.raw, readSourceFile("workflows/legal-review.scxml"));
   EXPECT_EQ(call("GET", "/api/v1/instances/" + id, "", login("jorge_pineda")).status, 403);
 }
 

@@ -11,16 +11,12 @@
 #include <thread>
 
 #include "pg_server.h"
+#include "test_files.h"
 
 namespace tramite::runtime {
 namespace {
 
-std::string readFile(const std::string& relative) {
-  std::ifstream in(std::string(TRAMITE_SOURCE_DIR) + "/" + relative);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::readSourceFile;
 
 const char* kCounter = R"(<scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0"
     datamodel="lua" name="counter">
@@ -52,8 +48,8 @@ class EngineTest : public ::testing::TestWithParam<std::string> {
       uri_ = pg->createDatabase("engine" + std::to_string(n));
     }
     engine_ = makeEngine();
-    ASSERT_TRUE(
-        engine_->deploy("approval-chain", readFile("workflows/approval-chain-lua.scxml"), "admin"));
+    ASSERT_TRUE(engine_->deploy("approval-chain",
+                                readSourceFile("workflows/approval-chain-lua.scxml"), "admin"));
     ASSERT_TRUE(engine_->deploy("counter", kCounter, "admin"));
   }
   std::unique_ptr<Engine> makeEngine() {
@@ -309,7 +305,7 @@ TEST_P(EngineTest, AFailingRequestLeavesItsBatchIntact) {
 TEST_P(EngineTest, MigratesARunningInstanceWithAStateMapping) {
   InstanceView v = startChain("EXP-9");
   ASSERT_TRUE(engine_->send(v.id, scxml::Event::external("submit"), "ana"));
-  std::string v2 = readFile("workflows/approval-chain-lua.scxml");
+  std::string v2 = readSourceFile("workflows/approval-chain-lua.scxml");
   for (const std::string id : {"\"submitted\"", "\"submitted\"", "\"submitted\""}) {
     auto pos = v2.find(id);
     if (pos != std::string::npos) v2.replace(pos, id.size(), "\"registered\"");

@@ -12,25 +12,15 @@
 #include <thread>
 
 #include "pg_server.h"
+#include "test_files.h"
 #include "tramite/runtime/directory.h"
 #include "tramite/runtime/engine.h"
 
 namespace tramite::runtime {
 namespace {
 
-std::string readFile(const std::string& relative) {
-  std::ifstream in(std::string(TRAMITE_SOURCE_DIR) + "/" + relative);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Local (UTC-6) wall time as UTC milliseconds.
-TimePoint localMs(const std::string& date, int hour) {
-  auto d = calendar::Date::parse(date);
-  EXPECT_TRUE(d);
-  return d->serial() * 86'400'000 + (hour + 6) * 3'600'000LL;
-}
+using testing::localMs;
+using testing::readSourceFile;
 
 // Approvals with a rule over three approvers, and a plain task offered to a role.
 const char* kRules = R"(<scxml xmlns="http://www.w3.org/2005/07/scxml"
@@ -92,9 +82,10 @@ class TaskTest : public ::testing::TestWithParam<std::string> {
     auto dir = loadDirectoryFile(std::string(TRAMITE_SOURCE_DIR) + "/config/directory.json");
     ASSERT_TRUE(dir) << dir.status().toString();
     ASSERT_TRUE(engine_->importDirectory(*dir));
-    for (const auto& [name, xml] : {std::pair<std::string, std::string>{
-                                        "legal-review", readFile("workflows/legal-review.scxml")},
-                                    {"rules", kRules}}) {
+    for (const auto& [name, xml] :
+         {std::pair<std::string, std::string>{"legal-review",
+                                              readSourceFile("workflows/legal-review.scxml")},
+          {"rules", kRules}}) {
       auto deployed = engine_->deploy(name, xml, "admin");
       ASSERT_TRUE(deployed) << deployed.status().toString();
     }
