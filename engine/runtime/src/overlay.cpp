@@ -1,5 +1,7 @@
 #include "overlay.h"
 
+#include <algorithm>
+
 namespace tramite::runtime {
 
 using storage::InstanceRecord;
@@ -175,6 +177,12 @@ Status Overlay::flushTo(storage::Transaction& tx) const {
   if (!writes.empty()) {
     if (Status st = tx.writeInstances(writes); !st) return st;
   }
+  if (!task_order_.empty()) {
+    std::vector<storage::TaskWrite> tasks;
+    tasks.reserve(task_order_.size());
+    for (const std::string& id : task_order_) tasks.push_back(tasks_.at(id));
+    if (Status st = tx.writeTasks(tasks); !st) return st;
+  }
   for (const Op& op : ops_) {
     if (Status st = op(tx); !st) return st;
   }
@@ -191,22 +199,55 @@ Status Overlay::replaceDirectory(const storage::DirectoryRecords& directory) {
 }
 
 Status Overlay::writeTasks(const std::vector<storage::TaskWrite>& writes) {
-  ops_.push_back([writes](storage::Transaction& tx) { return tx.writeTasks(writes); });
+  // As for instances: check every write first, keep the first version read from base.
+  for (const storage::TaskWrite& w : writes) {
+    auto current = task(w.record.id);
+    if (!current) return current.status();
+    if (w.expected_version == 0) {
+      if (current->has_value()) {
+        return Status(ErrorCode::kConflict, "task " + w.record.id + " already exists");
+      }
+    } else if (!current->has_value() || (*current)->row_version != w.expected_version) {
+      return Status(ErrorCode::kConflict, "task " + w.record.id + " was changed concurrently");
+    }
+  }
+  for (const storage::TaskWrite& w : writes) {
+    auto it = tasks_.find(w.record.id);
+    if (it == tasks_.end()) {
+      task_order_.push_back(w.record.id);
+      tasks_.emplace(w.record.id, w);
+    } else {
+      it->second.record = w.record;
+    }
+  }
   return Status::ok();
 }
 
 Result<std::optional<storage::TaskRecord>> Overlay::task(const std::string& id) {
-  if (writable_ && ops_.empty()) return base_.task(id);
-  return needsWrite("reading a task");
+  if (auto it = tasks_.find(id); it != tasks_.end()) return std::optional(it->second.record);
+  return base_.task(id);
 }
 
 Result<std::vector<storage::TaskRecord>> Overlay::tasksOf(const std::string& instance_id) {
-  if (writable_ && ops_.empty()) return base_.tasksOf(instance_id);
-  return needsWrite("reading tasks");
+  auto stored = base_.tasksOf(instance_id);
+  if (!stored) return stored;
+  std::vector<storage::TaskRecord> out;
+  for (storage::TaskRecord& t : *stored) {
+    if (!tasks_.count(t.id)) out.push_back(std::move(t));
+  }
+  for (const std::string& id : task_order_) {
+    const storage::TaskRecord& t = tasks_.at(id).record;
+    if (t.instance_id == instance_id) out.push_back(t);
+  }
+  std::sort(out.begin(), out.end(), [](const storage::TaskRecord& a, const storage::TaskRecord& b) {
+    return a.created_at != b.created_at ? a.created_at < b.created_at : a.id < b.id;
+  });
+  return out;
 }
 
 Result<std::vector<storage::TaskRecord>> Overlay::queryTasks(const storage::TaskQuery& query) {
-  if (writable_ && ops_.empty()) return base_.queryTasks(query);
+  // A queue read sees the store as committed; the engine reads queues outside batches.
+  if (tasks_.empty()) return base_.queryTasks(query);
   return needsWrite("querying tasks");
 }
 

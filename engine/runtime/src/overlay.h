@@ -28,8 +28,8 @@ class Overlay final : public storage::Transaction {
   bool needsWriteTransaction() const { return needs_write_; }
   // Reads the given instances from base in one round trip and answers later reads of them.
   Status prefetch(const std::vector<std::string>& ids);
-  // Writes everything kept to tx: instance rows, then timers, inbox, outbox and deferred
-  // rows in the order they were written, then history and idempotency rows.
+  // Writes everything kept to tx: instance rows, task rows, then timers, inbox, outbox and
+  // deferred rows in the order they were written, then history and idempotency rows.
   Status flushTo(storage::Transaction& tx) const;
 
   Result<storage::DefinitionRecord> addDefinition(const std::string& name,
@@ -95,8 +95,9 @@ class Overlay final : public storage::Transaction {
     return base_.standingInFor(substitute, day);
   }
 
-  // Task writes are kept in order; reading tasks needs the write transaction (a request that
-  // reads them runs in the write phase, where it sees its own writes).
+  // Tasks are kept like instances (version-checked, the first version read kept for the
+  // flush); reads see kept tasks over base. Queue queries see base only, and need the write
+  // transaction once this overlay has task writes.
   Status writeTasks(const std::vector<storage::TaskWrite>& writes) override;
   Result<std::optional<storage::TaskRecord>> task(const std::string& id) override;
   Result<std::vector<storage::TaskRecord>> tasksOf(const std::string& instance_id) override;
@@ -154,6 +155,8 @@ class Overlay final : public storage::Transaction {
   std::unordered_map<std::string, std::optional<storage::InstanceRecord>> read_;
   std::unordered_map<std::string, Kept> kept_;
   std::vector<std::string> kept_order_;  // first write order, so flushes are deterministic
+  std::unordered_map<std::string, storage::TaskWrite> tasks_;
+  std::vector<std::string> task_order_;
   std::vector<Op> ops_;
   std::vector<storage::HistoryRecord> history_;
   std::vector<storage::IdempotencyRecord> idempotency_;

@@ -948,8 +948,8 @@ Result<TaskView> Engine::actOnTask(const std::string& task_id, const TaskAction&
     return done;
   };
   if (!options_.group_commit) return transact<TaskView>(body);
-  // Group commit: task operations read tasks, so the batcher runs each in its batch's write
-  // transaction (in a savepoint); concurrent operations share one commit.
+  // Group commit: concurrent operations are computed against a snapshot and share one
+  // commit; a task or instance changed meanwhile makes the batch retry.
   std::optional<TaskView> out;
   auto r = submit(
       [&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
