@@ -28,14 +28,16 @@ struct Child {
   FILE* out = nullptr;  // the child's stdout
 };
 
-// Starts `tramite serve args...` in the source tree (for config/ and workflows/).
-Child spawn(const std::vector<std::string>& args) {
+// Starts `tramite serve args...` in the source tree (for config/ and workflows/), its
+// stderr (the log) going to log_file.
+Child spawn(const std::vector<std::string>& args, const std::string& log_file) {
   int fds[2];
   EXPECT_EQ(::pipe(fds), 0);
   Child c;
   c.pid = ::fork();
   if (c.pid == 0) {
     ::dup2(fds[1], 1);
+    if (FILE* log = std::fopen(log_file.c_str(), "w")) ::dup2(::fileno(log), 2);
     ::close(fds[0]);
     ::close(fds[1]);
     if (::chdir(TRAMITE_SOURCE_DIR) != 0) ::_exit(126);
@@ -87,11 +89,12 @@ TEST(Serve, LoadsConfigurationServesAndDrainsOnSigterm) {
   {
     std::ofstream out(config);
     out << "tramite.listen = 127.0.0.1:1\n"  // overridden by --listen below
-        << "tramite.demo.password = demo-clave-1\n"
-        << "tramite.log.requests = false\n";
+        << "tramite.demo.password = demo-clave-1\n";
   }
+  const std::string log_file = (dir / "serve.log").string();
   Child child = spawn({"--config", config.string(), "--listen", "127.0.0.1:0", "--data-dir",
-                       (dir / "data").string()});
+                       (dir / "data").string()},
+                      log_file);
   const int port = waitForPort(child);
   ASSERT_GT(port, 0) << "the server did not start";
   EXPECT_TRUE(fs::exists(dir / "data" / "tramite.db"));
@@ -139,6 +142,17 @@ TEST(Serve, LoadsConfigurationServesAndDrainsOnSigterm) {
   EXPECT_ANY_THROW(Poco::Net::StreamSocket(
       Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port))));
   std::fclose(child.out);
+
+  // One structured line per request, with the actor and the request id.
+  std::ifstream log(log_file);
+  std::stringstream text;
+  text << log.rdbuf();
+  EXPECT_NE(text.str().find("method=GET path=/api/v1/definitions/legal-review/versions "
+                            "status=200 duration_ms="),
+            std::string::npos)
+      << text.str();
+  EXPECT_NE(text.str().find("actor=admin request_id=r"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find("stopping: draining requests in flight"), std::string::npos);
   fs::remove_all(dir);
 }
 

@@ -9,10 +9,12 @@
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/SSLManager.h>
+#include <Poco/Net/StreamSocket.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -480,6 +482,106 @@ TEST_F(ServerTest, RepeatedFailedLoginsBackOffWith429) {
   EXPECT_EQ(unknown.status, 401);
   EXPECT_EQ(unknown.body.find("error")->find("message")->asString(),
             "invalid username or password");
+}
+
+TEST_F(ServerTest, AdministrationIsForAdminsAndRecorded) {
+  const std::string admin = login("admin");
+  const std::string carla = login("carla_mendez");
+  Reply started = call("POST", "/api/v1/instances",
+                       dumped(Value(json::Object{{"definition", "legal-review"},
+                                                 {"business_key", "GJ-7"},
+                                                 {"data", Value(json::Object{{"unidad", "x"}})}})),
+                       carla);
+  ASSERT_EQ(started.status, 201);
+  const std::string lifecycle = "/api/v1/instances/" + started.str("id");
+  // Lifecycle: admins only; a suspended instance takes no events (409).
+  EXPECT_EQ(call("POST", lifecycle + "/suspend", "", carla).status, 403);
+  Reply suspended = call("POST", lifecycle + "/suspend", "", admin);
+  EXPECT_EQ(suspended.str("lifecycle"), "suspended") << suspended.raw;
+  Reply refused = call("POST", lifecycle + "/events",
+                       dumped(Value(json::Object{{"name", "plazo.vencido"}})), carla);
+  EXPECT_EQ(refused.status, 409) << refused.raw;
+  EXPECT_EQ(call("POST", lifecycle + "/resume", "", admin).str("lifecycle"), "running");
+  // Migration to a version the definition does not have is refused; to version 1, mapped
+  // onto its own state, it is recorded.
+  EXPECT_EQ(
+      call("POST", lifecycle + "/migrate", dumped(Value(json::Object{{"to_version", 9}})), admin)
+          .status,
+      404);
+  Reply migrated =
+      call("POST", lifecycle + "/migrate",
+           dumped(Value(json::Object{
+               {"to_version", 1}, {"mapping", Value(json::Object{{"asignacion", "asignacion"}})}})),
+           admin);
+  EXPECT_EQ(migrated.status, 200) << migrated.raw;
+  EXPECT_EQ(call("POST", lifecycle + "/terminate", "", admin).str("lifecycle"), "terminated");
+
+  // The directory: monitors list users; admins replace it; passwords are one's own or admin's.
+  EXPECT_EQ(call("GET", "/api/v1/users", "", carla).status, 403);
+  Reply users = call("GET", "/api/v1/users", "", login("luis_hernandez"));
+  EXPECT_EQ(users.body.find("users")->asArray().size(), 14u);
+  EXPECT_EQ(call("GET", "/api/v1/roles", "", carla).body.find("units")->asArray().size(), 28u);
+  const std::string directory = readSourceFile("config/directory.json");
+  EXPECT_EQ(call("PUT", "/api/v1/directory", directory, carla).status, 403);
+  Reply replaced = call("PUT", "/api/v1/directory", directory, admin);
+  EXPECT_EQ(replaced.status, 200) << replaced.raw;
+  Reply bad_directory = call("PUT", "/api/v1/directory",
+                             R"({"units": [], "roles": [], "users": [{"id": "x"}]})", admin);
+  EXPECT_EQ(bad_directory.status, 400) << bad_directory.raw;
+  EXPECT_EQ(call("PUT", "/api/v1/users/diego_flores/password",
+                 dumped(Value(json::Object{{"password", "otra-clave-1"}})), carla)
+                .status,
+            403);
+  EXPECT_EQ(call("PUT", "/api/v1/users/carla_mendez/password",
+                 dumped(Value(json::Object{{"password", "corta"}})), carla)
+                .status,
+            400);
+  EXPECT_EQ(call("PUT", "/api/v1/users/carla_mendez/password",
+                 dumped(Value(json::Object{{"password", "otra-clave-1"}})), carla)
+                .status,
+            200);
+  EXPECT_EQ(
+      call("POST", "/api/v1/login",
+           dumped(Value(json::Object{{"username", "carla_mendez"}, {"password", "otra-clave-1"}})))
+          .status,
+      200);
+  // Each administrative change is in the history with who made it.
+  auto admin_history = engine_->history("admin:users");
+  ASSERT_TRUE(admin_history);
+  ASSERT_EQ(admin_history->size(), 1u);
+  EXPECT_EQ(admin_history->front().actor, "carla_mendez");
+  auto directory_history = engine_->history("admin:directory");
+  EXPECT_EQ(directory_history->back().actor, "admin");
+  auto instance_history = engine_->history(started.str("id"));
+  int by_admin = 0;
+  for (const storage::HistoryRecord& h : *instance_history) by_admin += h.actor == "admin";
+  EXPECT_GE(by_admin, 4);  // suspend, resume, migrate, terminate
+}
+
+// A client that sends half a request and stalls is cut off after the request timeout.
+TEST_F(ServerTest, StalledRequestsTimeOut) {
+  ServerOptions options;
+  options.request_timeout_ms = 300;
+  startServer(options);
+  Poco::Net::StreamSocket slow(
+      Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(server_->port())));
+  const std::string head = "POST /api/v1/login HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n";
+  slow.sendBytes(head.data(), static_cast<int>(head.size()));
+  slow.setReceiveTimeout(Poco::Timespan(5, 0));
+  const auto t0 = std::chrono::steady_clock::now();
+  char buffer[1024];
+  int n = 0;
+  try {
+    while ((n = slow.receiveBytes(buffer, sizeof buffer)) > 0) {
+    }
+  } catch (const Poco::Exception&) {
+    n = -1;  // reset by the server: closed too
+  }
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LE(n, 0);
+  EXPECT_LT(waited, 3.0) << "the server kept a stalled connection open";
+  EXPECT_EQ(call("GET", "/healthz").status, 200);  // and it still serves others
 }
 
 TEST_F(ServerTest, ApiTokensAuthenticateUntilRevoked) {
