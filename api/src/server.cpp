@@ -103,18 +103,30 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
     }
     for (const auto& [name, value] : req) in.headers[lower(name)] = value;
     const std::size_t max = options_.max_body_bytes;
-    if (req.hasContentLength() && req.getContentLength64() > static_cast<Poco::Int64>(max)) {
-      return Status(ErrorCode::kResourceExhausted,
-                    "the body exceeds " + std::to_string(max) + " bytes");
-    }
+    const Status too_large(ErrorCode::kResourceExhausted,
+                           "the body exceeds " + std::to_string(max) + " bytes");
     std::istream& body = req.stream();
     char buffer[16384];
+    // A body over the limit is read and dropped (up to 16 times the limit, within the socket
+    // timeout) so the client sees the 413 rather than a reset connection; beyond that the
+    // connection is simply closed.
+    auto discard = [&] {
+      std::size_t dropped = 0;
+      while (body && dropped < 16 * max) {
+        body.read(buffer, sizeof buffer);
+        dropped += static_cast<std::size_t>(body.gcount());
+      }
+      return too_large;
+    };
+    if (req.hasContentLength() && req.getContentLength64() > static_cast<Poco::Int64>(max)) {
+      return discard();
+    }
     while (body) {
       body.read(buffer, sizeof buffer);
       in.body.append(buffer, static_cast<std::size_t>(body.gcount()));
       if (in.body.size() > max) {
-        return Status(ErrorCode::kResourceExhausted,
-                      "the body exceeds " + std::to_string(max) + " bytes");
+        in.body.clear();
+        return discard();
       }
     }
     return Status::ok();
