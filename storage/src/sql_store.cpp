@@ -314,71 +314,43 @@ class SqlTransaction final : public Transaction {
   Result<DefinitionRecord> addDefinition(const std::string& name, const std::string& sha256,
                                          const std::string& xml, TimePoint now) override {
     return guarded("add definition", [&]() -> Result<DefinitionRecord> {
-      DefinitionRecord r;
-      r.name = name;
-      r.sha256 = sha256;
-      r.xml = xml;
-      r.created_at = now;
-      Int64 version = 0;
-      Poco::Data::Statement q(*s_);
-      q << sql("SELECT COALESCE(MAX(version), 0) + 1 FROM definitions WHERE name = ?"), bind(name),
-          into(version);
-      q.execute();
-      r.version = static_cast<std::int32_t>(version);
-      Int64 id = 0;
-      Poco::Data::Statement ins(*s_);
-      ins << sql(
-          "INSERT INTO definitions (name, version, sha256, xml, created_at) "
-          "VALUES (?, ?, ?, ?, ?) RETURNING id"),
-          bind(name), bind(version), bind(sha256), bind(xml), bind(Int64{now}), into(id);
-      ins.execute();
-      r.id = id;
+      DefinitionRecord r{0, name, 0, sha256, xml, now};
+      runSql("SELECT COALESCE(MAX(version), 0) + 1 FROM definitions WHERE name = ?", {name},
+             [&](const Row& c) { r.version = static_cast<std::int32_t>(c.integer(0)); });
+      runSql(
+          "INSERT INTO definitions (name, version, sha256, xml, created_at) VALUES (?, ?, ?, ?, "
+          "?) RETURNING id",
+          {name, Int64{r.version}, sha256, xml, Int64{now}},
+          [&](const Row& c) { r.id = c.integer(0); });
       return r;
     });
   }
 
   Result<std::optional<DefinitionRecord>> definition(const std::string& name,
                                                      std::int32_t version) override {
-    return guarded("read definition", [&]() -> Result<std::optional<DefinitionRecord>> {
-      Poco::Data::Statement q(*s_);
-      if (version > 0) {
-        q << sql(kDefinitionColumns + std::string(" WHERE name = ? AND version = ?")), bind(name),
-            bind(Int64{version});
-      } else {
-        q << sql(kDefinitionColumns + std::string(" WHERE name = ? ORDER BY version DESC LIMIT 1")),
-            bind(name);
-      }
-      return readDefinition(q);
-    });
+    if (version > 0) {
+      return selectOne<DefinitionRecord>(
+          "read definition", kDefinitionColumns + std::string(" WHERE name = ? AND version = ?"),
+          {name, Int64{version}}, readDefinition);
+    }
+    return selectOne<DefinitionRecord>(
+        "read definition",
+        kDefinitionColumns + std::string(" WHERE name = ? ORDER BY version DESC LIMIT 1"), {name},
+        readDefinition);
   }
 
   Result<std::optional<DefinitionRecord>> definitionById(std::int64_t id) override {
-    return guarded("read definition", [&]() -> Result<std::optional<DefinitionRecord>> {
-      Poco::Data::Statement q(*s_);
-      q << sql(kDefinitionColumns + std::string(" WHERE id = ?")), bind(Int64{id});
-      return readDefinition(q);
-    });
+    return selectOne<DefinitionRecord>("read definition",
+                                       kDefinitionColumns + std::string(" WHERE id = ?"),
+                                       {Int64{id}}, readDefinition);
   }
 
   Result<std::vector<DefinitionRecord>> definitionVersions(const std::string& name) override {
-    return guarded("list definitions", [&]() -> Result<std::vector<DefinitionRecord>> {
-      std::vector<Int64> ids;
-      std::vector<Int64> versions;
-      std::vector<std::string> shas;
-      std::vector<Int64> created;
-      Poco::Data::Statement q(*s_);
-      q << sql(
-          "SELECT id, version, sha256, created_at FROM definitions WHERE name = ? "
-          "ORDER BY version"),
-          bind(name), into(ids), into(versions), into(shas), into(created);
-      q.execute();
-      std::vector<DefinitionRecord> out;
-      for (std::size_t i = 0; i < ids.size(); ++i) {
-        out.push_back(DefinitionRecord{
-            ids[i], name, static_cast<std::int32_t>(versions[i]), shas[i], {}, created[i]});
-      }
-      return out;
-    });
+    return selectAll<DefinitionRecord>(
+        "list definitions",
+        "SELECT id, name, version, sha256, '', created_at FROM definitions WHERE name = ? ORDER "
+        "BY version",
+        {name}, readDefinition);
   }
 
   Result<std::optional<InstanceRecord>> instance(const std::string& id) override {
@@ -452,26 +424,17 @@ class SqlTransaction final : public Transaction {
   }
 
   Result<std::int64_t> countInstances() override {
-    return guarded("count instances", [&]() -> Result<std::int64_t> {
-      Int64 n = 0;
-      Poco::Data::Statement q(*s_);
-      q << "SELECT COUNT(*) FROM instances", into(n);
-      q.execute();
-      return std::int64_t{n};
-    });
+    auto n = selectOne<std::int64_t>("count instances", "SELECT COUNT(*) FROM instances", {},
+                                     [](const Row& c) { return c.integer(0); });
+    if (!n) return n.status();
+    return n->value_or(0);
   }
 
   Result<std::optional<std::string>> idempotentResult(const std::string& scope,
                                                       const std::string& key) override {
-    return guarded("read idempotency key", [&]() -> Result<std::optional<std::string>> {
-      std::vector<std::string> result;
-      Poco::Data::Statement q(*s_);
-      q << sql("SELECT result FROM idempotency WHERE scope = ? AND key = ?"), bind(scope),
-          bind(key), into(result);
-      q.execute();
-      if (result.empty()) return std::optional<std::string>();
-      return std::optional<std::string>(result[0]);
-    });
+    return selectOne<std::string>("read idempotency key",
+                                  "SELECT result FROM idempotency WHERE scope = ? AND key = ?",
+                                  {scope, key}, [](const Row& c) { return c.text(0); });
   }
 
   Status saveIdempotentResults(const std::vector<IdempotencyRecord>& records) override {
@@ -492,74 +455,48 @@ class SqlTransaction final : public Transaction {
 
   Result<std::int64_t> addTimer(const TimerRecord& t) override {
     return guarded("add timer", [&]() -> Result<std::int64_t> {
-      Int64 id = 0;
-      Poco::Data::Statement q(*s_);
-      q << sql(
+      std::int64_t id = 0;
+      runSql(
           "INSERT INTO timers (instance_id, sendid, due_at, event) VALUES (?, ?, ?, ?) "
-          "RETURNING id"),
-          bind(t.instance_id), bind(t.sendid), bind(Int64{t.due_at}), bind(t.event), into(id);
-      q.execute();
-      return std::int64_t{id};
+          "RETURNING id",
+          {t.instance_id, t.sendid, Int64{t.due_at}, t.event},
+          [&](const Row& c) { id = c.integer(0); });
+      return id;
     });
   }
 
   Result<int> cancelTimers(const std::string& instance_id, const std::string& sendid) override {
-    return guarded("cancel timers", [&]() -> Result<int> {
-      Poco::Data::Statement q(*s_);
-      q << sql("DELETE FROM timers WHERE instance_id = ? AND sendid = ?"), bind(instance_id),
-          bind(sendid);
-      return static_cast<int>(q.execute());
-    });
+    return changed("cancel timers", "DELETE FROM timers WHERE instance_id = ? AND sendid = ?",
+                   {instance_id, sendid});
   }
 
   Result<int> cancelAllTimers(const std::string& instance_id) override {
-    return guarded("cancel timers", [&]() -> Result<int> {
-      Poco::Data::Statement q(*s_);
-      q << sql("DELETE FROM timers WHERE instance_id = ?"), bind(instance_id);
-      return static_cast<int>(q.execute());
-    });
+    return changed("cancel timers", "DELETE FROM timers WHERE instance_id = ?", {instance_id});
   }
 
   Result<std::vector<TimerRecord>> dueTimers(TimePoint now, int limit) override {
-    return guarded("read due timers", [&]() -> Result<std::vector<TimerRecord>> {
-      std::string text =
-          "SELECT id, instance_id, sendid, due_at, event FROM timers WHERE due_at <= ? "
-          "ORDER BY due_at, id LIMIT ?";
-      if (d_ == Dialect::kPostgreSQL) text += " FOR UPDATE SKIP LOCKED";
-      Poco::Data::Statement q(*s_);
-      q << sql(text), bind(Int64{now}), bind(Int64{limit});
-      return readTimers(q);
-    });
+    std::string text =
+        std::string(kTimerColumns) + " WHERE due_at <= ? ORDER BY due_at, id LIMIT ?";
+    if (d_ == Dialect::kPostgreSQL) text += " FOR UPDATE SKIP LOCKED";
+    return selectAll<TimerRecord>("read due timers", text, {Int64{now}, Int64{limit}}, readTimer);
   }
 
   Result<bool> claimTimer(std::int64_t id) override {
-    return guarded("claim timer", [&]() -> Result<bool> {
-      Poco::Data::Statement q(*s_);
-      q << sql("DELETE FROM timers WHERE id = ?"), bind(Int64{id});
-      return q.execute() == 1;
-    });
+    auto n = changed("claim timer", "DELETE FROM timers WHERE id = ?", {Int64{id}});
+    if (!n) return n.status();
+    return *n == 1;
   }
 
   Result<std::vector<TimerRecord>> timersOf(const std::string& instance_id) override {
-    return guarded("read timers", [&]() -> Result<std::vector<TimerRecord>> {
-      Poco::Data::Statement q(*s_);
-      q << sql(
-          "SELECT id, instance_id, sendid, due_at, event FROM timers WHERE instance_id = ? "
-          "ORDER BY due_at, id"),
-          bind(instance_id);
-      return readTimers(q);
-    });
+    return selectAll<TimerRecord>(
+        "read timers", std::string(kTimerColumns) + " WHERE instance_id = ? ORDER BY due_at, id",
+        {instance_id}, readTimer);
   }
 
   Result<std::optional<TimePoint>> nextTimerDue() override {
-    return guarded("read next timer", [&]() -> Result<std::optional<TimePoint>> {
-      std::vector<Int64> due;
-      Poco::Data::Statement q(*s_);
-      q << "SELECT due_at FROM timers ORDER BY due_at LIMIT 1", into(due);
-      q.execute();
-      if (due.empty()) return std::optional<TimePoint>();
-      return std::optional<TimePoint>(due[0]);
-    });
+    return selectOne<TimePoint>("read next timer",
+                                "SELECT due_at FROM timers ORDER BY due_at LIMIT 1", {},
+                                [](const Row& c) { return c.integer(0); });
   }
 
   Status enqueueInbox(const std::string& instance_id, const std::string& event,
@@ -568,31 +505,17 @@ class SqlTransaction final : public Transaction {
   }
 
   Result<std::vector<InboxRecord>> inbox(int limit) override {
-    return guarded("read inbox", [&]() -> Result<std::vector<InboxRecord>> {
-      std::string text =
-          "SELECT seq, instance_id, event, created_at FROM inbox ORDER BY seq LIMIT ?";
-      if (d_ == Dialect::kPostgreSQL) text += " FOR UPDATE SKIP LOCKED";
-      std::vector<Int64> seq;
-      std::vector<std::string> instance;
-      std::vector<std::string> event;
-      std::vector<Int64> created;
-      Poco::Data::Statement q(*s_);
-      q << sql(text), bind(Int64{limit}), into(seq), into(instance), into(event), into(created);
-      q.execute();
-      std::vector<InboxRecord> out;
-      for (std::size_t i = 0; i < seq.size(); ++i) {
-        out.push_back(InboxRecord{seq[i], instance[i], event[i], created[i]});
-      }
-      return out;
+    std::string text = "SELECT seq, instance_id, event, created_at FROM inbox ORDER BY seq LIMIT ?";
+    if (d_ == Dialect::kPostgreSQL) text += " FOR UPDATE SKIP LOCKED";
+    return selectAll<InboxRecord>("read inbox", text, {Int64{limit}}, [](const Row& c) {
+      return InboxRecord{c.integer(0), c.text(1), c.text(2), c.integer(3)};
     });
   }
 
   Result<bool> claimInbox(std::int64_t seq) override {
-    return guarded("claim inbox event", [&]() -> Result<bool> {
-      Poco::Data::Statement q(*s_);
-      q << sql("DELETE FROM inbox WHERE seq = ?"), bind(Int64{seq});
-      return q.execute() == 1;
-    });
+    auto n = changed("claim inbox event", "DELETE FROM inbox WHERE seq = ?", {Int64{seq}});
+    if (!n) return n.status();
+    return *n == 1;
   }
 
   Status appendHistory(const std::vector<HistoryRecord>& rows) override {
@@ -615,25 +538,14 @@ class SqlTransaction final : public Transaction {
 
   Result<std::vector<HistoryRecord>> history(const std::string& instance_id, std::int64_t after_seq,
                                              int limit) override {
-    return guarded("read history", [&]() -> Result<std::vector<HistoryRecord>> {
-      std::vector<Int64> seq;
-      std::vector<Int64> at;
-      std::vector<std::string> actor;
-      std::vector<std::string> kind;
-      std::vector<std::string> detail;
-      Poco::Data::Statement q(*s_);
-      q << sql(
-          "SELECT seq, at, actor, kind, detail FROM history WHERE instance_id = ? AND "
-          "seq > ? ORDER BY seq LIMIT ?"),
-          bind(instance_id), bind(Int64{after_seq}), bind(Int64{limit}), into(seq), into(at),
-          into(actor), into(kind), into(detail);
-      q.execute();
-      std::vector<HistoryRecord> out;
-      for (std::size_t i = 0; i < seq.size(); ++i) {
-        out.push_back(HistoryRecord{seq[i], instance_id, at[i], actor[i], kind[i], detail[i]});
-      }
-      return out;
-    });
+    return selectAll<HistoryRecord>(
+        "read history",
+        "SELECT seq, instance_id, at, actor, kind, detail FROM history WHERE instance_id = ? AND "
+        "seq > ? ORDER BY seq LIMIT ?",
+        {instance_id, Int64{after_seq}, Int64{limit}}, [](const Row& c) {
+          return HistoryRecord{c.integer(0), c.text(1), c.integer(2),
+                               c.text(3),    c.text(4), c.text(5)};
+        });
   }
 
   Status deferEvent(const std::string& instance_id, const std::string& event,
@@ -643,24 +555,19 @@ class SqlTransaction final : public Transaction {
 
   Result<int> releaseDeferred(const std::string& instance_id) override {
     return guarded("release deferred events", [&]() -> Result<int> {
-      Poco::Data::Statement move(*s_);
-      move << sql(
+      runSql(
           "INSERT INTO inbox (instance_id, event, created_at) SELECT instance_id, event, "
-          "created_at FROM deferred WHERE instance_id = ? ORDER BY seq"),
-          bind(instance_id);
-      move.execute();
-      Poco::Data::Statement del(*s_);
-      del << sql("DELETE FROM deferred WHERE instance_id = ?"), bind(instance_id);
-      return static_cast<int>(del.execute());
+          "created_at FROM deferred WHERE instance_id = ? ORDER BY seq",
+          {instance_id}, {});
+      return static_cast<int>(
+          runSql("DELETE FROM deferred WHERE instance_id = ?", {instance_id}, {}));
     });
   }
 
   Status addOutbox(const OutboxRecord& r) override {
     return guarded("add outbox", [&]() -> Status {
-      Poco::Data::Statement q(*s_);
-      q << sql("INSERT INTO outbox (instance_id, kind, payload, created_at) VALUES (?, ?, ?, ?)"),
-          bind(r.instance_id), bind(r.kind), bind(r.payload), bind(Int64{r.created_at});
-      q.execute();
+      runSql("INSERT INTO outbox (instance_id, kind, payload, created_at) VALUES (?, ?, ?, ?)",
+             {r.instance_id, r.kind, r.payload, Int64{r.created_at}}, {});
       return Status::ok();
     });
   }
@@ -969,47 +876,6 @@ class SqlTransaction final : public Transaction {
     return it->second;
   }
 
-  Result<std::optional<DefinitionRecord>> readDefinition(Poco::Data::Statement& q) {
-    std::vector<Int64> id;
-    std::vector<std::string> name;
-    std::vector<Int64> version;
-    std::vector<std::string> sha;
-    std::vector<std::string> xml;
-    std::vector<Int64> created;
-    q, into(id), into(name), into(version), into(sha), into(xml), into(created);
-    q.execute();
-    if (id.empty()) return std::optional<DefinitionRecord>();
-    return std::optional<DefinitionRecord>(DefinitionRecord{
-        id[0], name[0], static_cast<std::int32_t>(version[0]), sha[0], xml[0], created[0]});
-  }
-
-  Result<std::vector<TimerRecord>> readTimers(Poco::Data::Statement& q) {
-    std::vector<Int64> id;
-    std::vector<std::string> instance;
-    std::vector<std::string> sendid;
-    std::vector<Int64> due;
-    std::vector<std::string> event;
-    q, into(id), into(instance), into(sendid), into(due), into(event);
-    q.execute();
-    std::vector<TimerRecord> out;
-    for (std::size_t i = 0; i < id.size(); ++i) {
-      out.push_back(TimerRecord{id[i], instance[i], sendid[i], due[i], event[i]});
-    }
-    return out;
-  }
-
-  // Appends an event for an instance to the inbox or the deferred table (same columns).
-  Status addEventRow(const std::string& table, const std::string& instance_id,
-                     const std::string& event, TimePoint now) {
-    return guarded("add event to " + table, [&]() -> Status {
-      Poco::Data::Statement q(*s_);
-      q << sql("INSERT INTO " + table + " (instance_id, event, created_at) VALUES (?, ?, ?)"),
-          bind(instance_id), bind(event), bind(Int64{now});
-      q.execute();
-      return Status::ok();
-    });
-  }
-
   // Runs a statement over {ROWS} with rows as its JSON parameter; returns the rows changed.
   std::size_t runBatch(const std::string& text, json::Array rows) {
     Connection& c = *c_;
@@ -1021,6 +887,34 @@ class SqlTransaction final : public Transaction {
 
   using SqlParam = std::variant<std::int64_t, std::string>;
   using Row = NativeStatements::Row;
+
+  static DefinitionRecord readDefinition(const Row& c) {
+    return DefinitionRecord{c.integer(0), c.text(1), static_cast<std::int32_t>(c.integer(2)),
+                            c.text(3),    c.text(4), c.integer(5)};
+  }
+
+  static constexpr const char* kTimerColumns =
+      "SELECT id, instance_id, sendid, due_at, event FROM timers";
+  static TimerRecord readTimer(const Row& c) {
+    return TimerRecord{c.integer(0), c.text(1), c.text(2), c.integer(3), c.text(4)};
+  }
+
+  // Runs a write; returns the rows it changed, errors as Status naming what.
+  Result<int> changed(const char* what, const std::string& text,
+                      const std::vector<SqlParam>& params) {
+    return guarded(what,
+                   [&]() -> Result<int> { return static_cast<int>(runSql(text, params, {})); });
+  }
+
+  // Appends an event for an instance to the inbox or the deferred table (same columns).
+  Status addEventRow(const std::string& table, const std::string& instance_id,
+                     const std::string& event, TimePoint now) {
+    return guarded("add event to " + table, [&]() -> Status {
+      runSql("INSERT INTO " + table + " (instance_id, event, created_at) VALUES (?, ?, ?)",
+             {instance_id, event, Int64{now}}, {});
+      return Status::ok();
+    });
+  }
 
   // The first row of a query read by read (nullopt for none), errors as Status naming what.
   template <typename T, typename Read>
