@@ -12,8 +12,10 @@
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionSet.h>
 #include <Poco/Util/ServerApplication.h>
+#include <fcntl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -56,12 +58,12 @@ Result<std::string> tokenSecret(const std::string& path) {
   if (getrandom(key.data(), key.size(), 0) != static_cast<ssize_t>(key.size())) {
     return Status(ErrorCode::kInternal, "getrandom failed");
   }
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(key.data(), static_cast<std::streamsize>(key.size()));
-  out.close();
-  if (!out || ::chmod(path.c_str(), 0600) != 0) {
-    return Status(ErrorCode::kUnavailable, "cannot write " + path);
-  }
+  // Created readable by the owner only from the start; O_EXCL: never over another file.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  const bool written =
+      fd >= 0 && ::write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size());
+  if (fd >= 0) ::close(fd);
+  if (!written) return Status(ErrorCode::kUnavailable, "cannot write " + path);
   return key;
 }
 

@@ -68,7 +68,7 @@ class PostgresStatements final : public NativeStatements {
     for (std::size_t i = 0; i < params.size(); ++i) values[i] = texts[i].c_str();
     auto [it, fresh] = prepared_.try_emplace(text);
     if (fresh) {
-      it->second = "tramite_" + std::to_string(prepared_.size());
+      it->second = "tramite_" + std::to_string(++names_);
       ResultPtr res(PQprepare(conn_, it->second.c_str(), text.c_str(), n, types.data()), PQclear);
       if (!res || PQresultStatus(res.get()) != PGRES_COMMAND_OK) {
         prepared_.erase(it);
@@ -95,6 +95,7 @@ class PostgresStatements final : public NativeStatements {
  private:
   PGconn* conn_;
   std::unordered_map<std::string, std::string> prepared_;  // text -> statement name
+  std::uint64_t names_ = 0;  // statement names are never reused on a connection
 };
 
 }  // namespace
