@@ -230,7 +230,8 @@ class ConnectionPool {
       *s << "PRAGMA synchronous=" + options_.sqlite_synchronous, now;
       *s << "PRAGMA busy_timeout=" + std::to_string(options_.busy_timeout_ms), now;
       *s << "PRAGMA foreign_keys=ON", now;
-      *s << "PRAGMA mmap_size=268435456", now;
+      *s << "PRAGMA mmap_size=" + std::to_string(options_.sqlite_mmap_bytes), now;
+      *s << "PRAGMA cache_size=-" + std::to_string(options_.sqlite_cache_kib), now;
     } else {
       *s << "SET client_min_messages TO WARNING", now;
     }
