@@ -1,13 +1,17 @@
 #include "tramite/api/basichttp.h"
 
 #include <Poco/Exception.h>
+#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/SSLManager.h>
 #include <Poco/URI.h>
 
 #include <algorithm>
+#include <memory>
+#include <mutex>
 #include <sstream>
 
 namespace tramite::api {
@@ -119,7 +123,17 @@ Status BasicHttpClient::post(const std::string& url, const scxml::Event& event,
   try {
     std::unique_ptr<Poco::Net::HTTPClientSession> session;
     if (uri.getScheme() == "https") {
-      session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort());
+      // The peer's certificate is checked against the system's trusted CAs and its name.
+      static std::once_flag ssl_once;
+      static Poco::Net::Context::Ptr context;
+      std::call_once(ssl_once, [] {
+        Poco::Net::initializeSSL();
+        context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", "",
+                                         Poco::Net::Context::VERIFY_RELAXED, 9,
+                                         /*loadDefaultCAs=*/true);
+      });
+      session =
+          std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), context);
     } else {
       session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
     }

@@ -738,6 +738,12 @@ TEST_F(ServerTest, ServesOverTlsWithAThrowawayCertificate) {
            dumped(Value(json::Object{{"username", "admin"}, {"password", kPassword}})), "");
   ASSERT_EQ(logged.status, 200) << logged.raw;
   EXPECT_EQ(send(https, "GET", "/api/v1/me", "", logged.str("token")).status, 200);
+  // A BasicHTTP post to it is refused: its certificate is not among the system's trusted CAs.
+  BasicHttpClient client({"127.0.0.1"}, 2'000);
+  Status untrusted =
+      client.post(server_->url() + "/api/v1/basichttp/x", scxml::Event::external("ping"));
+  EXPECT_EQ(untrusted.code(), ErrorCode::kUnavailable) << untrusted.toString();
+  EXPECT_NE(untrusted.message().find("certificate"), std::string::npos) << untrusted.message();
   // Plain HTTP to the TLS port gets no answer.
   Poco::Net::HTTPClientSession plain("127.0.0.1", static_cast<Poco::UInt16>(server_->port()));
   plain.setTimeout(Poco::Timespan(2, 0));
