@@ -715,9 +715,10 @@ class Api::Impl {
   Result<HttpResponse> lifecycle(Context& c) {
     const std::string& id = c.path.at("id");
     const std::string op = c.op;
-    Result<runtime::InstanceView> v = op == "suspend"  ? engine_->suspend(id, c.actor())
-                                      : op == "resume" ? engine_->resume(id, c.actor())
-                                                       : engine_->terminate(id, c.actor());
+    const std::string& key = c.idempotencyKey();
+    Result<runtime::InstanceView> v = op == "suspend"  ? engine_->suspend(id, c.actor(), key)
+                                      : op == "resume" ? engine_->resume(id, c.actor(), key)
+                                                       : engine_->terminate(id, c.actor(), key);
     if (!v) return v.status();
     return jsonResponse(200, v->toJson());
   }
@@ -739,7 +740,8 @@ class Api::Impl {
       }
     }
     if (to < 1 || to > 1'000'000) return Status(ErrorCode::kInvalidArgument, "to_version is >= 1");
-    auto v = engine_->migrate(c.path.at("id"), static_cast<std::int32_t>(to), states, c.actor());
+    auto v = engine_->migrate(c.path.at("id"), static_cast<std::int32_t>(to), states, c.actor(),
+                              c.idempotencyKey());
     if (!v) return v.status();
     return jsonResponse(200, v->toJson());
   }

@@ -504,8 +504,15 @@ TEST_F(ServerTest, AdministrationIsForAdminsAndRecorded) {
   const std::string lifecycle = "/api/v1/instances/" + started.str("id");
   // Lifecycle: admins only; a suspended instance takes no events (409).
   EXPECT_EQ(call("POST", lifecycle + "/suspend", "", carla).status, 403);
-  Reply suspended = call("POST", lifecycle + "/suspend", "", admin);
+  Reply suspended = call("POST", lifecycle + "/suspend", "", admin, "application/json",
+                         {{"Idempotency-Key", "suspend-7"}});
   EXPECT_EQ(suspended.str("lifecycle"), "suspended") << suspended.raw;
+  // The retry is answered with the first result; without the key it would be a conflict.
+  Reply retried = call("POST", lifecycle + "/suspend", "", admin, "application/json",
+                       {{"Idempotency-Key", "suspend-7"}});
+  EXPECT_EQ(retried.status, 200) << retried.raw;
+  EXPECT_EQ(retried.raw, suspended.raw);
+  EXPECT_EQ(call("POST", lifecycle + "/suspend", "", admin).status, 409);
   Reply refused = call("POST", lifecycle + "/events",
                        dumped(Value(json::Object{{"name", "plazo.vencido"}})), carla);
   EXPECT_EQ(refused.status, 409) << refused.raw;

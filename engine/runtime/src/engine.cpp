@@ -581,43 +581,67 @@ Result<InstanceView> Engine::get(const std::string& instance_id) {
       storage::TxMode::kRead);
 }
 
-Result<InstanceView> Engine::lifecycleOp(const std::string& instance_id, LifecycleOp op,
-                                         const std::string& actor) {
+template <typename Body>
+Result<InstanceView> Engine::idempotent(const std::string& scope, const std::string& key,
+                                        Body&& body) {
   return transact<InstanceView>(
       [&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
-        auto inst = load(tx, instance_id);
-        if (!inst) {
-          final_answer = inst.status().code() == ErrorCode::kNotFound;
-          return inst.status();
+        auto prior = storedResult(tx, scope, key);
+        if (!prior) return prior.status();
+        if (prior->has_value()) {
+          final_answer = true;
+          return std::move(**prior);
         }
-        Step step(*this, tx, actor);
-        if (Status st = step.changeLifecycle(*inst, op); !st) {
-          final_answer = st.code() == ErrorCode::kFailedPrecondition;
-          return st;
+        Result<InstanceView> v = body(tx, final_answer);
+        if (v) {
+          if (Status st = storeResult(tx, scope, key, *v, clock_.nowMs()); !st) return st;
         }
-        if (op == LifecycleOp::kResume) {
-          // Events that arrived while suspended are delivered next, in order.
-          if (auto r = tx.releaseDeferred(instance_id); !r) return r.status();
-        }
-        if (Status st = step.commit(*inst, false); !st) return st;
-        return view(*inst);
+        return v;
       });
 }
 
-Result<InstanceView> Engine::suspend(const std::string& id, const std::string& actor) {
-  return lifecycleOp(id, LifecycleOp::kSuspend, actor);
+Result<InstanceView> Engine::lifecycleOp(const std::string& instance_id, LifecycleOp op,
+                                         const std::string& actor,
+                                         const std::string& idempotency_key) {
+  return idempotent("lifecycle:" + instance_id, idempotency_key,
+                    [&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
+                      auto inst = load(tx, instance_id);
+                      if (!inst) {
+                        final_answer = inst.status().code() == ErrorCode::kNotFound;
+                        return inst.status();
+                      }
+                      Step step(*this, tx, actor);
+                      if (Status st = step.changeLifecycle(*inst, op); !st) {
+                        final_answer = st.code() == ErrorCode::kFailedPrecondition;
+                        return st;
+                      }
+                      if (op == LifecycleOp::kResume) {
+                        // Events that arrived while suspended are delivered next, in order.
+                        if (auto r = tx.releaseDeferred(instance_id); !r) return r.status();
+                      }
+                      if (Status st = step.commit(*inst, false); !st) return st;
+                      return view(*inst);
+                    });
 }
-Result<InstanceView> Engine::resume(const std::string& id, const std::string& actor) {
-  return lifecycleOp(id, LifecycleOp::kResume, actor);
+
+Result<InstanceView> Engine::suspend(const std::string& id, const std::string& actor,
+                                     const std::string& key) {
+  return lifecycleOp(id, LifecycleOp::kSuspend, actor, key);
 }
-Result<InstanceView> Engine::terminate(const std::string& id, const std::string& actor) {
-  return lifecycleOp(id, LifecycleOp::kTerminate, actor);
+Result<InstanceView> Engine::resume(const std::string& id, const std::string& actor,
+                                    const std::string& key) {
+  return lifecycleOp(id, LifecycleOp::kResume, actor, key);
+}
+Result<InstanceView> Engine::terminate(const std::string& id, const std::string& actor,
+                                       const std::string& key) {
+  return lifecycleOp(id, LifecycleOp::kTerminate, actor, key);
 }
 
 Result<InstanceView> Engine::migrate(const std::string& instance_id, std::int32_t to_version,
                                      const std::map<std::string, std::string>& mapping,
-                                     const std::string& actor) {
-  return transact<InstanceView>(
+                                     const std::string& actor, const std::string& idempotency_key) {
+  return idempotent(
+      "migrate:" + instance_id, idempotency_key,
       [&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
         final_answer = true;  // only storage conflicts below are worth a retry
         auto inst = load(tx, instance_id);

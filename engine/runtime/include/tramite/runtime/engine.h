@@ -98,9 +98,14 @@ class Engine {
                             const std::string& actor, const std::string& idempotency_key = {});
 
   Result<InstanceView> get(const std::string& instance_id);
-  Result<InstanceView> suspend(const std::string& instance_id, const std::string& actor);
-  Result<InstanceView> resume(const std::string& instance_id, const std::string& actor);
-  Result<InstanceView> terminate(const std::string& instance_id, const std::string& actor);
+  // Lifecycle operations; a repeated idempotency key returns the first result and changes
+  // nothing. Errors: kNotFound, kFailedPrecondition (illegal in the current state).
+  Result<InstanceView> suspend(const std::string& instance_id, const std::string& actor,
+                               const std::string& idempotency_key = {});
+  Result<InstanceView> resume(const std::string& instance_id, const std::string& actor,
+                              const std::string& idempotency_key = {});
+  Result<InstanceView> terminate(const std::string& instance_id, const std::string& actor,
+                                 const std::string& idempotency_key = {});
 
   // Moves a running or suspended instance to another version of its definition. Each active
   // atomic state maps to mapping[id], or to the same id when unmapped. Errors:
@@ -108,7 +113,7 @@ class Engine {
   // kFailedPrecondition while the instance has active invocations.
   Result<InstanceView> migrate(const std::string& instance_id, std::int32_t to_version,
                                const std::map<std::string, std::string>& mapping,
-                               const std::string& actor);
+                               const std::string& actor, const std::string& idempotency_key = {});
 
   // The instance's history in order.
   Result<std::vector<storage::HistoryRecord>> history(const std::string& instance_id);
@@ -173,7 +178,11 @@ class Engine {
   InstanceView view(const Loaded& loaded) const;
   TaskView taskView(const storage::TaskRecord& record) const;
   Result<InstanceView> lifecycleOp(const std::string& instance_id, LifecycleOp op,
-                                   const std::string& actor);
+                                   const std::string& actor, const std::string& idempotency_key);
+  // Runs body(tx, final_answer) in a transaction; with a key, a repeat within scope returns
+  // the stored first result instead, and a success stores its result in the same transaction.
+  template <typename Body>
+  Result<InstanceView> idempotent(const std::string& scope, const std::string& key, Body&& body);
   // Runs body in a transaction, committing when it succeeds; retries conflicts.
   template <typename T, typename Body>
   Result<T> transact(Body&& body, storage::TxMode mode = storage::TxMode::kWrite);
