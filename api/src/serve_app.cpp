@@ -1,14 +1,12 @@
 #include <Poco/AutoPtr.h>
 #include <Poco/ConsoleChannel.h>
 #include <Poco/File.h>
-#include <Poco/FileStream.h>
 #include <Poco/FormattingChannel.h>
 #include <Poco/Glob.h>
 #include <Poco/Logger.h>
 #include <Poco/Path.h>
 #include <Poco/PatternFormatter.h>
 #include <Poco/Util/HelpFormatter.h>
-#include <Poco/Util/IntValidator.h>
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionSet.h>
 #include <Poco/Util/ServerApplication.h>
@@ -19,7 +17,6 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <fstream>
 #include <iostream>
 #include <set>
 #include <sstream>
@@ -30,6 +27,7 @@
 #include "tramite/api/serve.h"
 #include "tramite/api/server.h"
 #include "tramite/calendar/calendar.h"
+#include "tramite/file.h"
 #include "tramite/runtime/directory.h"
 
 namespace tramite::api {
@@ -38,17 +36,12 @@ namespace {
 
 using Poco::Util::Option;
 
-std::string readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 // The session-token key of a data directory: read, or made once (32 random bytes, mode 0600).
 Result<std::string> tokenSecret(const std::string& path) {
   if (Poco::File(path).exists()) {
-    std::string key = readFile(path);
+    auto read = readFile(path, "token key file");
+    if (!read) return read.status();
+    std::string key = std::move(read).value();
     if (key.size() < 32) {
       return Status(ErrorCode::kInvalidArgument, path + " holds fewer than 32 bytes");
     }
@@ -184,7 +177,9 @@ class ServeApp final : public Poco::Util::ServerApplication {
     Poco::Glob::glob(workflows + "/*.scxml", files);
     for (const std::string& f : files) {
       const std::string name = Poco::Path(f).getBaseName();
-      auto d = engine->deploy(name, readFile(f), "system");
+      auto xml = readFile(f, "workflow");
+      if (!xml) return xml.status();
+      auto d = engine->deploy(name, *xml, "system");
       if (!d) return d.status();
       log.information("workflow %s version %d (%s)", name, static_cast<int>(d->version), f);
     }

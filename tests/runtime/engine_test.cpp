@@ -2,10 +2,8 @@
 #include "tramite/runtime/engine.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -33,20 +31,8 @@ const char* kCounter = R"(<scxml xmlns="http://www.w3.org/2005/07/scxml" version
 class EngineTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    static std::atomic<int> counter{0};
-    int n = ++counter;
-    if (GetParam() == "sqlite") {
-      auto dir =
-          std::filesystem::temp_directory_path() / ("tramite-engine-" + std::to_string(::getpid()));
-      std::filesystem::create_directories(dir);
-      auto file = dir / ("e" + std::to_string(n) + ".db");
-      std::filesystem::remove(file);
-      uri_ = "sqlite:" + file.string();
-    } else {
-      auto* pg = testing::PostgresServer::shared();
-      if (!pg) GTEST_SKIP() << "PostgreSQL is not available on this machine";
-      uri_ = pg->createDatabase("engine" + std::to_string(n));
-    }
+    uri_ = testing::freshStoreUri(GetParam(), "engine");
+    if (uri_.empty()) GTEST_SKIP() << "PostgreSQL is not available on this machine";
     engine_ = makeEngine();
     ASSERT_TRUE(engine_->deploy("approval-chain",
                                 readSourceFile("workflows/approval-chain-lua.scxml"), "admin"));

@@ -2,10 +2,8 @@
 // manual clock: the legal-review process end to end, deadlines breached by moving the clock,
 // queues, separation of duties, substitutes, approval rules and racing claims.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -55,20 +53,8 @@ const char* kRules = R"(<scxml xmlns="http://www.w3.org/2005/07/scxml"
 class TaskTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    static std::atomic<int> counter{0};
-    int n = ++counter;
-    if (GetParam() == "sqlite") {
-      auto dir =
-          std::filesystem::temp_directory_path() / ("tramite-tasks-" + std::to_string(::getpid()));
-      std::filesystem::create_directories(dir);
-      auto file = dir / ("t" + std::to_string(n) + ".db");
-      std::filesystem::remove(file);
-      uri_ = "sqlite:" + file.string();
-    } else {
-      auto* pg = testing::PostgresServer::shared();
-      if (!pg) GTEST_SKIP() << "PostgreSQL is not available on this machine";
-      uri_ = pg->createDatabase("tasks" + std::to_string(n));
-    }
+    uri_ = testing::freshStoreUri(GetParam(), "tasks");
+    if (uri_.empty()) GTEST_SKIP() << "PostgreSQL is not available on this machine";
     auto store = storage::openStore(uri_);
     ASSERT_TRUE(store) << store.status().toString();
     auto cal =

@@ -1,10 +1,8 @@
 // One contract suite for every store dialect: SQLite (a temporary file) and PostgreSQL (a
 // real throwaway server started by the test binary).
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <filesystem>
 #include <thread>
 
 #include "pg_server.h"
@@ -13,25 +11,10 @@
 namespace tramite::storage {
 namespace {
 
-std::string freshUri(const std::string& dialect) {
-  static std::atomic<int> counter{0};
-  int n = ++counter;
-  if (dialect == "sqlite") {
-    auto dir =
-        std::filesystem::temp_directory_path() / ("tramite-store-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    auto file = dir / ("contract" + std::to_string(n) + ".db");
-    std::filesystem::remove(file);
-    return "sqlite:" + file.string();
-  }
-  auto* pg = testing::PostgresServer::shared();
-  return pg ? pg->createDatabase("contract" + std::to_string(n)) : "";
-}
-
 class StoreContract : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    uri_ = freshUri(GetParam());
+    uri_ = testing::freshStoreUri(GetParam(), "contract");
     if (uri_.empty()) GTEST_SKIP() << "PostgreSQL is not available on this machine";
     auto s = openStore(uri_);
     ASSERT_TRUE(s) << s.status().toString();

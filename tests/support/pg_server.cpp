@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -92,6 +93,21 @@ bool PostgresServer::start() {
   }
   if (!running_) why_ = "pg_ctl start failed (see " + dir_ + "/server.log)";
   return running_;
+}
+
+std::string freshStoreUri(const std::string& dialect, const std::string& name) {
+  static std::atomic<int> counter{0};
+  const std::string unique = name + std::to_string(++counter);
+  if (dialect == "sqlite") {
+    auto dir =
+        std::filesystem::temp_directory_path() / ("tramite-tests-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    auto file = dir / (unique + ".db");
+    std::filesystem::remove(file);
+    return "sqlite:" + file.string();
+  }
+  auto* pg = PostgresServer::shared();
+  return pg ? pg->createDatabase(unique) : "";
 }
 
 std::string PostgresServer::createDatabase(const std::string& name) {

@@ -36,4 +36,9 @@ class PostgresServer {
   std::string why_;
 };
 
+// The URI of a fresh, empty store of dialect ("sqlite": a new file in a per-process temp
+// directory; "postgresql": a new database on the shared server) named after name; "" when
+// PostgreSQL is unavailable. Each call gets a store of its own.
+std::string freshStoreUri(const std::string& dialect, const std::string& name);
+
 }  // namespace tramite::testing

@@ -1,9 +1,8 @@
 #include "tramite/calendar/calendar.h"
 
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
+#include "tramite/file.h"
 #include "tramite/json.h"
 
 namespace tramite::calendar {
@@ -222,11 +221,9 @@ Result<BusinessCalendar> parseCalendar(const std::string& json_text) {
 }
 
 Result<BusinessCalendar> loadCalendarFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(ErrorCode::kNotFound, "cannot read calendar file " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto cal = parseCalendar(ss.str());
+  auto text = readFile(path, "calendar file");
+  if (!text) return text.status();
+  auto cal = parseCalendar(*text);
   if (!cal) return Status(cal.status().code(), path + ": " + cal.status().message());
   return cal;
 }

@@ -1,11 +1,10 @@
 #include "tramite/runtime/directory.h"
 
 #include <algorithm>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "tramite/calendar/calendar.h"
+#include "tramite/file.h"
 #include "tramite/json.h"
 
 namespace tramite::runtime {
@@ -152,11 +151,9 @@ Result<storage::DirectoryRecords> parseDirectory(const std::string& json_text) {
 }
 
 Result<storage::DirectoryRecords> loadDirectoryFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(ErrorCode::kNotFound, "cannot read directory file '" + path + "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto d = parseDirectory(ss.str());
+  auto text = readFile(path, "directory file");
+  if (!text) return text.status();
+  auto d = parseDirectory(*text);
   if (!d) return Status(d.status().code(), path + ": " + d.status().message());
   return d;
 }

@@ -19,6 +19,7 @@
 #include <sstream>
 
 #include "text_util.h"
+#include "tramite/file.h"
 #include "tramite/scxml/duration.h"
 #include "tramite/scxml/event_match.h"
 #include "workflow_schema.h"
@@ -991,14 +992,12 @@ bool readLocalReference(std::string_view ref, const std::string& base_dir, std::
     return false;
   }
   if (path[0] != '/') path = base_dir + "/" + path;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    *error = "cannot read " + path;
+  auto text = readFile(path);
+  if (!text) {
+    *error = text.status().message();
     return false;
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
+  *out = std::move(text).value();
   return true;
 }
 
