@@ -163,26 +163,6 @@ Status Engine::bindDefinition(storage::Transaction& tx, Loaded& l) {
   return Status::ok();
 }
 
-Result<std::optional<InstanceView>> Engine::storedResult(storage::Transaction& tx,
-                                                         const std::string& scope,
-                                                         const std::string& key) {
-  if (key.empty()) return std::optional<InstanceView>();
-  auto prior = tx.idempotentResult(scope, key);
-  if (!prior) return prior.status();
-  if (!prior->has_value()) return std::optional<InstanceView>();
-  auto v = json::parse(**prior);
-  if (!v) return v.status();
-  auto stored = InstanceView::fromJson(*v);
-  if (!stored) return stored.status();
-  return std::optional<InstanceView>(std::move(stored).value());
-}
-
-Status Engine::storeResult(storage::Transaction& tx, const std::string& scope,
-                           const std::string& key, const InstanceView& v, TimePoint now) {
-  if (key.empty()) return Status::ok();
-  return tx.saveIdempotentResult(scope, key, json::dump(v.toJson()), now);
-}
-
 Result<Engine::Loaded> Engine::load(storage::Transaction& tx, const std::string& instance_id) {
   auto rec = tx.instance(instance_id);
   if (!rec) return rec.status();
@@ -482,7 +462,7 @@ Result<InstanceView> Engine::start(const StartRequest& request) {
   const std::string id = request.instance_id.empty() ? newInstanceId() : request.instance_id;
   return submit(
       [&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
-        auto prior = storedResult(tx, scope, request.idempotency_key);
+        auto prior = storedResult<InstanceView>(tx, scope, request.idempotency_key);
         if (!prior) return prior.status();
         if (prior->has_value()) {
           final_answer = true;
@@ -501,7 +481,7 @@ Result<InstanceView> Engine::start(const StartRequest& request) {
         if (existing->has_value()) {
           // A concurrent start with the same key may have committed since the first look: its
           // instance and its key row commit together, so look again before calling it a clash.
-          auto raced = storedResult(tx, scope, request.idempotency_key);
+          auto raced = storedResult<InstanceView>(tx, scope, request.idempotency_key);
           if (!raced) return raced.status();
           final_answer = true;
           if (raced->has_value()) return **raced;
@@ -537,7 +517,7 @@ Result<InstanceView> Engine::send(const std::string& instance_id, const scxml::E
   if (event.name.empty()) return Status(ErrorCode::kInvalidArgument, "an event needs a name");
   return submit(
       [&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
-        auto prior = storedResult(tx, instance_id, idempotency_key);
+        auto prior = storedResult<InstanceView>(tx, instance_id, idempotency_key);
         if (!prior) return prior.status();
         if (prior->has_value()) {
           final_answer = true;
@@ -581,47 +561,29 @@ Result<InstanceView> Engine::get(const std::string& instance_id) {
       storage::TxMode::kRead);
 }
 
-template <typename Body>
-Result<InstanceView> Engine::idempotent(const std::string& scope, const std::string& key,
-                                        Body&& body) {
-  return transact<InstanceView>(
-      [&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
-        auto prior = storedResult(tx, scope, key);
-        if (!prior) return prior.status();
-        if (prior->has_value()) {
-          final_answer = true;
-          return std::move(**prior);
-        }
-        Result<InstanceView> v = body(tx, final_answer);
-        if (v) {
-          if (Status st = storeResult(tx, scope, key, *v, clock_.nowMs()); !st) return st;
-        }
-        return v;
-      });
-}
-
 Result<InstanceView> Engine::lifecycleOp(const std::string& instance_id, LifecycleOp op,
                                          const std::string& actor,
                                          const std::string& idempotency_key) {
-  return idempotent("lifecycle:" + instance_id, idempotency_key,
-                    [&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
-                      auto inst = load(tx, instance_id);
-                      if (!inst) {
-                        final_answer = inst.status().code() == ErrorCode::kNotFound;
-                        return inst.status();
-                      }
-                      Step step(*this, tx, actor);
-                      if (Status st = step.changeLifecycle(*inst, op); !st) {
-                        final_answer = st.code() == ErrorCode::kFailedPrecondition;
-                        return st;
-                      }
-                      if (op == LifecycleOp::kResume) {
-                        // Events that arrived while suspended are delivered next, in order.
-                        if (auto r = tx.releaseDeferred(instance_id); !r) return r.status();
-                      }
-                      if (Status st = step.commit(*inst, false); !st) return st;
-                      return view(*inst);
-                    });
+  return transact<InstanceView>(idempotently<InstanceView>(
+      "lifecycle:" + instance_id, idempotency_key, clock_,
+      [&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
+        auto inst = load(tx, instance_id);
+        if (!inst) {
+          final_answer = inst.status().code() == ErrorCode::kNotFound;
+          return inst.status();
+        }
+        Step step(*this, tx, actor);
+        if (Status st = step.changeLifecycle(*inst, op); !st) {
+          final_answer = st.code() == ErrorCode::kFailedPrecondition;
+          return st;
+        }
+        if (op == LifecycleOp::kResume) {
+          // Events that arrived while suspended are delivered next, in order.
+          if (auto r = tx.releaseDeferred(instance_id); !r) return r.status();
+        }
+        if (Status st = step.commit(*inst, false); !st) return st;
+        return view(*inst);
+      }));
 }
 
 Result<InstanceView> Engine::suspend(const std::string& id, const std::string& actor,
@@ -640,8 +602,8 @@ Result<InstanceView> Engine::terminate(const std::string& id, const std::string&
 Result<InstanceView> Engine::migrate(const std::string& instance_id, std::int32_t to_version,
                                      const std::map<std::string, std::string>& mapping,
                                      const std::string& actor, const std::string& idempotency_key) {
-  return idempotent(
-      "migrate:" + instance_id, idempotency_key,
+  return transact<InstanceView>(idempotently<InstanceView>(
+      "migrate:" + instance_id, idempotency_key, clock_,
       [&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
         final_answer = true;  // only storage conflicts below are worth a retry
         auto inst = load(tx, instance_id);
@@ -722,7 +684,7 @@ Result<InstanceView> Engine::migrate(const std::string& instance_id, std::int32_
         final_answer = false;
         if (Status st = step.commit(next, false); !st) return st;
         return view(next);
-      });
+      }));
 }
 
 Result<std::vector<storage::HistoryRecord>> Engine::history(const std::string& instance_id) {

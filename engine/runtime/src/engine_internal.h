@@ -32,6 +32,51 @@ std::string timerPayload(const scxml::Event& event, const std::string& to);
 std::string eventText(const scxml::Event& event);
 Result<scxml::Event> eventFromText(const std::string& text);
 
+// Idempotency keys, for any view with toJson/fromJson (InstanceView, TaskView).
+// The result stored for key in scope; nullopt for none (or an empty key).
+template <typename View>
+Result<std::optional<View>> storedResult(storage::Transaction& tx, const std::string& scope,
+                                         const std::string& key) {
+  if (key.empty()) return std::optional<View>();
+  auto prior = tx.idempotentResult(scope, key);
+  if (!prior) return prior.status();
+  if (!prior->has_value()) return std::optional<View>();
+  auto v = json::parse(**prior);
+  if (!v) return v.status();
+  auto stored = View::fromJson(*v);
+  if (!stored) return stored.status();
+  return std::optional<View>(std::move(stored).value());
+}
+
+// Stores v as the result for key in scope (nothing for an empty key).
+template <typename View>
+Status storeResult(storage::Transaction& tx, const std::string& scope, const std::string& key,
+                   const View& v, TimePoint now) {
+  if (key.empty()) return Status::ok();
+  return tx.saveIdempotentResult(scope, key, json::dump(v.toJson()), now);
+}
+
+// body(tx, final_answer) -> Result<View>, made idempotent: with a key, a repeat within scope
+// returns the stored first result instead, and a success stores its result in the same
+// transaction. The returned callable runs wherever body would (transact, the batcher).
+template <typename View, typename Body>
+auto idempotently(std::string scope, std::string key, const Clock& clock, Body body) {
+  return [scope = std::move(scope), key = std::move(key), &clock, body = std::move(body)](
+             storage::Transaction& tx, bool& final_answer) -> Result<View> {
+    auto prior = storedResult<View>(tx, scope, key);
+    if (!prior) return prior.status();
+    if (prior->has_value()) {
+      final_answer = true;
+      return std::move(**prior);
+    }
+    Result<View> v = body(tx, final_answer);
+    if (v) {
+      if (Status st = storeResult(tx, scope, key, *v, clock.nowMs()); !st) return st;
+    }
+    return v;
+  };
+}
+
 }  // namespace internal
 
 struct Engine::Loaded {

@@ -926,27 +926,12 @@ class Engine::TaskOperation {
 
 Result<TaskView> Engine::actOnTask(const std::string& task_id, const TaskAction& action) {
   std::int64_t first_seen = 0;
-  const std::string scope = "task:" + task_id;
-  auto body = [&](storage::Transaction& tx, bool& final_answer) -> Result<TaskView> {
-    if (!action.idempotency_key.empty()) {
-      auto prior = tx.idempotentResult(scope, action.idempotency_key);
-      if (!prior) return prior.status();
-      if (prior->has_value()) {
-        final_answer = true;
-        auto v = json::parse(**prior);
-        if (!v) return v.status();
-        return TaskView::fromJson(*v);
-      }
-    }
-    TaskOperation op(*this, tx, action);
-    auto done = op.run(task_id, first_seen, final_answer);
-    if (done && !action.idempotency_key.empty()) {
-      Status st = tx.saveIdempotentResult(scope, action.idempotency_key, json::dump(done->toJson()),
-                                          clock_.nowMs());
-      if (!st) return st;
-    }
-    return done;
-  };
+  auto body =
+      idempotently<TaskView>("task:" + task_id, action.idempotency_key, clock_,
+                             [&](storage::Transaction& tx, bool& final_answer) -> Result<TaskView> {
+                               TaskOperation op(*this, tx, action);
+                               return op.run(task_id, first_seen, final_answer);
+                             });
   if (!options_.group_commit) return transact<TaskView>(body);
   // Group commit: concurrent operations are computed against a snapshot and share one
   // commit; a task or instance changed meanwhile makes the batch retry.

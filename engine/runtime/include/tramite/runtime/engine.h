@@ -168,21 +168,10 @@ class Engine {
   Result<Loaded> load(storage::Transaction& tx, const std::string& instance_id);
   // Sets loaded.chart/def from loaded.rec.definition_id and gives it a fresh datamodel.
   Status bindDefinition(storage::Transaction& tx, Loaded& loaded);
-  // The result stored for an idempotency key in scope; nullopt for none (or an empty key).
-  Result<std::optional<InstanceView>> storedResult(storage::Transaction& tx,
-                                                   const std::string& scope,
-                                                   const std::string& key);
-  // Stores v as the result for key in scope (nothing for an empty key).
-  Status storeResult(storage::Transaction& tx, const std::string& scope, const std::string& key,
-                     const InstanceView& v, TimePoint now);
   InstanceView view(const Loaded& loaded) const;
   TaskView taskView(const storage::TaskRecord& record) const;
   Result<InstanceView> lifecycleOp(const std::string& instance_id, LifecycleOp op,
                                    const std::string& actor, const std::string& idempotency_key);
-  // Runs body(tx, final_answer) in a transaction; with a key, a repeat within scope returns
-  // the stored first result instead, and a success stores its result in the same transaction.
-  template <typename Body>
-  Result<InstanceView> idempotent(const std::string& scope, const std::string& key, Body&& body);
   // Runs body in a transaction, committing when it succeeds; retries conflicts.
   template <typename T, typename Body>
   Result<T> transact(Body&& body, storage::TxMode mode = storage::TxMode::kWrite);
