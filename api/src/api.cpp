@@ -231,12 +231,19 @@ class Api::Impl {
                  "the body exceeds " + std::to_string(options_.max_body_bytes) + " bytes"));
     }
     const std::vector<std::string> segments = splitPath(req.path);
+    // The route patterns, split once.
+    static const std::vector<std::vector<std::string>> patterns = [] {
+      std::vector<std::vector<std::string>> out;
+      for (const Route& r : table()) out.push_back(splitPath(r.path));
+      return out;
+    }();
     const Route* found = nullptr;
     std::map<std::string, std::string> params;
     std::vector<std::string> allowed;
-    for (const Route& r : table()) {
+    for (std::size_t i = 0; i < table().size(); ++i) {
+      const Route& r = table()[i];
       std::map<std::string, std::string> p;
-      if (!matches(r.path, segments, p)) continue;
+      if (!matches(patterns[i], segments, p)) continue;
       if (req.method != r.method) {
         allowed.emplace_back(r.method);
         continue;
@@ -273,9 +280,9 @@ class Api::Impl {
     return std::move(out).value();
   }
 
-  static bool matches(const std::string& pattern, const std::vector<std::string>& segments,
+  static bool matches(const std::vector<std::string>& want,
+                      const std::vector<std::string>& segments,
                       std::map<std::string, std::string>& params) {
-    const std::vector<std::string> want = splitPath(pattern);
     if (want.size() != segments.size()) return false;
     for (std::size_t i = 0; i < want.size(); ++i) {
       const std::string& w = want[i];

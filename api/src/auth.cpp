@@ -83,15 +83,19 @@ Auth::Auth(std::shared_ptr<storage::Store> store, const Clock& clock, const ApiO
   if (dummy) dummy_hash_ = *dummy;
 }
 
-Result<Principal> Auth::principalOf(const std::string& user) {
-  auto found = inTransaction<std::optional<storage::UserRecord>>(
-      *store_, storage::TxMode::kRead, [&](storage::Transaction& tx) { return tx.user(user); });
+Result<Principal> Auth::principalOf(storage::Transaction& tx, const std::string& user) {
+  auto found = tx.user(user);
   if (!found) return found.status();
   if (!found->has_value() || !(*found)->active) {
     return Status(ErrorCode::kUnauthenticated, "the account '" + user + "' is not active");
   }
   const storage::UserRecord& u = **found;
   return Principal{u.id, u.name, u.unit, u.roles};
+}
+
+Result<Principal> Auth::principalOf(const std::string& user) {
+  return inTransaction<Principal>(*store_, storage::TxMode::kRead,
+                                  [&](storage::Transaction& tx) { return principalOf(tx, user); });
 }
 
 Result<json::Value> Auth::login(const std::string& user, const std::string& password,
@@ -162,15 +166,18 @@ Result<Principal> Auth::authenticate(const std::string& authorization) {
   const std::string secret = authorization.substr(kBearer.size());
   const TimePoint now = clock_.nowMs();
   if (secret.rfind(kApiTokenPrefix, 0) == 0) {
-    auto found = inTransaction<std::optional<storage::ApiTokenRecord>>(
-        *store_, storage::TxMode::kRead,
-        [&](storage::Transaction& tx) { return tx.apiTokenByHash(sha256Hex(secret)); });
-    if (!found) return found.status();
-    if (!found->has_value() || (*found)->revoked_at != 0 ||
-        ((*found)->expires_at != 0 && (*found)->expires_at <= now)) {
-      return Status(ErrorCode::kUnauthenticated, "the API token is unknown, revoked or expired");
-    }
-    return principalOf((*found)->user);
+    // The token and its user in one read.
+    return inTransaction<Principal>(
+        *store_, storage::TxMode::kRead, [&](storage::Transaction& tx) -> Result<Principal> {
+          auto found = tx.apiTokenByHash(sha256Hex(secret));
+          if (!found) return found.status();
+          if (!found->has_value() || (*found)->revoked_at != 0 ||
+              ((*found)->expires_at != 0 && (*found)->expires_at <= now)) {
+            return Status(ErrorCode::kUnauthenticated,
+                          "the API token is unknown, revoked or expired");
+          }
+          return principalOf(tx, (*found)->user);
+        });
   }
   Poco::JWT::Signer signer(options_.token_secret);
   Poco::JWT::Token token;

@@ -52,6 +52,8 @@ class Auth {
   Status revokeApiToken(const std::string& id);
 
  private:
+  // The active user's principal. Errors: kUnauthenticated (unknown or inactive user).
+  static Result<Principal> principalOf(storage::Transaction& tx, const std::string& user);
   Result<Principal> principalOf(const std::string& user);
 
   std::shared_ptr<storage::Store> store_;
