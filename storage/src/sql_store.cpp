@@ -7,7 +7,6 @@
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
 #include <Poco/Exception.h>
-#include <Poco/Nullable.h>
 
 #include <algorithm>
 #include <cctype>
@@ -287,7 +286,7 @@ std::string translate(Dialect d, std::string sql) {
 class SqlTransaction final : public Transaction {
  public:
   SqlTransaction(Dialect dialect, std::shared_ptr<Connection> connection)
-      : d_(dialect), c_(std::move(connection)), s_(c_->session.get()) {}
+      : d_(dialect), c_(std::move(connection)) {}
 
   ~SqlTransaction() override {
     if (open_) {
@@ -864,7 +863,13 @@ class SqlTransaction final : public Transaction {
   // Statements without parameters are prepared once per connection.
   void exec(const std::string& text) { c_->native->run(text, {}); }
 
-  Poco::Data::Session& session() { return *s_; }
+  // The version recorded in schema_version; 0 when none is (a new database).
+  Result<int> recordedSchemaVersion() {
+    auto v = selectOne<std::int64_t>("read schema version", "SELECT version FROM schema_version",
+                                     {}, [](const Row& c) { return c.integer(0); });
+    if (!v) return v.status();
+    return static_cast<int>(v->value_or(0));
+  }
 
  private:
   static constexpr const char* kDefinitionColumns =
@@ -1131,7 +1136,6 @@ class SqlTransaction final : public Transaction {
 
   Dialect d_;
   std::shared_ptr<Connection> c_;
-  Poco::Data::Session* s_;
   bool open_ = false;
 };
 
@@ -1168,16 +1172,16 @@ class SqlStore final : public Store {
         t.exec("SELECT pg_advisory_xact_lock(7355608)");
       }
       t.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-      std::vector<Int64> current;
-      t.session() << "SELECT version FROM schema_version", into(current), now;
-      int version = current.empty() ? 0 : static_cast<int>(current[0]);
+      auto recorded = t.recordedSchemaVersion();
+      if (!recorded) return recorded.status();
+      const int version = *recorded;
       if (version > kSchemaVersion) {
         return Status(ErrorCode::kFailedPrecondition,
                       "the database schema is version " + std::to_string(version) +
                           "; this build knows up to " + std::to_string(kSchemaVersion));
       }
       for (int v = version; v < kSchemaVersion; ++v) t.execScript(forDialect(d, kMigrations[v]));
-      if (current.empty()) {
+      if (version == 0) {
         t.exec("INSERT INTO schema_version (version) VALUES (" + std::to_string(kSchemaVersion) +
                ")");
       } else {
