@@ -221,11 +221,7 @@ Result<BusinessCalendar> parseCalendar(const std::string& json_text) {
 }
 
 Result<BusinessCalendar> loadCalendarFile(const std::string& path) {
-  auto text = readFile(path, "calendar file");
-  if (!text) return text.status();
-  auto cal = parseCalendar(*text);
-  if (!cal) return Status(cal.status().code(), path + ": " + cal.status().message());
-  return cal;
+  return parseFile(path, "calendar file", parseCalendar);
 }
 
 }  // namespace tramite::calendar

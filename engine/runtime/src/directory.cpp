@@ -151,11 +151,7 @@ Result<storage::DirectoryRecords> parseDirectory(const std::string& json_text) {
 }
 
 Result<storage::DirectoryRecords> loadDirectoryFile(const std::string& path) {
-  auto text = readFile(path, "directory file");
-  if (!text) return text.status();
-  auto d = parseDirectory(*text);
-  if (!d) return Status(d.status().code(), path + ": " + d.status().message());
-  return d;
+  return parseFile(path, "directory file", parseDirectory);
 }
 
 }  // namespace tramite::runtime

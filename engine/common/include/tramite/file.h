@@ -11,4 +11,16 @@ namespace tramite {
 // the kind of file for the message, e.g. "calendar file"; it may be empty).
 Result<std::string> readFile(const std::string& path, const std::string& what = {});
 
+// Reads the file at path and hands its text to parse (text -> Result<T>); a parse error is
+// reported as "<path>: <message>" with its code.
+template <typename Parse>
+auto parseFile(const std::string& path, const std::string& what, Parse parse)
+    -> decltype(parse(std::string())) {
+  auto text = readFile(path, what);
+  if (!text) return text.status();
+  auto parsed = parse(*text);
+  if (!parsed) return Status(parsed.status().code(), path + ": " + parsed.status().message());
+  return parsed;
+}
+
 }  // namespace tramite
