@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -160,6 +161,23 @@ TEST_P(EngineTest, RunsTheApprovalChainAndRecordsHistory) {
   auto after = engine_->send(v.id, scxml::Event::external("submit"), "luis");
   ASSERT_FALSE(after);
   EXPECT_EQ(after.status().code(), ErrorCode::kFailedPrecondition);
+}
+
+TEST_P(EngineTest, InstanceIdsAreVersion7UuidsInStartOrder) {
+  // Time-ordered ids keep the rows being worked on together in the indexes.
+  const std::regex v7("[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) {
+    if (i > 0) clock_.advance(1);
+    ids.push_back(startCounter().id);
+  }
+  ids.push_back(startCounter().id);  // the same millisecond as the one before: still distinct
+  for (const std::string& id : ids) EXPECT_TRUE(std::regex_match(id, v7)) << id;
+  for (std::size_t i = 1; i < 4; ++i) EXPECT_LT(ids[i - 1], ids[i]);
+  EXPECT_NE(ids[3], ids[4]);
+  // The first 48 bits are the start time in Unix milliseconds, from the engine's clock.
+  const std::string ms = ids[0].substr(0, 8) + ids[0].substr(9, 4);
+  EXPECT_EQ(std::stoll(ms, nullptr, 16), 1'700'000'000'000);
 }
 
 TEST_P(EngineTest, IdempotencyKeysMakeRetriesNoOps) {

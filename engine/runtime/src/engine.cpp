@@ -27,19 +27,30 @@ std::string sha256Hex(const std::string& bytes) {
   return Poco::DigestEngine::digestToHex(engine.digest());
 }
 
-std::string newInstanceId() {
+std::string newId(TimePoint now) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   static constexpr char kHex[] = "0123456789abcdef";
-  std::uint64_t a = rng();
-  std::uint64_t b = rng();
+  // UUID version 7 (RFC 9562): 48 bits of Unix milliseconds, then random bits. Ids made
+  // close in time sort together, so the rows of the instances and tasks being worked on share
+  // index pages instead of landing on a random page each (fewer pages written per commit).
+  const auto ms = static_cast<std::uint64_t>(std::max<TimePoint>(now, 0)) & 0xFFFFFFFFFFFFull;
+  const std::uint64_t hi = (ms << 16) | 0x7000u | (rng() & 0x0FFFu);
+  const std::uint64_t lo = (rng() & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
   std::string out;
-  for (int i = 0; i < 16; ++i) out += kHex[(a >> (i * 4)) & 0xF];
-  for (int i = 0; i < 16; ++i) out += kHex[(b >> (i * 4)) & 0xF];
-  // UUID v4 layout.
-  out[12] = '4';
-  out[16] = kHex[8 + (b & 3)];
-  return out.substr(0, 8) + "-" + out.substr(8, 4) + "-" + out.substr(12, 4) + "-" +
-         out.substr(16, 4) + "-" + out.substr(20, 12);
+  out.reserve(36);
+  auto put = [&](std::uint64_t v, int from, int to) {
+    for (int i = from; i < to; ++i) out += kHex[(v >> ((15 - i) * 4)) & 0xF];
+  };
+  put(hi, 0, 8);
+  out += '-';
+  put(hi, 8, 12);
+  out += '-';
+  put(hi, 12, 16);
+  out += '-';
+  put(lo, 0, 4);
+  out += '-';
+  put(lo, 4, 16);
+  return out;
 }
 
 scxml::ParseResult parseDeployed(const std::string& xml, const std::string& source_name) {
@@ -459,7 +470,7 @@ Result<InstanceView> Engine::start(const StartRequest& request) {
     return Status(ErrorCode::kInvalidArgument, "initial data must be a JSON object");
   }
   const std::string scope = "start:" + request.definition;
-  const std::string id = request.instance_id.empty() ? newInstanceId() : request.instance_id;
+  const std::string id = request.instance_id.empty() ? newId(clock_.nowMs()) : request.instance_id;
   return submit(
       [&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
         auto prior = storedResult<InstanceView>(tx, scope, request.idempotency_key);

@@ -20,8 +20,9 @@ namespace internal {
 inline constexpr const char* kSystemActor = "system";
 
 std::string sha256Hex(const std::string& bytes);
-// A random UUID (version 4) in its text form.
-std::string newInstanceId();
+// A new UUID (version 7: the time `now`, then 74 random bits) in its text form, for
+// instances and tasks. Thread-safe.
+std::string newId(TimePoint now);
 // Documents reach the engine from outside (the API): they may not read server files.
 scxml::ParseResult parseDeployed(const std::string& xml, const std::string& source_name);
 bool retryable(const Status& st);

@@ -319,7 +319,7 @@ Status Engine::Step::createTasks(Loaded& inst, const scxml::State& state, const 
   json::Array ids;
   for (std::size_t slot = 0; slot < slots.size(); ++slot) {
     TaskRecord t;
-    t.id = newInstanceId();
+    t.id = newId(now_);
     if (slot == 0) group = t.id;
     t.instance_id = inst.rec.id;
     t.business_key = inst.rec.business_key;
