@@ -19,6 +19,7 @@
 #include <variant>
 
 #include "native_statements.h"
+#include "tramite/audit/entry.h"
 #include "tramite/json.h"
 #include "tramite/storage/store.h"
 
@@ -101,6 +102,20 @@ const char* const kMigrations[] = {
     " revoked_at {INT} NOT NULL);"
     "CREATE INDEX api_tokens_user ON api_tokens (user_id, created_at);"
     "CREATE INDEX outbox_pending ON outbox (kind, id) WHERE done_at IS NULL;",
+    // 4: the audit ledger. Each history row gets its leaf index and leaf hash; the head row
+    // holds the tree's size, the last history seq and the right edge of the tree; complete
+    // subtrees of 256 leaves and more are kept for proofs; signed checkpoints. Rows written
+    // before this version are appended to the ledger by the migration, in seq order.
+    "ALTER TABLE history ADD COLUMN ledger_idx {INT};"
+    "ALTER TABLE history ADD COLUMN leaf_hash TEXT;"
+    "CREATE UNIQUE INDEX history_ledger ON history (ledger_idx);"
+    "CREATE TABLE ledger_head (id {INT} PRIMARY KEY, size {INT} NOT NULL, last_seq {INT} NOT"
+    " NULL, frontier TEXT NOT NULL);"
+    "INSERT INTO ledger_head (id, size, last_seq, frontier) VALUES (1, 0, 0, '');"
+    "CREATE TABLE ledger_nodes (level {INT} NOT NULL, idx {INT} NOT NULL, hash TEXT NOT NULL,"
+    " PRIMARY KEY (level, idx));"
+    "CREATE TABLE ledger_checkpoints (size {INT} PRIMARY KEY, root TEXT NOT NULL, signed_at"
+    " {INT} NOT NULL, key_id TEXT NOT NULL, signature TEXT NOT NULL);",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -520,18 +535,50 @@ class SqlTransaction final : public Transaction {
 
   Status appendHistory(const std::vector<HistoryRecord>& rows) override {
     return guarded("append history", [&]() -> Status {
-      // All rows in one statement, numbered in the order given.
+      if (rows.empty()) return Status::ok();
+      // The head row is read for update: appends take turns, so ledger order is commit order
+      // and every row gets the next seq and the next leaf index.
+      std::uint64_t size = 0;
+      std::int64_t last_seq = 0;
+      std::string frontier;
+      runSql(std::string("SELECT size, last_seq, frontier FROM ledger_head WHERE id = 1") +
+                 (d_ == Dialect::kPostgreSQL ? " FOR UPDATE" : ""),
+             {}, [&](const Row& c) {
+               size = static_cast<std::uint64_t>(c.integer(0));
+               last_seq = c.integer(1);
+               frontier = c.text(2);
+             });
+      auto range = audit::CompactRange::fromText(size, frontier);
+      if (!range) return Status(ErrorCode::kInternal, "ledger head: " + range.status().message());
       json::Array values;
+      json::Array nodes;
       for (const HistoryRecord& r : rows) {
-        values.emplace_back(json::Array{r.instance_id, r.at, r.actor, r.kind, r.detail});
+        const audit::Hash leaf =
+            audit::entryLeafHash(audit::LedgerEntry{r.instance_id, r.at, r.actor, r.kind, r.detail});
+        values.emplace_back(json::Array{++last_seq, r.instance_id, r.at, r.actor, r.kind, r.detail,
+                                        static_cast<std::int64_t>(range->size()),
+                                        audit::toHex(leaf)});
+        range->append(leaf, [&](int level, std::uint64_t index, const audit::Hash& h) {
+          if (level >= audit::kStoredLevel) {
+            nodes.emplace_back(json::Array{level, static_cast<std::int64_t>(index), audit::toHex(h)});
+          }
+        });
       }
-      if (!values.empty()) {
+      runBatch(
+          "INSERT INTO history (seq, instance_id, at, actor, kind, detail, ledger_idx, leaf_hash) "
+          "SELECT CAST(j.value ->> 0 AS {INT}), j.value ->> 1, CAST(j.value ->> 2 AS {INT}), "
+          "j.value ->> 3, j.value ->> 4, j.value ->> 5, CAST(j.value ->> 6 AS {INT}), "
+          "j.value ->> 7 FROM {ROWS} ORDER BY j.key",
+          std::move(values));
+      if (!nodes.empty()) {
         runBatch(
-            "INSERT INTO history (instance_id, at, actor, kind, detail) SELECT j.value ->> 0, "
-            "CAST(j.value ->> 1 AS {INT}), j.value ->> 2, j.value ->> 3, j.value ->> 4 FROM "
-            "{ROWS} ORDER BY j.key",
-            std::move(values));
+            "INSERT INTO ledger_nodes (level, idx, hash) SELECT CAST(j.value ->> 0 AS {INT}), "
+            "CAST(j.value ->> 1 AS {INT}), j.value ->> 2 FROM {ROWS}",
+            std::move(nodes));
       }
+      runSql("UPDATE ledger_head SET size = ?, last_seq = ?, frontier = ? WHERE id = 1",
+             {Int64{static_cast<std::int64_t>(range->size())}, Int64{last_seq}, range->toText()},
+             {});
       return Status::ok();
     });
   }
@@ -546,6 +593,164 @@ class SqlTransaction final : public Transaction {
           return HistoryRecord{c.integer(0), c.text(1), c.integer(2),
                                c.text(3),    c.text(4), c.text(5)};
         });
+  }
+
+  // Migration 4: appends the rows written before the ledger existed, in seq order.
+  void ledgerExistingHistory() {
+    audit::CompactRange range;
+    json::Array nodes;
+    std::int64_t last_seq = 0;
+    for (;;) {
+      json::Array updates;
+      runSql(
+          "SELECT seq, instance_id, at, actor, kind, detail FROM history WHERE seq > ? ORDER BY "
+          "seq LIMIT 10000",
+          {Int64{last_seq}}, [&](const Row& c) {
+            last_seq = c.integer(0);
+            const audit::Hash leaf = audit::entryLeafHash(
+                audit::LedgerEntry{c.text(1), c.integer(2), c.text(3), c.text(4), c.text(5)});
+            updates.emplace_back(json::Array{last_seq, static_cast<std::int64_t>(range.size()),
+                                             audit::toHex(leaf)});
+            range.append(leaf, [&](int level, std::uint64_t index, const audit::Hash& h) {
+              if (level >= audit::kStoredLevel) {
+                nodes.emplace_back(
+                    json::Array{level, static_cast<std::int64_t>(index), audit::toHex(h)});
+              }
+            });
+          });
+      if (updates.empty()) break;
+      runBatch(
+          "UPDATE history SET ledger_idx = CAST(j.value ->> 1 AS {INT}), leaf_hash = j.value "
+          "->> 2 FROM {ROWS} WHERE history.seq = CAST(j.value ->> 0 AS {INT})",
+          std::move(updates));
+    }
+    if (!nodes.empty()) {
+      runBatch(
+          "INSERT INTO ledger_nodes (level, idx, hash) SELECT CAST(j.value ->> 0 AS {INT}), "
+          "CAST(j.value ->> 1 AS {INT}), j.value ->> 2 FROM {ROWS}",
+          std::move(nodes));
+    }
+    runSql("UPDATE ledger_head SET size = ?, last_seq = ?, frontier = ? WHERE id = 1",
+           {Int64{static_cast<std::int64_t>(range.size())}, Int64{last_seq}, range.toText()}, {});
+  }
+
+  Result<LedgerHead> ledgerHead() override {
+    return guarded("read the ledger head", [&]() -> Result<LedgerHead> {
+      LedgerHead head;
+      std::string frontier;
+      runSql("SELECT size, frontier FROM ledger_head WHERE id = 1", {}, [&](const Row& c) {
+        head.size = static_cast<std::uint64_t>(c.integer(0));
+        frontier = c.text(1);
+      });
+      auto range = audit::CompactRange::fromText(head.size, frontier);
+      if (!range) return Status(ErrorCode::kInternal, "ledger head: " + range.status().message());
+      head.range = std::move(range).value();
+      return head;
+    });
+  }
+
+  Result<std::vector<LedgerRow>> ledgerRows(std::int64_t from, int limit) override {
+    return guarded("read the ledger", [&]() -> Result<std::vector<LedgerRow>> {
+      std::vector<LedgerRow> out;
+      auto read = [&](const Row& c) {
+        out.push_back(LedgerRow{
+            c.integer(0),
+            HistoryRecord{c.integer(1), c.text(2), c.integer(3), c.text(4), c.text(5), c.text(6)},
+            c.text(7)});
+      };
+      const char* columns =
+          "SELECT COALESCE(ledger_idx, -1), seq, instance_id, at, actor, kind, detail, "
+          "COALESCE(leaf_hash, '') FROM history ";
+      if (from < 0) {
+        runSql(std::string(columns) + "WHERE ledger_idx IS NULL ORDER BY seq LIMIT ?",
+               {Int64{limit}}, read);
+      }
+      const int left = limit - static_cast<int>(out.size());
+      if (left > 0) {
+        runSql(std::string(columns) + "WHERE ledger_idx >= ? ORDER BY ledger_idx LIMIT ?",
+               {Int64{std::max<std::int64_t>(from, 0)}, Int64{left}}, read);
+      }
+      return out;
+    });
+  }
+
+  Result<std::vector<audit::Hash>> ledgerLeaves(std::uint64_t begin, std::uint64_t end) override {
+    return guarded("read ledger leaves", [&]() -> Result<std::vector<audit::Hash>> {
+      std::vector<audit::Hash> out;
+      Status bad;
+      runSql(
+          "SELECT leaf_hash FROM history WHERE ledger_idx >= ? AND ledger_idx < ? ORDER BY "
+          "ledger_idx",
+          {Int64{static_cast<std::int64_t>(begin)}, Int64{static_cast<std::int64_t>(end)}},
+          [&](const Row& c) {
+            auto h = audit::hashFromHex(c.text(0));
+            if (h) {
+              out.push_back(*h);
+            } else {
+              bad = h.status();
+            }
+          });
+      if (!bad) return Status(ErrorCode::kInternal, "ledger leaf: " + bad.message());
+      return out;
+    });
+  }
+
+  Result<std::optional<audit::Hash>> ledgerNode(int level, std::uint64_t index) override {
+    auto text = selectOne<std::string>(
+        "read a ledger node", "SELECT hash FROM ledger_nodes WHERE level = ? AND idx = ?",
+        {Int64{level}, Int64{static_cast<std::int64_t>(index)}},
+        [](const Row& c) { return c.text(0); });
+    if (!text) return text.status();
+    if (!*text) return std::optional<audit::Hash>();
+    auto h = audit::hashFromHex(**text);
+    if (!h) return Status(ErrorCode::kInternal, "ledger node: " + h.status().message());
+    return std::optional<audit::Hash>(*h);
+  }
+
+  Result<std::vector<LedgerNode>> ledgerNodes() override {
+    return selectAll<LedgerNode>(
+        "read ledger nodes", "SELECT level, idx, hash FROM ledger_nodes ORDER BY level, idx", {},
+        [](const Row& c) {
+          auto h = audit::hashFromHex(c.text(2));  // unreadable: zeros, which never match
+          return LedgerNode{static_cast<int>(c.integer(0)),
+                            static_cast<std::uint64_t>(c.integer(1)), h ? *h : audit::Hash{}};
+        });
+  }
+
+  Status addCheckpoint(const audit::Checkpoint& cp) override {
+    return guarded("add a checkpoint", [&]() -> Status {
+      runSql(
+          "INSERT INTO ledger_checkpoints (size, root, signed_at, key_id, signature) VALUES (?, "
+          "?, ?, ?, ?)",
+          {Int64{static_cast<std::int64_t>(cp.size)}, audit::toHex(cp.root), Int64{cp.signed_at},
+           cp.key_id, cp.signature},
+          {});
+      return Status::ok();
+    });
+  }
+
+  // An unreadable stored hash reads as zeros, which no recomputed hash matches.
+  static audit::Checkpoint readCheckpoint(const NativeStatements::Row& c) {
+    auto root = audit::hashFromHex(c.text(1));
+    return audit::Checkpoint{static_cast<std::uint64_t>(c.integer(0)),
+                             root ? *root : audit::Hash{}, c.integer(2), c.text(3), c.text(4)};
+  }
+
+  Result<std::vector<audit::Checkpoint>> checkpoints(std::uint64_t from_size,
+                                                     int limit) override {
+    return selectAll<audit::Checkpoint>(
+        "read checkpoints",
+        "SELECT size, root, signed_at, key_id, signature FROM ledger_checkpoints WHERE size >= ? "
+        "ORDER BY size LIMIT ?",
+        {Int64{static_cast<std::int64_t>(from_size)}, Int64{limit}}, readCheckpoint);
+  }
+
+  Result<std::optional<audit::Checkpoint>> latestCheckpoint() override {
+    return selectOne<audit::Checkpoint>(
+        "read the latest checkpoint",
+        "SELECT size, root, signed_at, key_id, signature FROM ledger_checkpoints ORDER BY size "
+        "DESC LIMIT 1",
+        {}, readCheckpoint);
   }
 
   Status deferEvent(const std::string& instance_id, const std::string& event,
@@ -1181,6 +1386,7 @@ class SqlStore final : public Store {
                           "; this build knows up to " + std::to_string(kSchemaVersion));
       }
       for (int v = version; v < kSchemaVersion; ++v) t.execScript(forDialect(d, kMigrations[v]));
+      if (version > 0 && version < 4) t.ledgerExistingHistory();
       if (version == 0) {
         t.exec("INSERT INTO schema_version (version) VALUES (" + std::to_string(kSchemaVersion) +
                ")");

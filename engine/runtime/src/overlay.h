@@ -132,6 +132,27 @@ class Overlay final : public storage::Transaction {
     return base_.statistics(now);
   }
 
+  // The ledger is appended through appendHistory when the overlay is flushed; its reads pass
+  // through (they do not see this overlay's history), and checkpoints are not engine work.
+  Result<storage::LedgerHead> ledgerHead() override { return base_.ledgerHead(); }
+  Result<std::vector<storage::LedgerRow>> ledgerRows(std::int64_t from, int limit) override {
+    return base_.ledgerRows(from, limit);
+  }
+  Result<std::vector<audit::Hash>> ledgerLeaves(std::uint64_t begin, std::uint64_t end) override {
+    return base_.ledgerLeaves(begin, end);
+  }
+  Result<std::optional<audit::Hash>> ledgerNode(int level, std::uint64_t index) override {
+    return base_.ledgerNode(level, index);
+  }
+  Result<std::vector<storage::LedgerNode>> ledgerNodes() override { return base_.ledgerNodes(); }
+  Status addCheckpoint(const audit::Checkpoint&) override { return unsupported("addCheckpoint"); }
+  Result<std::vector<audit::Checkpoint>> checkpoints(std::uint64_t from_size, int limit) override {
+    return base_.checkpoints(from_size, limit);
+  }
+  Result<std::optional<audit::Checkpoint>> latestCheckpoint() override {
+    return base_.latestCheckpoint();
+  }
+
   // An overlay has no savepoints and is never committed: it is flushed.
   Status savepoint(const std::string&) override { return unsupported("savepoint"); }
   Status releaseSavepoint(const std::string&) override { return unsupported("savepoint"); }

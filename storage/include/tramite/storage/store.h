@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "tramite/audit/checkpoint.h"
 #include "tramite/clock.h"
 #include "tramite/status.h"
 
@@ -216,6 +217,28 @@ struct StoreStatistics {
   TimePoint oldest_due_timer = 0;  // the earliest unfired timer due before now; 0: none
 };
 
+// The audit ledger (engine/audit/FORMAT.md): every history row is a leaf, appended in the
+// transaction that appends the row. The head holds the tree's size and right edge.
+struct LedgerHead {
+  std::uint64_t size = 0;
+  audit::CompactRange range;  // size() == size
+};
+
+// A history row as the ledger records it. index is -1 for a row that has no ledger index
+// (only a row written around the store, i.e. inserted by tampering, lacks one).
+struct LedgerRow {
+  std::int64_t index = -1;
+  HistoryRecord row;
+  std::string leaf_hash;  // hex, as stored when the row was appended
+};
+
+// A stored complete subtree: the hash of leaves [index << level, (index + 1) << level).
+struct LedgerNode {
+  int level = 0;
+  std::uint64_t index = 0;
+  audit::Hash hash{};
+};
+
 class Transaction {
  public:
   virtual ~Transaction() = default;
@@ -273,7 +296,9 @@ class Transaction {
   virtual Result<std::vector<InboxRecord>> inbox(int limit) = 0;
   virtual Result<bool> claimInbox(std::int64_t seq) = 0;
 
-  // History, appended in order; read back in seq order.
+  // History, appended in order; read back in seq order. Appending also appends each row to
+  // the audit ledger; on PostgreSQL it locks the ledger head until the transaction ends, so
+  // ledger order is commit order.
   virtual Status appendHistory(const std::vector<HistoryRecord>& rows) = 0;
   virtual Result<std::vector<HistoryRecord>> history(const std::string& instance_id,
                                                      std::int64_t after_seq, int limit) = 0;
@@ -319,6 +344,25 @@ class Transaction {
   virtual Result<bool> revokeApiToken(const std::string& id, TimePoint at) = 0;
 
   virtual Result<StoreStatistics> statistics(TimePoint now) = 0;
+
+  // The audit ledger, read side (appendHistory writes it).
+  virtual Result<LedgerHead> ledgerHead() = 0;
+  // Rows with ledger index >= from in index order, at most limit; then, when from < 0, the
+  // rows without an index (in seq order) come first.
+  virtual Result<std::vector<LedgerRow>> ledgerRows(std::int64_t from, int limit) = 0;
+  // The stored leaf hashes of indexes [begin, end), in order (fewer when rows are missing).
+  virtual Result<std::vector<audit::Hash>> ledgerLeaves(std::uint64_t begin,
+                                                        std::uint64_t end) = 0;
+  // A stored complete subtree (levels >= audit::kStoredLevel), if there is one.
+  virtual Result<std::optional<audit::Hash>> ledgerNode(int level, std::uint64_t index) = 0;
+  // Every stored complete subtree, by level then index.
+  virtual Result<std::vector<LedgerNode>> ledgerNodes() = 0;
+  // Signed checkpoints; kConflict when one of that size exists.
+  virtual Status addCheckpoint(const audit::Checkpoint& checkpoint) = 0;
+  // Checkpoints of size >= from_size, smallest first, at most limit.
+  virtual Result<std::vector<audit::Checkpoint>> checkpoints(std::uint64_t from_size,
+                                                             int limit) = 0;
+  virtual Result<std::optional<audit::Checkpoint>> latestCheckpoint() = 0;
 
   // Nested units inside one transaction (group commit isolates each request in one).
   virtual Status savepoint(const std::string& name) = 0;
