@@ -405,11 +405,8 @@ TEST_P(EngineTest, ARestartedEngineContinuesWhereTheOldOneStopped) {
   EXPECT_EQ(engine_->get(v.id)->configuration, std::vector<std::string>{"rung"});
 }
 
-std::string dialectName(const ::testing::TestParamInfo<std::string>& param) {
-  return param.param;
-}
 INSTANTIATE_TEST_SUITE_P(Stores, EngineTest, ::testing::Values("sqlite", "postgresql"),
-                         dialectName);
+                         testing::DialectName());
 
 TEST(Lifecycle, MachineAllowsOnlyTheDocumentedTransitions) {
   EXPECT_EQ(*applyLifecycle(Lifecycle::kCreated, LifecycleOp::kStart), Lifecycle::kRunning);

@@ -455,11 +455,8 @@ TEST_P(TaskTest, RacingClaimsAndCompletionsLetExactlyOneWin) {
   }
 }
 
-std::string dialectName(const ::testing::TestParamInfo<std::string>& param) {
-  return param.param;
-}
 INSTANTIATE_TEST_SUITE_P(Dialects, TaskTest, ::testing::Values("sqlite", "postgresql"),
-                         dialectName);
+                         testing::DialectName());
 
 TEST(Directory, ShippedDirectoryLoadsAndBadOnesAreRefused) {
   auto dir = loadDirectoryFile(std::string(TRAMITE_SOURCE_DIR) + "/config/directory.json");

@@ -526,9 +526,6 @@ TEST_P(StoreContract, QueuesSortFilterAndPage) {
   EXPECT_EQ(t->queryTasks(q).status().code(), ErrorCode::kInvalidArgument);
 }
 
-std::string dialectName(const ::testing::TestParamInfo<std::string>& param) {
-  return param.param;
-}
 TEST_P(StoreContract, CredentialsAndApiTokens) {
   {
     auto t = tx();
@@ -597,7 +594,7 @@ TEST_P(StoreContract, StatisticsCountInstancesTasksAndLateTimers) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Dialects, StoreContract, ::testing::Values("sqlite", "postgresql"),
-                         dialectName);
+                         testing::DialectName());
 
 TEST(OpenStore, RejectsUnknownUris) {
   EXPECT_EQ(openStore("mysql://x").status().code(), ErrorCode::kInvalidArgument);

@@ -41,4 +41,12 @@ class PostgresServer {
 // PostgreSQL is unavailable. Each call gets a store of its own.
 std::string freshStoreUri(const std::string& dialect, const std::string& name);
 
+// Names a test instantiated per dialect by its dialect (for INSTANTIATE_TEST_SUITE_P).
+struct DialectName {
+  template <typename Info>
+  std::string operator()(const Info& info) const {
+    return info.param;
+  }
+};
+
 }  // namespace tramite::testing

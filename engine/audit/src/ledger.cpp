@@ -102,7 +102,8 @@ class Verification {
           "the ledger holds " + std::to_string(expected_) + " entries but its head records " +
               std::to_string(head_.size));
     } else if (intact_ && range_.root() != head_.root) {
-      add(-1, 0, "head", "the ledger head's tree does not match its entries");
+      add(static_cast<std::int64_t>(head_.size), 0, "head",
+          "the ledger head's tree does not match its entries");
     }
     for (; next_checkpoint_ < checkpoints_.size(); ++next_checkpoint_) {
       const Checkpoint& c = checkpoints_[next_checkpoint_];
@@ -145,7 +146,7 @@ class Verification {
       if (level < kStoredLevel || !intact_) return;
       auto it = nodes_.find({level, index});
       if (it == nodes_.end() || it->second != h) {
-        add(static_cast<std::int64_t>(index << level), 0, "node",
+        add(static_cast<std::int64_t>(((index + 1) << level) - 1), 0, "node",
             "the stored subtree of entries " + std::to_string(index << level) + " to " +
                 std::to_string(((index + 1) << level) - 1) + " does not match them");
       }
