@@ -26,6 +26,8 @@ echo
 echo
 "$build/bench/bench_http"
 echo
+"$build/bench/bench_audit"
+echo
 echo "== memory: the engine's RSS at 10k and 1M stored instances"
 "$build/bench/bench_memory"
 echo

@@ -25,6 +25,12 @@ constexpr const char* kUsage =
     "  calendar due --from YYYY-MM-DD (--business-days N | --calendar-days N)\n"
     "               [--calendar FILE]   the due date of a term (LPA art. 82), using the\n"
     "                                   configured calendar (default: config/calendar.json)\n"
+    "  audit verify (--store URI | --data-dir DIR) [--key PUBLIC.pem]\n"
+    "                                   check the audit ledger offline; names the first entry\n"
+    "                                   altered, inserted, deleted or reordered\n"
+    "  audit checkpoint (--store URI | --data-dir DIR) --key PRIVATE.pem\n"
+    "                                   sign the ledger's current head\n"
+    "  audit keygen --out PRIVATE.pem   make an Ed25519 checkpoint key; prints its public key\n"
     "  serve [--config FILE] [--listen HOST:PORT] [--data-dir DIR] [--daemon]\n"
     "                                   serve the API (see tramite serve --help)\n"
     "  help                             show this text\n";
@@ -325,6 +331,7 @@ int runMain(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   if (args[0] == "validate") return validateCommand(rest, out, err);
   if (args[0] == "simulate") return simulateCommand(rest, out, err);
   if (args[0] == "calendar") return calendarCommand(rest, out, err);
+  if (args[0] == "audit") return auditCommand(rest, out, err);
   err << "tramite: unknown command '" << args[0] << "'\n" << kUsage;
   return 2;
 }

@@ -23,6 +23,10 @@ int simulateCommand(const std::vector<std::string>& args, std::ostream& out, std
 int calendarCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 // Dispatches argv to a subcommand; prints usage for unknown ones (exit 2).
+// `tramite audit verify|checkpoint|keygen ...`: exit 0 when verified, 1 when the ledger
+// shows tampering, 2 for bad options or an unreadable store or key.
+int auditCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
 int runMain(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 }  // namespace tramite::cli

@@ -4,9 +4,14 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
+#include "commands.h"
 #include "pg_server.h"
 #include "test_files.h"
 #include "tramite/audit/entry.h"
@@ -237,6 +242,48 @@ TEST_P(LedgerTest, AForgedCheckpointIsRefused) {
   ASSERT_FALSE(report.ok());
   EXPECT_EQ(report.findings.front().kind, "checkpoint");
   EXPECT_NE(report.findings.front().message.find("signature does not verify"), std::string::npos);
+}
+
+TEST_P(LedgerTest, TheCommandLineVerifiesSignsAndReportsTampering) {
+  const std::string key_file = (std::filesystem::temp_directory_path() /
+                                ("tramite-" + std::to_string(::getpid()) + "-" +
+                                 uri_.substr(uri_.rfind('/') + 1) + ".pub.pem"))
+                                   .string();
+  std::ofstream(key_file) << signer_->publicKeyPem();
+  std::ostringstream out;
+  std::ostringstream err;
+  EXPECT_EQ(cli::auditCommand({"verify", "--store", uri_, "--key", key_file}, out, err), 0)
+      << err.str();
+  EXPECT_NE(out.str().find("ok: " + std::to_string(second_.size) + " entries and 2 checkpoints"),
+            std::string::npos)
+      << out.str();
+
+  runCases(1);
+  const std::string private_file = key_file + ".private.pem";
+  std::filesystem::remove(private_file);
+  std::ostringstream keygen_out;
+  ASSERT_EQ(cli::auditCommand({"keygen", "--out", private_file}, keygen_out, err), 0) << err.str();
+  EXPECT_EQ(std::filesystem::status(private_file).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  EXPECT_EQ(cli::auditCommand({"keygen", "--out", private_file}, keygen_out, err), 2)
+      << "never over an existing key";
+  std::ostringstream signed_out;
+  ASSERT_EQ(cli::auditCommand({"checkpoint", "--store", uri_, "--key", private_file}, signed_out,
+                              err),
+            0)
+      << err.str();
+  EXPECT_NE(signed_out.str().find("checkpoint: " + std::to_string(second_.size + 24) + " entries"),
+            std::string::npos)
+      << signed_out.str();
+
+  tamper("UPDATE history SET actor = 'mallory' WHERE seq = " + seqOf(rows()[40]));
+  std::ostringstream bad;
+  EXPECT_EQ(cli::auditCommand({"verify", "--store", uri_}, bad, err), 1);
+  EXPECT_NE(bad.str().find("TAMPERED"), std::string::npos);
+  EXPECT_NE(bad.str().find("entry 40 was altered"), std::string::npos) << bad.str();
+  EXPECT_EQ(cli::auditCommand({"verify"}, bad, err), 2);
+  std::filesystem::remove(key_file);
+  std::filesystem::remove(private_file);
 }
 
 INSTANTIATE_TEST_SUITE_P(Dialects, LedgerTest, ::testing::Values("sqlite", "postgresql"),

@@ -1,0 +1,156 @@
+// `tramite audit`: verify a store's ledger offline, sign a checkpoint, make a signing key.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <map>
+#include <ostream>
+
+#include "commands.h"
+#include "tramite/audit/ledger.h"
+#include "tramite/file.h"
+
+namespace tramite::cli {
+
+namespace {
+
+constexpr const char* kAuditUsage =
+    "usage:\n"
+    "  tramite audit verify (--store URI | --data-dir DIR) [--key PUBLIC.pem]\n"
+    "  tramite audit checkpoint (--store URI | --data-dir DIR) --key PRIVATE.pem\n"
+    "  tramite audit keygen --out PRIVATE.pem\n";
+
+// Options as name -> value; every option takes a value.
+Result<std::map<std::string, std::string>> options(const std::vector<std::string>& args) {
+  std::map<std::string, std::string> out;
+  for (std::size_t i = 1; i < args.size(); i += 2) {
+    if (args[i].rfind("--", 0) != 0 || i + 1 >= args.size()) {
+      return Status(ErrorCode::kInvalidArgument, "option " + args[i] + " needs a value");
+    }
+    out[args[i].substr(2)] = args[i + 1];
+  }
+  return out;
+}
+
+Result<std::unique_ptr<storage::Store>> openFrom(const std::map<std::string, std::string>& o) {
+  std::string uri;
+  if (auto it = o.find("store"); it != o.end()) uri = it->second;
+  if (auto it = o.find("data-dir"); it != o.end()) uri = "sqlite:" + it->second + "/tramite.db";
+  if (uri.empty()) return Status(ErrorCode::kInvalidArgument, "give --store or --data-dir");
+  return storage::openStore(uri);
+}
+
+std::string fingerprint(const audit::Checkpoint& c) {
+  return std::to_string(c.size) + " entries, root " + audit::toHex(c.root) + ", key " + c.key_id;
+}
+
+int verify(const std::map<std::string, std::string>& o, std::ostream& out, std::ostream& err) {
+  std::optional<audit::CheckpointVerifier> key;
+  if (auto it = o.find("key"); it != o.end()) {
+    auto pem = readFile(it->second, "key file");
+    if (!pem) {
+      err << "tramite audit: " << pem.status().message() << "\n";
+      return 2;
+    }
+    auto k = audit::CheckpointVerifier::fromPem(*pem);
+    if (!k) {
+      err << "tramite audit: " << it->second << ": " << k.status().message() << "\n";
+      return 2;
+    }
+    key = *k;
+  }
+  auto store = openFrom(o);
+  if (!store) {
+    err << "tramite audit: " << store.status().message() << "\n";
+    return 2;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  auto report = audit::verifyLedger(**store, key ? &*key : nullptr);
+  if (!report) {
+    err << "tramite audit: " << report.status().message() << "\n";
+    return 2;
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (report->ok()) {
+    out << "ok: " << report->entries << " entries and " << report->checkpoints
+        << " checkpoints verified" << (key ? "" : " (signatures not checked: no --key)") << " in "
+        << seconds << " s\n";
+    return 0;
+  }
+  out << "TAMPERED: " << report->findings.size() << " problem(s); the first:\n  "
+      << report->findings.front().message << "\n";
+  for (std::size_t i = 1; i < report->findings.size(); ++i) {
+    out << "  " << report->findings[i].message << "\n";
+  }
+  return 1;
+}
+
+int checkpoint(const std::map<std::string, std::string>& o, std::ostream& out,
+               std::ostream& err) {
+  auto it = o.find("key");
+  if (it == o.end()) {
+    err << "tramite audit checkpoint: give --key PRIVATE.pem\n";
+    return 2;
+  }
+  auto pem = readFile(it->second, "key file");
+  auto signer = pem ? audit::Signer::fromPem(*pem) : Result<audit::Signer>(pem.status());
+  auto store = openFrom(o);
+  if (!signer || !store) {
+    err << "tramite audit: " << (!signer ? signer.status() : store.status()).message() << "\n";
+    return 2;
+  }
+  auto cp = audit::checkpointLedger(**store, *signer, SystemClock().nowMs());
+  if (!cp) {
+    err << "tramite audit: " << cp.status().message() << "\n";
+    return 2;
+  }
+  if (!*cp) {
+    out << "the ledger is empty: nothing to sign\n";
+  } else {
+    out << "checkpoint: " << fingerprint(**cp) << "\n";
+  }
+  return 0;
+}
+
+int keygen(const std::map<std::string, std::string>& o, std::ostream& out, std::ostream& err) {
+  auto it = o.find("out");
+  if (it == o.end()) {
+    err << "tramite audit keygen: give --out PRIVATE.pem\n";
+    return 2;
+  }
+  auto pem = audit::Signer::generatePem();
+  if (!pem) {
+    err << "tramite audit: " << pem.status().message() << "\n";
+    return 2;
+  }
+  // Readable by the owner only, and never over an existing file.
+  const int fd = ::open(it->second.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  const bool written =
+      fd >= 0 && ::write(fd, pem->data(), pem->size()) == static_cast<ssize_t>(pem->size());
+  if (fd >= 0) ::close(fd);
+  if (!written) {
+    err << "tramite audit: cannot create " << it->second << " (does it exist already?)\n";
+    return 2;
+  }
+  out << audit::Signer::fromPem(*pem)->publicKeyPem();
+  return 0;
+}
+
+}  // namespace
+
+int auditCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  auto o = options(args);
+  if (args.empty() || !o) {
+    err << "tramite audit: " << (o ? "give a subcommand" : o.status().message()) << "\n"
+        << kAuditUsage;
+    return 2;
+  }
+  if (args[0] == "verify") return verify(*o, out, err);
+  if (args[0] == "checkpoint") return checkpoint(*o, out, err);
+  if (args[0] == "keygen") return keygen(*o, out, err);
+  err << "tramite audit: unknown subcommand '" << args[0] << "'\n" << kAuditUsage;
+  return 2;
+}
+
+}  // namespace tramite::cli
