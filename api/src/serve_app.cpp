@@ -10,12 +10,11 @@
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionSet.h>
 #include <Poco/Util/ServerApplication.h>
-#include <fcntl.h>
 #include <sys/random.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <fstream>
 #include <condition_variable>
 #include <iostream>
 #include <set>
@@ -25,6 +24,7 @@
 #include "tramite/api/api.h"
 #include "tramite/api/basichttp.h"
 #include "tramite/api/serve.h"
+#include "tramite/audit/ledger.h"
 #include "tramite/api/server.h"
 #include "tramite/calendar/calendar.h"
 #include "tramite/file.h"
@@ -41,23 +41,31 @@ Result<std::string> tokenSecret(const std::string& path) {
   if (Poco::File(path).exists()) {
     auto read = readFile(path, "token key file");
     if (!read) return read.status();
-    std::string key = std::move(read).value();
-    if (key.size() < 32) {
+    if (read->size() < 32) {
       return Status(ErrorCode::kInvalidArgument, path + " holds fewer than 32 bytes");
     }
-    return key;
+    return read;
   }
   std::string key(32, '\0');
   if (getrandom(key.data(), key.size(), 0) != static_cast<ssize_t>(key.size())) {
     return Status(ErrorCode::kInternal, "getrandom failed");
   }
-  // Created readable by the owner only from the start; O_EXCL: never over another file.
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  const bool written =
-      fd >= 0 && ::write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size());
-  if (fd >= 0) ::close(fd);
-  if (!written) return Status(ErrorCode::kUnavailable, "cannot write " + path);
+  if (Status st = writeNewPrivateFile(path, key); !st) return st;
   return key;
+}
+
+// The ledger's checkpoint key: read, or made once (mode 0600) with its public half written
+// beside it as PATH.pub for auditors (`tramite audit verify --key PATH.pub`).
+Result<audit::Signer> ledgerSigner(const std::string& path) {
+  if (!Poco::File(path).exists()) {
+    auto pem = audit::Signer::generatePem();
+    if (!pem) return pem.status();
+    if (Status st = writeNewPrivateFile(path, *pem); !st) return st;
+  }
+  auto signer = parseFile(path, "ledger key file", audit::Signer::fromPem);
+  if (!signer) return signer;
+  std::ofstream(path + ".pub") << signer->publicKeyPem();
+  return signer;
 }
 
 class ServeApp final : public Poco::Util::ServerApplication {
@@ -184,6 +192,14 @@ class ServeApp final : public Poco::Util::ServerApplication {
       log.information("workflow %s version %d (%s)", name, static_cast<int>(d->version), f);
     }
 
+    auto signer = ledgerSigner(c.getString("tramite.audit.signing_key", data_dir + "/ledger.key"));
+    if (!signer) return signer.status();
+    const std::int64_t checkpoint_ms = c.getInt64("tramite.audit.checkpoint_seconds", 60) * 1000;
+    auto checkpoint = [&] {
+      auto cp = audit::checkpointLedger(*shared_store, *signer, clock.nowMs());
+      if (!cp) log.warning("ledger checkpoint: %s", cp.status().toString());
+    };
+
     ApiOptions api_options;
     auto secret = tokenSecret(c.getString("tramite.auth.secret_file", data_dir + "/token.key"));
     if (!secret) return secret.status();
@@ -251,8 +267,13 @@ class ServeApp final : public Poco::Util::ServerApplication {
     const auto poll = std::chrono::milliseconds(c.getInt("tramite.timers.poll_ms", 500));
     std::thread timers([&] {
       std::unique_lock<std::mutex> lock(mu);
+      TimePoint last_checkpoint = 0;
       while (!stopping) {
         lock.unlock();
+        if (clock.nowMs() - last_checkpoint >= checkpoint_ms) {
+          checkpoint();
+          last_checkpoint = clock.nowMs();
+        }
         if (Status s = engine->runPending(); !s) log.warning("timers: %s", s.toString());
         auto sent = deliverBasicHttpSends(*engine, *shared_store, http_client, clock.nowMs());
         if (!sent) log.warning("BasicHTTP sends: %s", sent.status().toString());
@@ -272,6 +293,7 @@ class ServeApp final : public Poco::Util::ServerApplication {
     }
     cv.notify_all();
     timers.join();
+    checkpoint();  // the last entries are signed before the process ends
     log.information("stopped");
     return Status::ok();
   }

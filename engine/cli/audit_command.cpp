@@ -1,7 +1,4 @@
 // `tramite audit`: verify a store's ledger offline, sign a checkpoint, make a signing key.
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <map>
 #include <ostream>
@@ -124,13 +121,8 @@ int keygen(const std::map<std::string, std::string>& o, std::ostream& out, std::
     err << "tramite audit: " << pem.status().message() << "\n";
     return 2;
   }
-  // Readable by the owner only, and never over an existing file.
-  const int fd = ::open(it->second.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  const bool written =
-      fd >= 0 && ::write(fd, pem->data(), pem->size()) == static_cast<ssize_t>(pem->size());
-  if (fd >= 0) ::close(fd);
-  if (!written) {
-    err << "tramite audit: cannot create " << it->second << " (does it exist already?)\n";
+  if (Status st = writeNewPrivateFile(it->second, *pem); !st) {
+    err << "tramite audit: " << st.message() << "\n";
     return 2;
   }
   out << audit::Signer::fromPem(*pem)->publicKeyPem();

@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tramite/audit/ledger.h"
 #include "tramite/json.h"
 
 namespace {
@@ -153,6 +154,29 @@ TEST(Serve, LoadsConfigurationServesAndDrainsOnSigterm) {
       << text.str();
   EXPECT_NE(text.str().find("actor=admin request_id=r"), std::string::npos) << text.str();
   EXPECT_NE(text.str().find("stopping: draining requests in flight"), std::string::npos);
+
+  // The ledger key was made (owner-only) with its public half beside it, and the history
+  // written while serving is covered by a checkpoint signed with it before the exit.
+  const fs::path key = dir / "data" / "ledger.key";
+  ASSERT_TRUE(fs::exists(key));
+  EXPECT_EQ(fs::status(key).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  std::ifstream pub_file(key.string() + ".pub");
+  std::stringstream pub;
+  pub << pub_file.rdbuf();
+  auto verifier = tramite::audit::CheckpointVerifier::fromPem(pub.str());
+  ASSERT_TRUE(verifier) << verifier.status().toString();
+  auto store = tramite::storage::openStore("sqlite:" + (dir / "data" / "tramite.db").string());
+  ASSERT_TRUE(store);
+  auto report = tramite::audit::verifyLedger(**store, &*verifier);
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->ok()) << report->findings.front().message;
+  EXPECT_GT(report->entries, 0u);
+  EXPECT_GE(report->checkpoints, 1u);
+  auto tx = (*store)->begin(tramite::storage::TxMode::kRead);
+  auto latest = (*tx)->latestCheckpoint();
+  ASSERT_TRUE(latest && *latest);
+  EXPECT_EQ((*latest)->size, report->entries) << "the last checkpoint covers every entry";
   fs::remove_all(dir);
 }
 

@@ -11,6 +11,11 @@ namespace tramite {
 // the kind of file for the message, e.g. "calendar file"; it may be empty).
 Result<std::string> readFile(const std::string& path, const std::string& what = {});
 
+// Creates the file at path holding bytes, readable and writable by the owner only (mode
+// 0600 from the start), and never over an existing file: for keys and secrets.
+// Errors: kConflict when the file exists, kUnavailable when it cannot be written.
+Status writeNewPrivateFile(const std::string& path, const std::string& bytes);
+
 // Reads the file at path and hands its text to parse (text -> Result<T>); a parse error is
 // reported as "<path>: <message>" with its code.
 template <typename Parse>
