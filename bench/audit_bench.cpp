@@ -14,8 +14,8 @@ using namespace tramite;
 
 int main(int argc, char** argv) {
   const std::int64_t entries = argc > 1 ? std::stoll(argv[1]) : 1'000'000;
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("tramite-bench-audit-" + std::to_string(::getpid()));
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("tramite-bench-audit-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   storage::StoreOptions options;
   options.sqlite_synchronous = "OFF";  // the fill is not what is measured
@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
     auto tx = (*store)->begin(storage::TxMode::kWrite);
     std::vector<storage::HistoryRecord> rows;
     for (int i = 0; i < 1000 && written < entries; ++i, ++written) {
-      const std::string instance = "018fd125-6540-7ad5-bc85-" + std::to_string(100000 + written / 24);
+      const std::string instance =
+          "018fd125-6540-7ad5-bc85-" + std::to_string(100000 + written / 24);
       rows.push_back(storage::HistoryRecord{0, instance, 1'717'200'000'000 + written, "ana",
                                             written % 2 ? "enter" : "event",
                                             R"({"name":"approve","state":"revision"})"});
@@ -61,8 +62,8 @@ int main(int argc, char** argv) {
   std::cout << "== audit ledger verification (SQLite, " << entries << " entries)\n"
             << "filled in " << fill << " s\n"
             << "verified " << report->entries << " entries and " << report->checkpoints
-            << " signed checkpoints in " << seconds << " s = "
-            << static_cast<std::int64_t>(report->entries / seconds * 60)
+            << " signed checkpoints in " << seconds
+            << " s = " << static_cast<std::int64_t>(report->entries / seconds * 60)
             << " entries/minute (target >= 1,000,000)\n";
   std::filesystem::remove_all(dir);
   return 0;

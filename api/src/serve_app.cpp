@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <fstream>
 #include <condition_variable>
+#include <fstream>
 #include <iostream>
 #include <set>
 #include <sstream>
@@ -24,8 +24,8 @@
 #include "tramite/api/api.h"
 #include "tramite/api/basichttp.h"
 #include "tramite/api/serve.h"
-#include "tramite/audit/ledger.h"
 #include "tramite/api/server.h"
+#include "tramite/audit/ledger.h"
 #include "tramite/calendar/calendar.h"
 #include "tramite/file.h"
 #include "tramite/runtime/directory.h"

@@ -83,8 +83,7 @@ int verify(const std::map<std::string, std::string>& o, std::ostream& out, std::
   return 1;
 }
 
-int checkpoint(const std::map<std::string, std::string>& o, std::ostream& out,
-               std::ostream& err) {
+int checkpoint(const std::map<std::string, std::string>& o, std::ostream& out, std::ostream& err) {
   auto it = o.find("key");
   if (it == o.end()) {
     err << "tramite audit checkpoint: give --key PRIVATE.pem\n";

@@ -553,14 +553,15 @@ class SqlTransaction final : public Transaction {
       json::Array values;
       json::Array nodes;
       for (const HistoryRecord& r : rows) {
-        const audit::Hash leaf =
-            audit::entryLeafHash(audit::LedgerEntry{r.instance_id, r.at, r.actor, r.kind, r.detail});
+        const audit::Hash leaf = audit::entryLeafHash(
+            audit::LedgerEntry{r.instance_id, r.at, r.actor, r.kind, r.detail});
         values.emplace_back(json::Array{++last_seq, r.instance_id, r.at, r.actor, r.kind, r.detail,
                                         static_cast<std::int64_t>(range->size()),
                                         audit::toHex(leaf)});
         range->append(leaf, [&](int level, std::uint64_t index, const audit::Hash& h) {
           if (level >= audit::kStoredLevel) {
-            nodes.emplace_back(json::Array{level, static_cast<std::int64_t>(index), audit::toHex(h)});
+            nodes.emplace_back(
+                json::Array{level, static_cast<std::int64_t>(index), audit::toHex(h)});
           }
         });
       }
@@ -609,8 +610,8 @@ class SqlTransaction final : public Transaction {
             last_seq = c.integer(0);
             const audit::Hash leaf = audit::entryLeafHash(
                 audit::LedgerEntry{c.text(1), c.integer(2), c.text(3), c.text(4), c.text(5)});
-            updates.emplace_back(json::Array{last_seq, static_cast<std::int64_t>(range.size()),
-                                             audit::toHex(leaf)});
+            updates.emplace_back(
+                json::Array{last_seq, static_cast<std::int64_t>(range.size()), audit::toHex(leaf)});
             range.append(leaf, [&](int level, std::uint64_t index, const audit::Hash& h) {
               if (level >= audit::kStoredLevel) {
                 nodes.emplace_back(
@@ -696,10 +697,10 @@ class SqlTransaction final : public Transaction {
   }
 
   Result<std::optional<audit::Hash>> ledgerNode(int level, std::uint64_t index) override {
-    auto text = selectOne<std::string>(
-        "read a ledger node", "SELECT hash FROM ledger_nodes WHERE level = ? AND idx = ?",
-        {Int64{level}, Int64{static_cast<std::int64_t>(index)}},
-        [](const Row& c) { return c.text(0); });
+    auto text = selectOne<std::string>("read a ledger node",
+                                       "SELECT hash FROM ledger_nodes WHERE level = ? AND idx = ?",
+                                       {Int64{level}, Int64{static_cast<std::int64_t>(index)}},
+                                       [](const Row& c) { return c.text(0); });
     if (!text) return text.status();
     if (!*text) return std::optional<audit::Hash>();
     auto h = audit::hashFromHex(**text);
@@ -732,12 +733,11 @@ class SqlTransaction final : public Transaction {
   // An unreadable stored hash reads as zeros, which no recomputed hash matches.
   static audit::Checkpoint readCheckpoint(const NativeStatements::Row& c) {
     auto root = audit::hashFromHex(c.text(1));
-    return audit::Checkpoint{static_cast<std::uint64_t>(c.integer(0)),
-                             root ? *root : audit::Hash{}, c.integer(2), c.text(3), c.text(4)};
+    return audit::Checkpoint{static_cast<std::uint64_t>(c.integer(0)), root ? *root : audit::Hash{},
+                             c.integer(2), c.text(3), c.text(4)};
   }
 
-  Result<std::vector<audit::Checkpoint>> checkpoints(std::uint64_t from_size,
-                                                     int limit) override {
+  Result<std::vector<audit::Checkpoint>> checkpoints(std::uint64_t from_size, int limit) override {
     return selectAll<audit::Checkpoint>(
         "read checkpoints",
         "SELECT size, root, signed_at, key_id, signature FROM ledger_checkpoints WHERE size >= ? "

@@ -34,8 +34,8 @@ class LedgerTest : public ::testing::TestWithParam<std::string> {
     auto pem = Signer::generatePem();
     ASSERT_TRUE(pem);
     signer_ = std::make_unique<Signer>(*Signer::fromPem(*pem));
-    verifier_ = std::make_unique<CheckpointVerifier>(
-        *CheckpointVerifier::fromPem(signer_->publicKeyPem()));
+    verifier_ =
+        std::make_unique<CheckpointVerifier>(*CheckpointVerifier::fromPem(signer_->publicKeyPem()));
     // 4 cases, a checkpoint, 11 more (past 256 entries: a stored subtree), a checkpoint.
     runCases(4);
     first_ = checkpoint();
@@ -143,8 +143,7 @@ TEST_P(LedgerTest, EveryHistoryRowIsLedgeredAndProvable) {
   EXPECT_TRUE(verifyInclusion(in_first->leaf, 3, first_.size, in_first->path, first_.root));
   auto consistent = proveConsistency(**tx, first_.size, second_.size);
   ASSERT_TRUE(consistent);
-  EXPECT_TRUE(
-      verifyConsistency(first_.size, second_.size, first_.root, second_.root, *consistent));
+  EXPECT_TRUE(verifyConsistency(first_.size, second_.size, first_.root, second_.root, *consistent));
   EXPECT_FALSE(proveInclusion(**tx, second_.size, second_.size));
   EXPECT_FALSE(proveConsistency(**tx, first_.size, second_.size + 1));
 }
@@ -163,8 +162,9 @@ TEST_P(LedgerTest, AnAlteredRowIsNamed) {
 TEST_P(LedgerTest, AnAlterationWithItsLeafRecomputedIsCaughtByTheSignedCheckpoint) {
   auto target = rows()[first_.size + 5];
   target.row.detail = R"({"name":"reject"})";
-  const std::string leaf = toHex(entryLeafHash(LedgerEntry{
-      target.row.instance_id, target.row.at, target.row.actor, target.row.kind, target.row.detail}));
+  const std::string leaf =
+      toHex(entryLeafHash(LedgerEntry{target.row.instance_id, target.row.at, target.row.actor,
+                                      target.row.kind, target.row.detail}));
   tamper("UPDATE history SET detail = '" + target.row.detail + "', leaf_hash = '" + leaf +
          "' WHERE seq = " + seqOf(target));
   VerifyReport report = verify();
@@ -245,10 +245,10 @@ TEST_P(LedgerTest, AForgedCheckpointIsRefused) {
 }
 
 TEST_P(LedgerTest, TheCommandLineVerifiesSignsAndReportsTampering) {
-  const std::string key_file = (std::filesystem::temp_directory_path() /
-                                ("tramite-" + std::to_string(::getpid()) + "-" +
-                                 uri_.substr(uri_.rfind('/') + 1) + ".pub.pem"))
-                                   .string();
+  const std::string key_file =
+      (std::filesystem::temp_directory_path() / ("tramite-" + std::to_string(::getpid()) + "-" +
+                                                 uri_.substr(uri_.rfind('/') + 1) + ".pub.pem"))
+          .string();
   std::ofstream(key_file) << signer_->publicKeyPem();
   std::ostringstream out;
   std::ostringstream err;
@@ -268,9 +268,8 @@ TEST_P(LedgerTest, TheCommandLineVerifiesSignsAndReportsTampering) {
   EXPECT_EQ(cli::auditCommand({"keygen", "--out", private_file}, keygen_out, err), 2)
       << "never over an existing key";
   std::ostringstream signed_out;
-  ASSERT_EQ(cli::auditCommand({"checkpoint", "--store", uri_, "--key", private_file}, signed_out,
-                              err),
-            0)
+  ASSERT_EQ(
+      cli::auditCommand({"checkpoint", "--store", uri_, "--key", private_file}, signed_out, err), 0)
       << err.str();
   EXPECT_NE(signed_out.str().find("checkpoint: " + std::to_string(second_.size + 24) + " entries"),
             std::string::npos)

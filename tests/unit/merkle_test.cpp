@@ -1,9 +1,10 @@
 // The ledger's Merkle tree (RFC 6962 / RFC 9162), entry encoding and signed checkpoints.
+#include "tramite/audit/merkle.h"
+
 #include <gtest/gtest.h>
 
 #include "tramite/audit/checkpoint.h"
 #include "tramite/audit/entry.h"
-#include "tramite/audit/merkle.h"
 
 namespace tramite::audit {
 namespace {
@@ -41,15 +42,14 @@ TEST(Merkle, CertificateTransparencyTestVectors) {
                                          "\x50\x51\x52\x53\x54\x55\x56\x57",
                                          "\x60\x61\x62\x63\x64\x65\x66\x67\x68\x69\x6a\x6b\x6c\x6d"
                                          "\x6e\x6f"};
-  const char* const roots[] = {
-      "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-      "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
-      "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
-      "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-      "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
-      "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
-      "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
-      "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"};
+  const char* const roots[] = {"6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+                               "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+                               "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+                               "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+                               "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+                               "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+                               "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+                               "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"};
   CompactRange range;
   EXPECT_EQ(toHex(range.root()),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
@@ -132,9 +132,8 @@ TEST(Merkle, ConsistencyProofsVerifyAndAnyChangeBreaksThem) {
 TEST(Ledger, EntryBytesFollowTheFormat) {
   const std::string bytes = entryBytes(LedgerEntry{"i-1", 258, "ana", "event", "{}"});
   const std::string expected = std::string("\x01", 1) + std::string(6, '\0') + "\x01\x02" +
-                               std::string("\0\0\0\x03", 4) + "i-1" +
-                               std::string("\0\0\0\x03", 4) + "ana" +
-                               std::string("\0\0\0\x05", 4) + "event" +
+                               std::string("\0\0\0\x03", 4) + "i-1" + std::string("\0\0\0\x03", 4) +
+                               "ana" + std::string("\0\0\0\x05", 4) + "event" +
                                std::string("\0\0\0\x02", 4) + "{}";
   EXPECT_EQ(bytes, expected);
   EXPECT_EQ(entryLeafHash(LedgerEntry{"i-1", 258, "ana", "event", "{}"}), leafHash(expected));

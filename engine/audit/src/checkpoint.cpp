@@ -10,7 +10,9 @@ namespace {
 
 using KeyPtr = std::shared_ptr<EVP_PKEY>;
 
-KeyPtr own(EVP_PKEY* key) { return KeyPtr(key, EVP_PKEY_free); }
+KeyPtr own(EVP_PKEY* key) {
+  return KeyPtr(key, EVP_PKEY_free);
+}
 
 // Reads a PEM key with the given reader; nullptr when the text holds none.
 template <typename Reader>
@@ -62,7 +64,9 @@ bool bytesOfHex(const std::string& hex, std::string& out) {
   return true;
 }
 
-bool isEd25519(EVP_PKEY* key) { return EVP_PKEY_id(key) == EVP_PKEY_ED25519; }
+bool isEd25519(EVP_PKEY* key) {
+  return EVP_PKEY_id(key) == EVP_PKEY_ED25519;
+}
 
 }  // namespace
 
@@ -149,9 +153,8 @@ bool CheckpointVerifier::verify(const Checkpoint& checkpoint) const {
   const std::string text = checkpointText(checkpoint.size, checkpoint.root, checkpoint.signed_at);
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   return ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key_.get()) == 1 &&
-         EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()),
-                          sig.size(), reinterpret_cast<const unsigned char*>(text.data()),
-                          text.size()) == 1;
+         EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                          reinterpret_cast<const unsigned char*>(text.data()), text.size()) == 1;
 }
 
 }  // namespace tramite::audit

@@ -29,6 +29,8 @@ std::string entryBytes(const LedgerEntry& entry) {
   return out;
 }
 
-Hash entryLeafHash(const LedgerEntry& entry) { return leafHash(entryBytes(entry)); }
+Hash entryLeafHash(const LedgerEntry& entry) {
+  return leafHash(entryBytes(entry));
+}
 
 }  // namespace tramite::audit

@@ -9,7 +9,7 @@ namespace tramite::audit {
 
 namespace {
 
-constexpr int kPage = 10'000;       // history rows read per round trip when verifying
+constexpr int kPage = 10'000;  // history rows read per round trip when verifying
 constexpr std::size_t kMaxFindings = 1'000;
 
 // Complete subtrees read from the store: stored nodes from kStoredLevel up, leaf hashes below.
@@ -167,7 +167,8 @@ class Verification {
     if (intact_ && range_.root() != c.root) {
       add(static_cast<std::int64_t>(c.size) - 1, 0, "checkpoint",
           name + ": its signed root does not match the entries; an entry after the " +
-              std::to_string(last_good_) + " entries of the previous good checkpoint was "
+              std::to_string(last_good_) +
+              " entries of the previous good checkpoint was "
               "altered, inserted, deleted or reordered");
     } else if (intact_) {
       last_good_ = c.size;
@@ -257,8 +258,8 @@ Result<std::vector<Hash>> proveConsistency(storage::Transaction& tx, std::uint64
   if (!head) return head.status();
   if (first == 0 || first > second || second > head->size) {
     return Status(ErrorCode::kInvalidArgument,
-                  "a consistency proof needs 0 < first <= second <= " +
-                      std::to_string(head->size) + " (the ledger's size)");
+                  "a consistency proof needs 0 < first <= second <= " + std::to_string(head->size) +
+                      " (the ledger's size)");
   }
   return consistencyProof(first, second, StoreSubtrees(tx));
 }

@@ -13,7 +13,9 @@ std::uint64_t splitOf(std::uint64_t n) {
   return k;
 }
 
-bool isPowerOfTwo(std::uint64_t n) { return n != 0 && (n & (n - 1)) == 0; }
+bool isPowerOfTwo(std::uint64_t n) {
+  return n != 0 && (n & (n - 1)) == 0;
+}
 
 int log2Of(std::uint64_t power) {
   int level = 0;
@@ -21,7 +23,9 @@ int log2Of(std::uint64_t power) {
   return level;
 }
 
-int popcount(std::uint64_t n) { return __builtin_popcountll(n); }
+int popcount(std::uint64_t n) {
+  return __builtin_popcountll(n);
+}
 
 // Shifts fn and sn right together until fn's lowest bit is set or fn is 0 (RFC 9162 2.1.3.2).
 void shiftUntilOdd(std::uint64_t& fn, std::uint64_t& sn) {
@@ -81,7 +85,9 @@ Hash nodeHash(const Hash& left, const Hash& right) {
   return h;
 }
 
-Hash emptyRoot() { return sha256(""); }
+Hash emptyRoot() {
+  return sha256("");
+}
 
 std::string toHex(const Hash& h) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -150,9 +156,9 @@ std::string CompactRange::toText() const {
 Result<CompactRange> CompactRange::fromText(std::uint64_t size, std::string_view text) {
   const auto count = static_cast<std::size_t>(popcount(size));
   if (text.size() != count * 64) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "a compact range of " + std::to_string(size) + " leaves holds " +
-                      std::to_string(count) + " hashes");
+    return Status(ErrorCode::kInvalidArgument, "a compact range of " + std::to_string(size) +
+                                                   " leaves holds " + std::to_string(count) +
+                                                   " hashes");
   }
   CompactRange r;
   r.size_ = size;
@@ -185,8 +191,8 @@ Result<std::vector<Hash>> inclusionProof(std::uint64_t index, std::uint64_t size
                                          const SubtreeSource& subtree) {
   if (index >= size) {
     return Status(ErrorCode::kInvalidArgument, "entry " + std::to_string(index) +
-                                                   " is not in a tree of " +
-                                                   std::to_string(size) + " entries");
+                                                   " is not in a tree of " + std::to_string(size) +
+                                                   " entries");
   }
   std::vector<Hash> path;
   std::uint64_t begin = 0;

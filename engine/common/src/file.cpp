@@ -26,7 +26,8 @@ Status writeNewPrivateFile(const std::string& path, const std::string& bytes) {
     if (errno == EEXIST) return Status(ErrorCode::kConflict, path + " exists already");
     return Status(ErrorCode::kUnavailable, "cannot create " + path);
   }
-  const bool written = ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
+  const bool written =
+      ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
   const bool closed = ::close(fd) == 0;
   if (!written || !closed) {
     ::unlink(path.c_str());

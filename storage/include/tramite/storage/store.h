@@ -351,8 +351,7 @@ class Transaction {
   // rows without an index (in seq order) come first.
   virtual Result<std::vector<LedgerRow>> ledgerRows(std::int64_t from, int limit) = 0;
   // The stored leaf hashes of indexes [begin, end), in order (fewer when rows are missing).
-  virtual Result<std::vector<audit::Hash>> ledgerLeaves(std::uint64_t begin,
-                                                        std::uint64_t end) = 0;
+  virtual Result<std::vector<audit::Hash>> ledgerLeaves(std::uint64_t begin, std::uint64_t end) = 0;
   // A stored complete subtree (levels >= audit::kStoredLevel), if there is one.
   virtual Result<std::optional<audit::Hash>> ledgerNode(int level, std::uint64_t index) = 0;
   // Every stored complete subtree, by level then index.
