@@ -558,12 +558,7 @@ class SqlTransaction final : public Transaction {
         values.emplace_back(json::Array{++last_seq, r.instance_id, r.at, r.actor, r.kind, r.detail,
                                         static_cast<std::int64_t>(range->size()),
                                         audit::toHex(leaf)});
-        range->append(leaf, [&](int level, std::uint64_t index, const audit::Hash& h) {
-          if (level >= audit::kStoredLevel) {
-            nodes.emplace_back(
-                json::Array{level, static_cast<std::int64_t>(index), audit::toHex(h)});
-          }
-        });
+        appendLeaf(*range, leaf, nodes);
       }
       runBatch(
           "INSERT INTO history (seq, instance_id, at, actor, kind, detail, ledger_idx, leaf_hash) "
@@ -571,15 +566,7 @@ class SqlTransaction final : public Transaction {
           "j.value ->> 3, j.value ->> 4, j.value ->> 5, CAST(j.value ->> 6 AS {INT}), "
           "j.value ->> 7 FROM {ROWS} ORDER BY j.key",
           std::move(values));
-      if (!nodes.empty()) {
-        runBatch(
-            "INSERT INTO ledger_nodes (level, idx, hash) SELECT CAST(j.value ->> 0 AS {INT}), "
-            "CAST(j.value ->> 1 AS {INT}), j.value ->> 2 FROM {ROWS}",
-            std::move(nodes));
-      }
-      runSql("UPDATE ledger_head SET size = ?, last_seq = ?, frontier = ? WHERE id = 1",
-             {Int64{static_cast<std::int64_t>(range->size())}, Int64{last_seq}, range->toText()},
-             {});
+      saveLedger(*range, std::move(nodes), last_seq);
       return Status::ok();
     });
   }
@@ -612,12 +599,7 @@ class SqlTransaction final : public Transaction {
                 audit::LedgerEntry{c.text(1), c.integer(2), c.text(3), c.text(4), c.text(5)});
             updates.emplace_back(
                 json::Array{last_seq, static_cast<std::int64_t>(range.size()), audit::toHex(leaf)});
-            range.append(leaf, [&](int level, std::uint64_t index, const audit::Hash& h) {
-              if (level >= audit::kStoredLevel) {
-                nodes.emplace_back(
-                    json::Array{level, static_cast<std::int64_t>(index), audit::toHex(h)});
-              }
-            });
+            appendLeaf(range, leaf, nodes);
           });
       if (updates.empty()) break;
       runBatch(
@@ -625,6 +607,21 @@ class SqlTransaction final : public Transaction {
           "->> 2 FROM {ROWS} WHERE history.seq = CAST(j.value ->> 0 AS {INT})",
           std::move(updates));
     }
+    saveLedger(range, std::move(nodes), last_seq);
+  }
+
+  // Appends a leaf to the tree's right edge, keeping the subtrees it completes that are
+  // stored (as rows for ledger_nodes).
+  static void appendLeaf(audit::CompactRange& range, const audit::Hash& leaf, json::Array& nodes) {
+    range.append(leaf, [&](int level, std::uint64_t index, const audit::Hash& h) {
+      if (level >= audit::kStoredLevel) {
+        nodes.emplace_back(json::Array{level, static_cast<std::int64_t>(index), audit::toHex(h)});
+      }
+    });
+  }
+
+  // Stores the completed subtrees and the new head.
+  void saveLedger(const audit::CompactRange& range, json::Array nodes, std::int64_t last_seq) {
     if (!nodes.empty()) {
       runBatch(
           "INSERT INTO ledger_nodes (level, idx, hash) SELECT CAST(j.value ->> 0 AS {INT}), "
