@@ -538,18 +538,9 @@ class SqlTransaction final : public Transaction {
       if (rows.empty()) return Status::ok();
       // The head row is read for update: appends take turns, so ledger order is commit order
       // and every row gets the next seq and the next leaf index.
-      std::uint64_t size = 0;
       std::int64_t last_seq = 0;
-      std::string frontier;
-      runSql(std::string("SELECT size, last_seq, frontier FROM ledger_head WHERE id = 1") +
-                 (d_ == Dialect::kPostgreSQL ? " FOR UPDATE" : ""),
-             {}, [&](const Row& c) {
-               size = static_cast<std::uint64_t>(c.integer(0));
-               last_seq = c.integer(1);
-               frontier = c.text(2);
-             });
-      auto range = audit::CompactRange::fromText(size, frontier);
-      if (!range) return Status(ErrorCode::kInternal, "ledger head: " + range.status().message());
+      auto range = readLedgerHead(/*for_update=*/true, &last_seq);
+      if (!range) return range.status();
       json::Array values;
       json::Array nodes;
       for (const HistoryRecord& r : rows) {
@@ -632,19 +623,25 @@ class SqlTransaction final : public Transaction {
            {Int64{static_cast<std::int64_t>(range.size())}, Int64{last_seq}, range.toText()}, {});
   }
 
-  Result<LedgerHead> ledgerHead() override {
-    return guarded("read the ledger head", [&]() -> Result<LedgerHead> {
-      LedgerHead head;
-      std::string frontier;
-      runSql("SELECT size, frontier FROM ledger_head WHERE id = 1", {}, [&](const Row& c) {
-        head.size = static_cast<std::uint64_t>(c.integer(0));
-        frontier = c.text(1);
-      });
-      auto range = audit::CompactRange::fromText(head.size, frontier);
-      if (!range) return Status(ErrorCode::kInternal, "ledger head: " + range.status().message());
-      head.range = std::move(range).value();
-      return head;
-    });
+  Result<audit::CompactRange> ledgerHead() override {
+    return guarded("read the ledger head", [&] { return readLedgerHead(false, nullptr); });
+  }
+
+  // The head row: the tree's right edge, and the last history seq when last_seq is given.
+  // for_update locks the row until the transaction ends (PostgreSQL; SQLite has one writer).
+  Result<audit::CompactRange> readLedgerHead(bool for_update, std::int64_t* last_seq) {
+    std::uint64_t size = 0;
+    std::string frontier;
+    runSql(std::string("SELECT size, last_seq, frontier FROM ledger_head WHERE id = 1") +
+               (for_update && d_ == Dialect::kPostgreSQL ? " FOR UPDATE" : ""),
+           {}, [&](const Row& c) {
+             size = static_cast<std::uint64_t>(c.integer(0));
+             if (last_seq) *last_seq = c.integer(1);
+             frontier = c.text(2);
+           });
+    auto range = audit::CompactRange::fromText(size, frontier);
+    if (!range) return Status(ErrorCode::kInternal, "ledger head: " + range.status().message());
+    return range;
   }
 
   Result<std::vector<LedgerRow>> ledgerRows(std::int64_t from, int limit) override {

@@ -54,17 +54,16 @@ std::string describe(const storage::HistoryRecord& r) {
          " by " + r.actor + ")";
 }
 
-struct LedgerHeadView {
-  std::uint64_t size = 0;
-  Hash root{};
-};
-
 // The state of one verification pass over the ledger, in index order.
 class Verification {
  public:
-  Verification(const LedgerHeadView& head, std::vector<Checkpoint> checkpoints,
+  Verification(const CompactRange& head, std::vector<Checkpoint> checkpoints,
                std::map<std::pair<int, std::uint64_t>, Hash> nodes, const CheckpointVerifier* key)
-      : head_(head), checkpoints_(std::move(checkpoints)), nodes_(std::move(nodes)), key_(key) {}
+      : head_size_(head.size()),
+        head_root_(head.root()),
+        checkpoints_(std::move(checkpoints)),
+        nodes_(std::move(nodes)),
+        key_(key) {}
 
   void row(const storage::LedgerRow& r) {
     ++report_.entries;
@@ -96,13 +95,13 @@ class Verification {
   }
 
   VerifyReport finish() {
-    for (; expected_ < head_.size; ++expected_) missing(expected_);
-    if (expected_ > head_.size) {
-      add(static_cast<std::int64_t>(head_.size), 0, "inserted",
+    for (; expected_ < head_size_; ++expected_) missing(expected_);
+    if (expected_ > head_size_) {
+      add(static_cast<std::int64_t>(head_size_), 0, "inserted",
           "the ledger holds " + std::to_string(expected_) + " entries but its head records " +
-              std::to_string(head_.size));
-    } else if (intact_ && range_.root() != head_.root) {
-      add(static_cast<std::int64_t>(head_.size), 0, "head",
+              std::to_string(head_size_));
+    } else if (intact_ && range_.root() != head_root_) {
+      add(static_cast<std::int64_t>(head_size_), 0, "head",
           "the ledger head's tree does not match its entries");
     }
     for (; next_checkpoint_ < checkpoints_.size(); ++next_checkpoint_) {
@@ -193,7 +192,8 @@ class Verification {
     }
   }
 
-  LedgerHeadView head_;
+  std::uint64_t head_size_;
+  Hash head_root_;
   std::vector<Checkpoint> checkpoints_;
   std::map<std::pair<int, std::uint64_t>, Hash> nodes_;
   const CheckpointVerifier* key_;
@@ -215,11 +215,11 @@ Result<std::optional<Checkpoint>> checkpointLedger(storage::Store& store, const 
   if (!tx) return tx.status();
   auto head = (*tx)->ledgerHead();
   if (!head) return head.status();
-  if (head->size == 0) return std::optional<Checkpoint>();
+  if (head->size() == 0) return std::optional<Checkpoint>();
   auto latest = (*tx)->latestCheckpoint();
   if (!latest) return latest.status();
-  if (*latest && (*latest)->size == head->size) return *latest;
-  auto signed_head = signer.sign(head->size, head->range.root(), now);
+  if (*latest && (*latest)->size == head->size()) return *latest;
+  auto signed_head = signer.sign(head->size(), head->root(), now);
   if (!signed_head) return signed_head.status();
   if (Status st = (*tx)->addCheckpoint(*signed_head); !st) return st;
   if (Status st = (*tx)->commit(); !st) return st;
@@ -230,11 +230,11 @@ Result<InclusionProof> proveInclusion(storage::Transaction& tx, std::uint64_t in
                                       std::uint64_t size) {
   auto head = tx.ledgerHead();
   if (!head) return head.status();
-  if (size == 0) size = head->size;
-  if (size > head->size || index >= size) {
+  if (size == 0) size = head->size();
+  if (size > head->size() || index >= size) {
     return Status(ErrorCode::kInvalidArgument,
                   "entry " + std::to_string(index) + " in a tree of " + std::to_string(size) +
-                      " entries: the ledger has " + std::to_string(head->size));
+                      " entries: the ledger has " + std::to_string(head->size()));
   }
   const StoreSubtrees subtrees(tx);
   InclusionProof proof;
@@ -256,10 +256,10 @@ Result<std::vector<Hash>> proveConsistency(storage::Transaction& tx, std::uint64
                                            std::uint64_t second) {
   auto head = tx.ledgerHead();
   if (!head) return head.status();
-  if (first == 0 || first > second || second > head->size) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "a consistency proof needs 0 < first <= second <= " + std::to_string(head->size) +
-                      " (the ledger's size)");
+  if (first == 0 || first > second || second > head->size()) {
+    return Status(ErrorCode::kInvalidArgument, "a consistency proof needs 0 < first <= second <= " +
+                                                   std::to_string(head->size()) +
+                                                   " (the ledger's size)");
   }
   return consistencyProof(first, second, StoreSubtrees(tx));
 }
@@ -282,8 +282,7 @@ Result<VerifyReport> verifyLedger(storage::Store& store, const CheckpointVerifie
   if (!stored_nodes) return stored_nodes.status();
   std::map<std::pair<int, std::uint64_t>, Hash> nodes;
   for (const storage::LedgerNode& n : *stored_nodes) nodes[{n.level, n.index}] = n.hash;
-  Verification v(LedgerHeadView{head->size, head->range.root()}, std::move(checkpoints),
-                 std::move(nodes), key);
+  Verification v(*head, std::move(checkpoints), std::move(nodes), key);
   std::int64_t from = -1;  // the first page also brings the rows without a ledger index
   for (;;) {
     auto rows = t.ledgerRows(from, kPage);

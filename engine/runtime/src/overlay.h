@@ -134,7 +134,7 @@ class Overlay final : public storage::Transaction {
 
   // The ledger is appended through appendHistory when the overlay is flushed; its reads pass
   // through (they do not see this overlay's history), and checkpoints are not engine work.
-  Result<storage::LedgerHead> ledgerHead() override { return base_.ledgerHead(); }
+  Result<audit::CompactRange> ledgerHead() override { return base_.ledgerHead(); }
   Result<std::vector<storage::LedgerRow>> ledgerRows(std::int64_t from, int limit) override {
     return base_.ledgerRows(from, limit);
   }

@@ -218,11 +218,7 @@ struct StoreStatistics {
 };
 
 // The audit ledger (engine/audit/FORMAT.md): every history row is a leaf, appended in the
-// transaction that appends the row. The head holds the tree's size and right edge.
-struct LedgerHead {
-  std::uint64_t size = 0;
-  audit::CompactRange range;  // size() == size
-};
+// transaction that appends the row.
 
 // A history row as the ledger records it. index is -1 for a row that has no ledger index
 // (only a row written around the store, i.e. inserted by tampering, lacks one).
@@ -346,7 +342,8 @@ class Transaction {
   virtual Result<StoreStatistics> statistics(TimePoint now) = 0;
 
   // The audit ledger, read side (appendHistory writes it).
-  virtual Result<LedgerHead> ledgerHead() = 0;
+  // The head: the tree's size and right edge.
+  virtual Result<audit::CompactRange> ledgerHead() = 0;
   // Rows with ledger index >= from in index order, at most limit; then, when from < 0, the
   // rows without an index (in seq order) come first.
   virtual Result<std::vector<LedgerRow>> ledgerRows(std::int64_t from, int limit) = 0;
