@@ -23,49 +23,26 @@ KeyPtr readPem(const std::string& pem, Reader reader) {
   return own(reader(bio.get(), nullptr, nullptr, nullptr));
 }
 
-Result<std::string> keyIdOf(EVP_PKEY* key) {
+// The key id of an Ed25519 key (see keyId()); kInvalidArgument with `refusal` when key is
+// null or not Ed25519.
+Result<std::string> ed25519KeyId(EVP_PKEY* key, const char* refusal) {
   unsigned char raw[32];
   std::size_t len = sizeof raw;
-  if (EVP_PKEY_get_raw_public_key(key, raw, &len) != 1 || len != sizeof raw) {
-    return Status(ErrorCode::kInvalidArgument, "not an Ed25519 key");
+  if (!key || EVP_PKEY_id(key) != EVP_PKEY_ED25519 ||
+      EVP_PKEY_get_raw_public_key(key, raw, &len) != 1 || len != sizeof raw) {
+    return Status(ErrorCode::kInvalidArgument, refusal);
   }
   return toHex(sha256(std::string_view(reinterpret_cast<const char*>(raw), len))).substr(0, 16);
 }
 
-std::string hexOf(const unsigned char* bytes, std::size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * n);
-  for (std::size_t i = 0; i < n; ++i) {
-    out += kHex[bytes[i] >> 4];
-    out += kHex[bytes[i] & 0xF];
-  }
-  return out;
-}
-
-bool bytesOfHex(const std::string& hex, std::string& out) {
-  if (hex.size() % 2 != 0) return false;
-  out.clear();
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    unsigned v = 0;
-    for (std::size_t j = i; j < i + 2; ++j) {
-      const char c = hex[j];
-      v <<= 4;
-      if (c >= '0' && c <= '9') {
-        v |= static_cast<unsigned>(c - '0');
-      } else if (c >= 'a' && c <= 'f') {
-        v |= static_cast<unsigned>(c - 'a' + 10);
-      } else {
-        return false;
-      }
-    }
-    out += static_cast<char>(v);
-  }
-  return true;
-}
-
-bool isEd25519(EVP_PKEY* key) {
-  return EVP_PKEY_id(key) == EVP_PKEY_ED25519;
+// A key as PEM text, written by `write` into memory; "" when OpenSSL fails.
+template <typename Write>
+std::string pemOf(EVP_PKEY* key, Write write) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  if (!bio || write(bio.get(), key) != 1) return "";
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(n));
 }
 
 }  // namespace
@@ -77,10 +54,7 @@ std::string checkpointText(std::uint64_t size, const Hash& root, TimePoint signe
 
 Result<Signer> Signer::fromPem(const std::string& pem) {
   KeyPtr key = readPem(pem, PEM_read_bio_PrivateKey);
-  if (!key || !isEd25519(key.get())) {
-    return Status(ErrorCode::kInvalidArgument, "the signing key is not an Ed25519 private key");
-  }
-  auto id = keyIdOf(key.get());
+  auto id = ed25519KeyId(key.get(), "the signing key is not an Ed25519 private key");
   if (!id) return id.status();
   Signer s;
   s.key_ = std::move(key);
@@ -96,22 +70,15 @@ Result<std::string> Signer::generatePem() {
     return Status(ErrorCode::kInternal, "OpenSSL could not make an Ed25519 key");
   }
   KeyPtr key = own(raw);
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
-  if (!bio ||
-      PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
-    return Status(ErrorCode::kInternal, "OpenSSL could not write the key");
-  }
-  char* data = nullptr;
-  const long n = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<std::size_t>(n));
+  std::string pem = pemOf(key.get(), [](BIO* bio, EVP_PKEY* k) {
+    return PEM_write_bio_PrivateKey(bio, k, nullptr, nullptr, 0, nullptr, nullptr);
+  });
+  if (pem.empty()) return Status(ErrorCode::kInternal, "OpenSSL could not write the key");
+  return pem;
 }
 
 std::string Signer::publicKeyPem() const {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
-  if (!bio || PEM_write_bio_PUBKEY(bio.get(), key_.get()) != 1) return "";
-  char* data = nullptr;
-  const long n = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<std::size_t>(n));
+  return pemOf(key_.get(), PEM_write_bio_PUBKEY);
 }
 
 Result<Checkpoint> Signer::sign(std::uint64_t size, const Hash& root, TimePoint signed_at) const {
@@ -129,17 +96,14 @@ Result<Checkpoint> Signer::sign(std::uint64_t size, const Hash& root, TimePoint 
   c.root = root;
   c.signed_at = signed_at;
   c.key_id = key_id_;
-  c.signature = hexOf(sig, len);
+  c.signature = toHex(std::string_view(reinterpret_cast<const char*>(sig), len));
   return c;
 }
 
 Result<CheckpointVerifier> CheckpointVerifier::fromPem(const std::string& pem) {
   KeyPtr key = readPem(pem, PEM_read_bio_PUBKEY);
   if (!key) key = readPem(pem, PEM_read_bio_PrivateKey);
-  if (!key || !isEd25519(key.get())) {
-    return Status(ErrorCode::kInvalidArgument, "the checkpoint key is not an Ed25519 key");
-  }
-  auto id = keyIdOf(key.get());
+  auto id = ed25519KeyId(key.get(), "the checkpoint key is not an Ed25519 key");
   if (!id) return id.status();
   CheckpointVerifier v;
   v.key_ = std::move(key);
@@ -148,13 +112,14 @@ Result<CheckpointVerifier> CheckpointVerifier::fromPem(const std::string& pem) {
 }
 
 bool CheckpointVerifier::verify(const Checkpoint& checkpoint) const {
-  std::string sig;
-  if (checkpoint.key_id != key_id_ || !bytesOfHex(checkpoint.signature, sig)) return false;
+  auto sig = bytesFromHex(checkpoint.signature);
+  if (checkpoint.key_id != key_id_ || !sig) return false;
   const std::string text = checkpointText(checkpoint.size, checkpoint.root, checkpoint.signed_at);
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   return ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key_.get()) == 1 &&
-         EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
-                          reinterpret_cast<const unsigned char*>(text.data()), text.size()) == 1;
+         EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig->data()),
+                          sig->size(), reinterpret_cast<const unsigned char*>(text.data()),
+                          text.size()) == 1;
 }
 
 }  // namespace tramite::audit

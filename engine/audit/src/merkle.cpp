@@ -89,35 +89,49 @@ Hash emptyRoot() {
   return sha256("");
 }
 
-std::string toHex(const Hash& h) {
+std::string toHex(std::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(64, '0');
-  for (std::size_t i = 0; i < h.size(); ++i) {
-    out[2 * i] = kHex[h[i] >> 4];
-    out[2 * i + 1] = kHex[h[i] & 0xF];
+  std::string out;
+  out.reserve(2 * bytes.size());
+  for (unsigned char c : bytes) {
+    out += kHex[c >> 4];
+    out += kHex[c & 0xF];
   }
   return out;
 }
 
-Result<Hash> hashFromHex(std::string_view text) {
+Result<std::string> bytesFromHex(std::string_view text) {
   auto nibble = [](char c) -> int {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
   };
-  if (text.size() != 64) {
+  if (text.size() % 2 != 0) {
+    return Status(ErrorCode::kInvalidArgument, "hex text has an odd number of digits");
+  }
+  std::string out;
+  out.reserve(text.size() / 2);
+  for (std::size_t i = 0; i < text.size(); i += 2) {
+    const int hi = nibble(text[i]);
+    const int lo = nibble(text[i + 1]);
+    if (hi < 0 || lo < 0) return Status(ErrorCode::kInvalidArgument, "not a hex digit");
+    out += static_cast<char>(hi << 4 | lo);
+  }
+  return out;
+}
+
+std::string toHex(const Hash& h) {
+  return toHex(std::string_view(reinterpret_cast<const char*>(h.data()), h.size()));
+}
+
+Result<Hash> hashFromHex(std::string_view text) {
+  auto bytes = bytesFromHex(text);
+  if (!bytes || bytes->size() != Hash().size()) {
     return Status(ErrorCode::kInvalidArgument, "a hash is 64 hexadecimal digits");
   }
   Hash h;
-  for (std::size_t i = 0; i < h.size(); ++i) {
-    const int hi = nibble(text[2 * i]);
-    const int lo = nibble(text[2 * i + 1]);
-    if (hi < 0 || lo < 0) {
-      return Status(ErrorCode::kInvalidArgument, "a hash is 64 hexadecimal digits");
-    }
-    h[i] = static_cast<std::uint8_t>(hi << 4 | lo);
-  }
+  std::copy(bytes->begin(), bytes->end(), h.begin());
   return h;
 }
 

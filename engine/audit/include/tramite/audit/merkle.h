@@ -26,6 +26,11 @@ Hash nodeHash(const Hash& left, const Hash& right);
 // The root of the empty tree: SHA-256 of no bytes.
 Hash emptyRoot();
 
+// Bytes as lowercase hex digits, and back (either case). Errors: kInvalidArgument for an odd
+// length or a character that is not a hex digit.
+std::string toHex(std::string_view bytes);
+Result<std::string> bytesFromHex(std::string_view text);
+
 std::string toHex(const Hash& h);
 // Errors: kInvalidArgument unless text is 64 hexadecimal digits.
 Result<Hash> hashFromHex(std::string_view text);
