@@ -146,8 +146,7 @@ class ServeApp final : public Poco::Util::ServerApplication {
     auto& c = config();
     const std::string data_dir = c.getString("tramite.data_dir", "var");
     Poco::File(data_dir).createDirectories();
-    const std::string store_uri =
-        c.getString("tramite.store", "sqlite:" + data_dir + "/tramite.db");
+    const std::string store_uri = c.getString("tramite.store", storage::dataDirStoreUri(data_dir));
     storage::StoreOptions store_options;
     auto store = storage::openStore(store_uri, store_options);
     if (!store) return store.status();

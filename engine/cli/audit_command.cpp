@@ -32,7 +32,7 @@ Result<std::map<std::string, std::string>> options(const std::vector<std::string
 Result<std::unique_ptr<storage::Store>> openFrom(const std::map<std::string, std::string>& o) {
   std::string uri;
   if (auto it = o.find("store"); it != o.end()) uri = it->second;
-  if (auto it = o.find("data-dir"); it != o.end()) uri = "sqlite:" + it->second + "/tramite.db";
+  if (auto it = o.find("data-dir"); it != o.end()) uri = storage::dataDirStoreUri(it->second);
   if (uri.empty()) return Status(ErrorCode::kInvalidArgument, "give --store or --data-dir");
   return storage::openStore(uri);
 }
@@ -44,14 +44,9 @@ std::string fingerprint(const audit::Checkpoint& c) {
 int verify(const std::map<std::string, std::string>& o, std::ostream& out, std::ostream& err) {
   std::optional<audit::CheckpointVerifier> key;
   if (auto it = o.find("key"); it != o.end()) {
-    auto pem = readFile(it->second, "key file");
-    if (!pem) {
-      err << "tramite audit: " << pem.status().message() << "\n";
-      return 2;
-    }
-    auto k = audit::CheckpointVerifier::fromPem(*pem);
+    auto k = parseFile(it->second, "key file", audit::CheckpointVerifier::fromPem);
     if (!k) {
-      err << "tramite audit: " << it->second << ": " << k.status().message() << "\n";
+      err << "tramite audit: " << k.status().message() << "\n";
       return 2;
     }
     key = *k;
@@ -89,11 +84,14 @@ int checkpoint(const std::map<std::string, std::string>& o, std::ostream& out, s
     err << "tramite audit checkpoint: give --key PRIVATE.pem\n";
     return 2;
   }
-  auto pem = readFile(it->second, "key file");
-  auto signer = pem ? audit::Signer::fromPem(*pem) : Result<audit::Signer>(pem.status());
+  auto signer = parseFile(it->second, "key file", audit::Signer::fromPem);
+  if (!signer) {
+    err << "tramite audit: " << signer.status().message() << "\n";
+    return 2;
+  }
   auto store = openFrom(o);
-  if (!signer || !store) {
-    err << "tramite audit: " << (!signer ? signer.status() : store.status()).message() << "\n";
+  if (!store) {
+    err << "tramite audit: " << store.status().message() << "\n";
     return 2;
   }
   auto cp = audit::checkpointLedger(**store, *signer, SystemClock().nowMs());

@@ -1442,6 +1442,10 @@ Result<std::string> libpqConnectionString(const std::string& uri) {
 
 }  // namespace
 
+std::string dataDirStoreUri(const std::string& data_dir) {
+  return "sqlite:" + data_dir + "/tramite.db";
+}
+
 Result<std::unique_ptr<Store>> openStore(const std::string& uri, const StoreOptions& options) {
   registerConnectors();
   std::unique_ptr<SqlStore> store;

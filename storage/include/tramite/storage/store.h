@@ -414,4 +414,7 @@ class Store {
 // be opened; kFailedPrecondition when its schema is newer than this build knows.
 Result<std::unique_ptr<Store>> openStore(const std::string& uri, const StoreOptions& options = {});
 
+// The URI of a data directory's embedded store (the default of `tramite serve --data-dir`).
+std::string dataDirStoreUri(const std::string& data_dir);
+
 }  // namespace tramite::storage
