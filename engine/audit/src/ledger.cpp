@@ -246,7 +246,8 @@ Result<InclusionProof> proveInclusion(storage::Transaction& tx, std::uint64_t in
   auto path = inclusionProof(index, size, subtrees);
   if (!path) return path.status();
   proof.path = std::move(path).value();
-  auto root = rangeRoot(0, size, subtrees);
+  // The head's root is at hand; an older tree's is made of stored subtrees and leaves.
+  auto root = size == head->size() ? Result<Hash>(head->root()) : rangeRoot(0, size, subtrees);
   if (!root) return root.status();
   proof.root = *root;
   return proof;
