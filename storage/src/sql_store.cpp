@@ -6,6 +6,8 @@
 #include <Poco/Data/SQLite/Utility.h>
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
+#include <Poco/Base64Decoder.h>
+#include <Poco/Base64Encoder.h>
 #include <Poco/Exception.h>
 
 #include <algorithm>
@@ -116,8 +118,30 @@ const char* const kMigrations[] = {
     " PRIMARY KEY (level, idx));"
     "CREATE TABLE ledger_checkpoints (size {INT} PRIMARY KEY, root TEXT NOT NULL, signed_at"
     " {INT} NOT NULL, key_id TEXT NOT NULL, signature TEXT NOT NULL);",
+    // 5: documents (versions of named documents of an instance), their verified
+    // signatures, and blobs for stores that keep document bytes in the database (base64,
+    // so both dialects take them as text).
+    "CREATE TABLE documents (id TEXT PRIMARY KEY, instance_id TEXT NOT NULL, task_id TEXT NOT"
+    " NULL, name TEXT NOT NULL, version {INT} NOT NULL, sha256 TEXT NOT NULL, content_type TEXT"
+    " NOT NULL, size {INT} NOT NULL, filename TEXT NOT NULL, origin TEXT NOT NULL, created_by"
+    " TEXT NOT NULL, created_at {INT} NOT NULL, UNIQUE (instance_id, name, version));"
+    "CREATE TABLE signatures (id TEXT PRIMARY KEY, document_id TEXT NOT NULL, instance_id TEXT"
+    " NOT NULL, signer TEXT NOT NULL, subject TEXT NOT NULL, issuer TEXT NOT NULL, serial TEXT"
+    " NOT NULL, fingerprint TEXT NOT NULL, signing_time {INT} NOT NULL, timestamp_at {INT} NOT"
+    " NULL, p7s_sha256 TEXT NOT NULL, created_by TEXT NOT NULL, created_at {INT} NOT NULL);"
+    "CREATE INDEX signatures_instance ON signatures (instance_id, created_at);"
+    "CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, size {INT} NOT NULL, content TEXT NOT NULL);",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
+
+std::string base64Encode(const std::string& bytes) {
+  std::ostringstream out;
+  Poco::Base64Encoder encoder(out);
+  encoder.rdbuf()->setLineLength(0);
+  encoder << bytes;
+  encoder.close();
+  return out.str();
+}
 
 std::string replaceAll(std::string s, const std::string& from, const std::string& to) {
   for (std::size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) {
@@ -1027,6 +1051,93 @@ class SqlTransaction final : public Transaction {
     });
   }
 
+  Result<DocumentRecord> addDocument(const DocumentRecord& record) override {
+    return guarded("add document", [&]() -> Result<DocumentRecord> {
+      DocumentRecord r = record;
+      runSql("SELECT COALESCE(MAX(version), 0) FROM documents WHERE instance_id = ? AND name = ?",
+             {r.instance_id, r.name}, [&](const Row& c) {
+               r.version = static_cast<std::int32_t>(c.integer(0) + 1);
+             });
+      runSql(
+          "INSERT INTO documents (id, instance_id, task_id, name, version, sha256, content_type, "
+          "size, filename, origin, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+          "?, ?)",
+          {r.id, r.instance_id, r.task_id, r.name, Int64{r.version}, r.sha256, r.content_type,
+           Int64{r.size}, r.filename, r.origin, r.created_by, Int64{r.created_at}},
+          {});
+      return r;
+    });
+  }
+
+  Result<std::optional<DocumentRecord>> document(const std::string& id) override {
+    return selectOne<DocumentRecord>("read document",
+                                     std::string(kDocumentSelect) + " WHERE id = ?", {id},
+                                     readDocument);
+  }
+
+  Result<std::vector<DocumentRecord>> documentsOf(const std::string& instance_id) override {
+    return selectAll<DocumentRecord>(
+        "read documents",
+        std::string(kDocumentSelect) + " WHERE instance_id = ? ORDER BY name, version",
+        {instance_id}, readDocument);
+  }
+
+  Status addSignature(const SignatureRecord& r) override {
+    return guarded("add signature", [&]() -> Status {
+      runSql(
+          "INSERT INTO signatures (id, document_id, instance_id, signer, subject, issuer, serial, "
+          "fingerprint, signing_time, timestamp_at, p7s_sha256, created_by, created_at) VALUES "
+          "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          {r.id, r.document_id, r.instance_id, r.signer, r.subject, r.issuer, r.serial,
+           r.fingerprint, Int64{r.signing_time}, Int64{r.timestamp_at}, r.p7s_sha256,
+           r.created_by, Int64{r.created_at}},
+          {});
+      return Status::ok();
+    });
+  }
+
+  Result<std::vector<SignatureRecord>> signaturesOf(const std::string& instance_id) override {
+    return selectAll<SignatureRecord>(
+        "read signatures",
+        "SELECT id, document_id, instance_id, signer, subject, issuer, serial, fingerprint, "
+        "signing_time, timestamp_at, p7s_sha256, created_by, created_at FROM signatures WHERE "
+        "instance_id = ? ORDER BY created_at, id",
+        {instance_id}, [](const Row& c) {
+          return SignatureRecord{c.text(0),    c.text(1),    c.text(2),     c.text(3), c.text(4),
+                                 c.text(5),    c.text(6),    c.text(7),     c.integer(8),
+                                 c.integer(9), c.text(10),   c.text(11),    c.integer(12)};
+        });
+  }
+
+  Status putBlob(const std::string& sha256, const std::string& bytes) override {
+    return guarded("write blob", [&]() -> Status {
+      runSql("INSERT INTO blobs (sha256, size, content) VALUES (?, ?, ?) ON CONFLICT (sha256) DO "
+             "NOTHING",
+             {sha256, Int64{static_cast<std::int64_t>(bytes.size())}, base64Encode(bytes)},
+             {});
+      return Status::ok();
+    });
+  }
+
+  Result<std::optional<std::string>> blob(const std::string& sha256) override {
+    return guarded("read blob", [&]() -> Result<std::optional<std::string>> {
+      std::optional<std::string> out;
+      Status bad;
+      runSql("SELECT content FROM blobs WHERE sha256 = ?", {sha256}, [&](const Row& c) {
+        std::istringstream in(c.text(0));
+        Poco::Base64Decoder decoder(in);
+        std::string bytes(std::istreambuf_iterator<char>(decoder), {});
+        if (decoder.bad()) {
+          bad = Status(ErrorCode::kInternal, "blob " + sha256 + " is not base64");
+        } else {
+          out = std::move(bytes);
+        }
+      });
+      if (!bad) return bad;
+      return out;
+    });
+  }
+
   Status savepoint(const std::string& name) override {
     return guarded("savepoint", [&]() -> Status {
       exec("SAVEPOINT " + name);
@@ -1180,6 +1291,23 @@ class SqlTransaction final : public Transaction {
   // Tasks without a deadline sort after every dated one.
   static constexpr std::int64_t kNoDue = std::numeric_limits<std::int64_t>::max();
 
+  static constexpr const char* kDocumentSelect =
+      "SELECT id, instance_id, task_id, name, version, sha256, content_type, size, filename, "
+      "origin, created_by, created_at FROM documents";
+  static DocumentRecord readDocument(const Row& c) {
+    return DocumentRecord{c.text(0),
+                          c.text(1),
+                          c.text(2),
+                          c.text(3),
+                          static_cast<std::int32_t>(c.integer(4)),
+                          c.text(5),
+                          c.text(6),
+                          c.integer(7),
+                          c.text(8),
+                          c.text(9),
+                          c.text(10),
+                          c.integer(11)};
+  }
   static constexpr const char* kTokenSelect =
       "SELECT id, user_id, name, token_hash, created_at, expires_at, revoked_at FROM api_tokens";
   static ApiTokenRecord readToken(const Row& c) {

@@ -42,7 +42,7 @@ class StoreContract : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(StoreContract, MigratesOnceAndReopens) {
-  EXPECT_EQ(store_->schemaVersion(), 4);
+  EXPECT_EQ(store_->schemaVersion(), 5);
   EXPECT_STREQ(store_->dialectName(), GetParam().c_str());
   addDefinition("keep");
   store_.reset();
@@ -591,6 +591,82 @@ TEST_P(StoreContract, StatisticsCountInstancesTasksAndLateTimers) {
   EXPECT_EQ(s->overdue_tasks, 1);
   EXPECT_EQ(s->oldest_due_timer, 1500);
   EXPECT_EQ(t->statistics(1000)->oldest_due_timer, 0);  // nothing due yet
+}
+
+TEST_P(StoreContract, DocumentsAreVersionedPerNameWithTheirSignatures) {
+  auto t = tx();
+  DocumentRecord d{"d1", "i1", "", "acta_apertura_ofertas", 0, "aa", "application/pdf", 10,
+                   "acta.pdf", "upload", "ana_lopez", 100};
+  auto v1 = t->addDocument(d);
+  ASSERT_TRUE(v1) << v1.status().toString();
+  EXPECT_EQ(v1->version, 1);
+  d.id = "d2";
+  d.sha256 = "bb";
+  auto v2 = t->addDocument(d);
+  ASSERT_TRUE(v2);
+  EXPECT_EQ(v2->version, 2);
+  d.id = "d3";
+  d.name = "informe";
+  d.task_id = "t1";
+  auto other = t->addDocument(d);
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->version, 1);
+  d.id = "d4";
+  d.instance_id = "i2";
+  ASSERT_TRUE(t->addDocument(d));
+  d.id = "d1";  // a taken id
+  auto taken = t->addDocument(d);
+  ASSERT_FALSE(taken);
+  EXPECT_EQ(taken.status().code(), ErrorCode::kConflict);
+  t.reset();  // the failed insert spoilt the transaction on PostgreSQL
+
+  t = tx();
+  ASSERT_TRUE(t->addDocument({"d1", "i1", "", "acta", 0, "aa", "text/plain", 3, "a.txt",
+                              "template", "system", 100}));
+  ASSERT_TRUE(t->addDocument({"d2", "i1", "", "acta", 0, "bb", "text/plain", 4, "a.txt",
+                              "upload", "ana_lopez", 101}));
+  ASSERT_TRUE(t->addDocument({"d3", "i1", "t1", "informe", 0, "cc", "application/pdf", 5,
+                              "i.pdf", "upload", "ana_lopez", 102}));
+  SignatureRecord sig{"s1", "d2", "i1", "ana_lopez", "UID=ana_lopez", "CN=CA", "0A", "ff",
+                      101'000, 0, "dd", "ana_lopez", 103};
+  ASSERT_TRUE(t->addSignature(sig));
+  sig.id = "s2";
+  sig.signer = "seal";
+  sig.timestamp_at = 104'000;
+  sig.created_at = 104;
+  ASSERT_TRUE(t->addSignature(sig));
+  ASSERT_TRUE(t->putBlob("aa", std::string("\0\x01binary\xff", 9)));
+  ASSERT_TRUE(t->putBlob("aa", "ignored: the first blob stays"));
+  ASSERT_TRUE(t->commit());
+
+  t = tx();
+  auto docs = t->documentsOf("i1");
+  ASSERT_TRUE(docs);
+  ASSERT_EQ(docs->size(), 3u);
+  EXPECT_EQ((*docs)[0].name + "/" + std::to_string((*docs)[0].version), "acta/1");
+  EXPECT_EQ((*docs)[1].name + "/" + std::to_string((*docs)[1].version), "acta/2");
+  EXPECT_EQ((*docs)[2].task_id, "t1");
+  EXPECT_EQ((*docs)[2].content_type, "application/pdf");
+  EXPECT_EQ((*docs)[2].size, 5);
+  auto one = t->document("d2");
+  ASSERT_TRUE(one && one->has_value());
+  EXPECT_EQ((*one)->origin, "upload");
+  EXPECT_EQ((*one)->created_at, 101);
+  auto none = t->document("nope");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->has_value());
+  auto sigs = t->signaturesOf("i1");
+  ASSERT_TRUE(sigs);
+  ASSERT_EQ(sigs->size(), 2u);
+  EXPECT_EQ((*sigs)[0].signer, "ana_lopez");
+  EXPECT_EQ((*sigs)[0].signing_time, 101'000);
+  EXPECT_EQ((*sigs)[1].timestamp_at, 104'000);
+  auto blob = t->blob("aa");
+  ASSERT_TRUE(blob && blob->has_value());
+  EXPECT_EQ(**blob, std::string("\0\x01binary\xff", 9));
+  auto missing = t->blob("zz");
+  ASSERT_TRUE(missing);
+  EXPECT_FALSE(missing->has_value());
 }
 
 INSTANTIATE_TEST_SUITE_P(Dialects, StoreContract, ::testing::Values("sqlite", "postgresql"),

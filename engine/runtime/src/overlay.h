@@ -153,6 +153,33 @@ class Overlay final : public storage::Transaction {
     return base_.latestCheckpoint();
   }
 
+  // Documents rendered by a step go to base when it is writable (rare, so the batch falls
+  // back to a write transaction); reads pass through.
+  Result<storage::DocumentRecord> addDocument(const storage::DocumentRecord& record) override {
+    if (writable_) return base_.addDocument(record);
+    return needsWrite("adding a document");
+  }
+  Result<std::optional<storage::DocumentRecord>> document(const std::string& id) override {
+    return base_.document(id);
+  }
+  Result<std::vector<storage::DocumentRecord>> documentsOf(const std::string& instance) override {
+    return base_.documentsOf(instance);
+  }
+  Status addSignature(const storage::SignatureRecord& record) override {
+    if (writable_) return base_.addSignature(record);
+    return needsWrite("adding a signature");
+  }
+  Result<std::vector<storage::SignatureRecord>> signaturesOf(const std::string& instance) override {
+    return base_.signaturesOf(instance);
+  }
+  Status putBlob(const std::string& sha256, const std::string& bytes) override {
+    if (writable_) return base_.putBlob(sha256, bytes);
+    return needsWrite("storing a blob");
+  }
+  Result<std::optional<std::string>> blob(const std::string& sha256) override {
+    return base_.blob(sha256);
+  }
+
   // An overlay has no savepoints and is never committed: it is flushed.
   Status savepoint(const std::string&) override { return unsupported("savepoint"); }
   Status releaseSavepoint(const std::string&) override { return unsupported("savepoint"); }

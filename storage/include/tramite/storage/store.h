@@ -235,6 +235,42 @@ struct LedgerNode {
   audit::Hash hash{};
 };
 
+// ---- documents and signatures ----
+
+// One version of a named document of an instance (optionally produced for one of its tasks).
+// The bytes live in a blob store under sha256.
+struct DocumentRecord {
+  std::string id;
+  std::string instance_id;
+  std::string task_id;  // "" when attached to the instance itself
+  std::string name;     // e.g. "acta_apertura_ofertas"
+  std::int32_t version = 0;
+  std::string sha256;  // hex digest of the bytes
+  std::string content_type;
+  std::int64_t size = 0;
+  std::string filename;  // as uploaded, for downloads
+  std::string origin;    // upload | template
+  std::string created_by;
+  TimePoint created_at = 0;
+};
+
+// A verified detached CMS signature on one document version. The .p7s is a blob too.
+struct SignatureRecord {
+  std::string id;
+  std::string document_id;
+  std::string instance_id;
+  std::string signer;  // the directory user the certificate is bound to, or "seal"
+  std::string subject;
+  std::string issuer;
+  std::string serial;
+  std::string fingerprint;  // hex SHA-256 of the signer's certificate
+  TimePoint signing_time = 0;
+  TimePoint timestamp_at = 0;  // the RFC 3161 token's time; 0 without one
+  std::string p7s_sha256;
+  std::string created_by;
+  TimePoint created_at = 0;
+};
+
 class Transaction {
  public:
   virtual ~Transaction() = default;
@@ -359,6 +395,21 @@ class Transaction {
   virtual Result<std::vector<audit::Checkpoint>> checkpoints(std::uint64_t from_size,
                                                              int limit) = 0;
   virtual Result<std::optional<audit::Checkpoint>> latestCheckpoint() = 0;
+
+  // Documents: addDocument stores record as the next version of (instance_id, name) and
+  // returns it with its version; kConflict when a concurrent writer took that version.
+  virtual Result<DocumentRecord> addDocument(const DocumentRecord& record) = 0;
+  virtual Result<std::optional<DocumentRecord>> document(const std::string& id) = 0;
+  // Every version of every document of an instance, by name then version.
+  virtual Result<std::vector<DocumentRecord>> documentsOf(const std::string& instance_id) = 0;
+  // kConflict when the id exists.
+  virtual Status addSignature(const SignatureRecord& record) = 0;
+  // An instance's signatures, oldest first.
+  virtual Result<std::vector<SignatureRecord>> signaturesOf(const std::string& instance_id) = 0;
+  // Blobs kept in the database (the optional document store): content by SHA-256. Putting
+  // a blob that exists does nothing.
+  virtual Status putBlob(const std::string& sha256, const std::string& bytes) = 0;
+  virtual Result<std::optional<std::string>> blob(const std::string& sha256) = 0;
 
   // Nested units inside one transaction (group commit isolates each request in one).
   virtual Status savepoint(const std::string& name) = 0;
