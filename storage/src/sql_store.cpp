@@ -1,13 +1,13 @@
 // One SQL implementation of the store for two dialects (SQLite, PostgreSQL) over Poco::Data.
 // Statements are written once with '?' placeholders; the PostgreSQL dialect numbers them.
+#include <Poco/Base64Decoder.h>
+#include <Poco/Base64Encoder.h>
 #include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Data/PostgreSQL/SessionImpl.h>
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/SQLite/Utility.h>
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
-#include <Poco/Base64Decoder.h>
-#include <Poco/Base64Encoder.h>
 #include <Poco/Exception.h>
 
 #include <algorithm>
@@ -1055,9 +1055,8 @@ class SqlTransaction final : public Transaction {
     return guarded("add document", [&]() -> Result<DocumentRecord> {
       DocumentRecord r = record;
       runSql("SELECT COALESCE(MAX(version), 0) FROM documents WHERE instance_id = ? AND name = ?",
-             {r.instance_id, r.name}, [&](const Row& c) {
-               r.version = static_cast<std::int32_t>(c.integer(0) + 1);
-             });
+             {r.instance_id, r.name},
+             [&](const Row& c) { r.version = static_cast<std::int32_t>(c.integer(0) + 1); });
       runSql(
           "INSERT INTO documents (id, instance_id, task_id, name, version, sha256, content_type, "
           "size, filename, origin, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
@@ -1070,9 +1069,8 @@ class SqlTransaction final : public Transaction {
   }
 
   Result<std::optional<DocumentRecord>> document(const std::string& id) override {
-    return selectOne<DocumentRecord>("read document",
-                                     std::string(kDocumentSelect) + " WHERE id = ?", {id},
-                                     readDocument);
+    return selectOne<DocumentRecord>(
+        "read document", std::string(kDocumentSelect) + " WHERE id = ?", {id}, readDocument);
   }
 
   Result<std::vector<DocumentRecord>> documentsOf(const std::string& instance_id) override {
@@ -1089,8 +1087,8 @@ class SqlTransaction final : public Transaction {
           "fingerprint, signing_time, timestamp_at, p7s_sha256, created_by, created_at) VALUES "
           "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
           {r.id, r.document_id, r.instance_id, r.signer, r.subject, r.issuer, r.serial,
-           r.fingerprint, Int64{r.signing_time}, Int64{r.timestamp_at}, r.p7s_sha256,
-           r.created_by, Int64{r.created_at}},
+           r.fingerprint, Int64{r.signing_time}, Int64{r.timestamp_at}, r.p7s_sha256, r.created_by,
+           Int64{r.created_at}},
           {});
       return Status::ok();
     });
@@ -1103,18 +1101,18 @@ class SqlTransaction final : public Transaction {
         "signing_time, timestamp_at, p7s_sha256, created_by, created_at FROM signatures WHERE "
         "instance_id = ? ORDER BY created_at, id",
         {instance_id}, [](const Row& c) {
-          return SignatureRecord{c.text(0),    c.text(1),    c.text(2),     c.text(3), c.text(4),
-                                 c.text(5),    c.text(6),    c.text(7),     c.integer(8),
-                                 c.integer(9), c.text(10),   c.text(11),    c.integer(12)};
+          return SignatureRecord{c.text(0),  c.text(1),  c.text(2),    c.text(3),    c.text(4),
+                                 c.text(5),  c.text(6),  c.text(7),    c.integer(8), c.integer(9),
+                                 c.text(10), c.text(11), c.integer(12)};
         });
   }
 
   Status putBlob(const std::string& sha256, const std::string& bytes) override {
     return guarded("write blob", [&]() -> Status {
-      runSql("INSERT INTO blobs (sha256, size, content) VALUES (?, ?, ?) ON CONFLICT (sha256) DO "
-             "NOTHING",
-             {sha256, Int64{static_cast<std::int64_t>(bytes.size())}, base64Encode(bytes)},
-             {});
+      runSql(
+          "INSERT INTO blobs (sha256, size, content) VALUES (?, ?, ?) ON CONFLICT (sha256) DO "
+          "NOTHING",
+          {sha256, Int64{static_cast<std::int64_t>(bytes.size())}, base64Encode(bytes)}, {});
       return Status::ok();
     });
   }
@@ -1295,18 +1293,10 @@ class SqlTransaction final : public Transaction {
       "SELECT id, instance_id, task_id, name, version, sha256, content_type, size, filename, "
       "origin, created_by, created_at FROM documents";
   static DocumentRecord readDocument(const Row& c) {
-    return DocumentRecord{c.text(0),
-                          c.text(1),
-                          c.text(2),
-                          c.text(3),
-                          static_cast<std::int32_t>(c.integer(4)),
-                          c.text(5),
-                          c.text(6),
-                          c.integer(7),
-                          c.text(8),
-                          c.text(9),
-                          c.text(10),
-                          c.integer(11)};
+    return DocumentRecord{
+        c.text(0),  c.text(1),    c.text(2),    c.text(3), static_cast<std::int32_t>(c.integer(4)),
+        c.text(5),  c.text(6),    c.integer(7), c.text(8), c.text(9),
+        c.text(10), c.integer(11)};
   }
   static constexpr const char* kTokenSelect =
       "SELECT id, user_id, name, token_hash, created_at, expires_at, revoked_at FROM api_tokens";

@@ -115,7 +115,7 @@ TEST_F(SigningTest, TimestampsFromAnOpensslTsAuthority) {
             0);
 
   // A reply to another signature's query is refused.
-  const std::string other = pki_.opensslSign("luis", doc_path_);
+  const std::string other = pki_.opensslSign("elena", doc_path_);
   auto wrong = attachTimestamp(other, *query, reply);
   ASSERT_FALSE(wrong);
   EXPECT_EQ(wrong.status().message().rfind("timestamp:", 0), 0u) << wrong.status().message();

@@ -595,8 +595,18 @@ TEST_P(StoreContract, StatisticsCountInstancesTasksAndLateTimers) {
 
 TEST_P(StoreContract, DocumentsAreVersionedPerNameWithTheirSignatures) {
   auto t = tx();
-  DocumentRecord d{"d1", "i1", "", "acta_apertura_ofertas", 0, "aa", "application/pdf", 10,
-                   "acta.pdf", "upload", "ana_lopez", 100};
+  DocumentRecord d{"d1",
+                   "i1",
+                   "",
+                   "acta_apertura_ofertas",
+                   0,
+                   "aa",
+                   "application/pdf",
+                   10,
+                   "acta.pdf",
+                   "upload",
+                   "ana_lopez",
+                   100};
   auto v1 = t->addDocument(d);
   ASSERT_TRUE(v1) << v1.status().toString();
   EXPECT_EQ(v1->version, 1);
@@ -621,14 +631,14 @@ TEST_P(StoreContract, DocumentsAreVersionedPerNameWithTheirSignatures) {
   t.reset();  // the failed insert spoilt the transaction on PostgreSQL
 
   t = tx();
-  ASSERT_TRUE(t->addDocument({"d1", "i1", "", "acta", 0, "aa", "text/plain", 3, "a.txt",
-                              "template", "system", 100}));
-  ASSERT_TRUE(t->addDocument({"d2", "i1", "", "acta", 0, "bb", "text/plain", 4, "a.txt",
-                              "upload", "ana_lopez", 101}));
-  ASSERT_TRUE(t->addDocument({"d3", "i1", "t1", "informe", 0, "cc", "application/pdf", 5,
-                              "i.pdf", "upload", "ana_lopez", 102}));
-  SignatureRecord sig{"s1", "d2", "i1", "ana_lopez", "UID=ana_lopez", "CN=CA", "0A", "ff",
-                      101'000, 0, "dd", "ana_lopez", 103};
+  ASSERT_TRUE(t->addDocument(
+      {"d1", "i1", "", "acta", 0, "aa", "text/plain", 3, "a.txt", "template", "system", 100}));
+  ASSERT_TRUE(t->addDocument(
+      {"d2", "i1", "", "acta", 0, "bb", "text/plain", 4, "a.txt", "upload", "ana_lopez", 101}));
+  ASSERT_TRUE(t->addDocument({"d3", "i1", "t1", "informe", 0, "cc", "application/pdf", 5, "i.pdf",
+                              "upload", "ana_lopez", 102}));
+  SignatureRecord sig{"s1", "d2",    "i1", "ana_lopez", "UID=ana_lopez", "CN=CA", "0A",
+                      "ff", 101'000, 0,    "dd",        "ana_lopez",     103};
   ASSERT_TRUE(t->addSignature(sig));
   sig.id = "s2";
   sig.signer = "seal";

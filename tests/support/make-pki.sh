@@ -2,7 +2,7 @@
 # Makes a small PKI for the signature tests in directory $1 with the stock openssl tool:
 #   ca.pem/ca.key          the institutional CA (10 years)
 #   ana.pem/ana.key        a user's signing certificate, UID=ana_lopez (30 days)
-#   luis.pem/luis.key      another user's, UID=luis_perez (30 days)
+#   elena, hector, ghost   more users: UID=elena_castro, hector_ramos, ghost_user (no such user)
 #   noku.pem/noku.key      UID=ana_lopez, but key usage keyEncipherment only
 #   rogue-ca.pem, rogue.pem/rogue.key   a certificate from a CA nobody trusts, UID=ana_lopez
 #   seal.pem/seal.key      the institutional seal (certificate + CA chain in seal.pem)
@@ -30,7 +30,9 @@ ca ca "/O=Direccion de Integracion/CN=DI Autoridad Certificadora"
 ca rogue-ca "/O=Nadie/CN=Rogue CA"
 signing="keyUsage=critical,digitalSignature,nonRepudiation"
 issue ana "/O=Direccion de Integracion/UID=ana_lopez/CN=Ana Lopez" "$signing"
-issue luis "/O=Direccion de Integracion/UID=luis_perez/CN=Luis Perez" "$signing"
+issue elena "/O=Direccion de Integracion/UID=elena_castro/CN=Elena Castro" "$signing"
+issue hector "/O=Direccion de Integracion/UID=hector_ramos/CN=Hector Ramos" "$signing"
+issue ghost "/O=Direccion de Integracion/UID=ghost_user/CN=Nadie" "$signing"
 issue noku "/O=Direccion de Integracion/UID=ana_lopez/CN=Ana Lopez (cifrado)" "keyUsage=critical,keyEncipherment"
 issue rogue "/O=Nadie/UID=ana_lopez/CN=Ana Lopez" "$signing" rogue-ca
 issue seal "/O=Direccion de Integracion/CN=Sello institucional" "$signing"

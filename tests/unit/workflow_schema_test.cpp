@@ -108,6 +108,33 @@ TEST(WorkflowSchema, UnknownAndMisplacedElements) {
   EXPECT_EQ(r.errors[2].line, 6);
 }
 
+TEST(WorkflowSchema, RequiresAndRenderAreCheckedWhereTheyStand) {
+  std::string doc =
+      R"(<scxml xmlns="http://www.w3.org/2005/07/scxml" xmlns:wf="urn:tramite:workflow:1"
+       version="1.0" initial="s">
+  <state id="s">
+    <onentry><wf:render template="acta-recepcion" document="acta_recepcion"/></onentry>
+    <wf:requires document="acta_recepcion"><wf:signed-by roles="jefe abogado" count="2"/></wf:requires>
+    <wf:render template="x" document="y"/>
+    <transition event="go" target="t">
+      <wf:requires document="informe"><wf:signed-by roles="jefe" count="2" rule="all"/></wf:requires>
+    </transition>
+  </state>
+  <state id="t"><onentry><wf:requires document="z"/></onentry></state>
+  <state id="u"><wf:requires/></state>
+</scxml>)";
+  ParseResult r = parseString(doc, "r.scxml", "/nonexistent");
+  ASSERT_FALSE(r.ok());
+  ASSERT_EQ(r.errors.size(), 4u) << r.errorText();
+  EXPECT_EQ(r.errors[0].line, 6);
+  EXPECT_NE(r.errors[0].message.find("<render> belongs in executable content"), std::string::npos);
+  EXPECT_EQ(r.errors[1].line, 8);
+  EXPECT_NE(r.errors[1].message.find("count or rule=\"all\""), std::string::npos);
+  EXPECT_EQ(r.errors[2].line, 11);
+  EXPECT_NE(r.errors[2].message.find("<requires> belongs directly inside"), std::string::npos);
+  EXPECT_EQ(r.errors[3].line, 12);  // the document attribute is required
+}
+
 TEST(WorkflowSchema, ScxmlAndVocabularyProblemsAreReportedTogetherInLineOrder) {
   ParseResult r = parse(R"(    <wf:task name="t" title="T"/>
     <transition event="x" target="nowhere"/>)");

@@ -418,7 +418,9 @@ Engine::Engine(std::shared_ptr<storage::Store> store, const Clock& clock, Engine
       options_(options),
       calendar_(options_.calendar ? options_.calendar
                                   : std::make_shared<const calendar::BusinessCalendar>()),
-      batcher_(std::make_unique<Batcher>(*this)) {}
+      batcher_(std::make_unique<Batcher>(*this)),
+      blobs_(options_.blobs ? options_.blobs
+                            : std::shared_ptr<storage::BlobStore>(storage::databaseBlobStore())) {}
 
 Result<InstanceView> Engine::submit(Work work, std::string instance_id) {
   if (options_.group_commit) return batcher_->run(std::move(work), std::move(instance_id));
@@ -771,8 +773,7 @@ Result<int> Engine::fireDueTimers(int limit) {
     auto inst = load(tx, target);
     if (!inst) return inst.status().code() == ErrorCode::kNotFound ? Result<int>(1) : inst.status();
     step.record(*inst, "timer", std::move(detail));
-    if (Status st = step.deliverQueued(*inst, *event); !st) return st;
-    if (Status st = step.commit(*inst, false); !st) return st;
+    if (Status st = deliverOrRefuse(tx, step, *inst, *event); !st) return st;
     return 1;
   });
 }
@@ -791,10 +792,23 @@ Result<int> Engine::drainInbox(int limit) {
     auto inst = load(tx, item.instance_id);
     if (!inst) return inst.status().code() == ErrorCode::kNotFound ? Result<int>(1) : inst.status();
     Step step(*this, tx, kSystemActor);
-    if (Status st = step.deliverQueued(*inst, *event); !st) return st;
-    if (Status st = step.commit(*inst, false); !st) return st;
+    if (Status st = deliverOrRefuse(tx, step, *inst, *event); !st) return st;
     return 1;
   });
+}
+
+Status Engine::deliverOrRefuse(storage::Transaction& tx, Step& step, Loaded& inst,
+                               const scxml::Event& event) {
+  if (Status st = tx.savepoint("queued_event"); !st) return st;
+  Status st = step.deliverQueued(inst, event);
+  if (st) st = step.commit(inst, false);
+  if (st || step.refused().empty()) return st;
+  // A <w:requires> holds the process where it is: the event is consumed, and the refusal
+  // is recorded instead of its effects (retrying would refuse it again, forever).
+  if (Status undo = tx.rollbackToSavepoint("queued_event"); !undo) return undo;
+  json::Value detail(json::Object{{"event", event.name}, {"reason", step.refused()}});
+  return tx.appendHistory({storage::HistoryRecord{0, inst.rec.id, step.now(), kSystemActor,
+                                                  "refused", json::dump(detail)}});
 }
 
 Status Engine::runPending() {

@@ -97,7 +97,7 @@ using internal::parseDeployed;
 using internal::sha256Hex;
 using internal::timerPayload;
 
-class Engine::Step final : public scxml::StepObserver {
+class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHandler {
  public:
   Step(Engine& engine, storage::Transaction& tx, std::string actor)
       : engine_(engine), tx_(tx), actor_(std::move(actor)), now_(engine.clock_.nowMs()) {}
@@ -118,10 +118,12 @@ class Engine::Step final : public scxml::StepObserver {
     current_ = &inst;
     scxml::Interpreter interpreter(inst.chart);
     interpreter.setObserver(this);
+    interpreter.setExtensionHandler(this);
     interpreter.setBasicHttpBase(engine_.options_.basichttp_base);
     Status st = interpreter.start(inst.session, *inst.dm, actions, data, undeclared);
     if (Status applied = apply(inst, actions, local); !applied) return applied;
     if (Status settled = settleWork(inst); !settled) return settled;
+    if (Status rendered = renderPending(inst); !rendered) return rendered;
     if (!st) return failInstance(inst, st);
     return runLocal(inst, local);
   }
@@ -238,7 +240,29 @@ class Engine::Step final : public scxml::StepObserver {
                                     {"targets", json::Value(std::move(targets))}});
     if (event) detail.set("event", event->name);
     record(*current_, "transition", std::move(detail));
+    for (const scxml::Executable& ex : t.actions) {
+      if (std::holds_alternative<scxml::ForeignNode>(ex.node)) {
+        guarded_transitions_.push_back({current_, ti});
+        break;
+      }
+    }
   }
+
+  // ---- documents (documents.cpp) ----
+
+  // ExtensionHandler: <w:render> keeps what to render (with the data as it is now) for
+  // renderPending; other workflow elements in executable content (<w:requires> of a
+  // transition) do nothing when run.
+  Status execute(const scxml::XmlElement& element, scxml::DataModel& dm,
+                 std::vector<scxml::Action>& actions) override;
+  // Renders the documents the last step asked for, stores and seals them.
+  Status renderPending(Loaded& inst);
+  // kFailedPrecondition naming each unmet requirement of reqs ("cannot <what>: ...");
+  // sets refused().
+  Status checkRequirements(Loaded& inst, const std::vector<RequirementSpec>& reqs,
+                           const std::string& what);
+  // Why the operation was refused by a requirement ("" when it was not).
+  const std::string& refused() const { return refused_; }
 
  private:
   Status runLocal(Loaded& inst, std::deque<scxml::Event>& local, bool first_recorded = false) {
@@ -258,10 +282,12 @@ class Engine::Step final : public scxml::StepObserver {
       current_ = &inst;
       scxml::Interpreter interpreter(inst.chart);
       interpreter.setObserver(this);
+      interpreter.setExtensionHandler(this);
       interpreter.setBasicHttpBase(engine_.options_.basichttp_base);
       Status st = interpreter.step(inst.session, *inst.dm, e, actions);
       if (Status applied = apply(inst, actions, local); !applied) return applied;
       if (Status settled = settleWork(inst); !settled) return settled;
+      if (Status rendered = renderPending(inst); !rendered) return rendered;
       if (!st) return failInstance(inst, st);
     }
     return Status::ok();
@@ -425,7 +451,20 @@ class Engine::Step final : public scxml::StepObserver {
     bool entered;
     scxml::StateIndex state;
   };
-  std::vector<Work> work_;                 // states with workflow elements entered/exited
+  std::vector<Work> work_;  // states with workflow elements entered/exited
+  struct Guarded {
+    Loaded* inst;
+    std::uint32_t transition;
+  };
+  std::vector<Guarded> guarded_transitions_;  // transitions taken that may carry <w:requires>
+  struct Render {
+    std::string template_name;
+    std::string document;
+    bool seal = true;
+    json::Value data;
+  };
+  std::vector<Render> renders_;
+  std::string refused_;
   std::vector<storage::TaskWrite> tasks_;  // task writes, committed with the instance
 };
 

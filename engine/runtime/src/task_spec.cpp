@@ -1,6 +1,9 @@
 #include "task_spec.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <sstream>
+#include <variant>
 
 namespace tramite::runtime {
 
@@ -264,6 +267,36 @@ Result<TaskSpec> TaskSpec::fromJson(const json::Value& v) {
   return t;
 }
 
+namespace {
+
+RequirementSpec requirementOf(const scxml::XmlElement& e) {
+  RequirementSpec r;
+  if (const std::string* d = e.attribute("document")) r.document = *d;
+  for (const scxml::XmlElement& c : e.children) {
+    if (c.name != "signed-by") continue;
+    SignedBySpec s;
+    if (const std::string* roles = c.attribute("roles")) s.roles = words(*roles);
+    if (const std::string* count = c.attribute("count"))
+      s.count = std::max(1, std::atoi(count->c_str()));
+    if (const std::string* rule = c.attribute("rule")) s.all = *rule == "all";
+    r.signed_by.push_back(std::move(s));
+  }
+  return r;
+}
+
+}  // namespace
+
+std::vector<RequirementSpec> transitionRequirements(const scxml::Transition& t) {
+  std::vector<RequirementSpec> out;
+  for (const scxml::Executable& ex : t.actions) {
+    const auto* foreign = std::get_if<scxml::ForeignNode>(&ex.node);
+    if (foreign && foreign->element.ns == kWorkflowNs && foreign->element.name == "requires") {
+      out.push_back(requirementOf(foreign->element));
+    }
+  }
+  return out;
+}
+
 StateWork stateWork(const scxml::State& state) {
   StateWork w;
   for (const scxml::XmlElement& e : state.extensions) {
@@ -272,6 +305,8 @@ StateWork stateWork(const scxml::State& state) {
       w.tasks.push_back(specOf(e));
     } else if (e.name == "deadline") {
       w.deadline = deadlineOf(e);
+    } else if (e.name == "requires") {
+      w.requirements.push_back(requirementOf(e));
     }
   }
   return w;

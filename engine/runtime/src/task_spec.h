@@ -96,9 +96,28 @@ json::Value stringsJson(const std::vector<std::string>& v);
 std::vector<std::string> stringsFrom(const json::Value* v);
 
 // The tasks, approvals and deadline a state declares, in document order.
+// <w:signed-by>: signatures on the document by holders of any of roles: at least count
+// distinct signers, or (all) every active user holding one of them.
+struct SignedBySpec {
+  std::vector<std::string> roles;
+  int count = 1;
+  bool all = false;
+};
+
+// <w:requires>: the latest version of a document, with its signatures, before the process
+// may leave the state or take the transition.
+struct RequirementSpec {
+  std::string document;
+  std::vector<SignedBySpec> signed_by;
+};
+
+// The <w:requires> of a transition (children of its executable content).
+std::vector<RequirementSpec> transitionRequirements(const scxml::Transition& t);
+
 struct StateWork {
   std::vector<TaskSpec> tasks;
   std::optional<DeadlineSpec> deadline;
+  std::vector<RequirementSpec> requirements;
   bool empty() const { return tasks.empty() && !deadline; }
 };
 StateWork stateWork(const scxml::State& state);

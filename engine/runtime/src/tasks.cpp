@@ -249,6 +249,19 @@ void Engine::Step::taskRow(const Loaded& inst, const TaskRecord& t, std::string_
 }
 
 Status Engine::Step::settleWork(Loaded& inst) {
+  for (std::size_t i = 0; i < guarded_transitions_.size();) {
+    if (guarded_transitions_[i].inst != &inst) {
+      ++i;
+      continue;
+    }
+    const scxml::Transition& t = inst.chart->transition(guarded_transitions_[i].transition);
+    guarded_transitions_.erase(guarded_transitions_.begin() + static_cast<std::ptrdiff_t>(i));
+    const std::vector<RequirementSpec> reqs = transitionRequirements(t);
+    if (reqs.empty()) continue;
+    const std::string what = "take the transition from '" + inst.chart->state(t.source).id +
+                             "' (line " + std::to_string(t.line) + ")";
+    if (Status st = checkRequirements(inst, reqs, what); !st) return st;
+  }
   for (std::size_t i = 0; i < work_.size();) {
     if (work_[i].inst != &inst) {
       ++i;
@@ -258,6 +271,10 @@ Status Engine::Step::settleWork(Loaded& inst) {
     work_.erase(work_.begin() + static_cast<std::ptrdiff_t>(i));
     const scxml::State& state = inst.chart->state(w.state);
     StateWork declared = stateWork(state);
+    if (!w.entered && !declared.requirements.empty()) {
+      Status st = checkRequirements(inst, declared.requirements, "leave state '" + state.id + "'");
+      if (!st) return st;
+    }
     if (declared.empty()) continue;
     if (w.entered) {
       for (const TaskSpec& spec : declared.tasks) {

@@ -72,6 +72,10 @@ void checkRules(const xmlNode* e, const std::string& source, std::vector<Diagnos
       add(submitter ? "exclude who=\"submitter\" names the task whose submitter it is"
                     : "task is only for who=\"submitter\"");
     }
+  } else if (name == "signed-by") {
+    if (hasAttr(e, "count") && attr(e, "rule") == "all") {
+      add("signed-by takes count or rule=\"all\", not both");
+    }
   } else if (name == "task" || name == "approver") {
     if (!hasAttr(e, "roles") && !hasAttr(e, "units") && !hasAttr(e, "users")) {
       add(std::string(name == "task" ? "a task" : "an approver") +
@@ -106,17 +110,29 @@ void validateWorkflowElements(xmlDocPtr doc, const std::string& source_name,
   xmlSchemaSetValidStructuredErrors(ctxt.get(), collect, &collector);
   for (xmlNodePtr n : roots) {
     const std::string name(nodeName(n));
-    const bool scxml_parent = inNamespace(n->parent, kScxmlNamespace) &&
-                              (nodeName(n->parent) == "state" || nodeName(n->parent) == "parallel");
-    if (name != "task" && name != "approval" && name != "deadline") {
+    const std::string_view parent =
+        inNamespace(n->parent, kScxmlNamespace) ? nodeName(n->parent) : std::string_view();
+    const bool in_state = parent == "state" || parent == "parallel";
+    const bool executable = parent == "onentry" || parent == "onexit" || parent == "transition" ||
+                            parent == "if" || parent == "foreach";
+    const char* misplaced = nullptr;
+    if (name == "task" || name == "approval" || name == "deadline") {
+      if (!in_state) misplaced = "directly inside a <state> or <parallel>";
+    } else if (name == "requires") {
+      if (!in_state && parent != "transition") {
+        misplaced = "directly inside a <state>, <parallel> or <transition>";
+      }
+    } else if (name == "render") {
+      if (!executable) misplaced = "in executable content (<onentry>, <onexit>, <transition>)";
+    } else {
       out.push_back(Diagnostic{source_name, lineOf(n),
                                "unknown workflow element <" + name +
-                                   "> (the vocabulary has task, approval and deadline)"});
+                                   "> (the vocabulary has task, approval, deadline, requires "
+                                   "and render)"});
       continue;
     }
-    if (!scxml_parent) {
-      out.push_back(Diagnostic{source_name, lineOf(n),
-                               "<" + name + "> belongs directly inside a <state> or <parallel>"});
+    if (misplaced) {
+      out.push_back(Diagnostic{source_name, lineOf(n), "<" + name + "> belongs " + misplaced});
       continue;
     }
     const std::size_t before = out.size();

@@ -20,11 +20,14 @@
 #include "tramite/calendar/calendar.h"
 #include "tramite/clock.h"
 #include "tramite/json.h"
+#include "tramite/runtime/documents.h"
 #include "tramite/runtime/lifecycle.h"
 #include "tramite/runtime/tasks.h"
 #include "tramite/scxml/chart.h"
 #include "tramite/scxml/event.h"
+#include "tramite/signing/cms.h"
 #include "tramite/status.h"
+#include "tramite/storage/blobs.h"
 #include "tramite/storage/store.h"
 
 namespace tramite::runtime {
@@ -73,6 +76,20 @@ struct EngineOptions {
   // instances see _ioprocessors.basichttp.location = base + "/" + instance id. Their
   // BasicHTTP sends become "send.http" outbox rows for the server to deliver.
   std::string basichttp_base;
+
+  // ---- documents and signatures ----
+  // Where document bytes go (default: the database's blobs table).
+  std::shared_ptr<storage::BlobStore> blobs;
+  DocumentPolicy documents;
+  // The CAs uploaded signatures must chain to; without one, uploads of signatures are refused.
+  std::shared_ptr<const signing::TrustStore> trust_store;
+  // The institutional seal that signs rendered documents; without one they stay unsigned.
+  std::shared_ptr<const signing::Sealer> seal;
+  // RFC 3161 transport: sends a TimeStampReq (DER) to the configured TSA and returns its
+  // TimeStampResp. When set, every uploaded signature is timestamped before it is stored.
+  std::function<Result<std::string>(const std::string& query)> timestamp_authority;
+  // Mustache templates by name (<w:render template="NAME">), usually templates/*.mustache.
+  std::map<std::string, std::string> templates;
 };
 
 class Engine {
@@ -155,6 +172,30 @@ class Engine {
   // cursor).
   Result<QueuePage> queue(const QueueRequest& request);
 
+  // ---- documents and signatures ----
+  // Stores upload.bytes content-addressed and records them as the next version of the named
+  // document of the instance (a history row, so a ledger entry). Errors: kNotFound
+  // (instance or task); kFailedPrecondition (the instance has ended); kPermissionDenied
+  // (the actor is no active user); kInvalidArgument (bad name or filename);
+  // kResourceExhausted (over the size limit); kUnsupportedMedia (type not taken, or bytes
+  // that are not of the declared type).
+  Result<DocumentView> attachDocument(const DocumentUpload& upload);
+  // Every version of every document of an instance, with signatures, by name then version.
+  Result<std::vector<DocumentView>> documents(const std::string& instance_id);
+  Result<DocumentView> document(const std::string& document_id);
+  // The bytes of a document or a .p7s by their SHA-256. Errors: kNotFound; kInternal when
+  // the stored bytes no longer match their digest.
+  Result<std::string> blob(const std::string& sha256);
+  // Checks a detached CMS signature (DER) over a document version against the trust store
+  // at the clock's time, binds its certificate to the directory user named by its UID,
+  // timestamps it when a TSA is configured, and records it (a history row). Errors:
+  // kNotFound; kInvalidArgument (not a detached CMS signature); kFailedPrecondition with
+  // the reason (document mismatch, unknown CA, expired, key usage, timestamp, no trust
+  // store, a certificate bound to no active user); kConflict (already signed with that
+  // certificate); kUnavailable (the TSA cannot be reached).
+  Result<storage::SignatureRecord> addSignature(const std::string& document_id,
+                                                const std::string& p7s, const std::string& actor);
+
  private:
   struct Loaded;
   class Step;
@@ -173,6 +214,10 @@ class Engine {
   Status bindDefinition(storage::Transaction& tx, Loaded& loaded);
   InstanceView view(const Loaded& loaded) const;
   TaskView taskView(const storage::TaskRecord& record) const;
+  // Delivers a timer's or inbox event inside tx and writes the result; when a <w:requires>
+  // refuses it, undoes the step and records a "refused" history row instead.
+  Status deliverOrRefuse(storage::Transaction& tx, Step& step, Loaded& inst,
+                         const scxml::Event& event);
   Result<InstanceView> lifecycleOp(const std::string& instance_id, LifecycleOp op,
                                    const std::string& actor, const std::string& idempotency_key);
   // Runs body in a transaction, committing when it succeeds; retries conflicts.
@@ -188,6 +233,7 @@ class Engine {
   EngineOptions options_;
   std::shared_ptr<const calendar::BusinessCalendar> calendar_;
   std::unique_ptr<Batcher> batcher_;
+  std::shared_ptr<storage::BlobStore> blobs_;
   std::mutex charts_mu_;
   std::unordered_map<std::int64_t, std::pair<scxml::ChartPtr, storage::DefinitionRecord>> charts_;
 };

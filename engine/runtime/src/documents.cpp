@@ -1,0 +1,512 @@
+// Documents of instances (content-addressed bytes, versions per name), signatures on them,
+// the <w:requires> checks that hold a process until they are there, and <w:render>.
+#include <algorithm>
+#include <kainjow/mustache.hpp>
+#include <set>
+
+#include "engine_internal.h"
+
+namespace tramite::runtime {
+
+namespace {
+
+constexpr const char* kSealSigner = "seal";
+
+bool validName(const std::string& s) {
+  if (s.empty() || s.size() > 64 || s[0] < 'a' || s[0] > 'z') return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+
+bool startsWith(const std::string& bytes, std::string_view magic) {
+  return bytes.compare(0, magic.size(), magic) == 0;
+}
+
+bool validUtf8WithoutNul(const std::string& s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    int extra = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
+    if (c == 0 || extra < 0 || i + static_cast<std::size_t>(extra) >= s.size() + (extra == 0)) {
+      return false;
+    }
+    for (int k = 1; k <= extra; ++k) {
+      if ((static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]) >> 6) != 2) return false;
+    }
+    i += static_cast<std::size_t>(extra) + 1;
+  }
+  return true;
+}
+
+// The media type without parameters, lower case ("Text/HTML; charset=utf-8" -> "text/html").
+std::string baseType(const std::string& content_type) {
+  std::string t = content_type.substr(0, content_type.find(';'));
+  t.erase(t.find_last_not_of(" \t") + 1);
+  t.erase(0, t.find_first_not_of(" \t"));
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
+  return t;
+}
+
+// Whether bytes look like media type `type`.
+bool looksLike(const std::string& type, const std::string& bytes) {
+  if (type == "application/pdf") return startsWith(bytes, "%PDF-");
+  if (type == "image/png") return startsWith(bytes, "\x89PNG\r\n\x1a\n");
+  if (type == "image/jpeg") return startsWith(bytes, "\xff\xd8\xff");
+  if (type.rfind("text/", 0) == 0) return validUtf8WithoutNul(bytes);
+  if (type.find("openxmlformats") != std::string::npos ||
+      type.find("opendocument") != std::string::npos) {
+    return startsWith(bytes, "PK\x03\x04");
+  }
+  return true;  // a type the administrator added: taken as declared
+}
+
+Status checkUpload(const DocumentUpload& u, const DocumentPolicy& policy, std::string& type) {
+  if (!validName(u.name)) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "document name '" + u.name + "' must match [a-z][a-z0-9_-]{0,63}");
+  }
+  if (u.filename.size() > 255 ||
+      std::any_of(u.filename.begin(), u.filename.end(),
+                  [](unsigned char c) { return c < 0x20 || c == '/' || c == '\\' || c == 0x7f; })) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "a filename may not hold slashes or control characters (at most 255 bytes)");
+  }
+  if (static_cast<std::int64_t>(u.bytes.size()) > policy.max_bytes) {
+    return Status(ErrorCode::kResourceExhausted,
+                  "the document has " + std::to_string(u.bytes.size()) + " bytes; the limit is " +
+                      std::to_string(policy.max_bytes));
+  }
+  if (u.bytes.empty()) return Status(ErrorCode::kInvalidArgument, "the document is empty");
+  type = baseType(u.content_type);
+  if (std::find(policy.content_types.begin(), policy.content_types.end(), type) ==
+      policy.content_types.end()) {
+    std::string taken;
+    for (const std::string& t : policy.content_types) taken += (taken.empty() ? "" : ", ") + t;
+    return Status(ErrorCode::kUnsupportedMedia,
+                  "content type '" + type + "' is not taken (taken: " + taken + ")");
+  }
+  if (!looksLike(type, u.bytes)) {
+    return Status(ErrorCode::kUnsupportedMedia, "the bytes are not " + type + " as declared");
+  }
+  if (type.rfind("text/", 0) == 0) type += "; charset=utf-8";
+  return Status::ok();
+}
+
+json::Value documentDetail(const storage::DocumentRecord& d) {
+  json::Value v(json::Object{{"document", d.id},
+                             {"name", d.name},
+                             {"version", d.version},
+                             {"sha256", d.sha256},
+                             {"size", d.size},
+                             {"content_type", d.content_type},
+                             {"origin", d.origin}});
+  if (!d.task_id.empty()) v.set("task", d.task_id);
+  return v;
+}
+
+json::Value signatureDetail(const storage::SignatureRecord& s, const storage::DocumentRecord& d) {
+  json::Value v = signatureJson(s);
+  v.set("name", d.name);
+  v.set("version", d.version);
+  v.set("document_sha256", d.sha256);
+  return v;
+}
+
+kainjow::mustache::data toMustache(const json::Value& v) {
+  using kainjow::mustache::data;
+  if (v.isObject()) {
+    data d{data::type::object};
+    for (const auto& [k, x] : v.asObject()) d.set(k, toMustache(x));
+    return d;
+  }
+  if (v.isArray()) {
+    data d{data::type::list};
+    for (const json::Value& x : v.asArray()) d.push_back(toMustache(x));
+    return d;
+  }
+  if (v.isString()) return data(v.asString());
+  if (v.isBool()) return data(v.asBool());
+  if (v.isNull()) return data(false);
+  return data(json::dump(v));
+}
+
+// Pairs each document record with its signatures.
+std::vector<DocumentView> withSignatures(std::vector<storage::DocumentRecord> docs,
+                                         const std::vector<storage::SignatureRecord>& sigs) {
+  std::vector<DocumentView> out;
+  out.reserve(docs.size());
+  for (storage::DocumentRecord& d : docs) {
+    DocumentView v{std::move(d), {}};
+    for (const storage::SignatureRecord& s : sigs) {
+      if (s.document_id == v.document.id) v.signatures.push_back(s);
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+}  // namespace
+
+json::Value signatureJson(const storage::SignatureRecord& s) {
+  json::Value v(json::Object{{"id", s.id},
+                             {"document", s.document_id},
+                             {"signer", s.signer},
+                             {"subject", s.subject},
+                             {"issuer", s.issuer},
+                             {"serial", s.serial},
+                             {"fingerprint", s.fingerprint},
+                             {"signing_time", s.signing_time},
+                             {"p7s_sha256", s.p7s_sha256},
+                             {"created_by", s.created_by},
+                             {"created_at", s.created_at}});
+  if (s.timestamp_at != 0) v.set("timestamp_at", s.timestamp_at);
+  return v;
+}
+
+json::Value DocumentView::toJson() const {
+  json::Value v = documentDetail(document);
+  v.set("id", document.id);
+  v.set("instance", document.instance_id);
+  v.set("filename", document.filename);
+  v.set("created_by", document.created_by);
+  v.set("created_at", document.created_at);
+  json::Array sigs;
+  for (const storage::SignatureRecord& s : signatures) sigs.push_back(signatureJson(s));
+  v.set("signatures", json::Value(std::move(sigs)));
+  return v;
+}
+
+// ---- engine --------------------------------------------------------------------------------
+
+Result<DocumentView> Engine::attachDocument(const DocumentUpload& upload) {
+  std::string type;
+  if (Status st = checkUpload(upload, options_.documents, type); !st) return st;
+  const std::string sha = sha256Hex(upload.bytes);
+  return transact<DocumentView>([&](storage::Transaction& tx,
+                                    bool& final_answer) -> Result<DocumentView> {
+    auto refuse = [&](ErrorCode code, std::string why) {
+      final_answer = true;
+      return Status(code, std::move(why));
+    };
+    auto inst = tx.instance(upload.instance_id);
+    if (!inst) return inst.status();
+    if (!inst->has_value()) {
+      return refuse(ErrorCode::kNotFound, "no instance '" + upload.instance_id + "'");
+    }
+    const std::string& lifecycle = (*inst)->lifecycle;
+    if (lifecycle == "completed" || lifecycle == "terminated" || lifecycle == "failed") {
+      return refuse(ErrorCode::kFailedPrecondition, "the expediente is closed (" + lifecycle +
+                                                        "): documents can no longer be added");
+    }
+    if (!upload.task_id.empty()) {
+      auto task = tx.task(upload.task_id);
+      if (!task) return task.status();
+      if (!task->has_value() || (*task)->instance_id != upload.instance_id) {
+        return refuse(ErrorCode::kNotFound,
+                      "instance '" + upload.instance_id + "' has no task '" + upload.task_id + "'");
+      }
+    }
+    if (upload.actor != kSystemActor) {
+      auto user = tx.user(upload.actor);
+      if (!user) return user.status();
+      if (!user->has_value() || !(*user)->active) {
+        return refuse(ErrorCode::kPermissionDenied, "'" + upload.actor + "' is no active user");
+      }
+    }
+    if (Status st = blobs_->put(tx, sha, upload.bytes); !st) return st;
+    const TimePoint now = clock_.nowMs();
+    storage::DocumentRecord record{internal::newId(now),
+                                   upload.instance_id,
+                                   upload.task_id,
+                                   upload.name,
+                                   0,
+                                   sha,
+                                   type,
+                                   static_cast<std::int64_t>(upload.bytes.size()),
+                                   upload.filename,
+                                   "upload",
+                                   upload.actor,
+                                   now};
+    auto added = tx.addDocument(record);
+    if (!added) return added.status();
+    Status h = tx.appendHistory({storage::HistoryRecord{
+        0, upload.instance_id, now, upload.actor, "document", json::dump(documentDetail(*added))}});
+    if (!h) return h;
+    return DocumentView{std::move(added).value(), {}};
+  });
+}
+
+Result<std::vector<DocumentView>> Engine::documents(const std::string& instance_id) {
+  return transact<std::vector<DocumentView>>(
+      [&](storage::Transaction& tx, bool&) -> Result<std::vector<DocumentView>> {
+        auto docs = tx.documentsOf(instance_id);
+        if (!docs) return docs.status();
+        auto sigs = tx.signaturesOf(instance_id);
+        if (!sigs) return sigs.status();
+        return withSignatures(std::move(docs).value(), *sigs);
+      },
+      storage::TxMode::kRead);
+}
+
+Result<DocumentView> Engine::document(const std::string& document_id) {
+  return transact<DocumentView>(
+      [&](storage::Transaction& tx, bool& final_answer) -> Result<DocumentView> {
+        auto doc = tx.document(document_id);
+        if (!doc) return doc.status();
+        if (!doc->has_value()) {
+          final_answer = true;
+          return Status(ErrorCode::kNotFound, "no document '" + document_id + "'");
+        }
+        auto sigs = tx.signaturesOf((*doc)->instance_id);
+        if (!sigs) return sigs.status();
+        return std::move(withSignatures({std::move(**doc)}, *sigs).front());
+      },
+      storage::TxMode::kRead);
+}
+
+Result<std::string> Engine::blob(const std::string& sha256) {
+  return transact<std::string>(
+      [&](storage::Transaction& tx, bool& final_answer) -> Result<std::string> {
+        auto bytes = blobs_->get(tx, sha256);
+        if (!bytes) return bytes.status();
+        if (!bytes->has_value()) {
+          final_answer = true;
+          return Status(ErrorCode::kNotFound, "no stored bytes with SHA-256 " + sha256);
+        }
+        return std::move(**bytes);
+      },
+      storage::TxMode::kRead);
+}
+
+Result<storage::SignatureRecord> Engine::addSignature(const std::string& document_id,
+                                                      const std::string& p7s,
+                                                      const std::string& actor) {
+  if (!options_.trust_store) {
+    return Status(ErrorCode::kFailedPrecondition,
+                  "no trust store is configured (tramite.signing.trust_store): signatures "
+                  "cannot be checked");
+  }
+  auto doc = document(document_id);
+  if (!doc) return doc.status();
+  auto content = blob(doc->document.sha256);
+  if (!content) return content.status();
+  const TimePoint now = clock_.nowMs();
+  auto check = options_.trust_store->verifyDetached(p7s, *content, now);
+  if (!check) return check.status();
+  const std::string& uid = check->signer.uid;
+  if (uid.empty()) {
+    return Status(ErrorCode::kFailedPrecondition, "binding: the certificate (" +
+                                                      check->signer.subject +
+                                                      ") names no user (no UID attribute)");
+  }
+  std::string stored = p7s;
+  if (options_.timestamp_authority) {
+    // Outside any transaction: the TSA is a network peer.
+    auto query = signing::timestampQuery(p7s);
+    if (!query) return query.status();
+    auto reply = options_.timestamp_authority(*query);
+    if (!reply) return reply.status();
+    auto stamped = signing::attachTimestamp(p7s, *query, *reply);
+    if (!stamped) return stamped.status();
+    check = options_.trust_store->verifyDetached(*stamped, *content, now);
+    if (!check) return check.status();
+    stored = std::move(stamped).value();
+  }
+  const std::string p7s_sha = sha256Hex(stored);
+  return transact<storage::SignatureRecord>(
+      [&](storage::Transaction& tx, bool& final_answer) -> Result<storage::SignatureRecord> {
+        auto refuse = [&](ErrorCode code, std::string why) {
+          final_answer = true;
+          return Status(code, std::move(why));
+        };
+        auto user = tx.user(uid);
+        if (!user) return user.status();
+        if (!user->has_value() || !(*user)->active) {
+          return refuse(ErrorCode::kFailedPrecondition, "binding: the certificate is issued to '" +
+                                                            uid + "', who is no active user");
+        }
+        auto sigs = tx.signaturesOf(doc->document.instance_id);
+        if (!sigs) return sigs.status();
+        for (const storage::SignatureRecord& s : *sigs) {
+          if (s.document_id == document_id && s.fingerprint == check->signer.fingerprint) {
+            return refuse(ErrorCode::kConflict, "version " + std::to_string(doc->document.version) +
+                                                    " of '" + doc->document.name +
+                                                    "' is already signed with this certificate");
+          }
+        }
+        if (Status st = blobs_->put(tx, p7s_sha, stored); !st) return st;
+        storage::SignatureRecord record{internal::newId(now),
+                                        document_id,
+                                        doc->document.instance_id,
+                                        uid,
+                                        check->signer.subject,
+                                        check->signer.issuer,
+                                        check->signer.serial,
+                                        check->signer.fingerprint,
+                                        check->signing_time,
+                                        check->timestamp ? check->timestamp->time : 0,
+                                        p7s_sha,
+                                        actor,
+                                        now};
+        if (Status st = tx.addSignature(record); !st) return st;
+        Status h = tx.appendHistory(
+            {storage::HistoryRecord{0, record.instance_id, now, actor, "signature",
+                                    json::dump(signatureDetail(record, doc->document))}});
+        if (!h) return h;
+        return record;
+      });
+}
+
+// ---- inside a step -------------------------------------------------------------------------
+
+Status Engine::Step::execute(const scxml::XmlElement& element, scxml::DataModel& dm,
+                             std::vector<scxml::Action>&) {
+  if (element.ns != kWorkflowNs || element.name != "render") return Status::ok();
+  Render r;
+  if (const std::string* t = element.attribute("template")) r.template_name = *t;
+  if (const std::string* d = element.attribute("document")) r.document = *d;
+  if (const std::string* seal = element.attribute("seal"))
+    r.seal = *seal != "false" && *seal != "0";
+  if (engine_.options_.templates.count(r.template_name) == 0) {
+    return Status(ErrorCode::kNotFound, "render: no template '" + r.template_name + "'");
+  }
+  r.data = dm.snapshot();
+  renders_.push_back(std::move(r));
+  return Status::ok();
+}
+
+Status Engine::Step::renderPending(Loaded& inst) {
+  std::vector<Render> renders = std::move(renders_);
+  renders_.clear();
+  for (Render& r : renders) {
+    kainjow::mustache::mustache tmpl(engine_.options_.templates.at(r.template_name));
+    if (!tmpl.is_valid()) {
+      return Status(ErrorCode::kInvalidDocument,
+                    "template '" + r.template_name + "': " + tmpl.error_message());
+    }
+    json::Value context = r.data.isObject() ? std::move(r.data) : json::Value(json::Object{});
+    context.set("expediente",
+                json::Value(json::Object{{"numero", inst.rec.business_key},
+                                         {"instancia", inst.rec.id},
+                                         {"proceso", inst.def.name},
+                                         {"fecha", businessCalendar().dateOf(now_).toString()}}));
+    const std::string bytes = tmpl.render(toMustache(context));
+    if (!tmpl.is_valid()) {
+      return Status(ErrorCode::kInvalidDocument,
+                    "template '" + r.template_name + "': " + tmpl.error_message());
+    }
+    const std::string sha = sha256Hex(bytes);
+    if (Status st = engine_.blobs_->put(tx_, sha, bytes); !st) return st;
+    storage::DocumentRecord rendered{internal::newId(now_),
+                                     inst.rec.id,
+                                     "",
+                                     r.document,
+                                     0,
+                                     sha,
+                                     "text/html; charset=utf-8",
+                                     static_cast<std::int64_t>(bytes.size()),
+                                     r.document + ".html",
+                                     "template",
+                                     kSystemActor,
+                                     now_};
+    auto added = tx_.addDocument(rendered);
+    if (!added) return added.status();
+    json::Value detail = documentDetail(*added);
+    detail.set("template", r.template_name);
+    record(inst, "document", std::move(detail), kSystemActor);
+    const auto& sealer = engine_.options_.seal;
+    if (!r.seal || !sealer) continue;
+    auto p7s = sealer->sign(bytes, now_);
+    if (!p7s) return p7s.status();
+    const std::string p7s_sha = sha256Hex(*p7s);
+    if (Status st = engine_.blobs_->put(tx_, p7s_sha, *p7s); !st) return st;
+    const signing::CertificateInfo& cert = sealer->certificate();
+    storage::SignatureRecord sig{internal::newId(now_),
+                                 added->id,
+                                 inst.rec.id,
+                                 kSealSigner,
+                                 cert.subject,
+                                 cert.issuer,
+                                 cert.serial,
+                                 cert.fingerprint,
+                                 now_ / 1000 * 1000,
+                                 0,
+                                 p7s_sha,
+                                 kSystemActor,
+                                 now_};
+    if (Status st = tx_.addSignature(sig); !st) return st;
+    record(inst, "signature", signatureDetail(sig, *added), kSystemActor);
+  }
+  return Status::ok();
+}
+
+Status Engine::Step::checkRequirements(Loaded& inst, const std::vector<RequirementSpec>& reqs,
+                                       const std::string& what) {
+  auto docs = tx_.documentsOf(inst.rec.id);
+  if (!docs) return docs.status();
+  auto sigs = tx_.signaturesOf(inst.rec.id);
+  if (!sigs) return sigs.status();
+  std::optional<storage::DirectoryRecords> directory;  // read when a rule needs everyone
+  std::vector<std::string> missing;
+  for (const RequirementSpec& req : reqs) {
+    const storage::DocumentRecord* latest = nullptr;
+    for (const storage::DocumentRecord& d : *docs) {
+      if (d.name == req.document && (!latest || d.version > latest->version)) latest = &d;
+    }
+    if (!latest) {
+      missing.push_back("document '" + req.document + "' is missing");
+      continue;
+    }
+    // Who signed the latest version, with the roles they hold now.
+    std::vector<std::pair<std::string, std::vector<std::string>>> signers;
+    for (const storage::SignatureRecord& s : *sigs) {
+      if (s.document_id != latest->id || s.signer == kSealSigner) continue;
+      auto user = tx_.user(s.signer);
+      if (!user) return user.status();
+      if (user->has_value() && (*user)->active) signers.emplace_back(s.signer, (*user)->roles);
+    }
+    for (const SignedBySpec& by : req.signed_by) {
+      auto holds = [&](const std::vector<std::string>& roles) {
+        return std::any_of(by.roles.begin(), by.roles.end(), [&](const std::string& r) {
+          return std::find(roles.begin(), roles.end(), r) != roles.end();
+        });
+      };
+      std::set<std::string> have;
+      for (const auto& [who, roles] : signers) {
+        if (holds(roles)) have.insert(who);
+      }
+      std::string roles;
+      for (const std::string& r : by.roles) roles += (roles.empty() ? "" : " or ") + r;
+      const std::string doc = "'" + req.document + "' v" + std::to_string(latest->version);
+      if (by.all) {
+        if (!directory) {
+          auto dir = tx_.directory();
+          if (!dir) return dir.status();
+          directory = std::move(dir).value();
+        }
+        std::vector<std::string> lacking;
+        for (const storage::UserRecord& u : directory->users) {
+          if (u.active && holds(u.roles) && have.count(u.id) == 0) lacking.push_back(u.id);
+        }
+        if (!lacking.empty()) {
+          std::string who;
+          for (const std::string& u : lacking) who += (who.empty() ? "" : ", ") + u;
+          missing.push_back(doc + " needs the signature of every " + roles + "; missing: " + who);
+        }
+      } else if (static_cast<int>(have.size()) < by.count) {
+        std::string who;
+        for (const std::string& u : have) who += (who.empty() ? "" : ", ") + u;
+        missing.push_back(doc + " needs " + std::to_string(by.count) + " signature" +
+                          (by.count == 1 ? "" : "s") + " by " + roles + ", has " +
+                          std::to_string(have.size()) + (who.empty() ? "" : " (" + who + ")"));
+      }
+    }
+  }
+  if (missing.empty()) return Status::ok();
+  std::string text = "cannot " + what + ": ";
+  for (std::size_t i = 0; i < missing.size(); ++i) text += (i ? "; " : "") + missing[i];
+  refused_ = text;
+  return Status(ErrorCode::kFailedPrecondition, text);
+}
+
+}  // namespace tramite::runtime
