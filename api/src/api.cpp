@@ -10,6 +10,8 @@
 #include "auth.h"
 #include "metrics.h"
 #include "tramite/api/basichttp.h"
+#include "tramite/audit/bundle.h"
+#include "tramite/audit/ledger.h"
 #include "tramite/runtime/directory.h"
 
 namespace tramite::api {
@@ -205,6 +207,7 @@ class Api::Impl {
     Access access;
     Handler handler;
     const char* op = "";
+    bool upload = false;  // a raw body up to max_upload_bytes (documents, signatures)
   };
 
   static const std::vector<Route>& table();
@@ -225,10 +228,10 @@ class Api::Impl {
   }
 
   HttpResponse dispatch(const HttpRequest& req, std::string& route_name, std::string& actor) {
-    if (req.body.size() > options_.max_body_bytes) {
-      return errorResponse(
-          Status(ErrorCode::kResourceExhausted,
-                 "the body exceeds " + std::to_string(options_.max_body_bytes) + " bytes"));
+    const std::size_t most = std::max(options_.max_body_bytes, options_.max_upload_bytes);
+    if (req.body.size() > most) {
+      return errorResponse(Status(ErrorCode::kResourceExhausted,
+                                  "the body exceeds " + std::to_string(most) + " bytes"));
     }
     const std::vector<std::string> segments = splitPath(req.path);
     // The route patterns, split once.
@@ -262,6 +265,11 @@ class Api::Impl {
       return errorResponse(Status(ErrorCode::kNotFound, message));
     }
     route_name = std::string(found->method) + " " + found->path;
+    const std::size_t limit = found->upload ? options_.max_upload_bytes : options_.max_body_bytes;
+    if (req.body.size() > limit) {
+      return errorResponse(Status(ErrorCode::kResourceExhausted,
+                                  "the body exceeds " + std::to_string(limit) + " bytes"));
+    }
     Context ctx{req, std::move(params), {}, found->op};
     if (found->access != Access::kPublic) {
       auto who = auth_.authenticate(req.header("authorization"));
@@ -781,6 +789,171 @@ class Api::Impl {
     return jsonResponse(200, json::Value(json::Object{{"tasks", json::Value(std::move(out))}}));
   }
 
+  // ---- handlers: documents, signatures, bundles ----
+
+  // The document, after checking the caller may read its instance.
+  Result<runtime::DocumentView> readableDocument(const Context& c) {
+    auto doc = engine_->document(c.path.at("id"));
+    if (!doc) return doc.status();
+    if (Status st = mayReadInstance(c.who, doc->document.instance_id); !st) return st;
+    return doc;
+  }
+
+  static HttpResponse bytesResponse(std::string bytes, std::string type,
+                                    const std::string& filename, const std::string& etag) {
+    HttpResponse r;
+    r.content_type = std::move(type);
+    r.body = std::move(bytes);
+    r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + filename + "\"");
+    r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    r.headers.emplace_back("Content-Security-Policy", "sandbox");
+    if (!etag.empty()) r.headers.emplace_back("ETag", "\"" + etag + "\"");
+    return r;
+  }
+
+  Result<HttpResponse> listDocuments(Context& c) {
+    const std::string& id = c.path.at("id");
+    if (Status st = mayReadInstance(c.who, id); !st) return st;
+    auto docs = engine_->documents(id);
+    if (!docs) return docs.status();
+    json::Array out;
+    for (const runtime::DocumentView& d : *docs) out.push_back(d.toJson());
+    return jsonResponse(200, json::Value(json::Object{{"documents", json::Value(std::move(out))}}));
+  }
+
+  Result<HttpResponse> uploadDocument(Context& c) {
+    const std::string& id = c.path.at("id");
+    if (Status st = mayReadInstance(c.who, id); !st) return st;
+    runtime::DocumentUpload upload;
+    upload.instance_id = id;
+    upload.name = c.path.at("name");
+    upload.content_type = c.req.header("content-type");
+    if (const std::string* task = c.req.param("task")) upload.task_id = *task;
+    if (const std::string* filename = c.req.param("filename")) upload.filename = *filename;
+    upload.bytes = c.req.body;
+    upload.actor = c.actor();
+    auto doc = engine_->attachDocument(upload);
+    if (!doc) return doc.status();
+    HttpResponse r = jsonResponse(201, doc->toJson());
+    r.headers.emplace_back("Location", "/api/v1/documents/" + doc->document.id);
+    return r;
+  }
+
+  Result<HttpResponse> getDocument(Context& c) {
+    auto doc = readableDocument(c);
+    if (!doc) return doc.status();
+    return jsonResponse(200, doc->toJson());
+  }
+
+  Result<HttpResponse> documentContent(Context& c) {
+    auto doc = readableDocument(c);
+    if (!doc) return doc.status();
+    auto bytes = engine_->blob(doc->document.sha256);
+    if (!bytes) return bytes.status();
+    const storage::DocumentRecord& d = doc->document;
+    return bytesResponse(std::move(bytes).value(), d.content_type,
+                         d.filename.empty() ? d.name : d.filename, d.sha256);
+  }
+
+  Result<HttpResponse> addSignature(Context& c) {
+    auto doc = readableDocument(c);
+    if (!doc) return doc.status();
+    const std::string type = c.req.header("content-type");
+    if (type.rfind("application/pkcs7-signature", 0) != 0 &&
+        type.rfind("application/octet-stream", 0) != 0) {
+      return Status(ErrorCode::kUnsupportedMedia,
+                    "this call takes a detached CMS signature in DER "
+                    "(Content-Type: application/pkcs7-signature)");
+    }
+    auto sig = engine_->addSignature(doc->document.id, c.req.body, c.actor());
+    if (!sig) return sig.status();
+    return jsonResponse(201, runtime::signatureJson(*sig));
+  }
+
+  Result<HttpResponse> signatureContent(Context& c) {
+    auto doc = readableDocument(c);
+    if (!doc) return doc.status();
+    for (const storage::SignatureRecord& s : doc->signatures) {
+      if (s.id != c.path.at("signature")) continue;
+      auto bytes = engine_->blob(s.p7s_sha256);
+      if (!bytes) return bytes.status();
+      return bytesResponse(std::move(bytes).value(), "application/pkcs7-signature",
+                           doc->document.name + "-" + s.signer + ".p7s", s.p7s_sha256);
+    }
+    return Status(ErrorCode::kNotFound, "document '" + doc->document.id + "' has no signature '" +
+                                            c.path.at("signature") + "'");
+  }
+
+  Result<HttpResponse> bundle(Context& c) {
+    const std::string& id = c.path.at("id");
+    if (Status st = mayReadInstance(c.who, id); !st) return st;
+    const audit::Signer* signer = options_.ledger_signer.get();
+    auto zip = audit::exportBundle(*engine_, *store_, id, signer,
+                                   signer ? signer->publicKeyPem() : std::string(), clock_.nowMs());
+    if (!zip) return zip.status();
+    return bytesResponse(std::move(zip).value(), "application/zip", "expediente-" + id + ".zip",
+                         "");
+  }
+
+  // ---- handlers: the audit ledger ----
+
+  Result<HttpResponse> latestCheckpoint(Context&) {
+    auto tx = store_->begin(storage::TxMode::kRead);
+    if (!tx) return tx.status();
+    auto cp = (*tx)->latestCheckpoint();
+    if (!cp) return cp.status();
+    if (!cp->has_value()) return Status(ErrorCode::kNotFound, "no checkpoint has been signed yet");
+    const audit::Checkpoint& k = **cp;
+    return jsonResponse(200,
+                        json::Value(json::Object{
+                            {"size", static_cast<std::int64_t>(k.size)},
+                            {"root", audit::toHex(k.root)},
+                            {"signed_at", k.signed_at},
+                            {"key_id", k.key_id},
+                            {"signature", k.signature},
+                            {"signed_text", audit::checkpointText(k.size, k.root, k.signed_at)}}));
+  }
+
+  static json::Value hashes(const std::vector<audit::Hash>& path) {
+    json::Array out;
+    for (const audit::Hash& h : path) out.emplace_back(audit::toHex(h));
+    return json::Value(std::move(out));
+  }
+
+  Result<HttpResponse> inclusionProof(Context& c) {
+    auto index = intParam(c, "index", 0, 999'999'999, -1);
+    if (!index) return index.status();
+    if (*index < 0) return Status(ErrorCode::kInvalidArgument, "give the entry's index");
+    auto size = intParam(c, "size", 0, 999'999'999, 0);
+    if (!size) return size.status();
+    auto tx = store_->begin(storage::TxMode::kRead);
+    if (!tx) return tx.status();
+    auto proof = audit::proveInclusion(**tx, static_cast<std::uint64_t>(*index),
+                                       static_cast<std::uint64_t>(*size));
+    if (!proof) return proof.status();
+    return jsonResponse(200,
+                        json::Value(json::Object{{"index", static_cast<std::int64_t>(proof->index)},
+                                                 {"size", static_cast<std::int64_t>(proof->size)},
+                                                 {"leaf_hash", audit::toHex(proof->leaf)},
+                                                 {"root", audit::toHex(proof->root)},
+                                                 {"path", hashes(proof->path)}}));
+  }
+
+  Result<HttpResponse> consistencyProof(Context& c) {
+    auto first = intParam(c, "first", 1, 999'999'999, 0);
+    if (!first) return first.status();
+    auto second = intParam(c, "second", 1, 999'999'999, 0);
+    if (!second) return second.status();
+    auto tx = store_->begin(storage::TxMode::kRead);
+    if (!tx) return tx.status();
+    auto proof = audit::proveConsistency(**tx, static_cast<std::uint64_t>(*first),
+                                         static_cast<std::uint64_t>(*second));
+    if (!proof) return proof.status();
+    return jsonResponse(
+        200, json::Value(
+                 json::Object{{"first", *first}, {"second", *second}, {"path", hashes(*proof)}}));
+  }
+
   // ---- handlers: tasks ----
 
   static Result<std::int64_t> intParam(const Context& c, const char* name, std::int64_t lo,
@@ -965,6 +1138,18 @@ const std::vector<Api::Impl::Route>& Api::Impl::table() {
       {"POST", "/api/v1/tasks/{id}/complete", Access::kWriter, &I::taskOp, "complete"},
       {"POST", "/api/v1/tasks/{id}/fail", Access::kWriter, &I::taskOp, "fail"},
       {"POST", "/api/v1/tasks/{id}/skip", Access::kWriter, &I::taskOp, "skip"},
+      {"GET", "/api/v1/instances/{id}/documents", Access::kUser, &I::listDocuments},
+      {"POST", "/api/v1/instances/{id}/documents/{name}", Access::kWriter, &I::uploadDocument, "",
+       true},
+      {"GET", "/api/v1/instances/{id}/bundle", Access::kUser, &I::bundle},
+      {"GET", "/api/v1/documents/{id}", Access::kUser, &I::getDocument},
+      {"GET", "/api/v1/documents/{id}/content", Access::kUser, &I::documentContent},
+      {"POST", "/api/v1/documents/{id}/signatures", Access::kWriter, &I::addSignature, "", true},
+      {"GET", "/api/v1/documents/{id}/signatures/{signature}/p7s", Access::kUser,
+       &I::signatureContent},
+      {"GET", "/api/v1/audit/checkpoint", Access::kMonitor, &I::latestCheckpoint},
+      {"GET", "/api/v1/audit/proofs/inclusion", Access::kMonitor, &I::inclusionProof},
+      {"GET", "/api/v1/audit/proofs/consistency", Access::kMonitor, &I::consistencyProof},
   };
   return routes;
 }

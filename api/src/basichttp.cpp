@@ -14,6 +14,8 @@
 #include <mutex>
 #include <sstream>
 
+#include "http_client.h"
+
 namespace tramite::api {
 
 namespace {
@@ -103,6 +105,28 @@ BasicHttpClient::BasicHttpClient(std::vector<std::string> allowed_hosts, std::in
       timeout_ms_(timeout_ms),
       bearer_token_(std::move(bearer_token)) {}
 
+std::unique_ptr<Poco::Net::HTTPClientSession> clientSession(const Poco::URI& uri,
+                                                            std::int64_t timeout_ms) {
+  std::unique_ptr<Poco::Net::HTTPClientSession> session;
+  if (uri.getScheme() == "https") {
+    // The peer's certificate is checked against the system's trusted CAs and its name.
+    static std::once_flag ssl_once;
+    static Poco::Net::Context::Ptr context;
+    std::call_once(ssl_once, [] {
+      Poco::Net::initializeSSL();
+      context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", "",
+                                       Poco::Net::Context::VERIFY_RELAXED, 9,
+                                       /*loadDefaultCAs=*/true);
+    });
+    session =
+        std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), context);
+  } else {
+    session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
+  }
+  session->setTimeout(Poco::Timespan(timeout_ms * 1000));
+  return session;
+}
+
 Status BasicHttpClient::post(const std::string& url, const scxml::Event& event,
                              const std::string& idempotency_key) const {
   Poco::URI uri;
@@ -121,23 +145,7 @@ Status BasicHttpClient::post(const std::string& url, const scxml::Event& event,
   }
   const BasicHttpPost post = encodeBasicHttp(event);
   try {
-    std::unique_ptr<Poco::Net::HTTPClientSession> session;
-    if (uri.getScheme() == "https") {
-      // The peer's certificate is checked against the system's trusted CAs and its name.
-      static std::once_flag ssl_once;
-      static Poco::Net::Context::Ptr context;
-      std::call_once(ssl_once, [] {
-        Poco::Net::initializeSSL();
-        context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", "",
-                                         Poco::Net::Context::VERIFY_RELAXED, 9,
-                                         /*loadDefaultCAs=*/true);
-      });
-      session =
-          std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), context);
-    } else {
-      session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
-    }
-    session->setTimeout(Poco::Timespan(timeout_ms_ * 1000));
+    std::unique_ptr<Poco::Net::HTTPClientSession> session = clientSession(uri, timeout_ms_);
     Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, uri.getPathAndQuery(),
                                Poco::Net::HTTPMessage::HTTP_1_1);
     req.setContentType(post.content_type);

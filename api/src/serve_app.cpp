@@ -25,6 +25,7 @@
 #include "tramite/api/basichttp.h"
 #include "tramite/api/serve.h"
 #include "tramite/api/server.h"
+#include "tramite/api/tsa.h"
 #include "tramite/audit/ledger.h"
 #include "tramite/calendar/calendar.h"
 #include "tramite/file.h"
@@ -56,6 +57,60 @@ Result<std::string> tokenSecret(const std::string& path) {
 
 // The ledger's checkpoint key: read, or made once (mode 0600) with its public half written
 // beside it as PATH.pub for auditors (`tramite audit verify --key PATH.pub`).
+// Documents, signatures and templates: where bytes go, what uploads may be, the trust store,
+// the seal, the TSA and the templates directory.
+Status documentOptions(const Poco::Util::AbstractConfiguration& c, const std::string& data_dir,
+                       runtime::EngineOptions& o) {
+  const std::string kind = c.getString("tramite.documents.store", "filesystem");
+  if (kind == "filesystem") {
+    o.blobs =
+        storage::filesystemBlobStore(c.getString("tramite.documents.dir", data_dir + "/documents"));
+  } else if (kind == "database") {
+    o.blobs = storage::databaseBlobStore();
+  } else {
+    return Status(ErrorCode::kInvalidArgument,
+                  "tramite.documents.store is filesystem or database, not " + kind);
+  }
+  o.documents.max_bytes = c.getInt64("tramite.documents.max_bytes", o.documents.max_bytes);
+  const std::string types = c.getString("tramite.documents.content_types", "");
+  if (!types.empty()) {
+    o.documents.content_types.clear();
+    std::istringstream in(types);
+    for (std::string t; in >> t;) o.documents.content_types.push_back(t);
+  }
+  const std::string trust = c.getString("tramite.signing.trust_store", "");
+  if (!trust.empty()) {
+    auto store = parseFile(trust, "trust store", signing::TrustStore::fromPem);
+    if (!store) return store.status();
+    o.trust_store = std::make_shared<const signing::TrustStore>(std::move(store).value());
+  }
+  const std::string seal_cert = c.getString("tramite.signing.seal_certificate", "");
+  if (!seal_cert.empty()) {
+    auto cert = readFile(seal_cert, "seal certificate");
+    if (!cert) return cert.status();
+    const std::string key_file = c.getString("tramite.signing.seal_key", "");
+    auto key = readFile(key_file, "seal key");
+    if (!key) return key.status();
+    auto sealer = signing::Sealer::fromPem(*cert, *key);
+    if (!sealer)
+      return Status(sealer.status().code(), seal_cert + ": " + sealer.status().message());
+    o.seal = std::make_shared<const signing::Sealer>(std::move(sealer).value());
+  }
+  const std::string tsa = c.getString("tramite.signing.tsa_url", "");
+  if (!tsa.empty()) {
+    o.timestamp_authority =
+        timestampAuthority(tsa, c.getInt64("tramite.signing.tsa_timeout_ms", 10'000));
+  }
+  std::set<std::string> templates;
+  Poco::Glob::glob(c.getString("tramite.templates", "templates") + "/*.mustache", templates);
+  for (const std::string& f : templates) {
+    auto text = readFile(f, "template");
+    if (!text) return text.status();
+    o.templates[Poco::Path(f).getBaseName()] = std::move(text).value();
+  }
+  return Status::ok();
+}
+
 Result<audit::Signer> ledgerSigner(const std::string& path) {
   if (!Poco::File(path).exists()) {
     auto pem = audit::Signer::generatePem();
@@ -165,6 +220,7 @@ class ServeApp final : public Poco::Util::ServerApplication {
       engine_options.calendar =
           std::make_shared<calendar::BusinessCalendar>(std::move(cal).value());
     }
+    if (Status st = documentOptions(c, data_dir, engine_options); !st) return st;
     SystemClock clock;
     auto engine = std::make_shared<runtime::Engine>(shared_store, clock, engine_options);
 
@@ -207,6 +263,8 @@ class ServeApp final : public Poco::Util::ServerApplication {
     api_options.max_body_bytes =
         static_cast<std::size_t>(c.getInt64("tramite.limits.max_body_bytes", 1 << 20));
     api_options.lockout_after = c.getInt("tramite.auth.lockout_after", 5);
+    api_options.max_upload_bytes = static_cast<std::size_t>(engine_options.documents.max_bytes);
+    api_options.ledger_signer = std::make_shared<const audit::Signer>(*signer);
     Api api(engine, shared_store, clock, api_options);
 
     // Demo users get the configured password while they have none.
@@ -242,7 +300,8 @@ class ServeApp final : public Poco::Util::ServerApplication {
     server_options.tls_certificate = c.getString("tramite.tls.certificate", "");
     server_options.tls_private_key = c.getString("tramite.tls.private_key", "");
     server_options.max_threads = c.getInt("tramite.limits.max_threads", 16);
-    server_options.max_body_bytes = api_options.max_body_bytes;
+    server_options.max_body_bytes =
+        std::max(api_options.max_body_bytes, api_options.max_upload_bytes);
     server_options.request_timeout_ms =
         c.getInt64("tramite.limits.request_timeout_seconds", 30) * 1000;
     server_options.log_requests = c.getBool("tramite.log.requests", true);

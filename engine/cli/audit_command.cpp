@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "commands.h"
+#include "tramite/audit/bundle.h"
 #include "tramite/audit/ledger.h"
 #include "tramite/file.h"
 
@@ -15,12 +16,14 @@ constexpr const char* kAuditUsage =
     "usage:\n"
     "  tramite audit verify (--store URI | --data-dir DIR) [--key PUBLIC.pem]\n"
     "  tramite audit checkpoint (--store URI | --data-dir DIR) --key PRIVATE.pem\n"
-    "  tramite audit keygen --out PRIVATE.pem\n";
+    "  tramite audit keygen --out PRIVATE.pem\n"
+    "  tramite audit verify-bundle BUNDLE.zip --key PUBLIC.pem [--trust CA.pem]\n";
 
-// Options as name -> value; every option takes a value.
-Result<std::map<std::string, std::string>> options(const std::vector<std::string>& args) {
+// Options (from args[first] on) as name -> value; every option takes a value.
+Result<std::map<std::string, std::string>> options(const std::vector<std::string>& args,
+                                                   std::size_t first) {
   std::map<std::string, std::string> out;
-  for (std::size_t i = 1; i < args.size(); i += 2) {
+  for (std::size_t i = first; i < args.size(); i += 2) {
     if (args[i].rfind("--", 0) != 0 || i + 1 >= args.size()) {
       return Status(ErrorCode::kInvalidArgument, "option " + args[i] + " needs a value");
     }
@@ -126,10 +129,58 @@ int keygen(const std::map<std::string, std::string>& o, std::ostream& out, std::
   return 0;
 }
 
+int verifyBundle(const std::string& path, const std::map<std::string, std::string>& o,
+                 std::ostream& out, std::ostream& err) {
+  auto it = o.find("key");
+  if (it == o.end()) {
+    err << "tramite audit verify-bundle: give --key PUBLIC.pem (the ledger's public key)\n";
+    return 2;
+  }
+  auto key = parseFile(it->second, "key file", audit::CheckpointVerifier::fromPem);
+  if (!key) {
+    err << "tramite audit: " << key.status().message() << "\n";
+    return 2;
+  }
+  std::optional<signing::TrustStore> trust;
+  if (auto t = o.find("trust"); t != o.end()) {
+    auto loaded = parseFile(t->second, "trust store", signing::TrustStore::fromPem);
+    if (!loaded) {
+      err << "tramite audit: " << loaded.status().message() << "\n";
+      return 2;
+    }
+    trust = std::move(loaded).value();
+  }
+  auto bytes = readFile(path, "bundle");
+  if (!bytes) {
+    err << "tramite audit: " << bytes.status().message() << "\n";
+    return 2;
+  }
+  auto report = audit::verifyBundle(*bytes, *key, trust ? &*trust : nullptr);
+  if (!report) {
+    err << "tramite audit: " << path << ": " << report.status().message() << "\n";
+    return 2;
+  }
+  if (report->ok()) {
+    out << "ok: " << report->entries << " ledger entries proved against the checkpoint of "
+        << report->checkpoint_size << " entries; " << report->documents << " documents and "
+        << report->signatures << " signatures match"
+        << (trust ? "" : " (signer certificates not checked: no --trust)") << "\n";
+    return 0;
+  }
+  out << "TAMPERED: " << report->findings.size() << " problem(s):\n";
+  for (const std::string& f : report->findings) out << "  " << f << "\n";
+  return 1;
+}
+
 }  // namespace
 
 int auditCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  auto o = options(args);
+  const bool bundle = !args.empty() && args[0] == "verify-bundle";
+  if (bundle && args.size() < 2) {
+    err << "tramite audit verify-bundle: give the bundle file\n" << kAuditUsage;
+    return 2;
+  }
+  auto o = options(args, bundle ? 2 : 1);
   if (args.empty() || !o) {
     err << "tramite audit: " << (o ? "give a subcommand" : o.status().message()) << "\n"
         << kAuditUsage;
@@ -138,6 +189,7 @@ int auditCommand(const std::vector<std::string>& args, std::ostream& out, std::o
   if (args[0] == "verify") return verify(*o, out, err);
   if (args[0] == "checkpoint") return checkpoint(*o, out, err);
   if (args[0] == "keygen") return keygen(*o, out, err);
+  if (bundle) return verifyBundle(args[1], *o, out, err);
   err << "tramite audit: unknown subcommand '" << args[0] << "'\n" << kAuditUsage;
   return 2;
 }

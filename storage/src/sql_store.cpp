@@ -668,18 +668,17 @@ class SqlTransaction final : public Transaction {
     return range;
   }
 
+  Result<std::vector<LedgerRow>> ledgerRowsOf(const std::string& instance_id) override {
+    return selectAll<LedgerRow>("read an instance's ledger entries",
+                                std::string(kLedgerColumns) + "WHERE instance_id = ? ORDER BY seq",
+                                {instance_id}, readLedgerRow);
+  }
+
   Result<std::vector<LedgerRow>> ledgerRows(std::int64_t from, int limit) override {
     return guarded("read the ledger", [&]() -> Result<std::vector<LedgerRow>> {
       std::vector<LedgerRow> out;
-      auto read = [&](const Row& c) {
-        out.push_back(LedgerRow{
-            c.integer(0),
-            HistoryRecord{c.integer(1), c.text(2), c.integer(3), c.text(4), c.text(5), c.text(6)},
-            c.text(7)});
-      };
-      const char* columns =
-          "SELECT COALESCE(ledger_idx, -1), seq, instance_id, at, actor, kind, detail, "
-          "COALESCE(leaf_hash, '') FROM history ";
+      auto read = [&](const Row& c) { out.push_back(readLedgerRow(c)); };
+      const char* columns = kLedgerColumns;
       if (from < 0) {
         runSql(std::string(columns) + "WHERE ledger_idx IS NULL ORDER BY seq LIMIT ?",
                {Int64{limit}}, read);
@@ -1288,6 +1287,16 @@ class SqlTransaction final : public Transaction {
       "t.is_open, t.row_version, t.created_at, t.updated_at";
   // Tasks without a deadline sort after every dated one.
   static constexpr std::int64_t kNoDue = std::numeric_limits<std::int64_t>::max();
+
+  static constexpr const char* kLedgerColumns =
+      "SELECT COALESCE(ledger_idx, -1), seq, instance_id, at, actor, kind, detail, "
+      "COALESCE(leaf_hash, '') FROM history ";
+  static LedgerRow readLedgerRow(const Row& c) {
+    return LedgerRow{
+        c.integer(0),
+        HistoryRecord{c.integer(1), c.text(2), c.integer(3), c.text(4), c.text(5), c.text(6)},
+        c.text(7)};
+  }
 
   static constexpr const char* kDocumentSelect =
       "SELECT id, instance_id, task_id, name, version, sha256, content_type, size, filename, "

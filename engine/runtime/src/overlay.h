@@ -138,6 +138,9 @@ class Overlay final : public storage::Transaction {
   Result<std::vector<storage::LedgerRow>> ledgerRows(std::int64_t from, int limit) override {
     return base_.ledgerRows(from, limit);
   }
+  Result<std::vector<storage::LedgerRow>> ledgerRowsOf(const std::string& instance) override {
+    return base_.ledgerRowsOf(instance);
+  }
   Result<std::vector<audit::Hash>> ledgerLeaves(std::uint64_t begin, std::uint64_t end) override {
     return base_.ledgerLeaves(begin, end);
   }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tramite/api/http.h"
+#include "tramite/audit/checkpoint.h"
 #include "tramite/clock.h"
 #include "tramite/json.h"
 #include "tramite/runtime/engine.h"
@@ -26,6 +27,12 @@ struct ApiOptions {
   std::string token_secret;
   std::int64_t session_lifetime_ms = 15 * 60 * 1000;
   std::size_t max_body_bytes = 1 << 20;
+  // Bodies of document and signature uploads (the engine's DocumentPolicy also limits
+  // documents).
+  std::size_t max_upload_bytes = 25 << 20;
+  // The ledger's signing key: an expediente bundle is exported with a fresh checkpoint.
+  // Without one bundles prove entries up to the latest checkpoint only.
+  std::shared_ptr<const audit::Signer> ledger_signer;
   // Failed logins: after lockout_after consecutive failures each further attempt waits
   // lockout_base_ms, doubling per failure up to lockout_max_ms (answered 429).
   int lockout_after = 5;

@@ -383,6 +383,8 @@ class Transaction {
   // Rows with ledger index >= from in index order, at most limit; then, when from < 0, the
   // rows without an index (in seq order) come first.
   virtual Result<std::vector<LedgerRow>> ledgerRows(std::int64_t from, int limit) = 0;
+  // The rows of one instance with their ledger indexes, in seq order.
+  virtual Result<std::vector<LedgerRow>> ledgerRowsOf(const std::string& instance_id) = 0;
   // The stored leaf hashes of indexes [begin, end), in order (fewer when rows are missing).
   virtual Result<std::vector<audit::Hash>> ledgerLeaves(std::uint64_t begin, std::uint64_t end) = 0;
   // A stored complete subtree (levels >= audit::kStoredLevel), if there is one.
