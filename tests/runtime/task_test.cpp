@@ -62,6 +62,7 @@ class TaskTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(cal) << cal.status().toString();
     EngineOptions options;
     options.calendar = std::make_shared<const calendar::BusinessCalendar>(*cal);
+    options.templates["opinion-juridica"] = readSourceFile("templates/opinion-juridica.mustache");
     clock_.set(localMs("2024-03-18", 9));  // a Monday; Holy Week starts on the 24th
     engine_ = std::make_unique<Engine>(std::shared_ptr<storage::Store>(std::move(store).value()),
                                        clock_, options);
@@ -235,6 +236,15 @@ TEST_P(TaskTest, LegalReviewRunsEndToEnd) {
   auto final_view = engine_->get(inst.id);
   EXPECT_EQ(final_view->lifecycle, "completed");
   EXPECT_EQ(final_view->data.find("dictamen")->asString(), "Procede, con las observaciones.");
+  // The issued opinion is a document rendered from the instance's data.
+  auto documents = engine_->documents(inst.id);
+  ASSERT_TRUE(documents) << documents.status().toString();
+  ASSERT_EQ(documents->size(), 1u);
+  EXPECT_EQ(documents->front().document.name, "opinion_juridica");
+  auto opinion = engine_->blob(documents->front().document.sha256);
+  ASSERT_TRUE(opinion);
+  EXPECT_NE(opinion->find("Procede, con las observaciones."), std::string::npos);
+  EXPECT_NE(opinion->find("Convenio de cooperaci"), std::string::npos);
   // Nothing is left in anyone's queue; every operation is in the history with its actor.
   EXPECT_TRUE(queueIds("fernando_diaz", QueueView::kGroup).empty());
   EXPECT_TRUE(queueIds("elena_castro", QueueView::kPersonal).empty());
