@@ -804,7 +804,10 @@ class Api::Impl {
     HttpResponse r;
     r.content_type = std::move(type);
     r.body = std::move(bytes);
-    r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + filename + "\"");
+    std::string quoted;  // printable ASCII without quotes or backslashes: a safe header value
+    for (char ch : filename)
+      quoted += (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\') ? ch : '_';
+    r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + quoted + "\"");
     r.headers.emplace_back("X-Content-Type-Options", "nosniff");
     r.headers.emplace_back("Content-Security-Policy", "sandbox");
     if (!etag.empty()) r.headers.emplace_back("ETag", "\"" + etag + "\"");

@@ -26,8 +26,14 @@ bool startsWith(const std::string& bytes, std::string_view magic) {
 bool validUtf8WithoutNul(const std::string& s) {
   for (std::size_t i = 0; i < s.size();) {
     const auto c = static_cast<unsigned char>(s[i]);
-    int extra = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
-    if (c == 0 || extra < 0 || i + static_cast<std::size_t>(extra) >= s.size() + (extra == 0)) {
+    // The number of continuation bytes the lead byte announces; -1 for an invalid lead.
+    const int extra = c < 0x80         ? 0
+                      : (c >> 5) == 6  ? 1
+                      : (c >> 4) == 14 ? 2
+                      : (c >> 3) == 30 ? 3
+                                       : -1;
+    if (c == 0 || extra < 0 ||
+        i + static_cast<std::size_t>(extra) >= s.size() + (extra == 0 ? 1 : 0)) {
       return false;
     }
     for (int k = 1; k <= extra; ++k) {
