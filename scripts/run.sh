@@ -9,6 +9,9 @@ tramite="$build_dir/engine/cli/tramite"
 listen=${TRAMITE_LISTEN:-127.0.0.1:8080}
 export TRAMITE_DEMO_PASSWORD=${TRAMITE_DEMO_PASSWORD:-tramite-demo}
 
+bash scripts/demo-pki.sh var/demo-pki
+pki=var/demo-pki
+
 cat <<INFO
 == Tramite (Ctrl-C stops it; the data stays in var/)
 
@@ -25,5 +28,17 @@ PY
   then: curl -H 'Authorization: Bearer TOKEN' http://$listen/api/v1/tasks?view=group
   The API is described at http://$listen/api/v1/openapi.json
 
+Documents and signatures (demo PKI in $pki: the CA is trusted, the seal signs rendered
+documents, each demo user has a signing certificate):
+  curl -H 'Authorization: Bearer TOKEN' -H 'Content-Type: application/pdf' \\
+       --data-binary @informe.pdf http://$listen/api/v1/instances/ID/documents/informe
+  openssl cms -sign -binary -outform DER -in informe.pdf -out informe.p7s \\
+       -signer $pki/users/ana_lopez.pem -inkey $pki/users/ana_lopez.key
+  curl -H 'Authorization: Bearer TOKEN' -H 'Content-Type: application/pkcs7-signature' \\
+       --data-binary @informe.p7s http://$listen/api/v1/documents/DOCUMENT_ID/signatures
+
 INFO
-exec "$tramite" serve --listen "$listen" --data-dir var
+exec "$tramite" serve --listen "$listen" --data-dir var \
+  --set tramite.signing.trust_store=$pki/ca.pem \
+  --set tramite.signing.seal_certificate=$pki/seal.pem \
+  --set tramite.signing.seal_key=$pki/seal.key

@@ -8,6 +8,7 @@
 #include <Poco/PatternFormatter.h>
 #include <Poco/Util/HelpFormatter.h>
 #include <Poco/Util/Option.h>
+#include <Poco/Util/OptionException.h>
 #include <Poco/Util/OptionSet.h>
 #include <Poco/Util/ServerApplication.h>
 #include <sys/random.h>
@@ -135,6 +136,9 @@ class ServeApp final : public Poco::Util::ServerApplication {
                           .argument("HOST:PORT"));
     options.addOption(
         Option("data-dir", "d", "where the SQLite store and the token key live").argument("DIR"));
+    options.addOption(Option("set", "s", "sets one configuration property (repeatable)")
+                          .argument("KEY=VALUE")
+                          .repeatable(true));
   }
 
   void handleOption(const std::string& name, const std::string& value) override {
@@ -148,6 +152,12 @@ class ServeApp final : public Poco::Util::ServerApplication {
       overrides_["tramite.listen"] = value;
     } else if (name == "data-dir") {
       overrides_["tramite.data_dir"] = value;
+    } else if (name == "set") {
+      const auto eq = value.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        throw Poco::Util::InvalidArgumentException("--set takes KEY=VALUE, not " + value);
+      }
+      overrides_[value.substr(0, eq)] = value.substr(eq + 1);
     }
   }
 

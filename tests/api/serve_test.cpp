@@ -180,4 +180,79 @@ TEST(Serve, LoadsConfigurationServesAndDrainsOnSigterm) {
   fs::remove_all(dir);
 }
 
+// The demo PKI of `make run` (scripts/demo-pki.sh) configured with --set: documents go to
+// the data directory, signatures made with stock openssl are taken and bound to their user.
+TEST(Serve, TakesDocumentsAndSignaturesWithTheConfiguredTrustStore) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("tramite-serve-pki-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string pki = (dir / "pki").string();
+  ASSERT_EQ(
+      std::system(("cd " TRAMITE_SOURCE_DIR " && bash scripts/demo-pki.sh " + pki + " > /dev/null")
+                      .c_str()),
+      0);
+  Child child = spawn({"--listen", "127.0.0.1:0", "--data-dir", (dir / "data").string(), "--set",
+                       "tramite.demo.password=demo-clave-2", "--set",
+                       "tramite.signing.trust_store=" + pki + "/ca.pem", "--set",
+                       "tramite.signing.seal_certificate=" + pki + "/seal.pem", "--set",
+                       "tramite.signing.seal_key=" + pki + "/seal.key"},
+                      (dir / "serve.log").string());
+  const int port = waitForPort(child);
+  ASSERT_GT(port, 0) << "the server did not start";
+  Poco::Net::HTTPClientSession http("127.0.0.1", static_cast<Poco::UInt16>(port));
+  auto call = [&](const std::string& method, const std::string& path, const std::string& body,
+                  const std::string& type, const std::string& token, int& status) {
+    Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+    if (!token.empty()) req.set("Authorization", "Bearer " + token);
+    if (!body.empty()) {
+      req.setContentType(type);
+      req.setContentLength(static_cast<std::streamsize>(body.size()));
+    }
+    http.sendRequest(req) << body;
+    Poco::Net::HTTPResponse resp;
+    std::stringstream reply;
+    reply << http.receiveResponse(resp).rdbuf();
+    status = resp.getStatus();
+    return reply.str();
+  };
+  int status = 0;
+  const std::string login =
+      call("POST", "/api/v1/login", R"({"username": "carla_mendez", "password": "demo-clave-2"})",
+           "application/json", "", status);
+  ASSERT_EQ(status, 200) << login;
+  const std::string token = tramite::json::parse(login)->find("token")->asString();
+  const std::string started = call(
+      "POST", "/api/v1/instances",
+      R"({"definition": "legal-review", "business_key": "GJ-2024-101", "data": {"asunto": "x"}})",
+      "application/json", token, status);
+  ASSERT_EQ(status, 201) << started;
+  const std::string id = tramite::json::parse(started)->find("id")->asString();
+  const std::string pdf = "%PDF-1.7\nsolicitud\n";
+  const std::string doc = call("POST", "/api/v1/instances/" + id + "/documents/solicitud", pdf,
+                               "application/pdf", token, status);
+  ASSERT_EQ(status, 201) << doc;
+  const auto parsed = tramite::json::parse(doc);
+  const std::string sha = parsed->find("sha256")->asString();
+  EXPECT_TRUE(fs::exists(dir / "data" / "documents" / sha.substr(0, 2) / sha.substr(2)));
+  { std::ofstream(dir / "solicitud.pdf", std::ios::binary) << pdf; }
+  ASSERT_EQ(std::system(("openssl cms -sign -binary -outform DER -in " +
+                         (dir / "solicitud.pdf").string() + " -out " + (dir / "s.p7s").string() +
+                         " -signer " + pki + "/users/carla_mendez.pem -inkey " + pki +
+                         "/users/carla_mendez.key")
+                            .c_str()),
+            0);
+  std::ifstream p7s_file(dir / "s.p7s", std::ios::binary);
+  const std::string p7s((std::istreambuf_iterator<char>(p7s_file)), {});
+  const std::string sig =
+      call("POST", "/api/v1/documents/" + parsed->find("id")->asString() + "/signatures", p7s,
+           "application/pkcs7-signature", token, status);
+  ASSERT_EQ(status, 201) << sig;
+  EXPECT_EQ(tramite::json::parse(sig)->find("signer")->asString(), "carla_mendez");
+  ASSERT_EQ(::kill(child.pid, SIGTERM), 0);
+  EXPECT_EQ(waitForExit(child.pid, 15), 0);
+  std::fclose(child.out);
+  fs::remove_all(dir);
+}
+
 }  // namespace

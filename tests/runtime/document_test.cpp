@@ -4,6 +4,8 @@
 // what is missing, and the upload checks.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "pg_server.h"
 #include "pki.h"
 #include "test_files.h"
@@ -304,6 +306,62 @@ TEST_P(DocumentTest, UploadsAreCheckedAndVersioned) {
   auto bytes = engine_->blob(first.document.sha256);
   ASSERT_TRUE(bytes);
   EXPECT_EQ(*bytes, pdf + "2");
+}
+
+// Every shipped template renders from instance data (HTML-escaped) into a sealed document.
+TEST_P(DocumentTest, EveryShippedTemplateRenders) {
+  const char* chart = R"(<scxml xmlns="http://www.w3.org/2005/07/scxml"
+      xmlns:w="urn:tramite:workflow:1" version="1.0" datamodel="lua" name="todas">
+    <state id="s"><onentry>
+      <w:render template="acta-apertura-ofertas" document="apertura"/>
+      <w:render template="acta-recepcion" document="recepcion"/>
+      <w:render template="opinion-juridica" document="opinion" seal="false"/>
+      <w:render template="acta-transferencia-documental" document="transferencia"/>
+    </onentry></state>
+  </scxml>)";
+  EngineOptions options;
+  options.seal = std::make_shared<const signing::Sealer>(
+      *signing::Sealer::fromPem(pki_.pem("seal"), pki_.key("seal")));
+  for (const char* name : {"acta-apertura-ofertas", "acta-recepcion", "opinion-juridica",
+                           "acta-transferencia-documental"}) {
+    const std::string text = readSourceFile(std::string("templates/") + name + ".mustache");
+    ASSERT_FALSE(text.empty()) << name;
+    options.templates[name] = text;
+  }
+  auto store = storage::openStore(uri_);
+  ASSERT_TRUE(store);
+  Engine engine(std::shared_ptr<storage::Store>(std::move(store).value()), clock_, options);
+  ASSERT_TRUE(engine.deploy("todas", chart, "admin"));
+  StartRequest req;
+  req.definition = "todas";
+  req.business_key = "UGDA-TD-2024-03";
+  req.actor = "jorge_pineda";
+  auto data = json::parse(R"({
+    "objeto": "Mobiliario", "ofertas": [{"oferente": "Muebles <El Roble>", "monto": 900}],
+    "contrato": "CD-7/2024", "contratista": "Limpieza Total", "conforme": true, "final": true,
+    "entregas": [{"cantidad": 3, "descripcion": "Escritorios"}],
+    "dictamen": "Procede la prórroga", "unidad": "UACI",
+    "unidad_productora": "Gerencia Jurídica", "entrega": "jorge_pineda", "recibe": "archivo",
+    "cajas": [{"numero": 1, "serie": "Opiniones jurídicas", "desde": "2019", "hasta": "2020",
+               "folios": 250}]})");
+  ASSERT_TRUE(data);
+  req.data = *data;
+  auto inst = engine.start(req);
+  ASSERT_TRUE(inst) << inst.status().toString();
+  auto docs = engine.documents(inst->id);
+  ASSERT_TRUE(docs);
+  ASSERT_EQ(docs->size(), 4u);
+  std::map<std::string, std::string> want = {{"apertura", "Muebles &lt;El Roble&gt;"},
+                                             {"recepcion", "3 × Escritorios"},
+                                             {"opinion", "Procede la prórroga"},
+                                             {"transferencia", "Opiniones jurídicas"}};
+  for (const DocumentView& d : *docs) {
+    auto html = engine.blob(d.document.sha256);
+    ASSERT_TRUE(html);
+    EXPECT_NE(html->find(want[d.document.name]), std::string::npos) << *html;
+    EXPECT_NE(html->find("UGDA-TD-2024-03"), std::string::npos) << d.document.name;
+    EXPECT_EQ(d.signatures.size(), d.document.name == "opinion" ? 0u : 1u) << d.document.name;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, DocumentTest, ::testing::Values("sqlite", "postgresql"),
