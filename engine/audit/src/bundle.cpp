@@ -187,13 +187,12 @@ Result<std::string> exportBundle(runtime::Engine& engine, storage::Store& store,
     sums += doc.sha256 + "  " + path + "\n";
     json::Value dj = d.toJson();
     dj.set("file", path);
-    dj.set("signatures", json::Value(json::Array{}));
     json::Array sig_files;
     for (const storage::SignatureRecord& s : d.signatures) {
       auto p7s = engine.blob(s.p7s_sha256);
       if (!p7s) return p7s.status();
       const std::string spath = "signatures/" + dir + "v" + std::to_string(doc.version) + "-" +
-                                safeName(s.signer) + "-" + s.id.substr(0, 8) + ".p7s";
+                                safeName(s.signer) + "-" + s.id.substr(s.id.size() - 8) + ".p7s";
       zip.add(spath, *p7s);
       sums += s.p7s_sha256 + "  " + spath + "\n";
       json::Value sj = runtime::signatureJson(s);
