@@ -1,6 +1,5 @@
 #include "tramite/storage/blobs.h"
 
-#include <Poco/SHA2Engine.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,15 +8,11 @@
 #include <cstring>
 #include <filesystem>
 
+#include "tramite/audit/merkle.h"
+
 namespace tramite::storage {
 
 namespace {
-
-std::string digestOf(const std::string& bytes) {
-  Poco::SHA2Engine engine(Poco::SHA2Engine::SHA_256);
-  engine.update(bytes);
-  return Poco::DigestEngine::digestToHex(engine.digest());
-}
 
 bool isDigest(const std::string& s) {
   if (s.size() != 64) return false;
@@ -94,7 +89,7 @@ class FilesystemBlobs final : public BlobStore {
     }
     ::close(fd);
     if (n < 0) return ioError("read", path);
-    if (digestOf(bytes) != sha256) {
+    if (audit::toHex(audit::sha256(bytes)) != sha256) {
       return Status(ErrorCode::kInternal, "blob " + path + " does not hash to its name");
     }
     return std::optional<std::string>(std::move(bytes));
@@ -114,7 +109,7 @@ class DatabaseBlobs final : public BlobStore {
   Result<std::optional<std::string>> get(Transaction& tx, const std::string& sha256) override {
     auto bytes = tx.blob(sha256);
     if (!bytes || !bytes->has_value()) return bytes;
-    if (digestOf(**bytes) != sha256) {
+    if (audit::toHex(audit::sha256(**bytes)) != sha256) {
       return Status(ErrorCode::kInternal, "blob " + sha256 + " does not hash to its name");
     }
     return bytes;

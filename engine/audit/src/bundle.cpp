@@ -2,7 +2,6 @@
 
 #include <Poco/DateTime.h>
 #include <Poco/Exception.h>
-#include <Poco/SHA2Engine.h>
 #include <Poco/Timestamp.h>
 #include <Poco/Zip/Compress.h>
 #include <Poco/Zip/ZipArchive.h>
@@ -20,12 +19,6 @@ namespace tramite::audit {
 namespace {
 
 constexpr std::uint64_t kMaxBundleBytes = 4ull << 30;  // uncompressed, all entries together
-
-std::string sha256Hex(const std::string& bytes) {
-  Poco::SHA2Engine engine(Poco::SHA2Engine::SHA_256);
-  engine.update(bytes);
-  return Poco::DigestEngine::digestToHex(engine.digest());
-}
 
 // A name safe inside a zip path: [A-Za-z0-9._-], others become '_'.
 std::string safeName(const std::string& s) {
@@ -371,7 +364,7 @@ Result<BundleReport> verifyBundle(const std::string& zip, const CheckpointVerifi
       find("document " + path + ": missing from the bundle");
       continue;
     }
-    const std::string digest = sha256Hex(*bytes);
+    const std::string digest = toHex(sha256(*bytes));
     if (digest != str(d, "sha256")) {
       find("document " + path + ": its bytes do not match the manifest's SHA-256");
     } else if (recorded_documents.count(digest) == 0) {
@@ -388,7 +381,7 @@ Result<BundleReport> verifyBundle(const std::string& zip, const CheckpointVerifi
       find("signature " + path + ": missing from the bundle");
       continue;
     }
-    auto recorded = recorded_signatures.find(sha256Hex(*p7s));
+    auto recorded = recorded_signatures.find(toHex(sha256(*p7s)));
     if (recorded == recorded_signatures.end()) {
       find("signature " + path + ": no ledger entry records these bytes");
       continue;

@@ -1,8 +1,5 @@
 #include "tramite/runtime/engine.h"
 
-#include <Poco/DigestEngine.h>
-#include <Poco/SHA2Engine.h>
-
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
@@ -12,6 +9,7 @@
 
 #include "engine_internal.h"
 #include "overlay.h"
+#include "tramite/audit/merkle.h"
 #include "tramite/scxml/datamodel.h"
 #include "tramite/scxml/interpreter.h"
 #include "tramite/scxml/parser.h"
@@ -22,9 +20,7 @@ namespace tramite::runtime {
 namespace internal {
 
 std::string sha256Hex(const std::string& bytes) {
-  Poco::SHA2Engine engine(Poco::SHA2Engine::SHA_256);
-  engine.update(bytes);
-  return Poco::DigestEngine::digestToHex(engine.digest());
+  return audit::toHex(audit::sha256(bytes));
 }
 
 std::string newId(TimePoint now) {

@@ -97,11 +97,17 @@ std::string hex(const unsigned char* bytes, std::size_t n) {
   return out;
 }
 
-std::string sha256Hex(std::string_view bytes) {
+// SHA-256 of bytes, raw.
+std::string digestOf(std::string_view bytes) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   EVP_Digest(bytes.data(), bytes.size(), md, &n, EVP_sha256(), nullptr);
-  return hex(md, n);
+  return std::string(reinterpret_cast<const char*>(md), n);
+}
+
+std::string sha256Hex(std::string_view bytes) {
+  const std::string md = digestOf(bytes);
+  return hex(reinterpret_cast<const unsigned char*>(md.data()), md.size());
 }
 
 TimePoint timeOf(const ASN1_TIME* t) {
@@ -412,13 +418,6 @@ Result<std::string> Sealer::sign(std::string_view content, TimePoint at) const {
 // ---- RFC 3161 ------------------------------------------------------------------------------
 
 namespace {
-
-std::string digestOf(std::string_view bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md, &n, EVP_sha256(), nullptr);
-  return std::string(reinterpret_cast<const char*>(md), n);
-}
 
 std::string_view octets(const ASN1_STRING* s) {
   return {reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
