@@ -5,6 +5,7 @@
 #include <set>
 
 #include "engine_internal.h"
+#include "tramite/runtime/directory.h"
 
 namespace tramite::runtime {
 
@@ -12,36 +13,8 @@ namespace {
 
 constexpr const char* kSealSigner = "seal";
 
-bool validName(const std::string& s) {
-  if (s.empty() || s.size() > 64 || s[0] < 'a' || s[0] > 'z') return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-  });
-}
-
 bool startsWith(const std::string& bytes, std::string_view magic) {
   return bytes.compare(0, magic.size(), magic) == 0;
-}
-
-bool validUtf8WithoutNul(const std::string& s) {
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    // The number of continuation bytes the lead byte announces; -1 for an invalid lead.
-    const int extra = c < 0x80         ? 0
-                      : (c >> 5) == 6  ? 1
-                      : (c >> 4) == 14 ? 2
-                      : (c >> 3) == 30 ? 3
-                                       : -1;
-    if (c == 0 || extra < 0 ||
-        i + static_cast<std::size_t>(extra) >= s.size() + (extra == 0 ? 1 : 0)) {
-      return false;
-    }
-    for (int k = 1; k <= extra; ++k) {
-      if ((static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]) >> 6) != 2) return false;
-    }
-    i += static_cast<std::size_t>(extra) + 1;
-  }
-  return true;
 }
 
 // The media type without parameters, lower case ("Text/HTML; charset=utf-8" -> "text/html").
@@ -58,7 +31,9 @@ bool looksLike(const std::string& type, const std::string& bytes) {
   if (type == "application/pdf") return startsWith(bytes, "%PDF-");
   if (type == "image/png") return startsWith(bytes, "\x89PNG\r\n\x1a\n");
   if (type == "image/jpeg") return startsWith(bytes, "\xff\xd8\xff");
-  if (type.rfind("text/", 0) == 0) return validUtf8WithoutNul(bytes);
+  if (type.rfind("text/", 0) == 0) {
+    return json::isValidUtf8(bytes) && bytes.find('\0') == std::string::npos;
+  }
   if (type.find("openxmlformats") != std::string::npos ||
       type.find("opendocument") != std::string::npos) {
     return startsWith(bytes, "PK\x03\x04");
@@ -67,7 +42,7 @@ bool looksLike(const std::string& type, const std::string& bytes) {
 }
 
 Status checkUpload(const DocumentUpload& u, const DocumentPolicy& policy, std::string& type) {
-  if (!validName(u.name)) {
+  if (!isWorkflowName(u.name)) {
     return Status(ErrorCode::kInvalidArgument,
                   "document name '" + u.name + "' must match [a-z][a-z0-9_-]{0,63}");
   }
@@ -199,9 +174,11 @@ Result<DocumentView> Engine::attachDocument(const DocumentUpload& upload) {
     if (!inst->has_value()) {
       return refuse(ErrorCode::kNotFound, "no instance '" + upload.instance_id + "'");
     }
-    const std::string& lifecycle = (*inst)->lifecycle;
-    if (lifecycle == "completed" || lifecycle == "terminated" || lifecycle == "failed") {
-      return refuse(ErrorCode::kFailedPrecondition, "the expediente is closed (" + lifecycle +
+    auto lifecycle = parseLifecycle((*inst)->lifecycle);
+    if (!lifecycle) return lifecycle.status();
+    if (isEnded(*lifecycle)) {
+      return refuse(ErrorCode::kFailedPrecondition, "the expediente is closed (" +
+                                                        (*inst)->lifecycle +
                                                         "): documents can no longer be added");
     }
     if (!upload.task_id.empty()) {
@@ -213,9 +190,9 @@ Result<DocumentView> Engine::attachDocument(const DocumentUpload& upload) {
       }
     }
     if (upload.actor != kSystemActor) {
-      auto user = tx.user(upload.actor);
+      auto user = activeUser(tx, upload.actor);
       if (!user) return user.status();
-      if (!user->has_value() || !(*user)->active) {
+      if (!user->has_value()) {
         return refuse(ErrorCode::kPermissionDenied, "'" + upload.actor + "' is no active user");
       }
     }
@@ -299,7 +276,7 @@ Result<storage::SignatureRecord> Engine::addSignature(const std::string& documen
   const TimePoint now = clock_.nowMs();
   auto check = options_.trust_store->verifyDetached(p7s, *content, now);
   if (!check) return check.status();
-  const std::string& uid = check->signer.uid;
+  const std::string uid = check->signer.uid;  // check is replaced when timestamped
   if (uid.empty()) {
     return Status(ErrorCode::kFailedPrecondition, "binding: the certificate (" +
                                                       check->signer.subject +
@@ -325,9 +302,9 @@ Result<storage::SignatureRecord> Engine::addSignature(const std::string& documen
           final_answer = true;
           return Status(code, std::move(why));
         };
-        auto user = tx.user(uid);
+        auto user = activeUser(tx, uid);
         if (!user) return user.status();
-        if (!user->has_value() || !(*user)->active) {
+        if (!user->has_value()) {
           return refuse(ErrorCode::kFailedPrecondition, "binding: the certificate is issued to '" +
                                                             uid + "', who is no active user");
         }
@@ -467,9 +444,9 @@ Status Engine::Step::checkRequirements(Loaded& inst, const std::vector<Requireme
     std::vector<std::pair<std::string, std::vector<std::string>>> signers;
     for (const storage::SignatureRecord& s : *sigs) {
       if (s.document_id != latest->id || s.signer == kSealSigner) continue;
-      auto user = tx_.user(s.signer);
+      auto user = activeUser(tx_, s.signer);
       if (!user) return user.status();
-      if (user->has_value() && (*user)->active) signers.emplace_back(s.signer, (*user)->roles);
+      if (user->has_value()) signers.emplace_back(s.signer, (*user)->roles);
     }
     for (const SignedBySpec& by : req.signed_by) {
       auto holds = [&](const std::vector<std::string>& roles) {

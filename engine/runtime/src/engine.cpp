@@ -49,6 +49,13 @@ std::string newId(TimePoint now) {
   return out;
 }
 
+Result<std::optional<storage::UserRecord>> activeUser(storage::Transaction& tx,
+                                                      const std::string& id) {
+  auto user = tx.user(id);
+  if (!user || !user->has_value() || (*user)->active) return user;
+  return std::optional<storage::UserRecord>();
+}
+
 scxml::ParseResult parseDeployed(const std::string& xml, const std::string& source_name) {
   scxml::ParseOptions options;
   options.load_src = false;

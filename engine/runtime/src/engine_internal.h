@@ -31,6 +31,9 @@ void backoff(int attempt);
 // A timer's payload: the event, and the instance it goes to when that is not the sender.
 std::string timerPayload(const scxml::Event& event, const std::string& to);
 std::string eventText(const scxml::Event& event);
+// The directory's user id when it exists and is active; nullopt otherwise.
+Result<std::optional<storage::UserRecord>> activeUser(storage::Transaction& tx,
+                                                      const std::string& id);
 Result<scxml::Event> eventFromText(const std::string& text);
 
 // Idempotency keys, for any view with toJson/fromJson (InstanceView, TaskView).
@@ -91,6 +94,7 @@ struct Engine::Loaded {
 
 // ---- one operation's work inside its transaction --------------------------------------------
 
+using internal::activeUser;
 using internal::eventText;
 using internal::kSystemActor;
 using internal::parseDeployed;

@@ -369,10 +369,10 @@ Status Engine::Step::createTasks(Loaded& inst, const scxml::State& state, const 
       const json::Value* who = snapshot.find(spec.assignee);
       auto user =
           who && who->isString()
-              ? tx_.user(who->asString())
+              ? activeUser(tx_, who->asString())
               : Result<std::optional<storage::UserRecord>>(std::optional<storage::UserRecord>());
       if (!user) return user.status();
-      if (user->has_value() && (*user)->active) {
+      if (user->has_value()) {
         auto reserved = applyTaskOp(status, TaskOp::kDelegate);
         if (!reserved) return reserved.status();
         status = *reserved;
@@ -698,9 +698,9 @@ class Engine::TaskOperation {
 
   Status delegate() {
     if (Status st = mayHandOn(); !st) return st;
-    auto to = tx_.user(a_.to_user);
+    auto to = activeUser(tx_, a_.to_user);
     if (!to) return to.status();
-    if (!to->has_value() || !(*to)->active) {
+    if (!to->has_value()) {
       return Status(ErrorCode::kInvalidArgument,
                     "delegate to '" + a_.to_user + "': not an active user of the directory");
     }
