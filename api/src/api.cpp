@@ -11,6 +11,7 @@
 #include "metrics.h"
 #include "tramite/api/basichttp.h"
 #include "tramite/audit/bundle.h"
+#include "tramite/audit/json_forms.h"
 #include "tramite/audit/ledger.h"
 #include "tramite/runtime/directory.h"
 
@@ -767,14 +768,7 @@ class Api::Impl {
     auto rows = engine_->history(id);
     if (!rows) return rows.status();
     json::Array out;
-    for (const storage::HistoryRecord& h : *rows) {
-      auto detail = json::parse(h.detail);
-      out.emplace_back(json::Object{{"seq", h.seq},
-                                    {"at", h.at},
-                                    {"actor", h.actor},
-                                    {"kind", h.kind},
-                                    {"detail", detail ? *detail : json::Value(h.detail)}});
-    }
+    for (const storage::HistoryRecord& h : *rows) out.push_back(runtime::historyRowJson(h));
     return jsonResponse(200, json::Value(json::Object{{"instance_id", id},
                                                       {"history", json::Value(std::move(out))}}));
   }
@@ -907,20 +901,9 @@ class Api::Impl {
     if (!cp) return cp.status();
     if (!cp->has_value()) return Status(ErrorCode::kNotFound, "no checkpoint has been signed yet");
     const audit::Checkpoint& k = **cp;
-    return jsonResponse(200,
-                        json::Value(json::Object{
-                            {"size", static_cast<std::int64_t>(k.size)},
-                            {"root", audit::toHex(k.root)},
-                            {"signed_at", k.signed_at},
-                            {"key_id", k.key_id},
-                            {"signature", k.signature},
-                            {"signed_text", audit::checkpointText(k.size, k.root, k.signed_at)}}));
-  }
-
-  static json::Value hashes(const std::vector<audit::Hash>& path) {
-    json::Array out;
-    for (const audit::Hash& h : path) out.emplace_back(audit::toHex(h));
-    return json::Value(std::move(out));
+    json::Value out = audit::checkpointJson(k);
+    out.set("signed_text", audit::checkpointText(k.size, k.root, k.signed_at));
+    return jsonResponse(200, out);
   }
 
   Result<HttpResponse> inclusionProof(Context& c) {
@@ -939,7 +922,7 @@ class Api::Impl {
                                                  {"size", static_cast<std::int64_t>(proof->size)},
                                                  {"leaf_hash", audit::toHex(proof->leaf)},
                                                  {"root", audit::toHex(proof->root)},
-                                                 {"path", hashes(proof->path)}}));
+                                                 {"path", audit::hashesJson(proof->path)}}));
   }
 
   Result<HttpResponse> consistencyProof(Context& c) {
@@ -953,8 +936,8 @@ class Api::Impl {
                                          static_cast<std::uint64_t>(*second));
     if (!proof) return proof.status();
     return jsonResponse(
-        200, json::Value(
-                 json::Object{{"first", *first}, {"second", *second}, {"path", hashes(*proof)}}));
+        200, json::Value(json::Object{
+                 {"first", *first}, {"second", *second}, {"path", audit::hashesJson(*proof)}}));
   }
 
   // ---- handlers: tasks ----

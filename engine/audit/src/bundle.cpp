@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "tramite/audit/entry.h"
+#include "tramite/audit/json_forms.h"
 #include "tramite/audit/ledger.h"
 
 namespace tramite::audit {
@@ -44,14 +45,6 @@ std::string extensionOf(const std::string& content_type) {
       {"application/vnd.oasis.opendocument.text", ".odt"}};
   auto it = known.find(content_type.substr(0, content_type.find(';')));
   return it == known.end() ? ".bin" : it->second;
-}
-
-json::Value checkpointJson(const Checkpoint& c) {
-  return json::Value(json::Object{{"size", static_cast<std::int64_t>(c.size)},
-                                  {"root", toHex(c.root)},
-                                  {"signed_at", c.signed_at},
-                                  {"key_id", c.key_id},
-                                  {"signature", c.signature}});
 }
 
 const std::string& str(const json::Value& v, const char* key) {
@@ -141,9 +134,7 @@ Result<std::string> exportBundle(runtime::Engine& engine, storage::Store& store,
     if (r.index >= 0 && static_cast<std::uint64_t>(r.index) < cp.size) {
       auto p = proveInclusion(**tx, static_cast<std::uint64_t>(r.index), cp.size);
       if (!p) return p.status();
-      json::Array path;
-      for (const Hash& h : p->path) path.emplace_back(toHex(h));
-      proof = json::Value(std::move(path));
+      proof = hashesJson(p->path);
     }
     json::Value entry(json::Object{{"instance_id", r.row.instance_id},
                                    {"at", r.row.at},
@@ -155,12 +146,7 @@ Result<std::string> exportBundle(runtime::Engine& engine, storage::Store& store,
                                       {"leaf_hash", r.leaf_hash},
                                       {"entry", std::move(entry)},
                                       {"proof", std::move(proof)}});
-    auto detail = json::parse(r.row.detail);
-    history.emplace_back(json::Object{{"seq", r.row.seq},
-                                      {"at", r.row.at},
-                                      {"actor", r.row.actor},
-                                      {"kind", r.row.kind},
-                                      {"detail", detail ? *detail : json::Value(r.row.detail)}});
+    history.push_back(runtime::historyRowJson(r.row));
   }
   tx->reset();  // a read transaction: nothing to keep
 
@@ -282,17 +268,13 @@ Result<BundleReport> verifyBundle(const std::string& zip, const CheckpointVerifi
 
   // The checkpoint.
   const json::Value* cpj = ledger->find("checkpoint");
-  Checkpoint cp;
-  if (cpj) {
-    cp.size = static_cast<std::uint64_t>(std::max<std::int64_t>(0, num(*cpj, "size", 0)));
-    auto root = hashFromHex(str(*cpj, "root"));
-    if (root) cp.root = *root;
-    cp.signed_at = num(*cpj, "signed_at", 0);
-    cp.key_id = str(*cpj, "key_id");
-    cp.signature = str(*cpj, "signature");
-  }
+  auto parsed_cp = cpj ? checkpointFromJson(*cpj)
+                       : Result<Checkpoint>(ErrorCode::kInvalidArgument, "there is none");
+  const Checkpoint cp = parsed_cp ? *parsed_cp : Checkpoint{};
   report.checkpoint_size = cp.size;
-  if (!cpj || !key.verify(cp)) {
+  if (!parsed_cp) {
+    find("checkpoint: " + parsed_cp.status().message());
+  } else if (!key.verify(cp)) {
     find("checkpoint: the signature does not verify with key " + key.keyId() +
          " (the checkpoint names key " + cp.key_id + ")");
   }
@@ -300,7 +282,7 @@ Result<BundleReport> verifyBundle(const std::string& zip, const CheckpointVerifi
   // The ledger entries: leaf hashes, proofs, and what they say about documents and signatures.
   std::set<std::string> recorded_documents;              // sha256 of "document" entries
   std::map<std::string, TimePoint> recorded_signatures;  // p7s sha256 -> entry time
-  std::vector<json::Value> entry_rows;
+  json::Array entry_rows;
   for (const json::Value& e : arr(*ledger, "entries")) {
     const std::int64_t index = num(e, "index");
     const json::Value* ej = e.find("entry");
@@ -321,14 +303,9 @@ Result<BundleReport> verifyBundle(const std::string& zip, const CheckpointVerifi
     if (!proof || !proof->isArray()) {
       find(where + ": not covered by the checkpoint (no proof)");
     } else {
-      std::vector<Hash> path;
-      for (const json::Value& h : proof->asArray()) {
-        auto hh = h.isString() ? hashFromHex(h.asString())
-                               : Result<Hash>(ErrorCode::kInvalidArgument, "");
-        if (hh) path.push_back(*hh);
-      }
-      if (index < 0 || path.size() != proof->asArray().size() ||
-          !verifyInclusion(leaf, static_cast<std::uint64_t>(index), cp.size, path, cp.root)) {
+      auto path = hashesFromJson(*proof);
+      if (index < 0 || !path ||
+          !verifyInclusion(leaf, static_cast<std::uint64_t>(index), cp.size, *path, cp.root)) {
         find(where + ": its inclusion proof does not lead to the checkpoint's root");
       } else {
         ++report.entries;
@@ -338,20 +315,16 @@ Result<BundleReport> verifyBundle(const std::string& zip, const CheckpointVerifi
     if (detail && entry.kind == "document") recorded_documents.insert(str(*detail, "sha256"));
     if (detail && entry.kind == "signature")
       recorded_signatures[str(*detail, "p7s_sha256")] = entry.at;
-    entry_rows.push_back(
-        json::Value(json::Object{{"seq", num(e, "seq")},
-                                 {"at", entry.at},
-                                 {"actor", entry.actor},
-                                 {"kind", entry.kind},
-                                 {"detail", detail ? *detail : json::Value(entry.detail)}}));
+    entry_rows.push_back(runtime::historyRowJson(storage::HistoryRecord{
+        num(e, "seq"), entry.instance_id, entry.at, entry.actor, entry.kind, entry.detail}));
   }
 
   // history.json says what the entries say.
   const std::string* history_text = file("history.json");
   auto history =
       history_text ? json::parse(*history_text) : Result<json::Value>(ErrorCode::kNotFound, "");
-  if (!history || json::dump(*history) !=
-                      json::dump(json::Value(json::Array(entry_rows.begin(), entry_rows.end())))) {
+  // Compared as serialised, so even a member order or number form that differs is found.
+  if (!history || json::dump(*history) != json::dump(json::Value(std::move(entry_rows)))) {
     find("history.json: differs from the ledger entries");
   }
 

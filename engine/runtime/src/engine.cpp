@@ -193,6 +193,15 @@ Result<Engine::Loaded> Engine::load(storage::Transaction& tx, const std::string&
   return l;
 }
 
+json::Value historyRowJson(const storage::HistoryRecord& row) {
+  auto detail = json::parse(row.detail);
+  return json::Value(json::Object{{"seq", row.seq},
+                                  {"at", row.at},
+                                  {"actor", row.actor},
+                                  {"kind", row.kind},
+                                  {"detail", detail ? *detail : json::Value(row.detail)}});
+}
+
 InstanceView Engine::view(const Loaded& l) const {
   InstanceView v;
   v.id = l.rec.id;

@@ -57,6 +57,10 @@ struct InstanceView {
   static Result<InstanceView> fromJson(const json::Value& v);
 };
 
+// A history row as callers see it (the API, the expediente bundle): seq, at, actor, kind and
+// detail (its JSON, or the stored text when that is not JSON).
+json::Value historyRowJson(const storage::HistoryRecord& row);
+
 struct EngineOptions {
   // Per operation, on version conflicts or a busy store. On PostgreSQL every write waits its
   // turn for the ledger head, so a contended instance needs more attempts than before the
