@@ -113,9 +113,8 @@ Result<std::string> exportBundle(runtime::Engine& engine, storage::Store& store,
     auto signed_now = checkpointLedger(store, *signer, now);
     if (!signed_now) return signed_now.status();
   }
-  auto documents = engine.documents(instance_id);
-  if (!documents) return documents.status();
-
+  // Documents, signatures and ledger entries from one snapshot, so every document and
+  // signature listed has its ledger entry among those exported.
   auto tx = store.begin(storage::TxMode::kRead);
   if (!tx) return tx.status();
   auto checkpoint = (*tx)->latestCheckpoint();
@@ -148,13 +147,19 @@ Result<std::string> exportBundle(runtime::Engine& engine, storage::Store& store,
                                       {"proof", std::move(proof)}});
     history.push_back(runtime::historyRowJson(r.row));
   }
+  auto records = (*tx)->documentsOf(instance_id);
+  if (!records) return records.status();
+  auto signatures = (*tx)->signaturesOf(instance_id);
+  if (!signatures) return signatures.status();
   tx->reset();  // a read transaction: nothing to keep
+  const std::vector<runtime::DocumentView> documents =
+      runtime::documentViews(std::move(records).value(), *signatures);
 
   ZipWriter zip(cp.signed_at);
   std::string sums;
   json::Array docs_json;
   json::Array sigs_json;
-  for (const runtime::DocumentView& d : *documents) {
+  for (const runtime::DocumentView& d : documents) {
     const storage::DocumentRecord& doc = d.document;
     auto bytes = engine.blob(doc.sha256);
     if (!bytes) return bytes.status();

@@ -111,21 +111,6 @@ kainjow::mustache::data toMustache(const json::Value& v) {
   return data(json::dump(v));
 }
 
-// Pairs each document record with its signatures.
-std::vector<DocumentView> withSignatures(std::vector<storage::DocumentRecord> docs,
-                                         const std::vector<storage::SignatureRecord>& sigs) {
-  std::vector<DocumentView> out;
-  out.reserve(docs.size());
-  for (storage::DocumentRecord& d : docs) {
-    DocumentView v{std::move(d), {}};
-    for (const storage::SignatureRecord& s : sigs) {
-      if (s.document_id == v.document.id) v.signatures.push_back(s);
-    }
-    out.push_back(std::move(v));
-  }
-  return out;
-}
-
 }  // namespace
 
 json::Value signatureJson(const storage::SignatureRecord& s) {
@@ -142,6 +127,20 @@ json::Value signatureJson(const storage::SignatureRecord& s) {
                              {"created_at", s.created_at}});
   if (s.timestamp_at != 0) v.set("timestamp_at", s.timestamp_at);
   return v;
+}
+
+std::vector<DocumentView> documentViews(std::vector<storage::DocumentRecord> docs,
+                                        const std::vector<storage::SignatureRecord>& sigs) {
+  std::vector<DocumentView> out;
+  out.reserve(docs.size());
+  for (storage::DocumentRecord& d : docs) {
+    DocumentView v{std::move(d), {}};
+    for (const storage::SignatureRecord& s : sigs) {
+      if (s.document_id == v.document.id) v.signatures.push_back(s);
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
 }
 
 json::Value DocumentView::toJson() const {
@@ -226,7 +225,7 @@ Result<std::vector<DocumentView>> Engine::documents(const std::string& instance_
         if (!docs) return docs.status();
         auto sigs = tx.signaturesOf(instance_id);
         if (!sigs) return sigs.status();
-        return withSignatures(std::move(docs).value(), *sigs);
+        return documentViews(std::move(docs).value(), *sigs);
       },
       storage::TxMode::kRead);
 }
@@ -242,7 +241,7 @@ Result<DocumentView> Engine::document(const std::string& document_id) {
         }
         auto sigs = tx.signaturesOf((*doc)->instance_id);
         if (!sigs) return sigs.status();
-        return std::move(withSignatures({std::move(**doc)}, *sigs).front());
+        return std::move(documentViews({std::move(**doc)}, *sigs).front());
       },
       storage::TxMode::kRead);
 }

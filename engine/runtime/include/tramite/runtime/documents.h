@@ -47,4 +47,8 @@ struct DocumentView {
 
 json::Value signatureJson(const storage::SignatureRecord& s);
 
+// Each document record with the signatures (of sigs) on it, in the records' order.
+std::vector<DocumentView> documentViews(std::vector<storage::DocumentRecord> docs,
+                                        const std::vector<storage::SignatureRecord>& sigs);
+
 }  // namespace tramite::runtime
