@@ -560,6 +560,13 @@ class SqlTransaction final : public Transaction {
   Status appendHistory(const std::vector<HistoryRecord>& rows) override {
     return guarded("append history", [&]() -> Status {
       if (rows.empty()) return Status::ok();
+      // Leaf hashes do not depend on the head: computed before it is locked.
+      std::vector<audit::Hash> leaves;
+      leaves.reserve(rows.size());
+      for (const HistoryRecord& r : rows) {
+        leaves.push_back(audit::entryLeafHash(
+            audit::LedgerEntry{r.instance_id, r.at, r.actor, r.kind, r.detail}));
+      }
       // The head row is read for update: appends take turns, so ledger order is commit order
       // and every row gets the next seq and the next leaf index.
       std::int64_t last_seq = 0;
@@ -567,13 +574,12 @@ class SqlTransaction final : public Transaction {
       if (!range) return range.status();
       json::Array values;
       json::Array nodes;
-      for (const HistoryRecord& r : rows) {
-        const audit::Hash leaf = audit::entryLeafHash(
-            audit::LedgerEntry{r.instance_id, r.at, r.actor, r.kind, r.detail});
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        const HistoryRecord& r = rows[i];
         values.emplace_back(json::Array{++last_seq, r.instance_id, r.at, r.actor, r.kind, r.detail,
                                         static_cast<std::int64_t>(range->size()),
-                                        audit::toHex(leaf)});
-        appendLeaf(*range, leaf, nodes);
+                                        audit::toHex(leaves[i])});
+        appendLeaf(*range, leaves[i], nodes);
       }
       runBatch(
           "INSERT INTO history (seq, instance_id, at, actor, kind, detail, ledger_idx, leaf_hash) "
