@@ -19,6 +19,12 @@ constexpr const char* kAuditUsage =
     "  tramite audit keygen --out PRIVATE.pem\n"
     "  tramite audit verify-bundle BUNDLE.zip --key PUBLIC.pem [--trust CA.pem]\n";
 
+// Reports why a command could not run; its exit status (2).
+int failed(std::ostream& err, const std::string& why) {
+  err << "tramite audit: " << why << "\n";
+  return 2;
+}
+
 // Options (from args[first] on) as name -> value; every option takes a value.
 Result<std::map<std::string, std::string>> options(const std::vector<std::string>& args,
                                                    std::size_t first) {
@@ -48,23 +54,14 @@ int verify(const std::map<std::string, std::string>& o, std::ostream& out, std::
   std::optional<audit::CheckpointVerifier> key;
   if (auto it = o.find("key"); it != o.end()) {
     auto k = parseFile(it->second, "key file", audit::CheckpointVerifier::fromPem);
-    if (!k) {
-      err << "tramite audit: " << k.status().message() << "\n";
-      return 2;
-    }
+    if (!k) return failed(err, k.status().message());
     key = *k;
   }
   auto store = openFrom(o);
-  if (!store) {
-    err << "tramite audit: " << store.status().message() << "\n";
-    return 2;
-  }
+  if (!store) return failed(err, store.status().message());
   const auto t0 = std::chrono::steady_clock::now();
   auto report = audit::verifyLedger(**store, key ? &*key : nullptr);
-  if (!report) {
-    err << "tramite audit: " << report.status().message() << "\n";
-    return 2;
-  }
+  if (!report) return failed(err, report.status().message());
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (report->ok()) {
@@ -88,20 +85,11 @@ int checkpoint(const std::map<std::string, std::string>& o, std::ostream& out, s
     return 2;
   }
   auto signer = parseFile(it->second, "key file", audit::Signer::fromPem);
-  if (!signer) {
-    err << "tramite audit: " << signer.status().message() << "\n";
-    return 2;
-  }
+  if (!signer) return failed(err, signer.status().message());
   auto store = openFrom(o);
-  if (!store) {
-    err << "tramite audit: " << store.status().message() << "\n";
-    return 2;
-  }
+  if (!store) return failed(err, store.status().message());
   auto cp = audit::checkpointLedger(**store, *signer, SystemClock().nowMs());
-  if (!cp) {
-    err << "tramite audit: " << cp.status().message() << "\n";
-    return 2;
-  }
+  if (!cp) return failed(err, cp.status().message());
   if (!*cp) {
     out << "the ledger is empty: nothing to sign\n";
   } else {
@@ -117,14 +105,8 @@ int keygen(const std::map<std::string, std::string>& o, std::ostream& out, std::
     return 2;
   }
   auto pem = audit::Signer::generatePem();
-  if (!pem) {
-    err << "tramite audit: " << pem.status().message() << "\n";
-    return 2;
-  }
-  if (Status st = writeNewPrivateFile(it->second, *pem); !st) {
-    err << "tramite audit: " << st.message() << "\n";
-    return 2;
-  }
+  if (!pem) return failed(err, pem.status().message());
+  if (Status st = writeNewPrivateFile(it->second, *pem); !st) return failed(err, st.message());
   out << audit::Signer::fromPem(*pem)->publicKeyPem();
   return 0;
 }
@@ -137,29 +119,17 @@ int verifyBundle(const std::string& path, const std::map<std::string, std::strin
     return 2;
   }
   auto key = parseFile(it->second, "key file", audit::CheckpointVerifier::fromPem);
-  if (!key) {
-    err << "tramite audit: " << key.status().message() << "\n";
-    return 2;
-  }
+  if (!key) return failed(err, key.status().message());
   std::optional<signing::TrustStore> trust;
   if (auto t = o.find("trust"); t != o.end()) {
     auto loaded = parseFile(t->second, "trust store", signing::TrustStore::fromPem);
-    if (!loaded) {
-      err << "tramite audit: " << loaded.status().message() << "\n";
-      return 2;
-    }
+    if (!loaded) return failed(err, loaded.status().message());
     trust = std::move(loaded).value();
   }
   auto bytes = readFile(path, "bundle");
-  if (!bytes) {
-    err << "tramite audit: " << bytes.status().message() << "\n";
-    return 2;
-  }
+  if (!bytes) return failed(err, bytes.status().message());
   auto report = audit::verifyBundle(*bytes, *key, trust ? &*trust : nullptr);
-  if (!report) {
-    err << "tramite audit: " << path << ": " << report.status().message() << "\n";
-    return 2;
-  }
+  if (!report) return failed(err, path + ": " + report.status().message());
   if (report->ok()) {
     out << "ok: " << report->entries << " ledger entries proved against the checkpoint of "
         << report->checkpoint_size << " entries; " << report->documents << " documents and "
