@@ -895,9 +895,9 @@ class Api::Impl {
   // ---- handlers: the audit ledger ----
 
   Result<HttpResponse> latestCheckpoint(Context&) {
-    auto tx = store_->begin(storage::TxMode::kRead);
-    if (!tx) return tx.status();
-    auto cp = (*tx)->latestCheckpoint();
+    auto cp = inTransaction<std::optional<audit::Checkpoint>>(
+        *store_, storage::TxMode::kRead,
+        [](storage::Transaction& tx) { return tx.latestCheckpoint(); });
     if (!cp) return cp.status();
     if (!cp->has_value()) return Status(ErrorCode::kNotFound, "no checkpoint has been signed yet");
     const audit::Checkpoint& k = **cp;
@@ -912,10 +912,11 @@ class Api::Impl {
     if (*index < 0) return Status(ErrorCode::kInvalidArgument, "give the entry's index");
     auto size = intParam(c, "size", 0, 999'999'999, 0);
     if (!size) return size.status();
-    auto tx = store_->begin(storage::TxMode::kRead);
-    if (!tx) return tx.status();
-    auto proof = audit::proveInclusion(**tx, static_cast<std::uint64_t>(*index),
+    auto proof = inTransaction<audit::InclusionProof>(
+        *store_, storage::TxMode::kRead, [&](storage::Transaction& tx) {
+          return audit::proveInclusion(tx, static_cast<std::uint64_t>(*index),
                                        static_cast<std::uint64_t>(*size));
+        });
     if (!proof) return proof.status();
     return jsonResponse(200,
                         json::Value(json::Object{{"index", static_cast<std::int64_t>(proof->index)},
@@ -930,10 +931,11 @@ class Api::Impl {
     if (!first) return first.status();
     auto second = intParam(c, "second", 1, 999'999'999, 0);
     if (!second) return second.status();
-    auto tx = store_->begin(storage::TxMode::kRead);
-    if (!tx) return tx.status();
-    auto proof = audit::proveConsistency(**tx, static_cast<std::uint64_t>(*first),
+    auto proof = inTransaction<std::vector<audit::Hash>>(
+        *store_, storage::TxMode::kRead, [&](storage::Transaction& tx) {
+          return audit::proveConsistency(tx, static_cast<std::uint64_t>(*first),
                                          static_cast<std::uint64_t>(*second));
+        });
     if (!proof) return proof.status();
     return jsonResponse(
         200, json::Value(json::Object{
