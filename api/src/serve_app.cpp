@@ -56,8 +56,6 @@ Result<std::string> tokenSecret(const std::string& path) {
   return key;
 }
 
-// The ledger's checkpoint key: read, or made once (mode 0600) with its public half written
-// beside it as PATH.pub for auditors (`tramite audit verify --key PATH.pub`).
 // Documents, signatures and templates: where bytes go, what uploads may be, the trust store,
 // the seal, the TSA and the templates directory.
 Status documentOptions(const Poco::Util::AbstractConfiguration& c, const std::string& data_dir,
@@ -112,6 +110,8 @@ Status documentOptions(const Poco::Util::AbstractConfiguration& c, const std::st
   return Status::ok();
 }
 
+// The ledger's checkpoint key: read, or made once (mode 0600) with its public half written
+// beside it as PATH.pub for auditors (`tramite audit verify --key PATH.pub`).
 Result<audit::Signer> ledgerSigner(const std::string& path) {
   if (!Poco::File(path).exists()) {
     auto pem = audit::Signer::generatePem();
