@@ -2,10 +2,9 @@
 // TRAMITE_SOURCE_DIR is defined by each test target.
 #pragma once
 
-#include <fstream>
-#include <sstream>
 #include <string>
 
+#include "files.h"
 #include "tramite/calendar/calendar.h"
 #include "tramite/clock.h"
 
@@ -13,10 +12,7 @@ namespace tramite::testing {
 
 // A file of the source tree, e.g. "workflows/legal-review.scxml" ("" when unreadable).
 inline std::string readSourceFile(const std::string& relative) {
-  std::ifstream in(std::string(TRAMITE_SOURCE_DIR) + "/" + relative);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return readBytes(std::string(TRAMITE_SOURCE_DIR) + "/" + relative);
 }
 
 // Local (El Salvador, UTC-6) wall time on date (YYYY-MM-DD) at hour, as UTC milliseconds.
