@@ -1,16 +1,16 @@
 #include "auth.h"
 
 #include <Poco/Base64Encoder.h>
-#include <Poco/DigestEngine.h>
 #include <Poco/Exception.h>
 #include <Poco/JWT/Signer.h>
 #include <Poco/JWT/Token.h>
-#include <Poco/SHA2Engine.h>
 #include <argon2.h>
 #include <sys/random.h>
 
 #include <algorithm>
 #include <sstream>
+
+#include "tramite/audit/merkle.h"
 
 namespace tramite::api {
 
@@ -39,12 +39,6 @@ std::string base64url(const std::string& bytes) {
   enc << bytes;
   enc.close();
   return out.str();
-}
-
-std::string sha256Hex(const std::string& text) {
-  Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
-  sha.update(text);
-  return Poco::DigestEngine::digestToHex(sha.digest());
 }
 
 Result<std::string> hashPassword(const std::string& password, const ApiOptions& o) {
@@ -169,7 +163,7 @@ Result<Principal> Auth::authenticate(const std::string& authorization) {
     // The token and its user in one read.
     return inTransaction<Principal>(
         *store_, storage::TxMode::kRead, [&](storage::Transaction& tx) -> Result<Principal> {
-          auto found = tx.apiTokenByHash(sha256Hex(secret));
+          auto found = tx.apiTokenByHash(audit::toHex(audit::sha256(secret)));
           if (!found) return found.status();
           if (!found->has_value() || (*found)->revoked_at != 0 ||
               ((*found)->expires_at != 0 && (*found)->expires_at <= now)) {
@@ -219,7 +213,7 @@ Result<json::Value> Auth::createApiToken(const std::string& user, const std::str
   r.user = user;
   r.name = name;
   const std::string secret = kApiTokenPrefix + base64url(randomBytes(32));
-  r.token_hash = sha256Hex(secret);
+  r.token_hash = audit::toHex(audit::sha256(secret));
   r.created_at = now;
   r.expires_at = lifetime_ms > 0 ? now + lifetime_ms : 0;
   auto done = inTransaction<bool>(*store_, storage::TxMode::kWrite,
