@@ -20,7 +20,8 @@ namespace tramite::storage {
 
 class NativeStatements {
  public:
-  using Param = std::variant<std::int64_t, std::string_view>;
+  // A parameter: an integer, text, or NULL (monostate).
+  using Param = std::variant<std::int64_t, std::string_view, std::monostate>;
   // A result row: text and integer columns by position (NULL reads as "" and 0).
   class Row {
    public:

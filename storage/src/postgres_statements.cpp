@@ -56,16 +56,18 @@ class PostgresStatements final : public NativeStatements {
     const int n = static_cast<int>(params.size());
     std::vector<std::string> texts(params.size());
     std::vector<Oid> types(params.size(), 0);
+    std::vector<const char*> values(params.size(), nullptr);  // nullptr: NULL
     for (std::size_t i = 0; i < params.size(); ++i) {
       if (const auto* v = std::get_if<std::int64_t>(&params[i])) {
         texts[i] = std::to_string(*v);
         types[i] = kInt8Oid;
+      } else if (const auto* s = std::get_if<std::string_view>(&params[i])) {
+        texts[i] = *s;
       } else {
-        texts[i] = std::get<std::string_view>(params[i]);
+        continue;
       }
+      values[i] = texts[i].c_str();
     }
-    std::vector<const char*> values(params.size());
-    for (std::size_t i = 0; i < params.size(); ++i) values[i] = texts[i].c_str();
     auto [it, fresh] = prepared_.try_emplace(text);
     if (fresh) {
       it->second = "tramite_" + std::to_string(++names_);

@@ -62,9 +62,10 @@ class SqliteStatements final : public NativeStatements {
       int rc = SQLITE_OK;
       if (const auto* n = std::get_if<std::int64_t>(&params[i])) {
         rc = sqlite3_bind_int64(stmt, index, *n);
+      } else if (const auto* s = std::get_if<std::string_view>(&params[i])) {
+        rc = sqlite3_bind_text(stmt, index, s->data(), static_cast<int>(s->size()), SQLITE_STATIC);
       } else {
-        const std::string_view s = std::get<std::string_view>(params[i]);
-        rc = sqlite3_bind_text(stmt, index, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
+        rc = sqlite3_bind_null(stmt, index);
       }
       if (rc != SQLITE_OK) fail(db_, text);
     }
