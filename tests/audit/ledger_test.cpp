@@ -36,10 +36,10 @@ class LedgerTest : public ::testing::TestWithParam<std::string> {
     signer_ = std::make_unique<Signer>(*Signer::fromPem(*pem));
     verifier_ =
         std::make_unique<CheckpointVerifier>(*CheckpointVerifier::fromPem(signer_->publicKeyPem()));
-    // 4 cases, a checkpoint, 11 more (past 256 entries: a stored subtree), a checkpoint.
+    // 4 cases, a checkpoint, 16 more (past 256 entries: a stored subtree), a checkpoint.
     runCases(4);
     first_ = checkpoint();
-    runCases(11);
+    runCases(16);
     second_ = checkpoint();
     ASSERT_GT(second_.size, 256u);
   }
@@ -217,12 +217,16 @@ TEST_P(LedgerTest, ReorderedRowsAreNamed) {
 }
 
 TEST_P(LedgerTest, ContentMovedBetweenRowsIsNamedAsReordered) {
-  // The exit and enter rows of one step share instance, time and actor: swap kind and detail.
+  // The event and transition rows of one step share instance, time and actor: swap kind and
+  // detail.
   const auto all = rows();
   std::size_t i = 0;
-  while (!(all[i].row.kind == "exit" && all[i + 2].row.kind == "enter")) ++i;
+  while (!(all[i].row.kind == "event" && all[i + 1].row.kind == "transition" &&
+           all[i].row.actor == all[i + 1].row.actor)) {
+    ++i;
+  }
   const auto& x = all[i];
-  const auto& y = all[i + 2];
+  const auto& y = all[i + 1];
   tamper("UPDATE history SET kind = '" + y.row.kind + "', detail = '" + y.row.detail +
          "' WHERE seq = " + seqOf(x) + "; UPDATE history SET kind = '" + x.row.kind +
          "', detail = '" + x.row.detail + "' WHERE seq = " + seqOf(y));
@@ -271,7 +275,9 @@ TEST_P(LedgerTest, TheCommandLineVerifiesSignsAndReportsTampering) {
   ASSERT_EQ(
       cli::auditCommand({"checkpoint", "--store", uri_, "--key", private_file}, signed_out, err), 0)
       << err.str();
-  EXPECT_NE(signed_out.str().find("checkpoint: " + std::to_string(second_.size + 24) + " entries"),
+  // One case is 14 entries: start, lifecycle, the initial entry, 5 events with their
+  // transitions, and the lifecycle row of its end.
+  EXPECT_NE(signed_out.str().find("checkpoint: " + std::to_string(second_.size + 14) + " entries"),
             std::string::npos)
       << signed_out.str();
 

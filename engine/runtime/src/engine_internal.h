@@ -125,6 +125,7 @@ class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHa
     interpreter.setExtensionHandler(this);
     interpreter.setBasicHttpBase(engine_.options_.basichttp_base);
     Status st = interpreter.start(inst.session, *inst.dm, actions, data, undeclared);
+    closeMicrostep();
     if (Status applied = apply(inst, actions, local); !applied) return applied;
     if (Status settled = settleWork(inst); !settled) return settled;
     if (Status rendered = renderPending(inst); !rendered) return rendered;
@@ -173,6 +174,7 @@ class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHa
   // Writes the task rows and history rows recorded so far, for an operation that leaves
   // the instance row as it is (claiming a task).
   Status flushWork() {
+    closeMicrostep();
     if (!tasks_.empty()) {
       if (Status st = tx_.writeTasks(tasks_); !st) return st;
       tasks_.clear();
@@ -207,16 +209,23 @@ class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHa
     return Status::ok();
   }
 
-  // StepObserver: every fact of the step becomes a history row.
+  // StepObserver: every fact of the step goes into history. A microstep is one "transition"
+  // row: {"event"?, "exited": [...], "transitions": [{"source", "targets"}], "entered": [...]};
+  // the initial entry is one "enter" row: {"entered": [...]}.
   void onInternalEvent(const scxml::Event& e) override {
     record(*current_, "internal", scxml::eventToJson(e), kSystemActor);
   }
+  void onMicrostep(const scxml::Event* event) override {
+    openMicrostep("transition");
+    if (event) microstep_.set("event", event->name);
+  }
   void onExit(scxml::StateIndex s) override {
-    record(*current_, "exit", json::Value(json::Object{{"state", current_->chart->state(s).id}}));
+    microstepList("exited").emplace_back(current_->chart->state(s).id);
     if (!current_->chart->state(s).extensions.empty()) work_.push_back({current_, false, s});
   }
   void onEnter(scxml::StateIndex s) override {
-    record(*current_, "enter", json::Value(json::Object{{"state", current_->chart->state(s).id}}));
+    if (!microstep_row_) openMicrostep("enter");
+    microstepList("entered").emplace_back(current_->chart->state(s).id);
     if (!current_->chart->state(s).extensions.empty()) work_.push_back({current_, true, s});
   }
 
@@ -236,14 +245,13 @@ class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHa
   // A deadline's timer fired: escalate, notify and raise as the workflow says.
   Status breach(Loaded& inst, const json::Value& deadline);
   const calendar::BusinessCalendar& businessCalendar() const { return *engine_.calendar_; }
-  void onTransition(std::uint32_t ti, const scxml::Event* event) override {
+  void onTransition(std::uint32_t ti, const scxml::Event*) override {
     const scxml::Transition& t = current_->chart->transition(ti);
     json::Array targets;
     for (scxml::StateIndex s : t.targets) targets.emplace_back(current_->chart->state(s).id);
-    json::Value detail(json::Object{{"source", current_->chart->state(t.source).id},
-                                    {"targets", json::Value(std::move(targets))}});
-    if (event) detail.set("event", event->name);
-    record(*current_, "transition", std::move(detail));
+    microstepList("transitions")
+        .emplace_back(json::Object{{"source", current_->chart->state(t.source).id},
+                                   {"targets", json::Value(std::move(targets))}});
     for (const scxml::Executable& ex : t.actions) {
       if (std::holds_alternative<scxml::ForeignNode>(ex.node)) {
         guarded_transitions_.push_back({current_, ti});
@@ -269,6 +277,25 @@ class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHa
   const std::string& refused() const { return refused_; }
 
  private:
+  // Starts the row of a microstep (of kind) where it stands in history; closes the last one.
+  void openMicrostep(const char* kind) {
+    closeMicrostep();
+    microstep_row_ = rows_.size();
+    microstep_ = json::Value(json::Object{});
+    record(*current_, kind, json::Value());
+  }
+  json::Array& microstepList(const char* name) {
+    if (!microstep_row_) openMicrostep("transition");
+    if (!microstep_.find(name)) microstep_.set(name, json::Value(json::Array{}));
+    return microstep_.find(name)->asArray();
+  }
+  // Writes the open microstep's detail into its row.
+  void closeMicrostep() {
+    if (!microstep_row_) return;
+    rows_[*microstep_row_].detail = json::dump(microstep_);
+    microstep_row_.reset();
+  }
+
   Status runLocal(Loaded& inst, std::deque<scxml::Event>& local, bool first_recorded = false) {
     std::size_t handled = 0;
     while (!local.empty() && inst.session.status == scxml::SessionStatus::kRunning) {
@@ -289,6 +316,7 @@ class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHa
       interpreter.setExtensionHandler(this);
       interpreter.setBasicHttpBase(engine_.options_.basichttp_base);
       Status st = interpreter.step(inst.session, *inst.dm, e, actions);
+      closeMicrostep();
       if (Status applied = apply(inst, actions, local); !applied) return applied;
       if (Status settled = settleWork(inst); !settled) return settled;
       if (Status rendered = renderPending(inst); !rendered) return rendered;
@@ -449,6 +477,9 @@ class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHa
   std::string actor_;
   TimePoint now_;
   std::vector<storage::HistoryRecord> rows_;
+  // The microstep being recorded: its row in rows_ (written when it closes) and its detail.
+  std::optional<std::size_t> microstep_row_;
+  json::Value microstep_;
   Loaded* current_ = nullptr;
   struct Work {
     Loaded* inst;

@@ -280,6 +280,7 @@ class Interpreter::Run final : public StateQuery {
   // ---- microstep ---------------------------------------------------------------------
 
   void microstep(const Event* event) {
+    if (observer_) observer_->onMicrostep(event);
     exitStates();
     for (std::uint32_t ti : s_.enabled) {
       if (observer_) observer_->onTransition(ti, event);

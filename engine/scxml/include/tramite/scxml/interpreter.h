@@ -106,6 +106,9 @@ class StepObserver {
   // An event taken from the internal queue (raise, done.state, errors); external events
   // are the caller's own input and are not reported.
   virtual void onInternalEvent(const Event& event) { (void)event; }
+  // A microstep begins: its exits, transitions and entries follow. event is null for
+  // eventless transitions. (The initial entry of start() is not a microstep.)
+  virtual void onMicrostep(const Event* event) { (void)event; }
   virtual void onExit(StateIndex state) { (void)state; }
   // A transition whose content runs now; event is null for eventless transitions.
   virtual void onTransition(std::uint32_t transition, const Event* event) {
