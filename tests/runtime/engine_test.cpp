@@ -412,6 +412,27 @@ TEST_P(EngineTest, ARestartedEngineContinuesWhereTheOldOneStopped) {
   EXPECT_EQ(engine_->get(v.id)->configuration, std::vector<std::string>{"rung"});
 }
 
+TEST_P(EngineTest, RowsRememberedAfterACommitNeverHideAnotherWriter) {
+  // This engine remembers the counter's row after each of its commits; a second engine on the
+  // same store then changes the instance behind its back.
+  InstanceView v = startCounter();
+  ASSERT_TRUE(engine_->send(v.id, scxml::Event::external("inc"), "ana"));
+  auto other = makeEngine();
+  ASSERT_TRUE(other->send(v.id, scxml::Event::external("inc"), "luis"));
+  ASSERT_TRUE(other->suspend(v.id, "admin"));
+  // A send computed from the remembered (running) row would be accepted: it is refused.
+  auto refused = engine_->send(v.id, scxml::Event::external("inc"), "ana");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.status().code(), ErrorCode::kFailedPrecondition) << refused.status().toString();
+  ASSERT_TRUE(other->resume(v.id, "admin"));
+  // A write computed from the remembered row fails its version check and is computed again
+  // from the stored one: no increment is lost.
+  auto third = engine_->send(v.id, scxml::Event::external("inc"), "ana");
+  ASSERT_TRUE(third) << third.status().toString();
+  EXPECT_EQ(third->data.find("count")->asInt(), 3);
+  EXPECT_EQ(engine_->get(v.id)->data.find("count")->asInt(), 3);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, EngineTest, ::testing::Values("sqlite", "postgresql"),
                          testing::DialectName());
 

@@ -217,209 +217,229 @@ InstanceView Engine::view(const Loaded& l) const {
 
 // ---- group commit ------------------------------------------------------------------------------
 
-// Leader/follower batching: a caller that finds a pipeline free becomes a leader, takes what
-// is queued and runs it as one batch; followers wait for their result. A batch runs in two
-// phases. First every request is computed against a read snapshot, each in its own overlay
-// (a failing request leaves nothing behind), and the overlays of the requests that succeeded
-// are folded into one. Then that overlay is written in one short write transaction with
-// versioned instance writes and committed once. On a single-writer store the write phases
-// of the pipelines take turns, while the next batch is already being computed. Requests
-// that need a write transaction for their computation (a first inline <invoke>) run inside
-// the write phase, each in a savepoint. A request that fails with a retryable error, or
-// whose batch did, is queued again at the front, in order.
+// Each request is computed on its caller's thread, in parallel with the others and with the
+// write in progress: against its own read snapshot, in its own overlay (a failing request
+// leaves nothing behind). What succeeded waits, ready, for a committer: the first ready
+// caller that finds a committer slot free takes every ready request, folds their overlays
+// into one and writes that in one short write transaction with versioned writes, committed
+// once. A committer first waits (up to commit_delay) for requests still being computed, so
+// concurrent callers share a commit instead of alternating between two half-full ones.
+// Requests for one instance run one at a time, in arrival order. Requests that need a write
+// transaction for their computation (a first inline <invoke>) run inside the write phase,
+// each in a savepoint. A request that fails with a retryable error, or whose commit did, is
+// computed again by its caller, keeping its turn on its instance.
 class Engine::Batcher {
  public:
-  explicit Batcher(Engine& engine) : engine_(engine) {}
+  explicit Batcher(Engine& engine) : engine_(engine), recent_(engine.options_.recent_instances) {}
+
+  RecentInstances& recent() { return recent_; }
 
   Result<InstanceView> run(Work work, std::string instance_id) {
     Request req;
     req.work = std::move(work);
     req.instance_id = std::move(instance_id);
     std::unique_lock<std::mutex> lock(mu_);
-    queue_.push_back(&req);
-    while (!req.done) {
-      std::vector<Request*> batch;
-      if (leaders_ < engine_.options_.commit_pipelines) batch = take();
-      if (batch.empty()) {
-        req.cv.wait(lock);
-        continue;
-      }
-      ++leaders_;
+    awaitTurn(req, lock);
+    for (;;) {
+      ++computing_;
       lock.unlock();
-      auto outcome = runBatch(batch);
-      if (int attempt = retriesIn(batch, outcome)) backoff(attempt);  // let a rival commit
+      if (!compute(req, /*use_recent=*/req.attempts == 0)) compute(req, false);
       lock.lock();
-      landed(batch);
-      settle(batch, outcome);
-      --leaders_;
-      // Wake only who has something to do: this batch's requests, and the first queued one
-      // to lead the next batch.
-      for (Request* r : batch) r->cv.notify_one();
-      if (!queue_.empty()) queue_.front()->cv.notify_one();
+      --computing_;
+      if (req.ready) {
+        ready_.push_back(&req);
+        committer_cv_.notify_all();
+        while (req.ready) {
+          if (committers_ < maxCommitters() && !gathering_) {
+            commitReady(lock);
+          } else {
+            req.cv.wait(lock);
+          }
+        }
+      } else if (computing_ == 0) {
+        committer_cv_.notify_all();  // a waiting committer need not wait for this one
+      }
+      if (!req.retry || ++req.attempts >= engine_.options_.max_attempts) break;
+      req.retry = false;
+      lock.unlock();
+      backoff(req.attempts);  // let a rival commit
+      lock.lock();
     }
+    endTurn(req);
     return std::move(*req.result);
   }
 
  private:
   struct Request {
     Work work;
-    std::string instance_id;  // read ahead for the whole batch in one round trip
+    std::string instance_id;
     std::optional<Result<InstanceView>> result;
-    std::condition_variable cv;  // signalled when done, or when it may lead a batch
-    int attempts = 0;
-    bool done = false;
+    std::unique_ptr<Overlay> writes;  // what the computation wrote, detached from its snapshot
+    bool in_write_phase = false;      // to be computed inside the write transaction
+    bool ready = false;               // waiting for a committer
     bool retry = false;
+    bool granted = false;  // its instance's turn came
+    int attempts = 0;
+    std::condition_variable cv;  // signalled when its turn comes, when it landed, or to commit
   };
-  struct Outcome {
-    Status commit;  // the batch's write phase status
-    std::vector<std::optional<Result<InstanceView>>> results;
-  };
 
-  // Called with mu_ held: the queued requests for instances no batch in flight is working
-  // on, in order, up to max_batch. Two pipelines never compute the same instance at once
-  // (one of them would lose on its version check).
-  std::vector<Request*> take() {
-    std::vector<Request*> batch;
-    std::unordered_set<std::string> mine;
-    const auto max = static_cast<std::size_t>(engine_.options_.max_batch);
-    for (auto it = queue_.begin(); it != queue_.end() && batch.size() < max;) {
-      const std::string& id = (*it)->instance_id;
-      if (!id.empty() && !mine.count(id) && in_flight_.count(id)) {
-        ++it;  // wait for the batch working on this instance
-        continue;
-      }
-      if (!id.empty()) mine.insert(id);
-      batch.push_back(*it);
-      it = queue_.erase(it);
-    }
-    for (Request* r : batch) {
-      if (!r->instance_id.empty()) in_flight_.insert(r->instance_id);
-    }
-    return batch;
+  int maxCommitters() const {
+    return engine_.store_->singleWriter() ? 1 : std::max(1, engine_.options_.commit_pipelines);
   }
 
-  // Called with mu_ held when a batch ends.
-  void landed(const std::vector<Request*>& batch) {
-    for (Request* r : batch) {
-      if (!r->instance_id.empty()) in_flight_.erase(in_flight_.find(r->instance_id));
+  // Called with mu_ held: waits until no earlier request for the same instance is running.
+  void awaitTurn(Request& req, std::unique_lock<std::mutex>& lock) {
+    if (req.instance_id.empty()) return;
+    auto [it, idle] = turns_.try_emplace(req.instance_id);
+    if (idle) return;
+    it->second.push_back(&req);
+    req.cv.wait(lock, [&] { return req.granted; });
+  }
+
+  // Called with mu_ held: hands the instance to the next request waiting for it.
+  void endTurn(const Request& req) {
+    if (req.instance_id.empty()) return;
+    auto it = turns_.find(req.instance_id);
+    if (it->second.empty()) {
+      turns_.erase(it);
+      return;
     }
+    Request* next = it->second.front();
+    it->second.pop_front();
+    next->granted = true;
+    next->cv.notify_one();
   }
 
-  // The highest attempt count among the requests of batch that will be retried; 0 if none.
-  static int retriesIn(const std::vector<Request*>& batch, const Outcome& outcome) {
-    int attempt = 0;
-    for (const Request* r : batch) {
-      if (outcome.commit ? r->retry : retryable(outcome.commit)) {
-        attempt = std::max(attempt, r->attempts + 1);
-      }
-    }
-    return attempt;
-  }
-
-  // Settles one request's answer: retryable failures are marked for another attempt.
-  static void answer(Request& req, Result<InstanceView> r, bool final_answer,
-                     std::optional<Result<InstanceView>>& slot) {
-    if (!r) req.retry = !final_answer && retryable(r.status());
-    slot = std::move(r);
-  }
-
-  Outcome runBatch(const std::vector<Request*>& batch) {
-    Outcome out;
-    out.results.resize(batch.size());
-    storage::Store& store = *engine_.store_;
-    // Phase 1: compute against a snapshot.
-    auto snapshot = store.begin(storage::TxMode::kRead);
+  // Computes req against its own snapshot, reading instance rows from recent_ first when
+  // use_recent. Sets result (and retry) for a request that is finished here (failed, or read
+  // only), or sets ready. Returns false, having set neither, when remembered rows may have
+  // decided the outcome without a version check at commit to catch a stale one: the request
+  // failed or only read, or it read a remembered instance it does not write.
+  bool compute(Request& req, bool use_recent) {
+    req.writes.reset();
+    req.in_write_phase = false;
+    auto snapshot = engine_.store_->begin(storage::TxMode::kRead);
     if (!snapshot) {
-      out.commit = snapshot.status();
-      return out;
+      answer(req, snapshot.status(), /*final_answer=*/false);
+      return true;
     }
-    Overlay kept(**snapshot, /*writable=*/false);
+    auto mine =
+        std::make_unique<Overlay>(**snapshot, /*writable=*/false, use_recent ? &recent_ : nullptr);
+    bool final_answer = false;
+    Result<InstanceView> r = req.work(*mine, final_answer);
+    mine->detach();
+    snapshot->reset();
+    if (mine->needsWriteTransaction()) {
+      req.in_write_phase = true;
+      req.ready = true;
+      return true;
+    }
+    const bool nothing_to_write = mine->empty();
+    if (mine->readRecent() && (!r || nothing_to_write || mine->readUncheckedRecent())) {
+      return false;
+    }
+    answer(req, std::move(r), final_answer);
+    if (!*req.result || nothing_to_write) return true;
+    req.writes = std::move(mine);
+    req.ready = true;
+    return true;
+  }
+
+  // Settles req's answer: retryable failures are marked for another attempt.
+  static void answer(Request& req, Result<InstanceView> r, bool final_answer) {
+    req.retry = !r && !final_answer && retryable(r.status());
+    req.result = std::move(r);
+  }
+
+  // Called with mu_ held by a ready caller when a committer slot is free: waits briefly for
+  // the requests still being computed, then writes every ready request (up to max_batch).
+  void commitReady(std::unique_lock<std::mutex>& lock) {
+    ++committers_;
+    gathering_ = true;
+    const auto max = static_cast<std::size_t>(engine_.options_.max_batch);
+    committer_cv_.wait_for(lock, engine_.options_.commit_delay,
+                           [&] { return computing_ == 0 || ready_.size() >= max; });
+    gathering_ = false;
+    std::vector<Request*> batch;
+    while (!ready_.empty() && batch.size() < max) {
+      batch.push_back(ready_.front());
+      ready_.pop_front();
+    }
+    if (!ready_.empty()) ready_.front()->cv.notify_one();  // a free slot may commit the rest
+    lock.unlock();
+    Status st = batch.empty() ? Status::ok() : write(batch);
+    lock.lock();
+    for (Request* r : batch) {
+      if (!st) answer(*r, st, false);
+      r->ready = false;
+      r->writes.reset();
+      r->cv.notify_one();
+    }
+    --committers_;
+    if (!ready_.empty()) ready_.front()->cv.notify_one();  // to commit the next batch
+  }
+
+  // One write transaction for the batch. A request whose writes no longer fit (an instance
+  // or task another request of the batch, or a rival, changed since its snapshot) is
+  // answered with the conflict and retried alone; a failure of the transaction itself is
+  // returned and fails the whole batch.
+  Status write(const std::vector<Request*>& batch) {
+    auto tx = engine_.store_->begin(storage::TxMode::kWrite);
+    if (!tx) return tx.status();
+    Overlay kept(**tx, /*writable=*/false);
     std::vector<std::string> ids;
     for (const Request* req : batch) {
-      if (!req->instance_id.empty()) ids.push_back(req->instance_id);
+      if (!req->writes) continue;
+      ids.insert(ids.end(), req->writes->keptInstances().begin(),
+                 req->writes->keptInstances().end());
     }
-    if (Status st = kept.prefetch(ids); !st) {
-      out.commit = st;
-      return out;
-    }
-    std::vector<std::size_t> in_write_phase;
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      Overlay mine(kept, /*writable=*/false);
-      bool final_answer = false;
-      Result<InstanceView> r = batch[i]->work(mine, final_answer);
-      if (mine.needsWriteTransaction()) {
-        in_write_phase.push_back(i);
+    if (Status st = kept.prefetch(ids); !st) return st;
+    for (Request* req : batch) {
+      if (!req->writes) continue;
+      // Checked in a layer of its own first, so a request that does not fit leaves kept as
+      // it was.
+      Overlay checked(kept, /*writable=*/false);
+      if (Status st = req->writes->flushTo(checked); !st) {
+        recent_.forget(req->instance_id);
+        answer(*req, st, false);
         continue;
       }
-      if (r) {
-        if (Status st = mine.flushTo(kept); !st) r = st;
-      }
-      answer(*batch[i], std::move(r), final_answer, out.results[i]);
+      if (Status st = checked.flushTo(kept); !st) return st;
     }
-    snapshot->reset();
-    // Phase 2: write and commit once.
-    std::unique_lock<std::mutex> turn(write_mu_, std::defer_lock);
-    if (store.singleWriter()) turn.lock();
-    auto tx = store.begin(storage::TxMode::kWrite);
-    if (!tx) {
-      out.commit = tx.status();
-      return out;
-    }
-    if (Status st = kept.flushTo(**tx); !st) {
-      out.commit = st;
-      return out;
-    }
-    for (std::size_t i : in_write_phase) {
-      if (Status st = runInSavepoint(**tx, *batch[i], out.results[i]); !st) {
-        out.commit = st;
-        return out;
+    if (Status st = kept.flushTo(**tx); !st) return st;
+    for (Request* req : batch) {
+      if (req->in_write_phase) {
+        recent_.forget(req->instance_id);  // written past kept
+        if (Status st = runInSavepoint(**tx, *req); !st) return st;
       }
     }
-    out.commit = (*tx)->commit();
-    return out;
+    if (Status st = (*tx)->commit(); !st) return st;
+    recent_.put(kept.keptRecords());
+    return Status::ok();
   }
 
   // Runs one request directly in the write transaction, undoing its writes if it fails.
-  static Status runInSavepoint(storage::Transaction& tx, Request& req,
-                               std::optional<Result<InstanceView>>& slot) {
+  static Status runInSavepoint(storage::Transaction& tx, Request& req) {
     const std::string sp = "req";  // sequential, never nested: one name, one statement
     if (Status st = tx.savepoint(sp); !st) return st;
     bool final_answer = false;
     Result<InstanceView> r = req.work(tx, final_answer);
     Status end = r ? tx.releaseSavepoint(sp) : tx.rollbackToSavepoint(sp);
     if (end && !r) end = tx.releaseSavepoint(sp);
-    answer(req, std::move(r), final_answer, slot);
+    answer(req, std::move(r), final_answer);
     return end;
   }
 
-  // Called with mu_ held: hands out results, queues retries at the front in order.
-  void settle(const std::vector<Request*>& batch, Outcome& outcome) {
-    std::vector<Request*> again;
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      Request& req = *batch[i];
-      bool batch_failed = !outcome.commit;
-      bool retry = batch_failed ? retryable(outcome.commit) : req.retry;
-      if (retry && ++req.attempts < engine_.options_.max_attempts) {
-        req.retry = false;
-        again.push_back(&req);
-        continue;
-      }
-      if (batch_failed) {
-        req.result = Result<InstanceView>(outcome.commit);
-      } else {
-        req.result = std::move(outcome.results[i]);
-      }
-      req.done = true;
-    }
-    for (auto it = again.rbegin(); it != again.rend(); ++it) queue_.push_front(*it);
-  }
-
   Engine& engine_;
+  RecentInstances recent_;
   std::mutex mu_;
-  std::deque<Request*> queue_;
-  std::unordered_multiset<std::string> in_flight_;  // instance ids of the batches running
-  int leaders_ = 0;
-  std::mutex write_mu_;  // write phases take turns on a single-writer store
+  std::deque<Request*> ready_;
+  // Instances with a request running: the requests waiting for their turn, in order.
+  std::unordered_map<std::string, std::deque<Request*>> turns_;
+  int computing_ = 0;
+  int committers_ = 0;
+  bool gathering_ = false;                // a committer is waiting for requests being computed
+  std::condition_variable committer_cv_;  // a committer waiting for requests being computed
 };
 
 // ---- engine -----------------------------------------------------------------------------------
@@ -433,6 +453,10 @@ Engine::Engine(std::shared_ptr<storage::Store> store, const Clock& clock, Engine
       batcher_(std::make_unique<Batcher>(*this)),
       blobs_(options_.blobs ? options_.blobs
                             : std::shared_ptr<storage::BlobStore>(storage::databaseBlobStore())) {}
+
+void Engine::forgetRecentInstances() {
+  batcher_->recent().clear();
+}
 
 Result<InstanceView> Engine::submit(Work work, std::string instance_id) {
   if (options_.group_commit) return batcher_->run(std::move(work), std::move(instance_id));

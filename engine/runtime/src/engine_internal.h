@@ -522,7 +522,10 @@ Result<T> Engine::transact(Body&& body, storage::TxMode mode) {
       return r;
     }
     Status committed = (*tx)->commit();
-    if (committed) return r;
+    if (committed) {
+      if (mode == storage::TxMode::kWrite) forgetRecentInstances();
+      return r;
+    }
     last = committed;
     if (!internal::retryable(last)) return last;
   }

@@ -21,17 +21,35 @@ Status Overlay::prefetch(const std::vector<std::string>& ids) {
     if (!kept_.count(id) && !read_.count(id)) wanted.push_back(id);
   }
   if (wanted.empty()) return Status::ok();
-  auto found = base_.instances(wanted);
+  auto found = base_->instances(wanted);
   if (!found) return found.status();
   for (const std::string& id : wanted) read_[id] = std::nullopt;
   for (InstanceRecord& r : *found) read_[r.id] = std::move(r);
   return Status::ok();
 }
 
+void Overlay::seed(InstanceRecord record) {
+  std::string id = record.id;
+  read_[id] = std::move(record);
+}
+
+std::vector<InstanceRecord> Overlay::keptRecords() const {
+  std::vector<InstanceRecord> out;
+  out.reserve(kept_order_.size());
+  for (const std::string& id : kept_order_) out.push_back(kept_.at(id).record);
+  return out;
+}
+
 Result<std::optional<InstanceRecord>> Overlay::lookup(const std::string& id) {
   if (auto it = kept_.find(id); it != kept_.end()) return std::optional(it->second.record);
   if (auto it = read_.find(id); it != read_.end()) return it->second;
-  auto r = base_.instance(id);
+  if (recent_) {
+    if (auto row = recent_->get(id)) {
+      from_recent_.push_back(id);
+      return read_[id] = std::move(row);
+    }
+  }
+  auto r = base_->instance(id);
   if (!r) return r.status();
   read_[id] = *r;
   return r;
@@ -84,7 +102,7 @@ Result<std::optional<std::string>> Overlay::idempotentResult(const std::string& 
   for (const storage::IdempotencyRecord& r : idempotency_) {
     if (r.scope == scope && r.key == key) return std::optional(r.result);
   }
-  return base_.idempotentResult(scope, key);
+  return base_->idempotentResult(scope, key);
 }
 
 Status Overlay::saveIdempotentResults(const std::vector<storage::IdempotencyRecord>& records) {
@@ -102,17 +120,17 @@ Status Overlay::saveIdempotentResults(const std::vector<storage::IdempotencyReco
 Result<storage::DefinitionRecord> Overlay::addDefinition(const std::string& name,
                                                          const std::string& sha256,
                                                          const std::string& xml, TimePoint now) {
-  if (writable_) return base_.addDefinition(name, sha256, xml, now);
+  if (writable_) return base_->addDefinition(name, sha256, xml, now);
   return needsWrite("adding a definition");
 }
 
 Result<bool> Overlay::claimTimer(std::int64_t id) {
-  if (writable_) return base_.claimTimer(id);
+  if (writable_) return base_->claimTimer(id);
   return needsWrite("claiming a timer");
 }
 
 Result<bool> Overlay::claimInbox(std::int64_t seq) {
-  if (writable_) return base_.claimInbox(seq);
+  if (writable_) return base_->claimInbox(seq);
   return needsWrite("claiming an inbox event");
 }
 
@@ -167,6 +185,16 @@ Status Overlay::appendHistory(const std::vector<storage::HistoryRecord>& rows) {
   return Status::ok();
 }
 
+bool Overlay::readUncheckedRecent() const {
+  return std::any_of(from_recent_.begin(), from_recent_.end(),
+                     [&](const std::string& id) { return !kept_.count(id); });
+}
+
+bool Overlay::empty() const {
+  return kept_order_.empty() && task_order_.empty() && ops_.empty() && history_.empty() &&
+         idempotency_.empty();
+}
+
 Status Overlay::flushTo(storage::Transaction& tx) const {
   std::vector<storage::InstanceWrite> writes;
   writes.reserve(kept_order_.size());
@@ -194,7 +222,7 @@ Status Overlay::flushTo(storage::Transaction& tx) const {
 }
 
 Status Overlay::replaceDirectory(const storage::DirectoryRecords& directory) {
-  if (writable_) return base_.replaceDirectory(directory);
+  if (writable_) return base_->replaceDirectory(directory);
   return needsWrite("replacing the directory");
 }
 
@@ -225,11 +253,11 @@ Status Overlay::writeTasks(const std::vector<storage::TaskWrite>& writes) {
 
 Result<std::optional<storage::TaskRecord>> Overlay::task(const std::string& id) {
   if (auto it = tasks_.find(id); it != tasks_.end()) return std::optional(it->second.record);
-  return base_.task(id);
+  return base_->task(id);
 }
 
 Result<std::vector<storage::TaskRecord>> Overlay::tasksOf(const std::string& instance_id) {
-  auto stored = base_.tasksOf(instance_id);
+  auto stored = base_->tasksOf(instance_id);
   if (!stored) return stored;
   std::vector<storage::TaskRecord> out;
   for (storage::TaskRecord& t : *stored) {
@@ -247,7 +275,7 @@ Result<std::vector<storage::TaskRecord>> Overlay::tasksOf(const std::string& ins
 
 Result<std::vector<storage::TaskRecord>> Overlay::queryTasks(const storage::TaskQuery& query) {
   // A queue read sees the store as committed; the engine reads queues outside batches.
-  if (tasks_.empty()) return base_.queryTasks(query);
+  if (tasks_.empty()) return base_->queryTasks(query);
   return needsWrite("querying tasks");
 }
 

@@ -8,7 +8,9 @@
 // Not thread-safe. Reads of history, timers and the inbox see the base only.
 #pragma once
 
+#include <deque>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -18,11 +20,82 @@
 
 namespace tramite::runtime {
 
+// The instance rows an engine committed last, so the next request for a busy instance starts
+// from memory instead of a read that, after every commit, finds the database's page cache
+// cold. Only a hint: a row another writer has changed since fails its version check at
+// commit and is read again, and no answer but a write (checked at commit) may be given from
+// it. Bounded: the oldest row leaves first. Thread-safe.
+class RecentInstances {
+ public:
+  explicit RecentInstances(std::size_t capacity) : capacity_(capacity) {}
+
+  std::optional<storage::InstanceRecord> get(const std::string& id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = rows_.find(id);
+    if (it == rows_.end() || !it->second) return std::nullopt;
+    return it->second;
+  }
+
+  // Keeps records as committed (an older version never replaces a newer one).
+  void put(std::vector<storage::InstanceRecord> records) {
+    if (capacity_ == 0) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    for (storage::InstanceRecord& r : records) {
+      auto [it, fresh] = rows_.try_emplace(r.id);
+      if (fresh) order_.push_back(r.id);
+      if (it->second && it->second->row_version > r.row_version) continue;
+      it->second = std::move(r);
+    }
+    while (rows_.size() > capacity_) {
+      rows_.erase(order_.front());
+      order_.pop_front();
+    }
+  }
+
+  void forget(const std::string& id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = rows_.find(id); it != rows_.end()) it->second.reset();
+  }
+
+  // Forgets every row (after a write that did not say which instances it changed).
+  void clear() {
+    std::lock_guard<std::mutex> lock(mu_);
+    rows_.clear();
+    order_.clear();
+  }
+
+ private:
+  std::size_t capacity_;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::optional<storage::InstanceRecord>> rows_;
+  std::deque<std::string> order_;  // the keys of rows_, oldest first
+};
+
 class Overlay final : public storage::Transaction {
  public:
   // base must outlive the overlay. Writes an overlay cannot keep (new definitions, claims)
   // go to base when writable, and otherwise fail and set needsWriteTransaction().
-  Overlay(storage::Transaction& base, bool writable) : base_(base), writable_(writable) {}
+  // Reads of instances this overlay has not read yet look in recent first, when given (it
+  // must outlive the overlay).
+  Overlay(storage::Transaction& base, bool writable, RecentInstances* recent = nullptr)
+      : base_(&base), recent_(recent), writable_(writable) {}
+
+  // Forgets base, so its transaction can end while the kept writes wait for their flush.
+  // After this, only flushTo, keptInstances and empty may be called.
+  void detach() { base_ = nullptr; }
+  // Answers later reads of record.id with record, as if prefetched.
+  void seed(storage::InstanceRecord record);
+  // The ids of the instances this overlay writes, in first write order.
+  const std::vector<std::string>& keptInstances() const { return kept_order_; }
+  // The instance rows this overlay writes, as they will be stored.
+  std::vector<storage::InstanceRecord> keptRecords() const;
+  // True when the overlay keeps no write at all (the work only read).
+  bool empty() const;
+  // True when a read was answered from recent.
+  bool readRecent() const { return !from_recent_.empty(); }
+  // True when a read was answered from recent for an instance this overlay does not write:
+  // nothing at commit would check that the row was current.
+  bool readUncheckedRecent() const;
 
   // True once the work asked for a write that needs a real write transaction.
   bool needsWriteTransaction() const { return needs_write_; }
@@ -37,21 +110,21 @@ class Overlay final : public storage::Transaction {
                                                   TimePoint now) override;
   Result<std::optional<storage::DefinitionRecord>> definition(const std::string& name,
                                                               std::int32_t version) override {
-    return base_.definition(name, version);
+    return base_->definition(name, version);
   }
   Result<std::optional<storage::DefinitionRecord>> definitionById(std::int64_t id) override {
-    return base_.definitionById(id);
+    return base_->definitionById(id);
   }
   Result<std::vector<storage::DefinitionRecord>> definitionVersions(
       const std::string& name) override {
-    return base_.definitionVersions(name);
+    return base_->definitionVersions(name);
   }
 
   Result<std::optional<storage::InstanceRecord>> instance(const std::string& id) override;
   Result<std::vector<storage::InstanceRecord>> instances(
       const std::vector<std::string>& ids) override;
   Status writeInstances(const std::vector<storage::InstanceWrite>& writes) override;
-  Result<std::int64_t> countInstances() override { return base_.countInstances(); }
+  Result<std::int64_t> countInstances() override { return base_->countInstances(); }
 
   Result<std::optional<std::string>> idempotentResult(const std::string& scope,
                                                       const std::string& key) override;
@@ -61,23 +134,25 @@ class Overlay final : public storage::Transaction {
   Result<int> cancelTimers(const std::string& instance_id, const std::string& sendid) override;
   Result<int> cancelAllTimers(const std::string& instance_id) override;
   Result<std::vector<storage::TimerRecord>> dueTimers(TimePoint now, int limit) override {
-    return base_.dueTimers(now, limit);
+    return base_->dueTimers(now, limit);
   }
   Result<bool> claimTimer(std::int64_t id) override;
   Result<std::vector<storage::TimerRecord>> timersOf(const std::string& instance_id) override {
-    return base_.timersOf(instance_id);
+    return base_->timersOf(instance_id);
   }
-  Result<std::optional<TimePoint>> nextTimerDue() override { return base_.nextTimerDue(); }
+  Result<std::optional<TimePoint>> nextTimerDue() override { return base_->nextTimerDue(); }
 
   Status enqueueInbox(const std::string& instance_id, const std::string& event,
                       TimePoint now) override;
-  Result<std::vector<storage::InboxRecord>> inbox(int limit) override { return base_.inbox(limit); }
+  Result<std::vector<storage::InboxRecord>> inbox(int limit) override {
+    return base_->inbox(limit);
+  }
   Result<bool> claimInbox(std::int64_t seq) override;
 
   Status appendHistory(const std::vector<storage::HistoryRecord>& rows) override;
   Result<std::vector<storage::HistoryRecord>> history(const std::string& instance_id,
                                                       std::int64_t after_seq, int limit) override {
-    return base_.history(instance_id, after_seq, limit);
+    return base_->history(instance_id, after_seq, limit);
   }
 
   Status deferEvent(const std::string& instance_id, const std::string& event,
@@ -86,13 +161,13 @@ class Overlay final : public storage::Transaction {
   Status addOutbox(const storage::OutboxRecord& record) override;
 
   Status replaceDirectory(const storage::DirectoryRecords& directory) override;
-  Result<storage::DirectoryRecords> directory() override { return base_.directory(); }
+  Result<storage::DirectoryRecords> directory() override { return base_->directory(); }
   Result<std::optional<storage::UserRecord>> user(const std::string& id) override {
-    return base_.user(id);
+    return base_->user(id);
   }
   Result<std::vector<storage::SubstitutionRecord>> standingInFor(const std::string& substitute,
                                                                  std::int64_t day) override {
-    return base_.standingInFor(substitute, day);
+    return base_->standingInFor(substitute, day);
   }
 
   // Tasks are kept like instances (version-checked, the first version read kept for the
@@ -107,80 +182,80 @@ class Overlay final : public storage::Transaction {
   // writes are refused.
   Result<std::vector<storage::OutboxRecord>> pendingOutbox(const std::string& kind,
                                                            int limit) override {
-    return base_.pendingOutbox(kind, limit);
+    return base_->pendingOutbox(kind, limit);
   }
   Result<bool> markOutboxDone(std::int64_t, TimePoint) override {
     return unsupported("markOutboxDone");
   }
   Result<std::optional<storage::CredentialRecord>> credential(const std::string& user) override {
-    return base_.credential(user);
+    return base_->credential(user);
   }
   Status putCredential(const storage::CredentialRecord&) override {
     return unsupported("putCredential");
   }
   Status addApiToken(const storage::ApiTokenRecord&) override { return unsupported("addApiToken"); }
   Result<std::optional<storage::ApiTokenRecord>> apiTokenByHash(const std::string& hash) override {
-    return base_.apiTokenByHash(hash);
+    return base_->apiTokenByHash(hash);
   }
   Result<std::vector<storage::ApiTokenRecord>> apiTokens(const std::string& user) override {
-    return base_.apiTokens(user);
+    return base_->apiTokens(user);
   }
   Result<bool> revokeApiToken(const std::string&, TimePoint) override {
     return unsupported("revokeApiToken");
   }
   Result<storage::StoreStatistics> statistics(TimePoint now) override {
-    return base_.statistics(now);
+    return base_->statistics(now);
   }
 
   // The ledger is appended through appendHistory when the overlay is flushed; its reads pass
   // through (they do not see this overlay's history), and checkpoints are not engine work.
-  Result<audit::CompactRange> ledgerHead() override { return base_.ledgerHead(); }
+  Result<audit::CompactRange> ledgerHead() override { return base_->ledgerHead(); }
   Result<std::vector<storage::LedgerRow>> ledgerRows(std::int64_t from, int limit) override {
-    return base_.ledgerRows(from, limit);
+    return base_->ledgerRows(from, limit);
   }
   Result<std::vector<storage::LedgerRow>> ledgerRowsOf(const std::string& instance) override {
-    return base_.ledgerRowsOf(instance);
+    return base_->ledgerRowsOf(instance);
   }
   Result<std::vector<audit::Hash>> ledgerLeaves(std::uint64_t begin, std::uint64_t end) override {
-    return base_.ledgerLeaves(begin, end);
+    return base_->ledgerLeaves(begin, end);
   }
   Result<std::optional<audit::Hash>> ledgerNode(int level, std::uint64_t index) override {
-    return base_.ledgerNode(level, index);
+    return base_->ledgerNode(level, index);
   }
-  Result<std::vector<storage::LedgerNode>> ledgerNodes() override { return base_.ledgerNodes(); }
+  Result<std::vector<storage::LedgerNode>> ledgerNodes() override { return base_->ledgerNodes(); }
   Status addCheckpoint(const audit::Checkpoint&) override { return unsupported("addCheckpoint"); }
   Result<std::vector<audit::Checkpoint>> checkpoints(std::uint64_t from_size, int limit) override {
-    return base_.checkpoints(from_size, limit);
+    return base_->checkpoints(from_size, limit);
   }
   Result<std::optional<audit::Checkpoint>> latestCheckpoint() override {
-    return base_.latestCheckpoint();
+    return base_->latestCheckpoint();
   }
 
   // Documents rendered by a step go to base when it is writable (rare, so the batch falls
   // back to a write transaction); reads pass through.
   Result<storage::DocumentRecord> addDocument(const storage::DocumentRecord& record) override {
-    if (writable_) return base_.addDocument(record);
+    if (writable_) return base_->addDocument(record);
     return needsWrite("adding a document");
   }
   Result<std::optional<storage::DocumentRecord>> document(const std::string& id) override {
-    return base_.document(id);
+    return base_->document(id);
   }
   Result<std::vector<storage::DocumentRecord>> documentsOf(const std::string& instance) override {
-    return base_.documentsOf(instance);
+    return base_->documentsOf(instance);
   }
   Status addSignature(const storage::SignatureRecord& record) override {
-    if (writable_) return base_.addSignature(record);
+    if (writable_) return base_->addSignature(record);
     return needsWrite("adding a signature");
   }
   Result<std::vector<storage::SignatureRecord>> signaturesOf(const std::string& instance) override {
-    return base_.signaturesOf(instance);
+    return base_->signaturesOf(instance);
   }
   Status putBlob(const std::string& sha256, const std::string& bytes) override {
-    if (writable_) return base_.putBlob(sha256, bytes);
+    if (writable_) return base_->putBlob(sha256, bytes);
     return needsWrite("storing a blob");
   }
   Result<std::optional<std::string>> blob(const std::string& sha256) override {
-    return base_.blob(sha256);
+    return base_->blob(sha256);
   }
 
   // An overlay has no savepoints and is never committed: it is flushed.
@@ -200,7 +275,9 @@ class Overlay final : public storage::Transaction {
   // The instance as this overlay sees it: kept, prefetched, or read from base.
   Result<std::optional<storage::InstanceRecord>> lookup(const std::string& id);
 
-  storage::Transaction& base_;
+  storage::Transaction* base_;  // null once detached
+  RecentInstances* recent_;
+  std::vector<std::string> from_recent_;  // the instances read from recent
   bool writable_;
   bool needs_write_ = false;
   std::unordered_map<std::string, std::optional<storage::InstanceRecord>> read_;

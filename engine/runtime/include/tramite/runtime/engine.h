@@ -7,6 +7,7 @@
 // Thread safety: every public method may be called from any thread concurrently.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -71,9 +72,15 @@ struct EngineOptions {
   // written in one transaction (one fsync); a failing request leaves nothing behind.
   bool group_commit = true;
   int max_batch = 128;
-  // Batches in flight at once: with 2, one batch is computed while the previous one commits
-  // (more helps a networked database).
+  // Write transactions in flight at once on a store that takes concurrent writers (more
+  // helps a networked database); a single-writer store (SQLite) has one.
   int commit_pipelines = 2;
+  // How long a commit may wait for requests still being computed to join it: a little
+  // latency for fewer, fuller commits. It waits only while some request is being computed.
+  std::chrono::microseconds commit_delay{1000};
+  // Instance rows kept in memory after their commit, for the next request to start from
+  // (a hint, checked at commit: see RecentInstances). 0 turns it off.
+  std::size_t recent_instances = 4096;
   // The business calendar deadlines are counted on (default: national holidays only).
   std::shared_ptr<const calendar::BusinessCalendar> calendar;
   // Where instances receive BasicHTTP events (the server's public URL + "/api/v1/basichttp");
@@ -224,6 +231,9 @@ class Engine {
                          const scxml::Event& event);
   Result<InstanceView> lifecycleOp(const std::string& instance_id, LifecycleOp op,
                                    const std::string& actor, const std::string& idempotency_key);
+  // After a write outside group commit: the instance rows group commit remembers may be
+  // stale.
+  void forgetRecentInstances();
   // Runs body in a transaction, committing when it succeeds; retries conflicts.
   template <typename T, typename Body>
   Result<T> transact(Body&& body, storage::TxMode mode = storage::TxMode::kWrite);
