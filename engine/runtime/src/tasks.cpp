@@ -950,8 +950,8 @@ Result<TaskView> Engine::actOnTask(const std::string& task_id, const TaskAction&
                                return op.run(task_id, first_seen, final_answer);
                              });
   if (!options_.group_commit) return transact<TaskView>(body);
-  // Group commit: concurrent operations are computed against a snapshot and share one
-  // commit; a task or instance changed meanwhile makes the batch retry.
+  // Group commit: the operation is computed against a snapshot and shares a commit with
+  // concurrent ones; a task or instance changed meanwhile makes it retry.
   std::optional<TaskView> out;
   auto r = submit(
       [&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {

@@ -68,8 +68,8 @@ struct EngineOptions {
   // ledger: two engines on one hot instance used up 32 in 5 runs of 12.
   int max_attempts = 96;
   std::size_t max_local_events = 10'000;  // self-sent events handled inside one operation
-  // Group commit: concurrent start/send calls are computed together against a snapshot and
-  // written in one transaction (one fsync); a failing request leaves nothing behind.
+  // Group commit: concurrent operations are each computed against a snapshot and written
+  // together in one transaction (one fsync); a failing request leaves nothing behind.
   bool group_commit = true;
   int max_batch = 128;
   // Write transactions in flight at once on a store that takes concurrent writers (more
