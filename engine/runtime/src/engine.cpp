@@ -5,7 +5,6 @@
 #include <deque>
 #include <random>
 #include <thread>
-#include <unordered_set>
 
 #include "engine_internal.h"
 #include "overlay.h"
@@ -400,7 +399,7 @@ class Engine::Batcher {
       // it was.
       Overlay checked(kept, /*writable=*/false);
       if (Status st = req->writes->flushTo(checked); !st) {
-        recent_.forget(req->instance_id);
+        for (const std::string& id : req->writes->keptInstances()) recent_.forget(id);
         answer(*req, st, false);
         continue;
       }
@@ -409,7 +408,7 @@ class Engine::Batcher {
     if (Status st = kept.flushTo(**tx); !st) return st;
     for (Request* req : batch) {
       if (req->in_write_phase) {
-        recent_.forget(req->instance_id);  // written past kept
+        recent_.clear();  // it writes past kept, to instances no one names beforehand
         if (Status st = runInSavepoint(**tx, *req); !st) return st;
       }
     }

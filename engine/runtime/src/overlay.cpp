@@ -28,11 +28,6 @@ Status Overlay::prefetch(const std::vector<std::string>& ids) {
   return Status::ok();
 }
 
-void Overlay::seed(InstanceRecord record) {
-  std::string id = record.id;
-  read_[id] = std::move(record);
-}
-
 std::vector<InstanceRecord> Overlay::keptRecords() const {
   std::vector<InstanceRecord> out;
   out.reserve(kept_order_.size());

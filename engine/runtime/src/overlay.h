@@ -81,10 +81,9 @@ class Overlay final : public storage::Transaction {
       : base_(&base), recent_(recent), writable_(writable) {}
 
   // Forgets base, so its transaction can end while the kept writes wait for their flush.
-  // After this, only flushTo, keptInstances and empty may be called.
+  // After this, only what reads the overlay's own state may be called (flushTo, empty,
+  // keptInstances, keptRecords, needsWriteTransaction, readRecent, readUncheckedRecent).
   void detach() { base_ = nullptr; }
-  // Answers later reads of record.id with record, as if prefetched.
-  void seed(storage::InstanceRecord record);
   // The ids of the instances this overlay writes, in first write order.
   const std::vector<std::string>& keptInstances() const { return kept_order_; }
   // The instance rows this overlay writes, as they will be stored.
