@@ -12,12 +12,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <limits>
 #include <mutex>
 #include <regex>
 #include <sstream>
+#include <stdexcept>
 #include <unordered_map>
 #include <variant>
 
@@ -211,37 +213,55 @@ struct Connection {
   std::string batch_rows;  // the JSON parameter of the last batch statement
 };
 
+// Connections for exclusive use. With a dedicated writer (SQLite on a file), write
+// transactions take turns on one connection of their own and reads share the others: SQLite
+// admits one writer at a time anyway, and a connection discards its whole page cache when it
+// finds that another connection has written since its last transaction, so the one writer's
+// cache stays warm from commit to commit instead of being read again from the file.
 class ConnectionPool {
  public:
   ConnectionPool(Dialect dialect, std::string connector, std::string connection, int size,
-                 StoreOptions options)
+                 bool dedicated_writer, StoreOptions options)
       : dialect_(dialect),
         connector_(std::move(connector)),
         connection_(std::move(connection)),
-        max_(size),
-        options_(std::move(options)) {}
+        options_(std::move(options)) {
+    readers_.max = size;
+    writer_.max = dedicated_writer ? 1 : 0;
+  }
 
-  // A connection for exclusive use, returned to the pool when the handle dies.
-  std::shared_ptr<Connection> acquire() {
+  // A connection for exclusive use (for a write transaction when writing), returned to the
+  // pool when the handle dies. Blocks while every connection it may use is taken; the writer
+  // is waited for up to busy_timeout_ms, as SQLite waits for another process's write lock,
+  // then this throws (a busy database).
+  std::shared_ptr<Connection> acquire(bool writing) {
+    const bool writer = writing && writer_.max > 0;
+    Slots& slots = writer ? writer_ : readers_;
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return !free_.empty() || created_ < max_; });
+    auto available = [&] { return !slots.free.empty() || slots.created < slots.max; };
+    if (!writer) {
+      slots.cv.wait(lock, available);
+    } else if (!slots.cv.wait_for(lock, std::chrono::milliseconds(options_.busy_timeout_ms),
+                                  available)) {
+      throw std::runtime_error("database is locked: another write transaction is still open");
+    }
     std::unique_ptr<Connection> s;
-    if (!free_.empty()) {
-      s = std::move(free_.back());
-      free_.pop_back();
+    if (!slots.free.empty()) {
+      s = std::move(slots.free.back());
+      slots.free.pop_back();
     } else {
-      ++created_;
+      ++slots.created;
       lock.unlock();
       try {
         s = open();
       } catch (...) {
         std::lock_guard<std::mutex> relock(mu_);
-        --created_;
-        cv_.notify_one();
+        --slots.created;
+        slots.cv.notify_one();
         throw;
       }
     }
-    return std::shared_ptr<Connection>(s.release(), [this](Connection* p) {
+    return std::shared_ptr<Connection>(s.release(), [this, &slots](Connection* p) {
       // A connection that failed (server restart, protocol error) is closed, not reused.
       bool healthy = false;
       try {
@@ -250,12 +270,12 @@ class ConnectionPool {
       }
       std::lock_guard<std::mutex> relock(mu_);
       if (healthy) {
-        free_.emplace_back(p);
+        slots.free.emplace_back(p);
       } else {
         delete p;
-        --created_;
+        --slots.created;
       }
-      cv_.notify_one();
+      slots.cv.notify_one();
     });
   }
 
@@ -285,15 +305,20 @@ class ConnectionPool {
     return c;
   }
 
+  struct Slots {
+    int max = 0;
+    int created = 0;
+    std::vector<std::unique_ptr<Connection>> free;
+    std::condition_variable cv;
+  };
+
   Dialect dialect_;
   std::string connector_;
   std::string connection_;
-  int max_;
   StoreOptions options_;
   std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::unique_ptr<Connection>> free_;
-  int created_ = 0;
+  Slots readers_;
+  Slots writer_;
 };
 
 // A batch statement for SQLite, which runs it once per row with the row's values bound: in
@@ -1187,6 +1212,9 @@ class SqlTransaction final : public Transaction {
     return guarded("commit", [&]() -> Status {
       exec("COMMIT");
       open_ = false;
+      // Back to the pool at once: a caller may keep the finished transaction in scope while
+      // it starts another (SQLite's writer connection is one).
+      c_.reset();
       return Status::ok();
     });
   }
@@ -1197,7 +1225,7 @@ class SqlTransaction final : public Transaction {
   }
 
   // Statements without parameters are prepared once per connection.
-  void exec(const std::string& text) { c_->native->run(text, {}); }
+  void exec(const std::string& text) { connection().native->run(text, {}); }
 
   // The version recorded in schema_version; 0 when none is (a new database).
   Result<int> recordedSchemaVersion() {
@@ -1211,9 +1239,15 @@ class SqlTransaction final : public Transaction {
   static constexpr const char* kDefinitionColumns =
       "SELECT id, name, version, sha256, xml, created_at FROM definitions";
 
+  // The connection, while the transaction has not been committed (using it after is a bug).
+  Connection& connection() {
+    if (!c_) throw std::logic_error("a statement on a transaction already committed");
+    return *c_;
+  }
+
   // text in this dialect, translated once per connection.
   const std::string& sql(const std::string& text) {
-    auto [it, fresh] = c_->translated.try_emplace(text);
+    auto [it, fresh] = connection().translated.try_emplace(text);
     if (fresh) it->second = translate(d_, text);
     return it->second;
   }
@@ -1223,7 +1257,7 @@ class SqlTransaction final : public Transaction {
   // the result rows. Returns the rows changed.
   std::size_t runBatch(const std::string& text, json::Array rows,
                        const std::function<void(const NativeStatements::Row&)>& on_row = {}) {
-    Connection& c = *c_;
+    Connection& c = connection();
     const std::string& statement = sql(text);
     if (d_ == Dialect::kPostgreSQL) {
       c.batch_rows = json::dump(json::Value(std::move(rows)));
@@ -1316,7 +1350,7 @@ class SqlTransaction final : public Transaction {
         bound.emplace_back(std::string_view(std::get<std::string>(p)));
       }
     }
-    return c_->native->run(sql(text), bound, on_row);
+    return connection().native->run(sql(text), bound, on_row);
   }
 
   static std::string joinWords(const std::vector<std::string>& words) {
@@ -1521,8 +1555,9 @@ class SqlTransaction final : public Transaction {
 class SqlStore final : public Store {
  public:
   SqlStore(Dialect dialect, std::string connector, std::string connection, int pool_size,
-           const StoreOptions& options)
-      : pool_(dialect, std::move(connector), std::move(connection), pool_size, options) {}
+           bool dedicated_writer, const StoreOptions& options)
+      : pool_(dialect, std::move(connector), std::move(connection), pool_size, dedicated_writer,
+              options) {}
 
   Result<std::unique_ptr<Transaction>> begin(TxMode mode) override {
     auto tx = beginSql(mode);
@@ -1574,7 +1609,7 @@ class SqlStore final : public Store {
   Result<std::unique_ptr<SqlTransaction>> beginSql(TxMode mode) {
     std::shared_ptr<Connection> session;
     try {
-      session = pool_.acquire();
+      session = pool_.acquire(mode == TxMode::kWrite);
     } catch (const std::exception& e) {
       return fromException(e, "connect");
     }
@@ -1630,14 +1665,15 @@ Result<std::unique_ptr<Store>> openStore(const std::string& uri, const StoreOpti
   if (uri.rfind("sqlite:", 0) == 0) {
     std::string path = uri.substr(7);
     if (path.empty()) return Status(ErrorCode::kInvalidArgument, "sqlite: needs a file path");
-    // An in-memory database exists per connection: use exactly one.
-    int pool = path == ":memory:" ? 1 : options.pool_size;
-    store = std::make_unique<SqlStore>(Dialect::kSQLite, "SQLite", path, pool, options);
+    // An in-memory database exists per connection: use exactly one, for reads and writes.
+    const bool in_memory = path == ":memory:";
+    store = std::make_unique<SqlStore>(Dialect::kSQLite, "SQLite", path,
+                                       in_memory ? 1 : options.pool_size, !in_memory, options);
   } else if (uri.rfind("postgresql:", 0) == 0 || uri.rfind("postgres:", 0) == 0) {
     auto conn = libpqConnectionString(uri);
     if (!conn) return conn.status();
     store = std::make_unique<SqlStore>(Dialect::kPostgreSQL, "PostgreSQL", *conn, options.pool_size,
-                                       options);
+                                       /*dedicated_writer=*/false, options);
   } else {
     return Status(ErrorCode::kInvalidArgument,
                   "unknown store URI '" + uri + "' (use sqlite:PATH or postgresql://...)");

@@ -170,6 +170,38 @@ TEST_P(StoreContract, UncommittedWorkIsRolledBack) {
   EXPECT_FALSE(t->instance("gone")->has_value());
 }
 
+TEST_P(StoreContract, ACommittedTransactionHoldsNoConnection) {
+  std::int64_t def = addDefinition("d");
+  auto first = tx();
+  ASSERT_TRUE(first->insertInstance(newInstance("a", def)));
+  ASSERT_TRUE(first->commit());
+  // first is still in scope: the next writer must not wait for it (SQLite has one writer).
+  auto second = tx();
+  ASSERT_TRUE(second->insertInstance(newInstance("b", def)));
+  ASSERT_TRUE(second->commit());
+  auto late = first->instance("a");
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.status().code(), ErrorCode::kInternal) << late.status().toString();
+}
+
+TEST_P(StoreContract, AnOpenWriteKeepsTheNextSQLiteWriterWaitingThenBusy) {
+  StoreOptions options;
+  options.busy_timeout_ms = 200;
+  auto opened = openStore(uri_, options);
+  ASSERT_TRUE(opened) << opened.status().toString();
+  auto open_write = (*opened)->begin(TxMode::kWrite);
+  ASSERT_TRUE(open_write);
+  auto next = (*opened)->begin(TxMode::kWrite);
+  if (GetParam() == "sqlite") {
+    ASSERT_FALSE(next);
+    EXPECT_EQ(next.status().code(), ErrorCode::kUnavailable) << next.status().toString();
+  } else {
+    EXPECT_TRUE(next) << next.status().toString();  // row locks: writers wait per row
+  }
+  ASSERT_TRUE((*open_write)->commit());
+  EXPECT_TRUE((*opened)->begin(TxMode::kWrite));
+}
+
 TEST_P(StoreContract, SavepointsUndoOnlyTheirPart) {
   std::int64_t def = addDefinition("d");
   auto t = tx();

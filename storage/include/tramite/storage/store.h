@@ -437,6 +437,8 @@ struct StoreOptions {
   // connection's page cache instead, of sqlite_cache_kib.
   std::int64_t sqlite_mmap_bytes = 0;
   std::int64_t sqlite_cache_kib = 32 * 1024;
+  // Connections for reads, and for writes on PostgreSQL; SQLite on a file has one more, its
+  // only writer.
   int pool_size = 8;
 };
 
