@@ -3,6 +3,7 @@
 // queues, separation of duties, substitutes, approval rules and racing claims.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <set>
@@ -148,17 +149,22 @@ class TaskTest : public ::testing::TestWithParam<std::string> {
     return std::find(v.begin(), v.end(), s) != v.end();
   }
 
+  // Rows of kind that record op (as their "op", or among the transitions it took "via").
   int historyRows(const std::string& instance, const std::string& kind, const std::string& op,
                   const std::string& actor = {}) {
     auto h = engine_->history(instance);
     EXPECT_TRUE(h);
     int n = 0;
     for (const auto& row : *h) {
+      if (row.kind != kind || (!actor.empty() && row.actor != actor)) continue;
       auto d = json::parse(row.detail);
       const json::Value* o = d ? d->find("op") : nullptr;
-      if (row.kind == kind && o && o->asString() == op && (actor.empty() || row.actor == actor)) {
-        ++n;
+      const json::Value* via = d ? d->find("via") : nullptr;
+      bool recorded = o && o->asString() == op;
+      for (std::size_t i = 0; via && i < via->asArray().size(); ++i) {
+        recorded = recorded || via->asArray()[i].asString() == op;
       }
+      if (recorded) ++n;
     }
     return n;
   }
@@ -253,6 +259,15 @@ TEST_P(TaskTest, LegalReviewRunsEndToEnd) {
   EXPECT_EQ(historyRows(inst.id, "task", "complete", "fernando_diaz"), 3);
   EXPECT_EQ(historyRows(inst.id, "task", "start", "elena_castro"), 2);
   EXPECT_EQ(historyRows(inst.id, "task", "complete", "elena_castro"), 2);
+  // One row per operation: completing an offered task claims and starts it on the way.
+  auto rows = engine_->history(inst.id);
+  ASSERT_TRUE(rows);
+  const auto last_task_row = std::find_if(rows->rbegin(), rows->rend(), [](const auto& row) {
+    return row.kind == "task" && row.detail.find("\"op\":\"complete\"") != std::string::npos;
+  });
+  ASSERT_NE(last_task_row, rows->rend());
+  EXPECT_EQ(json::parse(last_task_row->detail)->find("from")->asString(), "ready");
+  EXPECT_EQ(json::dump(*json::parse(last_task_row->detail)->find("via")), R"(["claim","start"])");
   // A finished task cannot be finished again.
   EXPECT_EQ(act(review2.id, TaskOp::kComplete, "fernando_diaz", {}, "approve").status().code(),
             ErrorCode::kConflict);

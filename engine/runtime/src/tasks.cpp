@@ -523,6 +523,7 @@ class Engine::TaskOperation {
                         " is suspended; its tasks wait until it is resumed");
     }
     if (Status st = perform(); !st) return storageError(st, final_answer);
+    recordSteps();
     t_.row_version = stored_version_ + 1;
     t_.updated_at = step_.now();
     t_.spec = json::dump(spec_json_);
@@ -629,18 +630,31 @@ class Engine::TaskOperation {
     return Status::ok();
   }
 
+  // Moves the task through one transition of its lifecycle; recordSteps() writes them.
   Status lifecycle(TaskOp op) {
     auto next = applyTaskOp(state_, op);
     if (!next) {
       if (!t_.owner.empty() && !isOwner()) return taken();
       return next.status();
     }
-    json::Value extra(json::Object{{"from", std::string(taskStateName(state_))}});
-    if (!on_behalf_of_.empty()) extra.set("on_behalf_of", on_behalf_of_);
+    if (steps_.empty()) steps_from_ = std::string(taskStateName(state_));
+    steps_.emplace_back(taskOpName(op));
     state_ = *next;
     t_.status = std::string(taskStateName(state_));
-    step_.taskRow(inst_, t_, taskOpName(op), std::move(extra));
     return Status::ok();
+  }
+
+  // One history row for the operation: the transition asked for, the state it started from
+  // and, under "via", the transitions it took on the way (a completion of an offered task
+  // claims and starts it first).
+  void recordSteps() {
+    if (steps_.empty()) return;
+    json::Value extra(json::Object{{"from", steps_from_}});
+    if (steps_.size() > 1) {
+      extra.set("via", json::Value(json::Array(steps_.begin(), steps_.end() - 1)));
+    }
+    if (!on_behalf_of_.empty()) extra.set("on_behalf_of", on_behalf_of_);
+    step_.taskRow(inst_, t_, steps_.back(), std::move(extra));
   }
 
   Status perform() {
@@ -937,6 +951,8 @@ class Engine::TaskOperation {
   std::set<std::string> principals_;  // of the actor and of whoever they stand in for
   std::vector<std::string> stands_in_for_;
   std::string on_behalf_of_;
+  std::vector<std::string> steps_;  // lifecycle transitions taken, in order
+  std::string steps_from_;          // the state before the first of them
 };
 
 // ---- engine API -----------------------------------------------------------------------------
