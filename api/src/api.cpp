@@ -14,6 +14,7 @@
 #include "tramite/audit/json_forms.h"
 #include "tramite/audit/ledger.h"
 #include "tramite/runtime/directory.h"
+#include "tramite/text.h"
 
 namespace tramite::api {
 
@@ -108,9 +109,7 @@ class Fields {
   Fields(const json::Value& object, std::initializer_list<const char*> allowed) : v_(object) {
     for (const auto& [key, value] : v_.asObject()) {
       if (std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; })) {
-        std::string list;
-        for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-        fail("unknown field '" + key + "' (this call takes: " + list + ")");
+        fail("unknown field '" + key + "' (this call takes: " + join(allowed, ", ") + ")");
       }
     }
   }
@@ -229,11 +228,13 @@ class Api::Impl {
   }
 
   HttpResponse dispatch(const HttpRequest& req, std::string& route_name, std::string& actor) {
-    const std::size_t most = std::max(options_.max_body_bytes, options_.max_upload_bytes);
-    if (req.body.size() > most) {
+    auto too_large = [](std::size_t limit) {
       return errorResponse(Status(ErrorCode::kResourceExhausted,
-                                  "the body exceeds " + std::to_string(most) + " bytes"));
-    }
+                                  "the body exceeds " + std::to_string(limit) + " bytes"));
+    };
+    // Before routing, the largest body any route takes; after, the route's own limit.
+    const std::size_t most = std::max(options_.max_body_bytes, options_.max_upload_bytes);
+    if (req.body.size() > most) return too_large(most);
     const std::vector<std::string> segments = splitPath(req.path);
     // The route patterns, split once.
     static const std::vector<std::vector<std::string>> patterns = [] {
@@ -259,18 +260,13 @@ class Api::Impl {
     if (!found) {
       std::string message = "no route " + req.method + " " + req.path;
       if (!allowed.empty()) {
-        std::string list;
-        for (const std::string& m : allowed) list += (list.empty() ? "" : ", ") + m;
-        message += " (this path takes: " + list + ")";
+        message += " (this path takes: " + join(allowed, ", ") + ")";
       }
       return errorResponse(Status(ErrorCode::kNotFound, message));
     }
     route_name = std::string(found->method) + " " + found->path;
     const std::size_t limit = found->upload ? options_.max_upload_bytes : options_.max_body_bytes;
-    if (req.body.size() > limit) {
-      return errorResponse(Status(ErrorCode::kResourceExhausted,
-                                  "the body exceeds " + std::to_string(limit) + " bytes"));
-    }
+    if (req.body.size() > limit) return too_large(limit);
     Context ctx{req, std::move(params), {}, found->op};
     if (found->access != Access::kPublic) {
       auto who = auth_.authenticate(req.header("authorization"));

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "http_client.h"
+#include "tramite/text.h"
 
 namespace tramite::api {
 
@@ -58,7 +59,7 @@ BasicHttpPost encodeBasicHttp(const scxml::Event& event) {
   }
   BasicHttpPost post;
   post.content_type = "application/x-www-form-urlencoded";
-  for (const std::string& f : fields) post.body += (post.body.empty() ? "" : "&") + f;
+  post.body = join(fields, "&");
   return post;
 }
 

@@ -27,6 +27,7 @@
 #include "tramite/audit/entry.h"
 #include "tramite/json.h"
 #include "tramite/storage/store.h"
+#include "tramite/text.h"
 
 namespace tramite::storage {
 
@@ -877,7 +878,7 @@ class SqlTransaction final : public Transaction {
       json::Array users;
       for (const UserRecord& u : dir.users) {
         users.emplace_back(
-            json::Array{u.id, u.name, u.unit, joinWords(u.roles), std::int64_t{u.active ? 1 : 0}});
+            json::Array{u.id, u.name, u.unit, join(u.roles, " "), std::int64_t{u.active ? 1 : 0}});
       }
       json::Array subs;
       for (const SubstitutionRecord& s : dir.substitutions) {
@@ -952,12 +953,12 @@ class SqlTransaction final : public Transaction {
                                            t.kind,       t.title,       t.status,
                                            t.owner,      t.priority,    t.due_at,
                                            sort_due,     rank,          t.spec,
-                                           t.data,       t.result,      joinWords(t.principals),
+                                           t.data,       t.result,      join(t.principals, " "),
                                            open,         t.row_version, t.created_at,
                                            t.updated_at});
         } else {
           updates.emplace_back(json::Array{t.id, t.status, t.owner, t.priority, t.due_at, sort_due,
-                                           rank, t.spec, t.data, t.result, joinWords(t.principals),
+                                           rank, t.spec, t.data, t.result, join(t.principals, " "),
                                            open, t.row_version, t.updated_at, w.expected_version});
           ids.emplace_back(json::Array{t.id});
         }
@@ -1353,11 +1354,6 @@ class SqlTransaction final : public Transaction {
     return connection().native->run(sql(text), bound, on_row);
   }
 
-  static std::string joinWords(const std::vector<std::string>& words) {
-    std::string out;
-    for (const std::string& w : words) out += (out.empty() ? "" : " ") + w;
-    return out;
-  }
   static std::vector<std::string> splitWords(const std::string& text) {
     std::vector<std::string> out;
     std::stringstream ss(text);

@@ -6,6 +6,7 @@
 #include "tramite/calendar/calendar.h"
 #include "tramite/file.h"
 #include "tramite/json.h"
+#include "tramite/text.h"
 
 namespace tramite::runtime {
 
@@ -143,9 +144,7 @@ Result<storage::DirectoryRecords> parseDirectory(const std::string& json_text) {
     }
   }
   if (!r.problems.empty()) {
-    std::string text;
-    for (const std::string& p : r.problems) text += (text.empty() ? "" : "\n") + p;
-    return Status(ErrorCode::kInvalidArgument, "directory: " + text);
+    return Status(ErrorCode::kInvalidArgument, "directory: " + join(r.problems, "\n"));
   }
   return out;
 }

@@ -6,6 +6,7 @@
 
 #include "engine_internal.h"
 #include "tramite/runtime/directory.h"
+#include "tramite/text.h"
 
 namespace tramite::runtime {
 
@@ -61,10 +62,9 @@ Status checkUpload(const DocumentUpload& u, const DocumentPolicy& policy, std::s
   type = baseType(u.content_type);
   if (std::find(policy.content_types.begin(), policy.content_types.end(), type) ==
       policy.content_types.end()) {
-    std::string taken;
-    for (const std::string& t : policy.content_types) taken += (taken.empty() ? "" : ", ") + t;
     return Status(ErrorCode::kUnsupportedMedia,
-                  "content type '" + type + "' is not taken (taken: " + taken + ")");
+                  "content type '" + type +
+                      "' is not taken (taken: " + join(policy.content_types, ", ") + ")");
   }
   if (!looksLike(type, u.bytes)) {
     return Status(ErrorCode::kUnsupportedMedia, "the bytes are not " + type + " as declared");
@@ -457,8 +457,7 @@ Status Engine::Step::checkRequirements(Loaded& inst, const std::vector<Requireme
       for (const auto& [who, roles] : signers) {
         if (holds(roles)) have.insert(who);
       }
-      std::string roles;
-      for (const std::string& r : by.roles) roles += (roles.empty() ? "" : " or ") + r;
+      const std::string roles = join(by.roles, " or ");
       const std::string doc = "'" + req.document + "' v" + std::to_string(latest->version);
       if (by.all) {
         if (!directory) {
@@ -471,13 +470,11 @@ Status Engine::Step::checkRequirements(Loaded& inst, const std::vector<Requireme
           if (u.active && holds(u.roles) && have.count(u.id) == 0) lacking.push_back(u.id);
         }
         if (!lacking.empty()) {
-          std::string who;
-          for (const std::string& u : lacking) who += (who.empty() ? "" : ", ") + u;
-          missing.push_back(doc + " needs the signature of every " + roles + "; missing: " + who);
+          missing.push_back(doc + " needs the signature of every " + roles +
+                            "; missing: " + join(lacking, ", "));
         }
       } else if (static_cast<int>(have.size()) < by.count) {
-        std::string who;
-        for (const std::string& u : have) who += (who.empty() ? "" : ", ") + u;
+        const std::string who = join(have, ", ");
         missing.push_back(doc + " needs " + std::to_string(by.count) + " signature" +
                           (by.count == 1 ? "" : "s") + " by " + roles + ", has " +
                           std::to_string(have.size()) + (who.empty() ? "" : " (" + who + ")"));
@@ -485,10 +482,8 @@ Status Engine::Step::checkRequirements(Loaded& inst, const std::vector<Requireme
     }
   }
   if (missing.empty()) return Status::ok();
-  std::string text = "cannot " + what + ": ";
-  for (std::size_t i = 0; i < missing.size(); ++i) text += (i ? "; " : "") + missing[i];
-  refused_ = text;
-  return Status(ErrorCode::kFailedPrecondition, text);
+  refused_ = "cannot " + what + ": " + join(missing, "; ");
+  return Status(ErrorCode::kFailedPrecondition, refused_);
 }
 
 }  // namespace tramite::runtime

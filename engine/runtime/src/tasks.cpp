@@ -5,6 +5,7 @@
 
 #include "engine_internal.h"
 #include "tramite/runtime/directory.h"
+#include "tramite/text.h"
 
 namespace tramite::runtime {
 
@@ -813,9 +814,7 @@ class Engine::TaskOperation {
     if (!spec_.outcomes.empty()) {
       if (std::find(spec_.outcomes.begin(), spec_.outcomes.end(), a_.decision) ==
           spec_.outcomes.end()) {
-        std::string list;
-        for (const std::string& o : spec_.outcomes) list += (list.empty() ? "" : ", ") + o;
-        problems.push_back("decision must be one of: " + list);
+        problems.push_back("decision must be one of: " + join(spec_.outcomes, ", "));
       }
     } else if (!a_.decision.empty()) {
       problems.push_back("this task has no outcomes to decide");
@@ -852,9 +851,7 @@ class Engine::TaskOperation {
       if (!ok) problems.push_back("field '" + f.name + "' must be a " + f.type + " value");
     }
     if (problems.empty()) return Status::ok();
-    std::string text;
-    for (const std::string& p : problems) text += (text.empty() ? "" : "; ") + p;
-    return Status(ErrorCode::kInvalidArgument, "task '" + t_.title + "': " + text);
+    return Status(ErrorCode::kInvalidArgument, "task '" + t_.title + "': " + join(problems, "; "));
   }
 
   // After the task is written: the event its end raises, if any. An approval slot raises
