@@ -163,7 +163,7 @@ Result<Principal> Auth::authenticate(const std::string& authorization) {
     // The token and its user in one read.
     return inTransaction<Principal>(
         *store_, storage::TxMode::kRead, [&](storage::Transaction& tx) -> Result<Principal> {
-          auto found = tx.apiTokenByHash(audit::toHex(audit::sha256(secret)));
+          auto found = tx.apiTokenByHash(audit::sha256Hex(secret));
           if (!found) return found.status();
           if (!found->has_value() || (*found)->revoked_at != 0 ||
               ((*found)->expires_at != 0 && (*found)->expires_at <= now)) {
@@ -213,7 +213,7 @@ Result<json::Value> Auth::createApiToken(const std::string& user, const std::str
   r.user = user;
   r.name = name;
   const std::string secret = kApiTokenPrefix + base64url(randomBytes(32));
-  r.token_hash = audit::toHex(audit::sha256(secret));
+  r.token_hash = audit::sha256Hex(secret);
   r.created_at = now;
   r.expires_at = lifetime_ms > 0 ? now + lifetime_ms : 0;
   auto done = inTransaction<bool>(*store_, storage::TxMode::kWrite,

@@ -89,7 +89,7 @@ class FilesystemBlobs final : public BlobStore {
     }
     ::close(fd);
     if (n < 0) return ioError("read", path);
-    if (audit::toHex(audit::sha256(bytes)) != sha256) {
+    if (audit::sha256Hex(bytes) != sha256) {
       return Status(ErrorCode::kInternal, "blob " + path + " does not hash to its name");
     }
     return std::optional<std::string>(std::move(bytes));
@@ -109,7 +109,7 @@ class DatabaseBlobs final : public BlobStore {
   Result<std::optional<std::string>> get(Transaction& tx, const std::string& sha256) override {
     auto bytes = tx.blob(sha256);
     if (!bytes || !bytes->has_value()) return bytes;
-    if (audit::toHex(audit::sha256(**bytes)) != sha256) {
+    if (audit::sha256Hex(**bytes) != sha256) {
       return Status(ErrorCode::kInternal, "blob " + sha256 + " does not hash to its name");
     }
     return bytes;

@@ -342,7 +342,7 @@ Result<BundleReport> verifyBundle(const std::string& zip, const CheckpointVerifi
       find("document " + path + ": missing from the bundle");
       continue;
     }
-    const std::string digest = toHex(sha256(*bytes));
+    const std::string digest = sha256Hex(*bytes);
     if (digest != str(d, "sha256")) {
       find("document " + path + ": its bytes do not match the manifest's SHA-256");
     } else if (recorded_documents.count(digest) == 0) {
@@ -359,7 +359,7 @@ Result<BundleReport> verifyBundle(const std::string& zip, const CheckpointVerifi
       find("signature " + path + ": missing from the bundle");
       continue;
     }
-    auto recorded = recorded_signatures.find(toHex(sha256(*p7s)));
+    auto recorded = recorded_signatures.find(sha256Hex(*p7s));
     if (recorded == recorded_signatures.end()) {
       find("signature " + path + ": no ledger entry records these bytes");
       continue;

@@ -76,6 +76,10 @@ Hash sha256(std::string_view bytes) {
   return h;
 }
 
+std::string sha256Hex(std::string_view bytes) {
+  return toHex(sha256(bytes));
+}
+
 Hash leafHash(std::string_view leaf) {
   thread_local std::string buf;  // the prefixed bytes, for the one-shot digest
   buf.assign(1, '\0');

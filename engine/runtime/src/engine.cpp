@@ -8,7 +8,6 @@
 
 #include "engine_internal.h"
 #include "overlay.h"
-#include "tramite/audit/merkle.h"
 #include "tramite/scxml/datamodel.h"
 #include "tramite/scxml/interpreter.h"
 #include "tramite/scxml/parser.h"
@@ -17,10 +16,6 @@
 namespace tramite::runtime {
 
 namespace internal {
-
-std::string sha256Hex(const std::string& bytes) {
-  return audit::toHex(audit::sha256(bytes));
-}
 
 std::string newId(TimePoint now) {
   thread_local std::mt19937_64 rng{std::random_device{}()};

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "task_spec.h"
+#include "tramite/audit/merkle.h"
 #include "tramite/runtime/engine.h"
 #include "tramite/scxml/datamodel.h"
 #include "tramite/scxml/interpreter.h"
@@ -19,7 +20,6 @@ namespace internal {
 
 inline constexpr const char* kSystemActor = "system";
 
-std::string sha256Hex(const std::string& bytes);
 // A new UUID (version 7: the time `now`, then 74 random bits) in its text form, for
 // instances and tasks. Thread-safe.
 std::string newId(TimePoint now);
@@ -94,11 +94,11 @@ struct Engine::Loaded {
 
 // ---- one operation's work inside its transaction --------------------------------------------
 
+using audit::sha256Hex;
 using internal::activeUser;
 using internal::eventText;
 using internal::kSystemActor;
 using internal::parseDeployed;
-using internal::sha256Hex;
 using internal::timerPayload;
 
 class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHandler {

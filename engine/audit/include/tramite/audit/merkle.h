@@ -19,6 +19,8 @@ using Hash = std::array<std::uint8_t, 32>;
 
 // SHA-256 of the bytes.
 Hash sha256(std::string_view bytes);
+// The same as 64 lowercase hex digits (how documents, blobs and tokens are named).
+std::string sha256Hex(std::string_view bytes);
 // SHA-256(0x00 || leaf): the hash of one entry's bytes.
 Hash leafHash(std::string_view leaf);
 // SHA-256(0x01 || left || right).
