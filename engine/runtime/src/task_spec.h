@@ -95,7 +95,6 @@ json::Value stringsJson(const std::vector<std::string>& v);
 // The strings of a JSON array (other members skipped); empty for null or a non-array.
 std::vector<std::string> stringsFrom(const json::Value* v);
 
-// The tasks, approvals and deadline a state declares, in document order.
 // <w:signed-by>: signatures on the document by holders of any of roles: at least count
 // distinct signers, or (all) every active user holding one of them.
 struct SignedBySpec {
@@ -114,6 +113,7 @@ struct RequirementSpec {
 // The <w:requires> of a transition (children of its executable content).
 std::vector<RequirementSpec> transitionRequirements(const scxml::Transition& t);
 
+// The tasks, approvals, deadline and requirements a state declares, in document order.
 struct StateWork {
   std::vector<TaskSpec> tasks;
   std::optional<DeadlineSpec> deadline;
