@@ -589,6 +589,7 @@ class Api::Impl {
     auto dir = runtime::parseDirectory(c.req.body);
     if (!dir) return dir.status();
     if (Status st = engine_->importDirectory(*dir, c.actor()); !st) return st;
+    auth_.forgetPrincipals();
     return jsonResponse(
         200, json::Value(json::Object{
                  {"units", static_cast<std::int64_t>(dir->units.size())},

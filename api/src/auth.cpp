@@ -20,6 +20,8 @@ constexpr std::uint32_t kSaltBytes = 16;
 constexpr std::uint32_t kHashBytes = 32;
 constexpr const char* kApiTokenPrefix = "trm_";
 constexpr const char* kBadLogin = "invalid username or password";
+// Remembered principals at most; past it the memory starts afresh.
+constexpr std::size_t kMaxRemembered = 4096;
 
 std::string randomBytes(std::size_t n) {
   std::string out(n, '\0');
@@ -159,17 +161,43 @@ Result<Principal> Auth::authenticate(const std::string& authorization) {
   }
   const std::string secret = authorization.substr(kBearer.size());
   const TimePoint now = clock_.nowMs();
+  const std::string key = audit::sha256Hex(secret);
+  if (options_.principal_cache_ms > 0) {
+    std::lock_guard<std::mutex> lock(remembered_mu_);
+    auto it = remembered_.find(key);
+    if (it != remembered_.end()) {
+      const Remembered& r = it->second;
+      if (now - r.read_at < options_.principal_cache_ms &&
+          (r.valid_until == 0 || now < r.valid_until)) {
+        return r.principal;
+      }
+      remembered_.erase(it);
+    }
+  }
+  TimePoint valid_until = 0;
+  auto principal = readPrincipal(secret, key, now, &valid_until);
+  if (principal && options_.principal_cache_ms > 0) {
+    std::lock_guard<std::mutex> lock(remembered_mu_);
+    if (remembered_.size() >= kMaxRemembered) remembered_.clear();
+    remembered_[key] = Remembered{*principal, valid_until, now};
+  }
+  return principal;
+}
+
+Result<Principal> Auth::readPrincipal(const std::string& secret, const std::string& secret_hash,
+                                      TimePoint now, TimePoint* valid_until) {
   if (secret.rfind(kApiTokenPrefix, 0) == 0) {
     // The token and its user in one read.
     return inTransaction<Principal>(
         *store_, storage::TxMode::kRead, [&](storage::Transaction& tx) -> Result<Principal> {
-          auto found = tx.apiTokenByHash(audit::sha256Hex(secret));
+          auto found = tx.apiTokenByHash(secret_hash);
           if (!found) return found.status();
           if (!found->has_value() || (*found)->revoked_at != 0 ||
               ((*found)->expires_at != 0 && (*found)->expires_at <= now)) {
             return Status(ErrorCode::kUnauthenticated,
                           "the API token is unknown, revoked or expired");
           }
+          *valid_until = (*found)->expires_at;
           return principalOf(tx, (*found)->user);
         });
   }
@@ -185,7 +213,13 @@ Result<Principal> Auth::authenticate(const std::string& authorization) {
   if (expires <= now) {
     return Status(ErrorCode::kUnauthenticated, "the session token has expired; log in again");
   }
+  *valid_until = expires;
   return principalOf(token.getSubject());
+}
+
+void Auth::forgetPrincipals() {
+  std::lock_guard<std::mutex> lock(remembered_mu_);
+  remembered_.clear();
 }
 
 Status Auth::setPassword(const std::string& user, const std::string& password) {
@@ -250,7 +284,9 @@ Status Auth::revokeApiToken(const std::string& id) {
         }
         return true;
       });
-  return done ? Status::ok() : done.status();
+  if (!done) return done.status();
+  forgetPrincipals();
+  return Status::ok();
 }
 
 }  // namespace tramite::api

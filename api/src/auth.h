@@ -4,7 +4,9 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "tramite/api/api.h"
@@ -15,8 +17,7 @@
 
 namespace tramite::api {
 
-// Who is calling, read from the directory on every request (a deactivated user loses access
-// at once).
+// Who is calling, as the directory said at most ApiOptions::principal_cache_ms ago.
 struct Principal {
   std::string user;
   std::string name;
@@ -42,7 +43,12 @@ class Auth {
   Result<json::Value> login(const std::string& user, const std::string& password,
                             std::int64_t* retry_after_ms);
   // The principal of an "Authorization: Bearer ..." header. Errors: kUnauthenticated.
+  // A token seen in the last principal_cache_ms is answered from memory (its expiry still
+  // checked); revokeApiToken and forgetPrincipals take effect at once in this process, and a
+  // change made elsewhere (another server, the CLI) within principal_cache_ms.
   Result<Principal> authenticate(const std::string& authorization);
+  // Forgets every remembered principal: the directory changed.
+  void forgetPrincipals();
 
   Status setPassword(const std::string& user, const std::string& password);
   Result<json::Value> createApiToken(const std::string& user, const std::string& name,
@@ -55,11 +61,24 @@ class Auth {
   // The active user's principal. Errors: kUnauthenticated (unknown or inactive user).
   static Result<Principal> principalOf(storage::Transaction& tx, const std::string& user);
   Result<Principal> principalOf(const std::string& user);
+  // Reads the principal of a bearer secret: an API token from the store, or a session token
+  // verified by its signature; secret_hash is its SHA-256 (hex). *valid_until is when the
+  // token expires (0: never).
+  Result<Principal> readPrincipal(const std::string& secret, const std::string& secret_hash,
+                                  TimePoint now, TimePoint* valid_until);
+
+  struct Remembered {
+    Principal principal;
+    TimePoint valid_until;  // the token's expiry, 0 for none
+    TimePoint read_at;
+  };
 
   std::shared_ptr<storage::Store> store_;
   const Clock& clock_;
   ApiOptions options_;
   std::string dummy_hash_;  // verified against for unknown users, so timing does not tell
+  std::mutex remembered_mu_;
+  std::unordered_map<std::string, Remembered> remembered_;  // by the secret's SHA-256
 };
 
 // Runs body(tx) in a store transaction, committing when it succeeds (mode kRead: no commit

@@ -273,6 +273,7 @@ class ServeApp final : public Poco::Util::ServerApplication {
     api_options.max_body_bytes =
         static_cast<std::size_t>(c.getInt64("tramite.limits.max_body_bytes", 1 << 20));
     api_options.lockout_after = c.getInt("tramite.auth.lockout_after", 5);
+    api_options.principal_cache_ms = c.getInt64("tramite.auth.principal_cache_ms", 1000);
     api_options.max_upload_bytes = static_cast<std::size_t>(engine_options.documents.max_bytes);
     api_options.ledger_signer = std::make_shared<const audit::Signer>(*signer);
     Api api(engine, shared_store, clock, api_options);

@@ -619,6 +619,45 @@ TEST_F(ServerTest, ApiTokensAuthenticateUntilRevoked) {
   EXPECT_EQ(call("DELETE", "/api/v1/tokens/" + made.str("id"), "", admin).status, 404);
 }
 
+// A token's user is remembered for principal_cache_ms (1 s): a directory change or a
+// revocation made through this server applies at once, one made by another server on the same
+// database once that time has passed.
+TEST_F(ServerTest, RememberedPrincipalsFollowChangesAtOnceHereAndWithinASecondElsewhere) {
+  const std::string admin = login("admin");
+  const std::string carla = login("carla_mendez");
+  Reply made =
+      call("POST", "/api/v1/tokens",
+           dumped(Value(json::Object{{"user", "luis_hernandez"}, {"name", "tablero"}})), admin);
+  ASSERT_EQ(made.status, 201) << made.raw;
+  const std::string secret = made.str("token");
+  EXPECT_EQ(call("GET", "/api/v1/me", "", carla).status, 200);
+  EXPECT_EQ(call("GET", "/api/v1/me", "", secret).status, 200);
+
+  // Here: carla is deactivated and loses access with the next request.
+  auto directory = json::parse(readSourceFile("config/directory.json"));
+  ASSERT_TRUE(directory);
+  for (Value& u : directory->find("users")->asArray()) {
+    if (u.find("id")->asString() == "carla_mendez") u.set("active", false);
+  }
+  EXPECT_EQ(call("PUT", "/api/v1/directory", dumped(*directory), admin).status, 200);
+  EXPECT_EQ(call("GET", "/api/v1/me", "", carla).status, 401);
+
+  // Elsewhere: another server revokes luis's token; this one still knows it for up to 1 s.
+  EXPECT_EQ(call("GET", "/api/v1/me", "", secret).status, 200);
+  ApiOptions options;
+  options.token_secret = std::string(32, 'k');
+  Api other(engine_, store_, clock_, options);
+  HttpRequest revoke;
+  revoke.method = "DELETE";
+  revoke.path = "/api/v1/tokens/" + made.str("id");
+  revoke.headers["authorization"] = "Bearer " + admin;
+  EXPECT_EQ(other.handle(revoke).status, 200);
+  clock_.advance(999);
+  EXPECT_EQ(call("GET", "/api/v1/me", "", secret).status, 200);
+  clock_.advance(1);
+  EXPECT_EQ(call("GET", "/api/v1/me", "", secret).status, 401);
+}
+
 TEST_F(ServerTest, MetricsCountRequestsInstancesAndTasks) {
   const std::string carla = login("carla_mendez");
   ASSERT_EQ(call("POST", "/api/v1/instances",

@@ -26,6 +26,10 @@ struct ApiOptions {
   // directory when none is configured).
   std::string token_secret;
   std::int64_t session_lifetime_ms = 15 * 60 * 1000;
+  // How long a token's principal is answered from memory instead of the directory (0: read
+  // on every request). Changes made through this Api take effect at once; those made by
+  // another process within this time.
+  std::int64_t principal_cache_ms = 1000;
   std::size_t max_body_bytes = 1 << 20;
   // Bodies of document and signature uploads (the engine's DocumentPolicy also limits
   // documents).
