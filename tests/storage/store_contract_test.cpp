@@ -42,7 +42,7 @@ class StoreContract : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(StoreContract, MigratesOnceAndReopens) {
-  EXPECT_EQ(store_->schemaVersion(), 5);
+  EXPECT_EQ(store_->schemaVersion(), 6);
   EXPECT_STREQ(store_->dialectName(), GetParam().c_str());
   addDefinition("keep");
   store_.reset();

@@ -248,15 +248,22 @@ Status Overlay::writeTasks(const std::vector<storage::TaskWrite>& writes) {
 
 Result<std::optional<storage::TaskRecord>> Overlay::task(const std::string& id) {
   if (auto it = tasks_.find(id); it != tasks_.end()) return std::optional(it->second.record);
-  return base_->task(id);
+  if (auto it = base_task_.find(id); it != base_task_.end()) return it->second;
+  auto stored = base_->task(id);
+  if (stored) base_task_.emplace(id, *stored);
+  return stored;
 }
 
 Result<std::vector<storage::TaskRecord>> Overlay::tasksOf(const std::string& instance_id) {
-  auto stored = base_->tasksOf(instance_id);
-  if (!stored) return stored;
+  auto cached = base_tasks_of_.find(instance_id);
+  if (cached == base_tasks_of_.end()) {
+    auto read = base_->tasksOf(instance_id);
+    if (!read) return read.status();
+    cached = base_tasks_of_.emplace(instance_id, std::move(read).value()).first;
+  }
   std::vector<storage::TaskRecord> out;
-  for (storage::TaskRecord& t : *stored) {
-    if (!tasks_.count(t.id)) out.push_back(std::move(t));
+  for (const storage::TaskRecord& t : cached->second) {
+    if (!tasks_.count(t.id)) out.push_back(t);
   }
   for (const std::string& id : task_order_) {
     const storage::TaskRecord& t = tasks_.at(id).record;

@@ -170,8 +170,8 @@ class Overlay final : public storage::Transaction {
   }
 
   // Tasks are kept like instances (version-checked, the first version read kept for the
-  // flush); reads see kept tasks over base. Queue queries see base only, and need the write
-  // transaction once this overlay has task writes.
+  // flush); reads see kept tasks over base, which is read once per task and per instance. Queue
+  // queries see base only, and need the write transaction once this overlay has task writes.
   Status writeTasks(const std::vector<storage::TaskWrite>& writes) override;
   Result<std::optional<storage::TaskRecord>> task(const std::string& id) override;
   Result<std::vector<storage::TaskRecord>> tasksOf(const std::string& instance_id) override;
@@ -284,6 +284,10 @@ class Overlay final : public storage::Transaction {
   std::vector<std::string> kept_order_;  // first write order, so flushes are deterministic
   std::unordered_map<std::string, storage::TaskWrite> tasks_;
   std::vector<std::string> task_order_;
+  // Task rows as read from base, which does not change while an overlay reads it (its own
+  // writes stay here until the flush), so each is read once.
+  std::unordered_map<std::string, std::optional<storage::TaskRecord>> base_task_;
+  std::unordered_map<std::string, std::vector<storage::TaskRecord>> base_tasks_of_;
   std::vector<Op> ops_;
   std::vector<storage::HistoryRecord> history_;
   std::vector<storage::IdempotencyRecord> idempotency_;
