@@ -99,6 +99,13 @@ HttpResponse jsonResponse(int status, const json::Value& body) {
   return r;
 }
 
+// {key: items}; built member by member, as an initializer list would copy the items.
+json::Value listBody(const char* key, json::Array items) {
+  json::Object o;
+  o.emplace_back(key, json::Value(std::move(items)));
+  return json::Value(std::move(o));
+}
+
 json::Value strings(const std::vector<std::string>& v) {
   return json::Value(json::Array(v.begin(), v.end()));
 }
@@ -505,7 +512,7 @@ class Api::Impl {
                                     {"expires_at", t.expires_at},
                                     {"revoked_at", t.revoked_at}});
     }
-    return jsonResponse(200, json::Value(json::Object{{"tokens", json::Value(std::move(out))}}));
+    return jsonResponse(200, listBody("tokens", std::move(out)));
   }
 
   Result<HttpResponse> revokeToken(Context& c) {
@@ -565,7 +572,7 @@ class Api::Impl {
                                       {"roles", strings(u.roles)},
                                       {"active", u.active}});
     }
-    return jsonResponse(200, json::Value(json::Object{{"users", json::Value(std::move(users))}}));
+    return jsonResponse(200, listBody("users", std::move(users)));
   }
 
   Result<HttpResponse> roles(Context&) {
@@ -579,8 +586,9 @@ class Api::Impl {
     for (const storage::UnitRecord& u : dir->units) {
       units.emplace_back(json::Object{{"id", u.id}, {"name", u.name}, {"area", u.area}});
     }
-    return jsonResponse(200, json::Value(json::Object{{"roles", json::Value(std::move(roles))},
-                                                      {"units", json::Value(std::move(units))}}));
+    json::Value body = listBody("roles", std::move(roles));
+    body.set("units", json::Value(std::move(units)));
+    return jsonResponse(200, body);
   }
 
   Result<HttpResponse> putDirectory(Context& c) {
@@ -636,7 +644,7 @@ class Api::Impl {
       return Status(ErrorCode::kNotFound, "no definition '" + c.path.at("name") + "'");
     json::Array out;
     for (const storage::DefinitionRecord& d : *all) out.push_back(definitionJson(d));
-    return jsonResponse(200, json::Value(json::Object{{"versions", json::Value(std::move(out))}}));
+    return jsonResponse(200, listBody("versions", std::move(out)));
   }
 
   Result<HttpResponse> definitionXml(Context& c) {
@@ -776,8 +784,8 @@ class Api::Impl {
     auto tasks = engine_->tasksOf(id);
     if (!tasks) return tasks.status();
     json::Array out;
-    for (const runtime::TaskView& t : *tasks) out.push_back(t.toJson());
-    return jsonResponse(200, json::Value(json::Object{{"tasks", json::Value(std::move(out))}}));
+    for (runtime::TaskView& t : *tasks) out.push_back(std::move(t).toJson());
+    return jsonResponse(200, listBody("tasks", std::move(out)));
   }
 
   // ---- handlers: documents, signatures, bundles ----
@@ -812,7 +820,7 @@ class Api::Impl {
     if (!docs) return docs.status();
     json::Array out;
     for (const runtime::DocumentView& d : *docs) out.push_back(d.toJson());
-    return jsonResponse(200, json::Value(json::Object{{"documents", json::Value(std::move(out))}}));
+    return jsonResponse(200, listBody("documents", std::move(out)));
   }
 
   Result<HttpResponse> uploadDocument(Context& c) {
@@ -1033,9 +1041,10 @@ class Api::Impl {
     auto page = engine_->queue(r);
     if (!page) return page.status();
     json::Array tasks;
-    for (const runtime::TaskView& t : page->tasks) tasks.push_back(t.toJson());
-    return jsonResponse(200, json::Value(json::Object{{"tasks", json::Value(std::move(tasks))},
-                                                      {"next_cursor", page->next_cursor}}));
+    for (runtime::TaskView& t : page->tasks) tasks.push_back(std::move(t).toJson());
+    json::Value body = listBody("tasks", std::move(tasks));
+    body.set("next_cursor", page->next_cursor);
+    return jsonResponse(200, body);
   }
 
   Result<HttpResponse> getTask(Context& c) {
@@ -1044,7 +1053,7 @@ class Api::Impl {
     if (!seesTask(c.who, *t)) {
       if (Status st = mayReadInstance(c.who, t->instance_id); !st) return st;
     }
-    return jsonResponse(200, t->toJson());
+    return jsonResponse(200, std::move(*t).toJson());
   }
 
   Result<HttpResponse> taskOp(Context& c) {
@@ -1067,7 +1076,7 @@ class Api::Impl {
     a.idempotency_key = c.idempotencyKey();
     auto t = engine_->actOnTask(c.path.at("id"), a);
     if (!t) return t.status();
-    return jsonResponse(200, t->toJson());
+    return jsonResponse(200, std::move(*t).toJson());
   }
 
   std::shared_ptr<runtime::Engine> engine_;

@@ -106,28 +106,36 @@ bool validPrincipal(const std::string& p) {
 
 // ---- views ----------------------------------------------------------------------------------
 
-json::Value TaskView::toJson() const {
-  return json::Value(json::Object{{"id", id},
-                                  {"instance_id", instance_id},
-                                  {"business_key", business_key},
-                                  {"definition", definition},
-                                  {"state", state},
-                                  {"name", name},
-                                  {"kind", kind},
-                                  {"title", title},
-                                  {"status", status},
-                                  {"owner", owner},
-                                  {"priority", static_cast<std::int64_t>(priority)},
-                                  {"due_at", due_at},
-                                  {"due_date", due_date},
-                                  {"overdue", overdue},
-                                  {"principals", stringsJson(principals)},
-                                  {"spec", spec},
-                                  {"data", data},
-                                  {"result", result},
-                                  {"row_version", row_version},
-                                  {"created_at", created_at},
-                                  {"updated_at", updated_at}});
+json::Value TaskView::toJson() const& {
+  return TaskView(*this).toJson();
+}
+
+json::Value TaskView::toJson() && {
+  // Built member by member: an initializer list would copy every value once more.
+  json::Object o;
+  o.reserve(21);
+  o.emplace_back("id", std::move(id));
+  o.emplace_back("instance_id", std::move(instance_id));
+  o.emplace_back("business_key", std::move(business_key));
+  o.emplace_back("definition", std::move(definition));
+  o.emplace_back("state", std::move(state));
+  o.emplace_back("name", std::move(name));
+  o.emplace_back("kind", std::move(kind));
+  o.emplace_back("title", std::move(title));
+  o.emplace_back("status", std::move(status));
+  o.emplace_back("owner", std::move(owner));
+  o.emplace_back("priority", static_cast<std::int64_t>(priority));
+  o.emplace_back("due_at", due_at);
+  o.emplace_back("due_date", std::move(due_date));
+  o.emplace_back("overdue", overdue);
+  o.emplace_back("principals", stringsJson(principals));
+  o.emplace_back("spec", std::move(spec));
+  o.emplace_back("data", std::move(data));
+  o.emplace_back("result", std::move(result));
+  o.emplace_back("row_version", row_version);
+  o.emplace_back("created_at", created_at);
+  o.emplace_back("updated_at", updated_at);
+  return json::Value(std::move(o));
 }
 
 Result<TaskView> TaskView::fromJson(const json::Value& v) {

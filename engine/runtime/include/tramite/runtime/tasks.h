@@ -35,7 +35,8 @@ struct TaskView {
   TimePoint created_at = 0;
   TimePoint updated_at = 0;
 
-  json::Value toJson() const;
+  json::Value toJson() const&;
+  json::Value toJson() &&;  // the same, moving the fields out
   // Reads what toJson wrote. Errors: kInternal for a malformed view.
   static Result<TaskView> fromJson(const json::Value& v);
 };
