@@ -59,7 +59,6 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
     const auto started = std::chrono::steady_clock::now();
     HttpRequest in;
     in.request_id = requestIdFor(req);
-    in.remote = req.clientAddress().toString();
     in.method = req.getMethod();
     HttpResponse out;
     RequestInfo info;
@@ -81,10 +80,11 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
     resp.sendBuffer(out.body.data(), out.body.size());
     if (options_.log_requests) {
       Poco::Logger::get("tramite.http")
-          .information("method=%s path=%s status=%d duration_ms=%.2f actor=%s request_id=%s",
-                       in.method, in.path.empty() ? req.getURI() : in.path, out.status,
-                       seconds(started) * 1000.0, info.actor.empty() ? "-" : info.actor,
-                       in.request_id);
+          .information(
+              "method=%s path=%s status=%d duration_ms=%.2f actor=%s request_id=%s remote=%s",
+              in.method, in.path.empty() ? req.getURI() : in.path, out.status,
+              seconds(started) * 1000.0, info.actor.empty() ? "-" : info.actor, in.request_id,
+              req.clientAddress().toString());
     }
   }
 
@@ -103,8 +103,6 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
     }
     for (const auto& [name, value] : req) in.headers[lower(name)] = value;
     const std::size_t max = options_.max_body_bytes;
-    const Status too_large(ErrorCode::kResourceExhausted,
-                           "the body exceeds " + std::to_string(max) + " bytes");
     std::istream& body = req.stream();
     char buffer[16384];
     // A body over the limit is read and dropped (up to 16 times the limit, within the socket
@@ -116,7 +114,8 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
         body.read(buffer, sizeof buffer);
         dropped += static_cast<std::size_t>(body.gcount());
       }
-      return too_large;
+      return Status(ErrorCode::kResourceExhausted,
+                    "the body exceeds " + std::to_string(max) + " bytes");
     };
     if (req.hasContentLength() && req.getContentLength64() > static_cast<Poco::Int64>(max)) {
       return discard();

@@ -134,7 +134,6 @@ class DocumentApiTest : public ::testing::Test {
         {},
         {{"content-type", "application/json"}},
         json::dump(json::Value(json::Object{{"username", user}, {"password", "clave-de-prueba"}})),
-        "",
         ""};
     HttpResponse r = api_->handle(req);
     auto body = json::parse(r.body);

@@ -144,7 +144,7 @@ TEST(Serve, LoadsConfigurationServesAndDrainsOnSigterm) {
       Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port))));
   std::fclose(child.out);
 
-  // One structured line per request, with the actor and the request id.
+  // One structured line per request, with the actor, the request id and the client.
   std::ifstream log(log_file);
   std::stringstream text;
   text << log.rdbuf();
@@ -153,6 +153,7 @@ TEST(Serve, LoadsConfigurationServesAndDrainsOnSigterm) {
             std::string::npos)
       << text.str();
   EXPECT_NE(text.str().find("actor=admin request_id=r"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find(" remote=127.0.0.1:"), std::string::npos) << text.str();
   EXPECT_NE(text.str().find("stopping: draining requests in flight"), std::string::npos);
 
   // The ledger key was made (owner-only) with its public half beside it, and the history

@@ -15,7 +15,6 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
   std::map<std::string, std::string> headers;              // names in lower case
   std::string body;
-  std::string remote;      // peer address, for logs
   std::string request_id;  // set by the server (X-Request-Id or generated)
 
   // The header's value, or "" (name in lower case).
