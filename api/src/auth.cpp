@@ -167,8 +167,8 @@ Result<Principal> Auth::authenticate(const std::string& authorization) {
     auto it = remembered_.find(key);
     if (it != remembered_.end()) {
       const Remembered& r = it->second;
-      if (now - r.read_at < options_.principal_cache_ms &&
-          (r.valid_until == 0 || now < r.valid_until)) {
+      const bool fresh = now >= r.read_at && now - r.read_at < options_.principal_cache_ms;
+      if (fresh && (r.valid_until == 0 || now < r.valid_until)) {
         return r.principal;
       }
       remembered_.erase(it);

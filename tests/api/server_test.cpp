@@ -658,6 +658,15 @@ TEST_F(ServerTest, RememberedPrincipalsFollowChangesAtOnceHereAndWithinASecondEl
   EXPECT_EQ(call("GET", "/api/v1/me", "", secret).status, 401);
 }
 
+// A remembered session token still expires at its own time, not the cache's.
+TEST_F(ServerTest, ARememberedSessionTokenExpiresOnTime) {
+  const std::string carla = login("carla_mendez");  // valid for 15 minutes
+  clock_.advance(15 * 60'000 - 500);
+  EXPECT_EQ(call("GET", "/api/v1/me", "", carla).status, 200);  // read now, remembered 1 s
+  clock_.advance(500);
+  EXPECT_EQ(call("GET", "/api/v1/me", "", carla).status, 401);
+}
+
 TEST_F(ServerTest, MetricsCountRequestsInstancesAndTasks) {
   const std::string carla = login("carla_mendez");
   ASSERT_EQ(call("POST", "/api/v1/instances",

@@ -284,8 +284,9 @@ class Overlay final : public storage::Transaction {
   std::vector<std::string> kept_order_;  // first write order, so flushes are deterministic
   std::unordered_map<std::string, storage::TaskWrite> tasks_;
   std::vector<std::string> task_order_;
-  // Task rows as read from base, which does not change while an overlay reads it (its own
-  // writes stay here until the flush), so each is read once.
+  // Task rows as read from base, each read once: no task row of base changes while an
+  // overlay reads it (the overlay keeps its own task writes until the flush, and what it
+  // passes to a writable base is never a task).
   std::unordered_map<std::string, std::optional<storage::TaskRecord>> base_task_;
   std::unordered_map<std::string, std::vector<storage::TaskRecord>> base_tasks_of_;
   std::vector<Op> ops_;
