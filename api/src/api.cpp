@@ -99,13 +99,6 @@ HttpResponse jsonResponse(int status, const json::Value& body) {
   return r;
 }
 
-// {key: items}; built member by member, as an initializer list would copy the items.
-json::Value listBody(const char* key, json::Array items) {
-  json::Object o;
-  o.emplace_back(key, json::Value(std::move(items)));
-  return json::Value(std::move(o));
-}
-
 json::Value strings(const std::vector<std::string>& v) {
   return json::Value(json::Array(v.begin(), v.end()));
 }
@@ -512,7 +505,7 @@ class Api::Impl {
                                     {"expires_at", t.expires_at},
                                     {"revoked_at", t.revoked_at}});
     }
-    return jsonResponse(200, listBody("tokens", std::move(out)));
+    return jsonResponse(200, json::objectOf("tokens", std::move(out)));
   }
 
   Result<HttpResponse> revokeToken(Context& c) {
@@ -572,7 +565,7 @@ class Api::Impl {
                                       {"roles", strings(u.roles)},
                                       {"active", u.active}});
     }
-    return jsonResponse(200, listBody("users", std::move(users)));
+    return jsonResponse(200, json::objectOf("users", std::move(users)));
   }
 
   Result<HttpResponse> roles(Context&) {
@@ -586,9 +579,7 @@ class Api::Impl {
     for (const storage::UnitRecord& u : dir->units) {
       units.emplace_back(json::Object{{"id", u.id}, {"name", u.name}, {"area", u.area}});
     }
-    json::Value body = listBody("roles", std::move(roles));
-    body.set("units", json::Value(std::move(units)));
-    return jsonResponse(200, body);
+    return jsonResponse(200, json::objectOf("roles", std::move(roles), "units", std::move(units)));
   }
 
   Result<HttpResponse> putDirectory(Context& c) {
@@ -644,7 +635,7 @@ class Api::Impl {
       return Status(ErrorCode::kNotFound, "no definition '" + c.path.at("name") + "'");
     json::Array out;
     for (const storage::DefinitionRecord& d : *all) out.push_back(definitionJson(d));
-    return jsonResponse(200, listBody("versions", std::move(out)));
+    return jsonResponse(200, json::objectOf("versions", std::move(out)));
   }
 
   Result<HttpResponse> definitionXml(Context& c) {
@@ -774,8 +765,7 @@ class Api::Impl {
     if (!rows) return rows.status();
     json::Array out;
     for (const storage::HistoryRecord& h : *rows) out.push_back(runtime::historyRowJson(h));
-    return jsonResponse(200, json::Value(json::Object{{"instance_id", id},
-                                                      {"history", json::Value(std::move(out))}}));
+    return jsonResponse(200, json::objectOf("instance_id", id, "history", std::move(out)));
   }
 
   Result<HttpResponse> instanceTasks(Context& c) {
@@ -785,7 +775,7 @@ class Api::Impl {
     if (!tasks) return tasks.status();
     json::Array out;
     for (runtime::TaskView& t : *tasks) out.push_back(std::move(t).toJson());
-    return jsonResponse(200, listBody("tasks", std::move(out)));
+    return jsonResponse(200, json::objectOf("tasks", std::move(out)));
   }
 
   // ---- handlers: documents, signatures, bundles ----
@@ -820,7 +810,7 @@ class Api::Impl {
     if (!docs) return docs.status();
     json::Array out;
     for (const runtime::DocumentView& d : *docs) out.push_back(d.toJson());
-    return jsonResponse(200, listBody("documents", std::move(out)));
+    return jsonResponse(200, json::objectOf("documents", std::move(out)));
   }
 
   Result<HttpResponse> uploadDocument(Context& c) {
@@ -1042,9 +1032,8 @@ class Api::Impl {
     if (!page) return page.status();
     json::Array tasks;
     for (runtime::TaskView& t : page->tasks) tasks.push_back(std::move(t).toJson());
-    json::Value body = listBody("tasks", std::move(tasks));
-    body.set("next_cursor", page->next_cursor);
-    return jsonResponse(200, body);
+    return jsonResponse(
+        200, json::objectOf("tasks", std::move(tasks), "next_cursor", page->next_cursor));
   }
 
   Result<HttpResponse> getTask(Context& c) {

@@ -82,5 +82,14 @@ TEST(Json, ObjectSetReplacesAndNumbersCompareAcrossKinds) {
   EXPECT_EQ(*o.find("k"), Value(2.0));
 }
 
+TEST(Json, ObjectOfKeepsOrderAndMovesValuesIn) {
+  Array items{Value("a"), Value("b")};
+  const std::string kept = "k";
+  Value o = objectOf("items", std::move(items), "kept", kept, "n", 3, "flag", true);
+  EXPECT_EQ(dump(o), R"({"items":["a","b"],"kept":"k","n":3,"flag":true})");
+  EXPECT_TRUE(items.empty());  // moved, not copied
+  EXPECT_EQ(kept, "k");        // an lvalue is copied
+}
+
 }  // namespace
 }  // namespace tramite::json

@@ -84,6 +84,26 @@ struct ParseLimits {
   std::size_t max_bytes = 64 * 1024 * 1024;
 };
 
+namespace detail {
+inline void addMembers(Object&) {}
+template <typename V, typename... Rest>
+void addMembers(Object& o, std::string key, V&& value, Rest&&... rest) {
+  o.emplace_back(std::move(key), Value(std::forward<V>(value)));
+  addMembers(o, std::forward<Rest>(rest)...);
+}
+}  // namespace detail
+
+// An object from key, value, key, value, ... in that order. Values given as rvalues are moved
+// in; an Object{{key, value}, ...} initializer list copies every value (whole arrays too).
+template <typename... Args>
+Value objectOf(Args&&... keys_and_values) {
+  static_assert(sizeof...(Args) % 2 == 0, "objectOf takes key, value pairs");
+  Object o;
+  o.reserve(sizeof...(Args) / 2);
+  detail::addMembers(o, std::forward<Args>(keys_and_values)...);
+  return Value(std::move(o));
+}
+
 // Parses one JSON text (RFC 8259) with surrounding whitespace. Rejects invalid UTF-8, lone
 // surrogates, trailing data, non-finite numbers and nesting beyond limits; errors name the
 // byte offset. Integers outside int64 become doubles. Duplicate member names are kept as given.
