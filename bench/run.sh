@@ -47,7 +47,7 @@ qt = rate.get("BM_QtScxml/compiled")
 for name, ips, size in rows:
     base = name.split("/real_time")[0]
     if base.startswith("BM_DurableApprovalChain/"):
-        raw = rate.get("BM_RawInsert/" + base.split("/")[1])
+        raw = rate.get("BM_RawInsert/" + base.split("/")[1].split("_")[0])
         ratio = f"  {ips / raw:5.2f}x raw one-row commits" if raw else ""
     elif base.startswith("BM_RawInsert/"):
         ratio = "  (raw baseline)"

@@ -28,6 +28,7 @@
 #include "tramite/json.h"
 #include "tramite/storage/store.h"
 #include "tramite/text.h"
+#include "wal_sync.h"
 
 namespace tramite::storage {
 
@@ -378,10 +379,13 @@ std::string translate(Dialect d, std::string sql) {
 
 // ---- transaction ----------------------------------------------------------------------------
 
+// With pipelined sync (wal given), a transaction's end follows WalSync's rules: a commit
+// syncs after handing its connection on, and every other end but a read-ahead's waits until
+// what it could have seen is durable.
 class SqlTransaction final : public Transaction {
  public:
-  SqlTransaction(Dialect dialect, std::shared_ptr<Connection> connection)
-      : d_(dialect), c_(std::move(connection)) {}
+  SqlTransaction(Dialect dialect, std::shared_ptr<Connection> connection, TxMode mode, WalSync* wal)
+      : d_(dialect), c_(std::move(connection)), mode_(mode), wal_(wal) {}
 
   ~SqlTransaction() override {
     if (open_) {
@@ -392,14 +396,18 @@ class SqlTransaction final : public Transaction {
         // the server has already discarded the transaction.
       }
     }
+    c_.reset();
+    // A failed sync was reported to its committer; an abandoned transaction has no answer.
+    if (wal_ && !settled_ && mode_ != TxMode::kReadAhead) (void)wal_->awaitDurable();
   }
 
-  Status beginTx(TxMode mode) {
+  Status beginTx() {
     return guarded("begin", [&]() -> Status {
+      const bool writing = mode_ == TxMode::kWrite;
       if (d_ == Dialect::kPostgreSQL) {
-        exec(mode == TxMode::kRead ? "BEGIN READ ONLY" : "BEGIN");
+        exec(writing ? "BEGIN" : "BEGIN READ ONLY");
       } else {
-        exec(mode == TxMode::kRead ? "BEGIN DEFERRED" : "BEGIN IMMEDIATE");
+        exec(writing ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
       }
       open_ = true;
       return Status::ok();
@@ -1214,14 +1222,25 @@ class SqlTransaction final : public Transaction {
   }
 
   Status commit() override {
-    return guarded("commit", [&]() -> Status {
+    const std::uint64_t n = wal_ && mode_ == TxMode::kWrite ? wal_->begin() : 0;
+    Status st = guarded("commit", [&]() -> Status {
       exec("COMMIT");
       open_ = false;
       // Back to the pool at once: a caller may keep the finished transaction in scope while
-      // it starts another (SQLite's writer connection is one).
+      // it starts another (SQLite's writer connection is one), and with pipelined sync the
+      // next write transaction runs while this one syncs.
       c_.reset();
       return Status::ok();
     });
+    if (!wal_) return st;
+    settled_ = true;
+    Status durable = Status::ok();
+    if (n > 0) {
+      durable = wal_->sync(n);
+    } else if (mode_ != TxMode::kReadAhead) {
+      durable = wal_->awaitDurable();
+    }
+    return st ? durable : st;
   }
 
   // Runs a migration script (used by the store while opening).
@@ -1547,17 +1566,23 @@ class SqlTransaction final : public Transaction {
 
   Dialect d_;
   std::shared_ptr<Connection> c_;
+  TxMode mode_;
+  WalSync* wal_;  // with pipelined sync; owned by the store
   bool open_ = false;
+  bool settled_ = false;  // its end has synced or waited as WalSync requires
 };
 
 // ---- store ----------------------------------------------------------------------------------
 
 class SqlStore final : public Store {
  public:
+  // wal_path: the SQLite file's write-ahead log, for pipelined sync; empty without it.
   SqlStore(Dialect dialect, std::string connector, std::string connection, int pool_size,
-           bool dedicated_writer, const StoreOptions& options)
-      : pool_(dialect, std::move(connector), std::move(connection), pool_size, dedicated_writer,
-              options) {}
+           bool dedicated_writer, const StoreOptions& options, const std::string& wal_path)
+      : wal_(wal_path.empty() ? nullptr
+                              : std::make_unique<WalSync>(wal_path, options.sqlite_wal_sync)),
+        pool_(dialect, std::move(connector), std::move(connection), pool_size, dedicated_writer,
+              withPipelinedSync(options, wal_ != nullptr)) {}
 
   Result<std::unique_ptr<Transaction>> begin(TxMode mode) override {
     auto tx = beginSql(mode);
@@ -1565,7 +1590,12 @@ class SqlStore final : public Store {
     return std::unique_ptr<Transaction>(std::move(tx).value());
   }
 
-  bool singleWriter() const override { return pool_.dialect() == Dialect::kSQLite; }
+  int commitSlots() const override {
+    if (pool_.dialect() == Dialect::kPostgreSQL) return 0;
+    return wal_ ? 2 : 1;
+  }
+
+  Status awaitDurable() override { return wal_ ? wal_->awaitDurable() : Status::ok(); }
 
   const char* dialectName() const override {
     return pool_.dialect() == Dialect::kSQLite ? "sqlite" : "postgresql";
@@ -1613,11 +1643,19 @@ class SqlStore final : public Store {
     } catch (const std::exception& e) {
       return fromException(e, "connect");
     }
-    auto tx = std::make_unique<SqlTransaction>(pool_.dialect(), std::move(session));
-    if (Status st = tx->beginTx(mode); !st) return st;
+    auto tx =
+        std::make_unique<SqlTransaction>(pool_.dialect(), std::move(session), mode, wal_.get());
+    if (Status st = tx->beginTx(); !st) return st;
     return tx;
   }
 
+  // SQLite's own sync in COMMIT is replaced by the store's after it.
+  static StoreOptions withPipelinedSync(StoreOptions options, bool pipelined) {
+    if (pipelined) options.sqlite_synchronous = "NORMAL";
+    return options;
+  }
+
+  std::unique_ptr<WalSync> wal_;  // outlives the pool: transactions and connections use it
   ConnectionPool pool_;
   int schema_version_ = 0;
 };
@@ -1667,13 +1705,18 @@ Result<std::unique_ptr<Store>> openStore(const std::string& uri, const StoreOpti
     if (path.empty()) return Status(ErrorCode::kInvalidArgument, "sqlite: needs a file path");
     // An in-memory database exists per connection: use exactly one, for reads and writes.
     const bool in_memory = path == ":memory:";
+    std::string synchronous = options.sqlite_synchronous;
+    for (char& c : synchronous) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    const bool pipelined = !in_memory && options.sqlite_pipelined_sync &&
+                           (synchronous == "FULL" || synchronous == "2");
     store = std::make_unique<SqlStore>(Dialect::kSQLite, "SQLite", path,
-                                       in_memory ? 1 : options.pool_size, !in_memory, options);
+                                       in_memory ? 1 : options.pool_size, !in_memory, options,
+                                       pipelined ? path + "-wal" : "");
   } else if (uri.rfind("postgresql:", 0) == 0 || uri.rfind("postgres:", 0) == 0) {
     auto conn = libpqConnectionString(uri);
     if (!conn) return conn.status();
     store = std::make_unique<SqlStore>(Dialect::kPostgreSQL, "PostgreSQL", *conn, options.pool_size,
-                                       /*dedicated_writer=*/false, options);
+                                       /*dedicated_writer=*/false, options, "");
   } else {
     return Status(ErrorCode::kInvalidArgument,
                   "unknown store URI '" + uri + "' (use sqlite:PATH or postgresql://...)");

@@ -1,10 +1,16 @@
 // One contract suite for every store dialect: SQLite (a temporary file) and PostgreSQL (a
 // real throwaway server started by the test binary).
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
+#include "files.h"
 #include "pg_server.h"
 #include "tramite/storage/store.h"
 
@@ -713,6 +719,174 @@ TEST_P(StoreContract, DocumentsAreVersionedPerNameWithTheirSignatures) {
 
 INSTANTIATE_TEST_SUITE_P(Dialects, StoreContract, ::testing::Values("sqlite", "postgresql"),
                          testing::DialectName());
+
+TEST_P(StoreContract, SaysHowManyCommitsToKeepInFlight) {
+  // SQLite on a file: one writing while the one before it syncs; PostgreSQL: the caller's say.
+  EXPECT_EQ(store_->commitSlots(), GetParam() == "sqlite" ? 2 : 0);
+  EXPECT_TRUE(store_->awaitDurable());
+}
+
+// A WAL sync for pipelined-sync tests: records which file it syncs, can be held shut (a slow
+// disk) or made to fail.
+struct HeldSync {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool shut = false;
+  int fail_errno = 0;
+  int entered = 0;
+  std::vector<ino_t> inodes;
+
+  int operator()(int fd) {
+    std::unique_lock<std::mutex> lock(mu);
+    struct stat st {};
+    ::fstat(fd, &st);
+    inodes.push_back(st.st_ino);
+    ++entered;
+    cv.notify_all();
+    cv.wait(lock, [&] { return !shut; });
+    if (fail_errno != 0) {
+      errno = fail_errno;
+      return -1;
+    }
+    return ::fdatasync(fd);
+  }
+  void hold(bool on) {
+    std::lock_guard<std::mutex> lock(mu);
+    shut = on;
+    cv.notify_all();
+  }
+  // False when fewer than n syncs began within 10 s.
+  bool awaitEntered(int n) {
+    std::unique_lock<std::mutex> lock(mu);
+    return cv.wait_for(lock, std::chrono::seconds(10), [&] { return entered >= n; });
+  }
+};
+
+class PipelinedSync : public ::testing::Test {
+ protected:
+  std::unique_ptr<Store> open(bool pipelined = true, const std::string& synchronous = "FULL") {
+    StoreOptions options;
+    options.busy_timeout_ms = 2'000;
+    options.sqlite_synchronous = synchronous;
+    options.sqlite_pipelined_sync = pipelined;
+    options.sqlite_wal_sync = [held = held_](int fd) { return (*held)(fd); };
+    auto s = openStore("sqlite:" + path(), options);
+    if (!s) throw std::runtime_error(s.status().toString());
+    return std::move(s).value();
+  }
+  std::string path() const { return dir_.path() + "/pipelined.db"; }
+  static Status insert(Store& store, const std::string& id, std::int64_t def) {
+    auto t = store.begin(TxMode::kWrite);
+    if (!t) return t.status();
+    if (Status st = (*t)->insertInstance({id, def, "EXP", "running", "{}", 1, 1, 1}); !st) {
+      return st;
+    }
+    return (*t)->commit();
+  }
+  static std::int64_t define(Store& store) {
+    auto t = store.begin(TxMode::kWrite);
+    auto d = (*t)->addDefinition("d", "abc", "<scxml/>", 5);
+    EXPECT_TRUE((*t)->commit());
+    return d->id;
+  }
+  testing::TempDir dir_;
+  std::shared_ptr<HeldSync> held_ = std::make_shared<HeldSync>();
+};
+
+TEST_F(PipelinedSync, ACommitReturnsAfterItsSyncWhileTheNextWriterGoesOn) {
+  auto store = open();
+  const std::int64_t def = define(*store);
+  const int before = held_->entered;
+  held_->hold(true);  // a slow disk: every sync waits until released
+
+  std::atomic<bool> first_done{false};
+  Status first_status;
+  std::thread first([&] {
+    first_status = insert(*store, "a", def);
+    first_done = true;
+  });
+  const bool first_syncing = held_->awaitEntered(before + 1);
+  // The writer connection was handed on: a second write runs and commits meanwhile (with
+  // the writer still taken it would be refused after busy_timeout_ms, never reaching a sync).
+  std::atomic<bool> second_done{false};
+  Status second_status;
+  std::thread second([&] {
+    second_status = insert(*store, "b", def);
+    second_done = true;
+  });
+  const bool second_syncing = held_->awaitEntered(before + 2);
+  const bool done_early = first_done || second_done;
+
+  bool read_ahead_saw_both = false;
+  if (auto ahead = store->begin(TxMode::kReadAhead)) {  // ends at once
+    read_ahead_saw_both =
+        (*ahead)->instance("a")->has_value() && (*ahead)->instance("b")->has_value();
+    EXPECT_TRUE((*ahead)->commit());
+  }
+  // An ordinary read that could have seen them ends only once they are durable.
+  std::atomic<bool> read_done{false};
+  std::thread reader([&] {
+    auto r = store->begin(TxMode::kRead);
+    EXPECT_TRUE(r && (*r)->instance("b")->has_value());
+    r->reset();
+    read_done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const bool read_done_early = read_done;
+
+  held_->hold(false);
+  first.join();
+  second.join();
+  reader.join();
+  EXPECT_TRUE(first_syncing);
+  EXPECT_TRUE(second_syncing) << second_status.toString();
+  EXPECT_FALSE(done_early);
+  EXPECT_TRUE(read_ahead_saw_both);
+  EXPECT_FALSE(read_done_early);
+  EXPECT_TRUE(first_status) << first_status.toString();
+  EXPECT_TRUE(second_status) << second_status.toString();
+  EXPECT_TRUE(store->awaitDurable());
+
+  // What was synced is the database's write-ahead log.
+  struct stat wal {};
+  ASSERT_EQ(::stat((path() + "-wal").c_str(), &wal), 0);
+  std::lock_guard<std::mutex> lock(held_->mu);
+  ASSERT_GE(held_->inodes.size(), 3u);
+  for (ino_t inode : held_->inodes) EXPECT_EQ(inode, wal.st_ino);
+}
+
+TEST_F(PipelinedSync, AFailedSyncFailsItsCommitAndEveryLaterOne) {
+  auto store = open();
+  const std::int64_t def = define(*store);
+  held_->fail_errno = EIO;
+  Status failed = insert(*store, "a", def);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.code(), ErrorCode::kUnavailable);
+  EXPECT_NE(failed.message().find("could not be synced"), std::string::npos) << failed.message();
+
+  held_->fail_errno = 0;  // the disk seems fine again, but what it dropped is not known
+  EXPECT_EQ(insert(*store, "b", def).code(), ErrorCode::kUnavailable);
+  auto r = store->begin(TxMode::kRead);
+  ASSERT_TRUE(r);
+  EXPECT_EQ((*r)->commit().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(store->awaitDurable().code(), ErrorCode::kUnavailable);
+
+  // A restarted server starts from the log as it is on disk.
+  store.reset();
+  auto reopened = open();
+  EXPECT_TRUE(insert(*reopened, "c", def));
+}
+
+TEST_F(PipelinedSync, IsOffWhenDisabledOrBelowFull) {
+  for (auto [pipelined, synchronous] :
+       {std::pair<bool, const char*>{false, "FULL"}, {true, "NORMAL"}}) {
+    auto store = open(pipelined, synchronous);
+    EXPECT_EQ(store->commitSlots(), 1);
+    EXPECT_TRUE(
+        insert(*store, std::string("x-") + synchronous + (pipelined ? "p" : ""), define(*store)));
+  }
+  EXPECT_EQ(held_->entered, 0);  // SQLite synced (or not) inside its commits
+}
 
 TEST(OpenStore, RejectsUnknownUris) {
   EXPECT_EQ(openStore("mysql://x").status().code(), ErrorCode::kInvalidArgument);

@@ -260,6 +260,11 @@ class Engine::Batcher {
       lock.lock();
     }
     endTurn(req);
+    lock.unlock();
+    if (!req.committed) {
+      // Answered from its read-ahead snapshot: not before what that showed is durable.
+      if (Status st = engine_.store_->awaitDurable(); !st) return st;
+    }
     return std::move(*req.result);
   }
 
@@ -272,13 +277,15 @@ class Engine::Batcher {
     bool in_write_phase = false;      // to be computed inside the write transaction
     bool ready = false;               // waiting for a committer
     bool retry = false;
-    bool granted = false;  // its instance's turn came
+    bool committed = false;  // its last attempt was in a batch that committed
+    bool granted = false;    // its instance's turn came
     int attempts = 0;
     std::condition_variable cv;  // signalled when its turn comes, when it landed, or to commit
   };
 
   int maxCommitters() const {
-    return engine_.store_->singleWriter() ? 1 : std::max(1, engine_.options_.commit_pipelines);
+    const int slots = engine_.store_->commitSlots();
+    return slots > 0 ? slots : std::max(1, engine_.options_.commit_pipelines);
   }
 
   // Called with mu_ held: waits until no earlier request for the same instance is running.
@@ -312,7 +319,8 @@ class Engine::Batcher {
   bool compute(Request& req, bool use_recent) {
     req.writes.reset();
     req.in_write_phase = false;
-    auto snapshot = engine_.store_->begin(storage::TxMode::kRead);
+    req.committed = false;
+    auto snapshot = engine_.store_->begin(storage::TxMode::kReadAhead);
     if (!snapshot) {
       answer(req, snapshot.status(), /*final_answer=*/false);
       return true;
@@ -345,11 +353,16 @@ class Engine::Batcher {
     req.result = std::move(r);
   }
 
-  // Called with mu_ held by a ready caller when a committer slot is free: waits briefly for
-  // the requests still being computed, then writes every ready request (up to max_batch).
+  // Called with mu_ held by a ready caller when a committer slot is free: takes the write
+  // transaction (waiting for the one before, which may be syncing its commit meanwhile),
+  // waits briefly for the requests still being computed, then writes every ready request
+  // (up to max_batch).
   void commitReady(std::unique_lock<std::mutex>& lock) {
     ++committers_;
     gathering_ = true;
+    lock.unlock();
+    auto tx = engine_.store_->begin(storage::TxMode::kWrite);
+    lock.lock();
     const auto max = static_cast<std::size_t>(engine_.options_.max_batch);
     committer_cv_.wait_for(lock, engine_.options_.commit_delay,
                            [&] { return computing_ == 0 || ready_.size() >= max; });
@@ -361,10 +374,11 @@ class Engine::Batcher {
     }
     if (!ready_.empty()) ready_.front()->cv.notify_one();  // a free slot may commit the rest
     lock.unlock();
-    Status st = batch.empty() ? Status::ok() : write(batch);
+    Status st = tx ? write(std::move(tx).value(), batch) : tx.status();
     lock.lock();
     for (Request* r : batch) {
       if (!st) answer(*r, st, false);
+      r->committed = st.isOk();
       r->ready = false;
       r->writes.reset();
       r->cv.notify_one();
@@ -373,14 +387,14 @@ class Engine::Batcher {
     if (!ready_.empty()) ready_.front()->cv.notify_one();  // to commit the next batch
   }
 
-  // One write transaction for the batch. A request whose writes no longer fit (an instance
-  // or task another request of the batch, or a rival, changed since its snapshot) is
-  // answered with the conflict and retried alone; a failure of the transaction itself is
-  // returned and fails the whole batch.
-  Status write(const std::vector<Request*>& batch) {
-    auto tx = engine_.store_->begin(storage::TxMode::kWrite);
-    if (!tx) return tx.status();
-    Overlay kept(**tx, /*writable=*/false);
+  // Writes the batch in tx, which ends here (rolled back unless committed). A request whose
+  // writes no longer fit (an instance or task another request of the batch, or a rival,
+  // changed since its snapshot) is answered with the conflict and retried alone; a failure
+  // of the transaction itself is returned and fails the whole batch.
+  Status write(std::unique_ptr<storage::Transaction> owned, const std::vector<Request*>& batch) {
+    if (batch.empty()) return Status::ok();
+    storage::Transaction& tx = *owned;
+    Overlay kept(tx, /*writable=*/false);
     std::vector<std::string> ids;
     for (const Request* req : batch) {
       if (!req->writes) continue;
@@ -400,14 +414,14 @@ class Engine::Batcher {
       }
       if (Status st = checked.flushTo(kept); !st) return st;
     }
-    if (Status st = kept.flushTo(**tx); !st) return st;
+    if (Status st = kept.flushTo(tx); !st) return st;
     for (Request* req : batch) {
       if (req->in_write_phase) {
         recent_.clear();  // it writes past kept, to instances no one names beforehand
-        if (Status st = runInSavepoint(**tx, *req); !st) return st;
+        if (Status st = runInSavepoint(tx, *req); !st) return st;
       }
     }
-    if (Status st = (*tx)->commit(); !st) return st;
+    if (Status st = tx.commit(); !st) return st;
     recent_.put(kept.keptRecords());
     return Status::ok();
   }

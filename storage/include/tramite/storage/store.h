@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -430,6 +431,15 @@ inline Status Transaction::updateInstance(const InstanceRecord& record) {
 struct StoreOptions {
   // SQLite: PRAGMA synchronous (FULL keeps every commit durable across power loss).
   std::string sqlite_synchronous = "FULL";
+  // SQLite on a file with synchronous=FULL: each commit syncs the write-ahead log itself,
+  // after handing the write lock to the next transaction, instead of inside SQLite's COMMIT
+  // (which then runs at synchronous=NORMAL), so that the next transaction writes during the
+  // sync. commit() still returns only once the commit is durable, and no transaction but a
+  // kReadAhead ends before every commit it could have seen is durable.
+  bool sqlite_pipelined_sync = true;
+  // How pipelined sync makes the WAL's data durable, given its file descriptor: returns 0, or
+  // -1 with errno set. fdatasync when empty (tests substitute their own).
+  std::function<int(int)> sqlite_wal_sync;
   int busy_timeout_ms = 10'000;
   // SQLite: memory-mapped I/O is off by default: with a growing file every connection
   // remaps, and the unmapping and page faults cost a third of the engine's task throughput
@@ -445,6 +455,10 @@ struct StoreOptions {
 enum class TxMode {
   kWrite,  // takes the write lock up front (SQLite: BEGIN IMMEDIATE)
   kRead,   // reads a consistent snapshot without blocking writers; writes are a bug
+  // Reads like kRead, but may end before the commits it saw are durable (SQLite with
+  // pipelined sync): for computing writes whose own commit makes what they read durable.
+  // Anything else learned from it may be shown only after Store::awaitDurable().
+  kReadAhead,
 };
 
 // Thread-safe: begin() may be called from any thread; each transaction uses its own
@@ -454,9 +468,15 @@ class Store {
   virtual ~Store() = default;
   virtual Result<std::unique_ptr<Transaction>> begin(TxMode mode = TxMode::kWrite) = 0;
   virtual const char* dialectName() const = 0;
-  // True when the database admits one writing transaction at a time (SQLite): callers that
-  // batch writes then serialise them themselves instead of waiting on the database lock.
-  virtual bool singleWriter() const = 0;
+  // How many write transactions are worth having in flight at once: callers that batch
+  // writes then serialise them themselves instead of waiting on the database lock. SQLite:
+  // 1, as it admits one writer; 2 with pipelined sync (one writing while the one before it
+  // syncs). 0 when the database admits concurrent writers and the caller chooses.
+  virtual int commitSlots() const = 0;
+  // Returns once every commit begun so far is durable (at once where commit() is durable
+  // before others can read it). Thread-safe. Errors: kUnavailable when the log cannot be
+  // synced.
+  virtual Status awaitDurable() = 0;
   // Schema version after migrations.
   virtual int schemaVersion() const = 0;
 };
