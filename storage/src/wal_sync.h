@@ -43,7 +43,8 @@ class WalSync {
   std::uint64_t begin();
   // Called after COMMIT returned, whether it succeeded or not, and after the writer
   // connection was handed on: syncs the WAL, after which commit n and every earlier one are
-  // durable. Errors: kUnavailable when the WAL cannot be opened or synced (then and later).
+  // durable. Errors: kUnavailable when the WAL cannot be opened or synced, or was removed
+  // while open (then and later).
   Status sync(std::uint64_t n);
   // Returns once every commit begun so far is durable. Errors: kUnavailable after a failed
   // sync.

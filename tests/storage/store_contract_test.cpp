@@ -783,6 +783,18 @@ class PipelinedSync : public ::testing::Test {
     }
     return (*t)->commit();
   }
+  // An insert on a thread of its own.
+  struct BackgroundInsert {
+    std::atomic<bool> done{false};
+    Status status;
+    std::thread thread;
+  };
+  static void startInsert(BackgroundInsert& b, Store& store, std::string id, std::int64_t def) {
+    b.thread = std::thread([&b, &store, id = std::move(id), def] {
+      b.status = insert(store, id, def);
+      b.done = true;
+    });
+  }
   static std::int64_t define(Store& store) {
     auto t = store.begin(TxMode::kWrite);
     auto d = (*t)->addDefinition("d", "abc", "<scxml/>", 5);
@@ -799,23 +811,15 @@ TEST_F(PipelinedSync, ACommitReturnsAfterItsSyncWhileTheNextWriterGoesOn) {
   const int before = held_->entered;
   held_->hold(true);  // a slow disk: every sync waits until released
 
-  std::atomic<bool> first_done{false};
-  Status first_status;
-  std::thread first([&] {
-    first_status = insert(*store, "a", def);
-    first_done = true;
-  });
+  BackgroundInsert first;
+  startInsert(first, *store, "a", def);
   const bool first_syncing = held_->awaitEntered(before + 1);
   // The writer connection was handed on: a second write runs and commits meanwhile (with
   // the writer still taken it would be refused after busy_timeout_ms, never reaching a sync).
-  std::atomic<bool> second_done{false};
-  Status second_status;
-  std::thread second([&] {
-    second_status = insert(*store, "b", def);
-    second_done = true;
-  });
+  BackgroundInsert second;
+  startInsert(second, *store, "b", def);
   const bool second_syncing = held_->awaitEntered(before + 2);
-  const bool done_early = first_done || second_done;
+  const bool done_early = first.done || second.done;
 
   bool read_ahead_saw_both = false;
   if (auto ahead = store->begin(TxMode::kReadAhead)) {  // ends at once
@@ -835,16 +839,16 @@ TEST_F(PipelinedSync, ACommitReturnsAfterItsSyncWhileTheNextWriterGoesOn) {
   const bool read_done_early = read_done;
 
   held_->hold(false);
-  first.join();
-  second.join();
+  first.thread.join();
+  second.thread.join();
   reader.join();
   EXPECT_TRUE(first_syncing);
-  EXPECT_TRUE(second_syncing) << second_status.toString();
+  EXPECT_TRUE(second_syncing) << second.status.toString();
   EXPECT_FALSE(done_early);
   EXPECT_TRUE(read_ahead_saw_both);
   EXPECT_FALSE(read_done_early);
-  EXPECT_TRUE(first_status) << first_status.toString();
-  EXPECT_TRUE(second_status) << second_status.toString();
+  EXPECT_TRUE(first.status) << first.status.toString();
+  EXPECT_TRUE(second.status) << second.status.toString();
   EXPECT_TRUE(store->awaitDurable());
 
   // What was synced is the database's write-ahead log.
@@ -875,6 +879,15 @@ TEST_F(PipelinedSync, AFailedSyncFailsItsCommitAndEveryLaterOne) {
   store.reset();
   auto reopened = open();
   EXPECT_TRUE(insert(*reopened, "c", def));
+}
+
+TEST_F(PipelinedSync, SyncingALogRemovedWhileOpenFails) {
+  auto store = open();
+  const std::int64_t def = define(*store);
+  ASSERT_EQ(::unlink((path() + "-wal").c_str()), 0);
+  Status st = insert(*store, "a", def);
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.message().find("removed while open"), std::string::npos) << st.message();
 }
 
 TEST_F(PipelinedSync, IsOffWhenDisabledOrBelowFull) {
