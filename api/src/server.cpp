@@ -22,14 +22,11 @@
 #include <istream>
 #include <mutex>
 
+#include "tramite/text.h"
+
 namespace tramite::api {
 
 namespace {
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // A request id: the client's X-Request-Id when it is short and printable, else a counter.
 std::string requestIdFor(const Poco::Net::HTTPServerRequest& req) {
@@ -101,7 +98,7 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
     } catch (const Poco::Exception& e) {
       return Status(ErrorCode::kInvalidArgument, "malformed request URI: " + e.message());
     }
-    for (const auto& [name, value] : req) in.headers[lower(name)] = value;
+    for (const auto& [name, value] : req) in.headers[asciiLower(name)] = value;
     const std::size_t max = options_.max_body_bytes;
     std::istream& body = req.stream();
     char buffer[16384];

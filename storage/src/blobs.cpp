@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "file_io.h"
 #include "tramite/audit/merkle.h"
 
 namespace tramite::storage {
@@ -22,11 +23,6 @@ bool isDigest(const std::string& s) {
   return true;
 }
 
-Status ioError(const std::string& what, const std::string& path) {
-  return Status(ErrorCode::kUnavailable,
-                "cannot " + what + " " + path + ": " + std::strerror(errno));
-}
-
 // Writes all of bytes to fd.
 bool writeAll(int fd, const std::string& bytes) {
   std::size_t done = 0;
@@ -37,14 +33,6 @@ bool writeAll(int fd, const std::string& bytes) {
     done += static_cast<std::size_t>(n);
   }
   return true;
-}
-
-bool fsyncPath(const std::string& path, int flags) {
-  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) return false;
-  const bool ok = ::fsync(fd) == 0;
-  ::close(fd);
-  return ok;
 }
 
 class FilesystemBlobs final : public BlobStore {

@@ -1705,10 +1705,9 @@ Result<std::unique_ptr<Store>> openStore(const std::string& uri, const StoreOpti
     if (path.empty()) return Status(ErrorCode::kInvalidArgument, "sqlite: needs a file path");
     // An in-memory database exists per connection: use exactly one, for reads and writes.
     const bool in_memory = path == ":memory:";
-    std::string synchronous = options.sqlite_synchronous;
-    for (char& c : synchronous) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    const std::string synchronous = asciiLower(options.sqlite_synchronous);
     const bool pipelined = !in_memory && options.sqlite_pipelined_sync &&
-                           (synchronous == "FULL" || synchronous == "2");
+                           (synchronous == "full" || synchronous == "2");
     store = std::make_unique<SqlStore>(Dialect::kSQLite, "SQLite", path,
                                        in_memory ? 1 : options.pool_size, !in_memory, options,
                                        pipelined ? path + "-wal" : "");

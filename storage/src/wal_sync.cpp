@@ -1,22 +1,13 @@
 #include "wal_sync.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
 #include <cstring>
+#include <filesystem>
+
+#include "file_io.h"
 
 namespace tramite::storage {
-
-namespace {
-
-std::string errnoText() {
-  return std::strerror(errno);
-}
-
-}  // namespace
 
 WalSync::WalSync(std::string wal_path, std::function<int(int)> sync)
     : wal_path_(std::move(wal_path)),
@@ -35,19 +26,14 @@ Status WalSync::openOnce() {
   if (fd_ >= 0) return Status::ok();
   // Read-only is enough: Linux syncs a file's data through any descriptor of it.
   const int fd = ::open(wal_path_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return Status(ErrorCode::kUnavailable, "cannot open " + wal_path_ + ": " + errnoText());
+  if (fd < 0) return ioError("open", wal_path_);
   // SQLite may just have created the WAL: its directory entry must survive a power loss too.
-  const auto slash = wal_path_.rfind('/');
-  const std::string dir =
-      slash == std::string::npos ? "." : wal_path_.substr(0, std::max<std::size_t>(slash, 1));
-  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  const bool dir_synced = dir_fd >= 0 && ::fsync(dir_fd) == 0;
-  const std::string dir_error = dir_synced ? "" : errnoText();
-  if (dir_fd >= 0) ::close(dir_fd);
-  if (!dir_synced) {
+  std::string dir = std::filesystem::path(wal_path_).parent_path().string();
+  if (dir.empty()) dir = ".";
+  if (!fsyncPath(dir, O_RDONLY | O_DIRECTORY)) {
+    Status st = ioError("sync directory", dir);
     ::close(fd);
-    return Status(ErrorCode::kUnavailable, "cannot sync directory " + dir + ": " + dir_error);
+    return st;
   }
   fd_ = fd;
   return Status::ok();
@@ -68,7 +54,7 @@ Status WalSync::sync(std::uint64_t n) {
   }
   // Outside the lock: the next commit numbers itself and commits meanwhile.
   const bool synced = sync_(fd) == 0;
-  std::string error = synced ? "" : errnoText();
+  std::string error = synced ? "" : std::strerror(errno);
   // SQLite removes the WAL only when its last connection closes, and the store keeps its
   // writer's open; should that ever change, syncing a removed file must not pass silently.
   struct stat st {};

@@ -17,6 +17,20 @@
 namespace tramite::storage {
 namespace {
 
+InstanceRecord newInstance(const std::string& id, std::int64_t def) {
+  return InstanceRecord{id, def, "EXP-" + id, "running", "{}", 1, 1000, 1000};
+}
+
+// Adds a version of definition name in a transaction of its own; its id.
+std::int64_t addDefinitionTo(Store& store, const std::string& name) {
+  auto t = store.begin(TxMode::kWrite);
+  if (!t) throw std::runtime_error("begin failed: " + t.status().toString());
+  auto d = (*t)->addDefinition(name, "abc", "<scxml/>", 5);
+  EXPECT_TRUE(d);
+  EXPECT_TRUE((*t)->commit());
+  return d->id;
+}
+
 class StoreContract : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
@@ -33,16 +47,7 @@ class StoreContract : public ::testing::TestWithParam<std::string> {
     if (!t) throw std::runtime_error("begin failed: " + t.status().toString());
     return std::move(t).value();
   }
-  InstanceRecord newInstance(const std::string& id, std::int64_t def) {
-    return InstanceRecord{id, def, "EXP-" + id, "running", "{}", 1, 1000, 1000};
-  }
-  std::int64_t addDefinition(const std::string& name) {
-    auto t = tx();
-    auto d = t->addDefinition(name, "abc", "<scxml/>", 5);
-    EXPECT_TRUE(d);
-    EXPECT_TRUE(t->commit());
-    return d->id;
-  }
+  std::int64_t addDefinition(const std::string& name) { return addDefinitionTo(*store_, name); }
   std::string uri_;
   std::unique_ptr<Store> store_;
 };
@@ -778,9 +783,7 @@ class PipelinedSync : public ::testing::Test {
   static Status insert(Store& store, const std::string& id, std::int64_t def) {
     auto t = store.begin(TxMode::kWrite);
     if (!t) return t.status();
-    if (Status st = (*t)->insertInstance({id, def, "EXP", "running", "{}", 1, 1, 1}); !st) {
-      return st;
-    }
+    if (Status st = (*t)->insertInstance(newInstance(id, def)); !st) return st;
     return (*t)->commit();
   }
   // An insert on a thread of its own.
@@ -795,19 +798,13 @@ class PipelinedSync : public ::testing::Test {
       b.done = true;
     });
   }
-  static std::int64_t define(Store& store) {
-    auto t = store.begin(TxMode::kWrite);
-    auto d = (*t)->addDefinition("d", "abc", "<scxml/>", 5);
-    EXPECT_TRUE((*t)->commit());
-    return d->id;
-  }
   testing::TempDir dir_;
   std::shared_ptr<HeldSync> held_ = std::make_shared<HeldSync>();
 };
 
 TEST_F(PipelinedSync, ACommitReturnsAfterItsSyncWhileTheNextWriterGoesOn) {
   auto store = open();
-  const std::int64_t def = define(*store);
+  const std::int64_t def = addDefinitionTo(*store, "d");
   const int before = held_->entered;
   held_->hold(true);  // a slow disk: every sync waits until released
 
@@ -861,7 +858,7 @@ TEST_F(PipelinedSync, ACommitReturnsAfterItsSyncWhileTheNextWriterGoesOn) {
 
 TEST_F(PipelinedSync, AFailedSyncFailsItsCommitAndEveryLaterOne) {
   auto store = open();
-  const std::int64_t def = define(*store);
+  const std::int64_t def = addDefinitionTo(*store, "d");
   held_->fail_errno = EIO;
   Status failed = insert(*store, "a", def);
   ASSERT_FALSE(failed);
@@ -883,7 +880,7 @@ TEST_F(PipelinedSync, AFailedSyncFailsItsCommitAndEveryLaterOne) {
 
 TEST_F(PipelinedSync, SyncingALogRemovedWhileOpenFails) {
   auto store = open();
-  const std::int64_t def = define(*store);
+  const std::int64_t def = addDefinitionTo(*store, "d");
   ASSERT_EQ(::unlink((path() + "-wal").c_str()), 0);
   Status st = insert(*store, "a", def);
   ASSERT_FALSE(st);
@@ -895,8 +892,8 @@ TEST_F(PipelinedSync, IsOffWhenDisabledOrBelowFull) {
        {std::pair<bool, const char*>{false, "FULL"}, {true, "NORMAL"}}) {
     auto store = open(pipelined, synchronous);
     EXPECT_EQ(store->commitSlots(), 1);
-    EXPECT_TRUE(
-        insert(*store, std::string("x-") + synchronous + (pipelined ? "p" : ""), define(*store)));
+    EXPECT_TRUE(insert(*store, std::string("x-") + synchronous + (pipelined ? "p" : ""),
+                       addDefinitionTo(*store, "d")));
   }
   EXPECT_EQ(held_->entered, 0);  // SQLite synced (or not) inside its commits
 }

@@ -23,8 +23,7 @@ std::string baseType(const std::string& content_type) {
   std::string t = content_type.substr(0, content_type.find(';'));
   t.erase(t.find_last_not_of(" \t") + 1);
   t.erase(0, t.find_first_not_of(" \t"));
-  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
-  return t;
+  return asciiLower(std::move(t));
 }
 
 // Whether bytes look like media type `type`.

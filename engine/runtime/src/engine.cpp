@@ -446,7 +446,9 @@ class Engine::Batcher {
   std::unordered_map<std::string, std::deque<Request*>> turns_;
   int computing_ = 0;
   int committers_ = 0;
-  bool gathering_ = false;                // a committer is waiting for requests being computed
+  // A committer is taking its write transaction or waiting for requests being computed:
+  // one gathers a batch at a time.
+  bool gathering_ = false;
   std::condition_variable committer_cv_;  // a committer waiting for requests being computed
 };
 

@@ -19,4 +19,12 @@ std::string join(const Range& parts, std::string_view sep) {
   return out;
 }
 
+// text with ASCII letters in lower case ("Text/HTML" -> "text/html"); other bytes unchanged.
+inline std::string asciiLower(std::string text) {
+  for (char& c : text) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return text;
+}
+
 }  // namespace tramite
