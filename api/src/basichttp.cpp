@@ -193,16 +193,12 @@ Result<int> deliverBasicHttpSends(runtime::Engine& engine, storage::Store& store
         sent = client.post(target->asString(), *event, "tramite-outbox-" + std::to_string(row.id));
       }
     }
-    bool marked = false;
-    {
-      auto tx = store.begin();
-      if (!tx) return tx.status();
-      auto done = (*tx)->markOutboxDone(row.id, now);
-      if (!done) return done.status();
-      if (Status st = (*tx)->commit(); !st) return st;
-      marked = *done;
-    }
-    if (!marked) continue;  // another server settled it
+    auto tx = store.begin();
+    if (!tx) return tx.status();
+    auto marked = (*tx)->markOutboxDone(row.id, now);
+    if (!marked) return marked.status();
+    if (Status st = (*tx)->commit(); !st) return st;  // which hands its connection back
+    if (!*marked) continue;                           // another server settled it
     ++settled;
     if (!sent) {
       scxml::Event error =
