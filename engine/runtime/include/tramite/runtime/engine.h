@@ -73,7 +73,8 @@ struct EngineOptions {
   bool group_commit = true;
   int max_batch = 128;
   // Write transactions in flight at once on a store that takes concurrent writers (more
-  // helps a networked database); a single-writer store (SQLite) has one.
+  // helps a networked database); SQLite says itself (Store::commitSlots: one, or two with
+  // pipelined sync).
   int commit_pipelines = 2;
   // How long a commit may wait for requests still being computed to join it: a little
   // latency for fewer, fuller commits. It waits only while some request is being computed.
