@@ -766,6 +766,95 @@ TEST_F(ServerTest, BasicHttpSendsReachOtherInstancesOnce) {
   EXPECT_EQ(call("POST", "/api/v1/basichttp/" + r2, "_scxmleventname=ping").status, 401);
 }
 
+// Sends bytes on a fresh connection and returns everything the server sends back until it
+// closes (or 5 s pass).
+std::string rawExchange(int port, const std::string& bytes) {
+  Poco::Net::StreamSocket s(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)));
+  s.setReceiveTimeout(Poco::Timespan(5, 0));
+  s.sendBytes(bytes.data(), static_cast<int>(bytes.size()));
+  std::string answer;
+  char buffer[4096];
+  try {
+    for (int n; (n = s.receiveBytes(buffer, sizeof buffer)) > 0;) answer.append(buffer, n);
+  } catch (const Poco::Exception&) {
+  }
+  return answer;
+}
+
+int count(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST_F(ServerTest, SpeaksHttp11PipelinedChunkedAndExpectingContinue) {
+  const int port = server_->port();
+  // Three requests in one write are answered in order on one connection; the last closes it.
+  const std::string health = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: a-";
+  const std::string three =
+      health + "1\r\n\r\n" + health + "2\r\n\r\n" + health + "3\r\nConnection: close\r\n\r\n";
+  const std::string answers = rawExchange(port, three);
+  EXPECT_EQ(count(answers, "HTTP/1.1 200 OK\r\n"), 3) << answers;
+  EXPECT_LT(answers.find("X-Request-Id: a-1"), answers.find("X-Request-Id: a-2"));
+  EXPECT_LT(answers.find("X-Request-Id: a-2"), answers.find("X-Request-Id: a-3"));
+  EXPECT_EQ(count(answers, "Connection: close"), 1) << answers;
+
+  // A chunked body.
+  const std::string login =
+      R"({"username": "admin", "password": ")" + std::string(kPassword) + "\"}";
+  const std::string post =
+      "POST /api/v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: "
+      "application/json\r\nConnection: close\r\n";
+  std::string chunked = post + "Transfer-Encoding: chunked\r\n\r\n";
+  for (std::size_t at = 0; at < login.size(); at += 10) {
+    const std::string part = login.substr(at, 10);
+    char size[16];
+    std::snprintf(size, sizeof size, "%zx\r\n", part.size());
+    chunked += size + part + "\r\n";
+  }
+  chunked += "0\r\n\r\n";
+  const std::string logged = rawExchange(port, chunked);
+  EXPECT_EQ(logged.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << logged;
+  EXPECT_NE(logged.find("\"token\""), std::string::npos) << logged;
+
+  // Expect: 100-continue: the body is sent once the server asks for it.
+  Poco::Net::StreamSocket s(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)));
+  s.setReceiveTimeout(Poco::Timespan(5, 0));
+  const std::string head =
+      post + "Expect: 100-continue\r\nContent-Length: " + std::to_string(login.size()) + "\r\n\r\n";
+  s.sendBytes(head.data(), static_cast<int>(head.size()));
+  char buffer[4096];
+  const int n = s.receiveBytes(buffer, sizeof buffer);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buffer, static_cast<std::size_t>(n)), "HTTP/1.1 100 Continue\r\n\r\n");
+  s.sendBytes(login.data(), static_cast<int>(login.size()));
+  std::string final_answer;
+  for (int got; (got = s.receiveBytes(buffer, sizeof buffer)) > 0;)
+    final_answer.append(buffer, got);
+  EXPECT_EQ(final_answer.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << final_answer;
+
+  // Requests the server cannot read get the error shape, and the connection is closed.
+  for (const std::string& bad :
+       {std::string("GARBAGE\r\n\r\n"), std::string("GET /healthz HTTP/1.1\r\n\r\n"),
+        std::string("POST /api/v1/login HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                    "Transfer-Encoding: chunked\r\n\r\n")}) {
+    const std::string refused = rawExchange(port, bad);
+    EXPECT_EQ(refused.rfind("HTTP/1.1 400 Bad Request\r\n", 0), 0u) << refused;
+    EXPECT_NE(refused.find("\"invalid_argument\""), std::string::npos) << refused;
+    EXPECT_NE(refused.find("Connection: close"), std::string::npos) << refused;
+  }
+  EXPECT_EQ(call("GET", "/healthz").status, 200);
+}
+
+TEST_F(ServerTest, StoppingClosesIdleConnectionsAtOnce) {
+  EXPECT_EQ(call("GET", "/healthz").status, 200);  // the session keeps its connection
+  const auto t0 = std::chrono::steady_clock::now();
+  server_->stop(10'000);
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(waited, 2.0) << "stop waited for an idle keep-alive connection";
+}
+
 TEST_F(ServerTest, ServesOverTlsWithAThrowawayCertificate) {
   const std::string key = (dir_ / "server.key").string();
   const std::string cert = (dir_ / "server.crt").string();

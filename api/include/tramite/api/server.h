@@ -1,6 +1,7 @@
-// The HTTP(S) server: Poco::Net's HTTPServer feeding Api::handle, with limits on body size,
-// headers and request time, TLS when a certificate and key are configured, and one
-// structured log line per request.
+// The HTTP(S) server feeding Api::handle: Poco::Net's TCPServer (its thread pool, TLS through
+// NetSSL when a certificate and key are configured) carrying our HTTP/1.1 connection
+// (keep-alive, pipelining, chunked bodies, 100-continue), with limits on body size, headers
+// and request time, and one structured log line per request.
 #pragma once
 
 #include <cstdint>
@@ -21,7 +22,9 @@ struct ServerOptions {
   int max_threads = 16;
   int max_queued = 256;
   std::size_t max_body_bytes = 1 << 20;      // larger bodies get 413 without being read
-  std::int64_t request_timeout_ms = 30'000;  // socket receive/send timeout per request
+  // The time a request may take to arrive (and a response to be sent); a connection idle
+  // between requests is closed after 10 s, or this if shorter.
+  std::int64_t request_timeout_ms = 30'000;
   bool log_requests = true;                  // one line per request on the "tramite.http" logger
 };
 
@@ -43,7 +46,8 @@ class Server {
 
   // Binds and starts serving. Errors: kUnavailable (address in use, TLS files unreadable).
   Status start();
-  // Stops accepting, waits up to drain_ms for in-flight requests, then stops.
+  // Stops accepting and closes idle connections, waits up to drain_ms for requests in
+  // flight (answered with Connection: close), then closes the rest.
   void stop(std::int64_t drain_ms = 10'000);
 
   int port() const;         // the bound port
