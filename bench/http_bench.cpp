@@ -1,9 +1,11 @@
 // The HTTP layer's cost, side by side in one run (issue 5):
-//   engine    durable task completions through Engine::actOnTask from 16 threads
+//   engine    durable task completions through Engine::actOnTask from 16 threads, before
+//             and again after the HTTP phase
 //   http      the same completions as POST /api/v1/tasks/{id}/complete, wrk with 16
 //             connections on loopback against the real server (SQLite, synchronous=FULL)
 //   queue     GET /api/v1/tasks?view=group (a 50-task first page), wrk with 16 connections
 // Each completion commits the task, the instance's macrostep and their history rows.
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -38,6 +40,14 @@ const char* kWorkflow = R"(<scxml xmlns="http://www.w3.org/2005/07/scxml"
 </scxml>)";
 
 constexpr int kThreads = 16;
+
+// CPU seconds this process has used (every thread, user and system).
+double processCpuSeconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return seconds(u.ru_utime) + seconds(u.ru_stime);
+}
 
 double secondsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -133,7 +143,7 @@ int main() {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const int instances = std::getenv("TRAMITE_HTTP_INSTANCES")
                             ? std::atoi(std::getenv("TRAMITE_HTTP_INSTANCES"))
-                            : 60'000;
+                            : 80'000;
   const int wrk_seconds = 10;
   const fs::path dir = fs::temp_directory_path() / ("tramite-http-" + std::to_string(::getpid()));
   fs::create_directories(dir);
@@ -173,19 +183,31 @@ int main() {
   std::printf("seeded %d instances with one open task each in %.1f s (%d failed)\n", instances,
               secondsSince(t0), failed);
 
-  // 1. The engine alone: the first third of the tasks.
-  const int direct = instances / 3;
-  t0 = std::chrono::steady_clock::now();
-  failed = parallel(direct, [&](int i) {
-    runtime::TaskAction a;
-    a.op = runtime::TaskOp::kComplete;
-    a.actor = "bench_user";
-    a.decision = "conforme";
-    return static_cast<bool>(engine->actOnTask(tasks[static_cast<std::size_t>(i)], a));
-  });
-  const double engine_rate = direct / secondsSince(t0);
-  std::printf("engine  Engine::actOnTask complete, 16 threads   %8.0f completions/s (%d failed)\n",
-              engine_rate, failed);
+  // The engine alone completes a sixth of the tasks before the HTTP phase and another sixth
+  // after it; the HTTP phase is compared with the mean of the two, which cancels much of this
+  // machine's drift in speed between phases.
+  const int slice = instances / 6;
+  auto engineRun = [&](int first, int count) {
+    const auto started = std::chrono::steady_clock::now();
+    const double cpu_before = processCpuSeconds();
+    const int failures = parallel(count, [&](int i) {
+      runtime::TaskAction a;
+      a.op = runtime::TaskOp::kComplete;
+      a.actor = "bench_user";
+      a.decision = "conforme";
+      return static_cast<bool>(engine->actOnTask(tasks[static_cast<std::size_t>(first + i)], a));
+    });
+    const double seconds = secondsSince(started);
+    const double cpu = processCpuSeconds() - cpu_before;
+    const double rate = count / seconds;
+    std::printf(
+        "engine  Engine::actOnTask complete, 16 threads   %8.0f completions/s (%d failed)\n", rate,
+        failures);
+    std::printf("        CPU: %.0f us per completion, %.2f cores\n", 1e6 * cpu / count,
+                cpu / seconds);
+    return rate;
+  };
+  const double engine_before = engineRun(0, slice);
 
   // 2. The same over HTTP.
   api::ApiOptions api_options;
@@ -204,7 +226,8 @@ int main() {
   const fs::path ids = dir / "ids.txt";
   {
     std::ofstream out(ids);
-    for (std::size_t i = static_cast<std::size_t>(direct); i < tasks.size(); ++i) {
+    for (std::size_t i = static_cast<std::size_t>(slice);
+         i < tasks.size() - static_cast<std::size_t>(slice); ++i) {
       out << tasks[i] << "\n";
     }
   }
@@ -216,11 +239,17 @@ int main() {
                 r.requests_per_second, unit, r.p50_ms, r.p99_ms, r.non_2xx);
     return r;
   };
+  const double cpu0 = processCpuSeconds();
   WrkResult http =
       measure("http    POST /api/v1/tasks/{id}/complete, wrk 16c",
               writeScript(dir, "complete.lua", secret, ids.string(), ""), "completions/s");
-  std::printf("        HTTP layer cost: %.0f%% of the engine's rate (%.2fx)\n",
-              100.0 * (1.0 - http.requests_per_second / engine_rate),
+  const double http_cpu = processCpuSeconds() - cpu0;
+  std::printf("        server CPU: %.0f us per completion, %.2f cores (wrk not counted)\n",
+              1e6 * http_cpu / (http.requests_per_second * wrk_seconds), http_cpu / wrk_seconds);
+  const double engine_after = engineRun(instances - slice, slice);
+  const double engine_rate = (engine_before + engine_after) / 2;
+  std::printf("        HTTP layer cost: %.0f%% of the engine's mean rate %.0f/s (%.2fx)\n",
+              100.0 * (1.0 - http.requests_per_second / engine_rate), engine_rate,
               http.requests_per_second / engine_rate);
 
   // 3. Queue reads over HTTP.
