@@ -352,29 +352,24 @@ class Api::Impl {
 
   // ---- access to objects ----
 
-  // Whether who sees a task: monitors see all; others when it is offered or reserved to
-  // them, their roles or their unit.
-  static bool seesTask(const Principal& who, const runtime::TaskView& t) {
-    if (who.monitor() || t.owner == who.user) return true;
-    for (const std::string& p : t.principals) {
-      if (p == "user:" + who.user || p == "owner:" + who.user || p == "unit:" + who.unit) {
-        return true;
-      }
-      for (const std::string& r : who.roles) {
-        if (p == "role:" + r) return true;
-      }
-    }
-    return false;
+  // Whom who answers for today (see Engine::principalsOf); none for a user no longer in the
+  // directory.
+  Result<std::vector<std::string>> principalsOf(const Principal& who) {
+    auto mine = engine_->principalsOf(who.user);
+    if (!mine && mine.status().code() == ErrorCode::kNotFound) return std::vector<std::string>{};
+    return mine;
   }
 
   // Monitors read every expediente; others those they took part in (an action of theirs in
-  // its history) or that have a task for them.
+  // its history) or that have a task for them or for someone they stand in for today.
   Status mayReadInstance(const Principal& who, const std::string& instance_id) {
     if (who.monitor()) return Status::ok();
+    auto mine = principalsOf(who);
+    if (!mine) return mine.status();
     auto tasks = engine_->tasksOf(instance_id);
     if (!tasks) return tasks.status();
     for (const runtime::TaskView& t : *tasks) {
-      if (seesTask(who, t)) return Status::ok();
+      if (runtime::reaches(*mine, t)) return Status::ok();
     }
     auto history = engine_->history(instance_id);
     if (!history) return history.status();
@@ -1039,8 +1034,12 @@ class Api::Impl {
   Result<HttpResponse> getTask(Context& c) {
     auto t = engine_->task(c.path.at("id"));
     if (!t) return t.status();
-    if (!seesTask(c.who, *t)) {
-      if (Status st = mayReadInstance(c.who, t->instance_id); !st) return st;
+    if (!c.who.monitor()) {
+      auto mine = principalsOf(c.who);
+      if (!mine) return mine.status();
+      if (!runtime::reaches(*mine, *t)) {
+        if (Status st = mayReadInstance(c.who, t->instance_id); !st) return st;
+      }
     }
     return jsonResponse(200, std::move(*t).toJson());
   }

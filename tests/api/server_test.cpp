@@ -344,6 +344,36 @@ TEST_F(ServerTest, LegalReviewCaseOverHttp) {
   EXPECT_EQ(call("GET", "/api/v1/instances/" + id, "", login("jorge_pineda")).status, 403);
 }
 
+TEST_F(ServerTest, ASubstituteReadsTheTasksAndCasesOfWhomTheyStandInFor) {
+  // Fernando stands in for Elena from 2024-08-01 to 2024-08-16 (config/directory.json).
+  clock_.set(localMs("2024-08-05", 9));
+  const std::string admin = login("admin");
+  Reply started =
+      call("POST", "/api/v1/instances",
+           dumped(Value(json::Object{{"definition", "legal-review"},
+                                     {"business_key", "GJ-2024-300"},
+                                     {"data", Value(json::Object{{"unidad", "planificacion"}})}})),
+           login("carla_mendez"));
+  ASSERT_EQ(started.status, 201) << started.raw;
+  const std::string id = started.str("id");
+  const std::string assign = openTask(id, "asignar").find("id")->asString();
+  ASSERT_EQ(act(admin, assign, "claim").status, 200);
+  ASSERT_EQ(act(admin, assign, "complete",
+                Value(json::Object{{"form", Value(json::Object{{"abogado", "elena_castro"}})}}))
+                .status,
+            200);
+  const std::string draft = openTask(id, "redactar").find("id")->asString();
+  const std::string fernando = login("fernando_diaz");
+  EXPECT_EQ(call("GET", "/api/v1/tasks/" + draft, "", fernando).status, 200);
+  EXPECT_EQ(call("GET", "/api/v1/instances/" + id, "", fernando).status, 200);
+  // After the absence he no longer does; Elena still does.
+  clock_.set(localMs("2024-08-20", 9));
+  const std::string later = login("fernando_diaz");
+  EXPECT_EQ(call("GET", "/api/v1/tasks/" + draft, "", later).status, 403);
+  EXPECT_EQ(call("GET", "/api/v1/instances/" + id, "", later).status, 403);
+  EXPECT_EQ(call("GET", "/api/v1/tasks/" + draft, "", login("elena_castro")).status, 200);
+}
+
 TEST_F(ServerTest, RefusalsAndBadInputLeaveNothingBehind) {
   const std::string start =
       dumped(Value(json::Object{{"definition", "legal-review"}, {"business_key", "GJ-1"}}));

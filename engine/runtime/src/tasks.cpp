@@ -1,7 +1,6 @@
 // Human tasks: created and closed by the states of a running instance (Step), operated on
 // by people (Engine::actOnTask through TaskOperation), listed in queues (Engine::queue).
 #include <algorithm>
-#include <set>
 
 #include "engine_internal.h"
 #include "tramite/runtime/directory.h"
@@ -92,6 +91,25 @@ Result<std::vector<storage::UserRecord>> actingAs(storage::Transaction& tx, cons
     if (absent->has_value()) people.push_back(**absent);
   }
   return people;
+}
+
+// The principals a person answers to: "owner:" and "user:" (their own tasks: personal),
+// "unit:" and "role:" (their unit's and roles' queues: group).
+void addPrincipalsOf(const storage::UserRecord& u, bool personal, bool group,
+                     std::vector<std::string>& out) {
+  if (personal) {
+    out.push_back("owner:" + u.id);
+    out.push_back("user:" + u.id);
+  }
+  if (group) {
+    out.push_back("unit:" + u.unit);
+    for (const std::string& role : u.roles) out.push_back("role:" + role);
+  }
+}
+
+void sortUnique(std::vector<std::string>& v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
 }
 
 bool validPrincipal(const std::string& p) {
@@ -582,15 +600,10 @@ class Engine::TaskOperation {
     admin_ = std::find(roles.begin(), roles.end(), kAdminRole) != roles.end();
     for (const storage::UserRecord& u : *people) {
       if (u.id != a_.actor) stands_in_for_.push_back(u.id);
-      addPrincipals(u);
+      addPrincipalsOf(u, true, true, principals_);
     }
+    sortUnique(principals_);
     return Status::ok();
-  }
-
-  void addPrincipals(const storage::UserRecord& u) {
-    principals_.insert("user:" + u.id);
-    principals_.insert("unit:" + u.unit);
-    for (const std::string& r : u.roles) principals_.insert("role:" + r);
   }
 
   // The actor holds the task, or stands in for whoever does.
@@ -609,8 +622,9 @@ class Engine::TaskOperation {
     for (const std::string& role : stringsFrom(spec_json_.find("escalated_to"))) {
       potential.push_back("role:" + role);
     }
-    return std::any_of(potential.begin(), potential.end(),
-                       [&](const std::string& p) { return principals_.count(p) > 0; });
+    return std::any_of(potential.begin(), potential.end(), [&](const std::string& p) {
+      return std::binary_search(principals_.begin(), principals_.end(), p);
+    });
   }
 
   Status denied(const std::string& why) const {
@@ -953,7 +967,7 @@ class Engine::TaskOperation {
   TaskSpec spec_;
   TaskState state_ = TaskState::kCreated;
   bool admin_ = false;
-  std::set<std::string> principals_;  // of the actor and of whoever they stand in for
+  std::vector<std::string> principals_;  // of the actor and whoever they stand in for, sorted
   std::vector<std::string> stands_in_for_;
   std::string on_behalf_of_;
   std::vector<std::string> steps_;  // lifecycle transitions taken, in order
@@ -1066,18 +1080,11 @@ Result<QueuePage> Engine::queue(const QueueRequest& r) {
             final_answer = true;
             return Status(ErrorCode::kNotFound, "no user '" + r.user + "'");
           }
+          const bool personal = r.view == QueueView::kPersonal;
           for (const storage::UserRecord& p : *people) {
-            if (r.view == QueueView::kPersonal) {
-              query.principals.push_back("owner:" + p.id);
-              query.principals.push_back("user:" + p.id);
-            } else {
-              query.principals.push_back("unit:" + p.unit);
-              for (const std::string& role : p.roles) query.principals.push_back("role:" + role);
-            }
+            addPrincipalsOf(p, personal, !personal, query.principals);
           }
-          std::sort(query.principals.begin(), query.principals.end());
-          query.principals.erase(std::unique(query.principals.begin(), query.principals.end()),
-                                 query.principals.end());
+          sortUnique(query.principals);
         }
         auto rows = tx.queryTasks(query);
         if (!rows) {
@@ -1091,6 +1098,30 @@ Result<QueuePage> Engine::queue(const QueueRequest& r) {
         return page;
       },
       storage::TxMode::kRead);
+}
+
+Result<std::vector<std::string>> Engine::principalsOf(const std::string& user) {
+  const std::int64_t today = calendar_->dateOf(clock_.nowMs()).serial();
+  return transact<std::vector<std::string>>(
+      [&](storage::Transaction& tx, bool& final_answer) -> Result<std::vector<std::string>> {
+        auto people = actingAs(tx, user, today);
+        if (!people) return people.status();
+        final_answer = true;
+        if (people->empty()) return Status(ErrorCode::kNotFound, "no user '" + user + "'");
+        std::vector<std::string> out;
+        for (const storage::UserRecord& p : *people) addPrincipalsOf(p, true, true, out);
+        sortUnique(out);
+        return out;
+      },
+      storage::TxMode::kRead);
+}
+
+bool reaches(const std::vector<std::string>& principals, const TaskView& task) {
+  auto holds = [&](const std::string& p) {
+    return std::binary_search(principals.begin(), principals.end(), p);
+  };
+  return (!task.owner.empty() && holds("owner:" + task.owner)) ||
+         std::any_of(task.principals.begin(), task.principals.end(), holds);
 }
 
 Status Engine::importDirectory(const storage::DirectoryRecords& directory,

@@ -183,6 +183,10 @@ class Engine {
   // A page of a queue. Errors: kNotFound (unknown user), kInvalidArgument (bad filter or
   // cursor).
   Result<QueuePage> queue(const QueueRequest& request);
+  // Whom user answers for today: "owner:", "user:", "unit:" and "role:" principals of the user
+  // and of everyone they stand in for (substitutions in force on the calendar's today),
+  // sorted; see reaches(). Errors: kNotFound (unknown user).
+  Result<std::vector<std::string>> principalsOf(const std::string& user);
 
   // ---- documents and signatures ----
   // Stores upload.bytes content-addressed and records them as the next version of the named

@@ -41,6 +41,10 @@ struct TaskView {
   static Result<TaskView> fromJson(const json::Value& v);
 };
 
+// Whether a task is held by, or waits in the queue of, one of principals (sorted, as
+// Engine::principalsOf gives them).
+bool reaches(const std::vector<std::string>& principals, const TaskView& task);
+
 // One operation on a task by a user (see task_lifecycle.h for the operations).
 struct TaskAction {
   TaskOp op = TaskOp::kClaim;
