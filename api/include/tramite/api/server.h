@@ -21,11 +21,11 @@ struct ServerOptions {
   std::string tls_private_key;
   int max_threads = 16;
   int max_queued = 256;
-  std::size_t max_body_bytes = 1 << 20;      // larger bodies get 413 without being read
+  std::size_t max_body_bytes = 1 << 20;  // larger bodies get 413 and are never handled
   // The time a request may take to arrive (and a response to be sent); a connection idle
   // between requests is closed after 10 s, or this if shorter.
   std::int64_t request_timeout_ms = 30'000;
-  bool log_requests = true;                  // one line per request on the "tramite.http" logger
+  bool log_requests = true;  // one line per request on the "tramite.http" logger
 };
 
 // Answers a request (called from the server's threads at once); fills info for the log.
