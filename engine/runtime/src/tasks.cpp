@@ -93,23 +93,25 @@ Result<std::vector<storage::UserRecord>> actingAs(storage::Transaction& tx, cons
   return people;
 }
 
-// The principals a person answers to: "owner:" and "user:" (their own tasks: personal),
-// "unit:" and "role:" (their unit's and roles' queues: group).
-void addPrincipalsOf(const storage::UserRecord& u, bool personal, bool group,
-                     std::vector<std::string>& out) {
-  if (personal) {
-    out.push_back("owner:" + u.id);
-    out.push_back("user:" + u.id);
+// The principals people (as actingAs gives them) answer to, sorted, without repeats:
+// "owner:" and "user:" (their own tasks: personal), "unit:" and "role:" (their units' and
+// roles' queues: group).
+std::vector<std::string> principalsOfPeople(const std::vector<storage::UserRecord>& people,
+                                            bool personal, bool group) {
+  std::vector<std::string> out;
+  for (const storage::UserRecord& u : people) {
+    if (personal) {
+      out.push_back("owner:" + u.id);
+      out.push_back("user:" + u.id);
+    }
+    if (group) {
+      out.push_back("unit:" + u.unit);
+      for (const std::string& role : u.roles) out.push_back("role:" + role);
+    }
   }
-  if (group) {
-    out.push_back("unit:" + u.unit);
-    for (const std::string& role : u.roles) out.push_back("role:" + role);
-  }
-}
-
-void sortUnique(std::vector<std::string>& v) {
-  std::sort(v.begin(), v.end());
-  v.erase(std::unique(v.begin(), v.end()), v.end());
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 bool validPrincipal(const std::string& p) {
@@ -600,9 +602,8 @@ class Engine::TaskOperation {
     admin_ = std::find(roles.begin(), roles.end(), kAdminRole) != roles.end();
     for (const storage::UserRecord& u : *people) {
       if (u.id != a_.actor) stands_in_for_.push_back(u.id);
-      addPrincipalsOf(u, true, true, principals_);
     }
-    sortUnique(principals_);
+    principals_ = principalsOfPeople(*people, true, true);
     return Status::ok();
   }
 
@@ -1081,10 +1082,7 @@ Result<QueuePage> Engine::queue(const QueueRequest& r) {
             return Status(ErrorCode::kNotFound, "no user '" + r.user + "'");
           }
           const bool personal = r.view == QueueView::kPersonal;
-          for (const storage::UserRecord& p : *people) {
-            addPrincipalsOf(p, personal, !personal, query.principals);
-          }
-          sortUnique(query.principals);
+          query.principals = principalsOfPeople(*people, personal, !personal);
         }
         auto rows = tx.queryTasks(query);
         if (!rows) {
@@ -1108,10 +1106,7 @@ Result<std::vector<std::string>> Engine::principalsOf(const std::string& user) {
         if (!people) return people.status();
         final_answer = true;
         if (people->empty()) return Status(ErrorCode::kNotFound, "no user '" + user + "'");
-        std::vector<std::string> out;
-        for (const storage::UserRecord& p : *people) addPrincipalsOf(p, true, true, out);
-        sortUnique(out);
-        return out;
+        return principalsOfPeople(*people, true, true);
       },
       storage::TxMode::kRead);
 }
