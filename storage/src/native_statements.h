@@ -38,6 +38,22 @@ class NativeStatements {
   // one user at a time, like the connection.
   virtual std::size_t run(const std::string& text, const std::vector<Param>& params,
                           const std::function<void(const Row&)>& on_row = {}) = 0;
+
+  // Sees the rows a deferred write changed; throws to fail it (the exception reaches the
+  // caller of the statement that carried the write).
+  using Check = std::function<void(std::size_t changed)>;
+
+  // Runs a write whose answer the caller does not wait for. PostgreSQL keeps it (params
+  // copied) and sends it with the next run(), in one pipeline and one round trip; its failure,
+  // or check's, is thrown by that run() (or a later one) and fails the transaction: after a
+  // failed check every statement but ROLLBACK throws again. A checked write is never sent in
+  // the same pipeline as COMMIT, so a failed check cannot have committed. ROLLBACK drops what
+  // was kept, and is not sent at all when the BEGIN was still kept. The default runs the
+  // write at once and checks it.
+  virtual void defer(const std::string& text, const std::vector<Param>& params, Check check = {}) {
+    const std::size_t changed = run(text, params);
+    if (check) check(changed);
+  }
 };
 
 // db / conn are owned by the caller's connection and must outlive the returned object.

@@ -1,12 +1,16 @@
 // NativeStatements on a libpq connection: each text is prepared once as a named statement
 // (one plan, kept by the server for the session) and then run with PQexecPrepared in a single
-// round trip. Integers are sent as int8; strings as untyped text, so the server infers their
-// type from the statement (text, jsonb, ...).
+// round trip. Deferred writes wait and go with the next statement in one pipeline (libpq
+// pipeline mode): one round trip for all of them. Integers are sent as int8; strings as
+// untyped text, so the server infers their type from the statement (text, jsonb, ...).
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <charconv>
+#include <exception>
 #include <stdexcept>
 #include <unordered_map>
+#include <utility>
 
 #include "native_statements.h"
 
@@ -18,11 +22,16 @@ constexpr Oid kInt8Oid = 20;
 
 using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
-[[noreturn]] void fail(PGconn* conn, const PGresult* res, const std::string& text) {
+// The server's (or the connection's) message, naming the statement.
+std::string errorText(PGconn* conn, const PGresult* res, const std::string& text) {
   std::string message = res ? PQresultErrorMessage(res) : "";
   if (message.empty()) message = PQerrorMessage(conn);
   while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-  throw std::runtime_error(message + " (in: " + text.substr(0, 80) + ")");
+  return message + " (in: " + text.substr(0, 80) + ")";
+}
+
+[[noreturn]] void fail(PGconn* conn, const PGresult* res, const std::string& text) {
+  throw std::runtime_error(errorText(conn, res, text));
 }
 
 class PostgresRow final : public NativeStatements::Row {
@@ -46,58 +55,234 @@ class PostgresRow final : public NativeStatements::Row {
   int row_;
 };
 
+// A statement with its parameters in the form libpq takes them (text values, NUL-terminated).
+struct Bound {
+  Bound(const std::string& statement, const std::vector<NativeStatements::Param>& params,
+        NativeStatements::Check then = {})
+      : text(statement),
+        values(params.size()),
+        is_null(params.size(), false),
+        types(params.size(), 0),
+        check(std::move(then)) {
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      if (const auto* v = std::get_if<std::int64_t>(&params[i])) {
+        values[i] = std::to_string(*v);
+        types[i] = kInt8Oid;
+      } else if (const auto* s = std::get_if<std::string_view>(&params[i])) {
+        values[i] = *s;
+      } else {
+        is_null[i] = true;
+      }
+    }
+  }
+
+  int count() const { return static_cast<int>(values.size()); }
+  // Valid while this Bound is neither changed nor moved.
+  std::vector<const char*> pointers() const {
+    std::vector<const char*> out(values.size(), nullptr);
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (!is_null[i]) out[i] = values[i].c_str();
+    }
+    return out;
+  }
+
+  std::string text;
+  std::vector<std::string> values;
+  std::vector<bool> is_null;
+  std::vector<Oid> types;
+  NativeStatements::Check check;
+};
+
+// The rows a result has (feeding them to on_row) or, for a command, the rows it changed.
+std::size_t changedRows(const PGresult* res,
+                        const std::function<void(const NativeStatements::Row&)>& on_row) {
+  if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+    const int rows = PQntuples(res);
+    if (on_row) {
+      for (int r = 0; r < rows; ++r) on_row(PostgresRow(res, r));
+    }
+    return static_cast<std::size_t>(rows);
+  }
+  const char* changed = PQcmdTuples(const_cast<PGresult*>(res));
+  std::size_t count = 0;
+  std::from_chars(changed, changed + std::char_traits<char>::length(changed), count);
+  return count;
+}
+
+bool succeeded(const PGresult* res) {
+  const ExecStatusType status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+  return status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK;
+}
+
 class PostgresStatements final : public NativeStatements {
  public:
   explicit PostgresStatements(PGconn* conn) : conn_(conn) {}
 
   std::size_t run(const std::string& text, const std::vector<Param>& params,
                   const std::function<void(const Row&)>& on_row) override {
-    // libpq reads text-format values as NUL-terminated strings, so each is copied once.
-    const int n = static_cast<int>(params.size());
-    std::vector<std::string> texts(params.size());
-    std::vector<Oid> types(params.size(), 0);
-    std::vector<const char*> values(params.size(), nullptr);  // nullptr: NULL
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      if (const auto* v = std::get_if<std::int64_t>(&params[i])) {
-        texts[i] = std::to_string(*v);
-        types[i] = kInt8Oid;
-      } else if (const auto* s = std::get_if<std::string_view>(&params[i])) {
-        texts[i] = *s;
-      } else {
-        continue;
-      }
-      values[i] = texts[i].c_str();
-    }
-    auto [it, fresh] = prepared_.try_emplace(text);
-    if (fresh) {
-      it->second = "tramite_" + std::to_string(++names_);
-      ResultPtr res(PQprepare(conn_, it->second.c_str(), text.c_str(), n, types.data()), PQclear);
-      if (!res || PQresultStatus(res.get()) != PGRES_COMMAND_OK) {
-        prepared_.erase(it);
-        fail(conn_, res.get(), text);
+    const bool rollback = text == "ROLLBACK";
+    if (rollback || text == "COMMIT") {
+      // A transaction whose BEGIN is still kept never reached the server: a ROLLBACK drops
+      // it with the writes kept after it, and a COMMIT of nothing has nothing to send.
+      const bool unsent = !pending_.empty() && pending_.front().text.rfind("BEGIN", 0) == 0;
+      if (unsent && (rollback || pending_.size() == 1)) {
+        pending_.clear();
+        doomed_ = nullptr;
+        return 0;
       }
     }
-    ResultPtr res(PQexecPrepared(conn_, it->second.c_str(), n, values.data(), nullptr, nullptr, 0),
-                  PQclear);
-    const ExecStatusType status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
-    if (status == PGRES_TUPLES_OK) {
-      const int rows = PQntuples(res.get());
-      if (on_row) {
-        for (int r = 0; r < rows; ++r) on_row(PostgresRow(res.get(), r));
-      }
-      return static_cast<std::size_t>(rows);
+    if (rollback) {
+      pending_.clear();
+      doomed_ = nullptr;
+    } else if (doomed_) {
+      std::rethrow_exception(doomed_);
     }
-    if (status != PGRES_COMMAND_OK) fail(conn_, res.get(), text);
-    const char* changed = PQcmdTuples(res.get());
-    std::size_t count = 0;
-    std::from_chars(changed, changed + std::char_traits<char>::length(changed), count);
-    return count;
+    if (pending_.empty()) return runOne(Bound(text, params), on_row);
+    if (text == "COMMIT" && std::any_of(pending_.begin(), pending_.end(),
+                                        [](const Bound& b) { return bool(b.check); })) {
+      send(std::exchange(pending_, {}), {});  // checked first: a failed check commits nothing
+    }
+    std::vector<Bound> items = std::exchange(pending_, {});
+    items.emplace_back(text, params);
+    return send(std::move(items), on_row);
+  }
+
+  void defer(const std::string& text, const std::vector<Param>& params, Check check) override {
+    if (doomed_) std::rethrow_exception(doomed_);
+    pending_.emplace_back(text, params, std::move(check));
   }
 
  private:
+  // The statement's name on this connection; prepared here (one round trip) the first time.
+  const std::string& prepared(const Bound& b) {
+    auto [it, fresh] = prepared_.try_emplace(b.text);
+    if (fresh) {
+      it->second = nextName();
+      ResultPtr res(PQprepare(conn_, it->second.c_str(), b.text.c_str(), b.count(), b.types.data()),
+                    PQclear);
+      if (!res || PQresultStatus(res.get()) != PGRES_COMMAND_OK) {
+        prepared_.erase(it);
+        fail(conn_, res.get(), b.text);
+      }
+    }
+    return it->second;
+  }
+
+  std::string nextName() { return "tramite_" + std::to_string(++names_); }
+
+  std::size_t runOne(const Bound& b, const std::function<void(const Row&)>& on_row) {
+    const std::string& name = prepared(b);
+    const std::vector<const char*> values = b.pointers();
+    ResultPtr res(
+        PQexecPrepared(conn_, name.c_str(), b.count(), values.data(), nullptr, nullptr, 0),
+        PQclear);
+    if (!succeeded(res.get())) fail(conn_, res.get(), b.text);
+    const std::size_t changed = changedRows(res.get(), on_row);
+    if (b.check) check(b, changed);
+    return changed;
+  }
+
+  // Runs b's check; a failure dooms the transaction.
+  void check(const Bound& b, std::size_t changed) {
+    try {
+      b.check(changed);
+    } catch (...) {
+      doomed_ = std::current_exception();
+      throw;
+    }
+  }
+
+  // Sends items in one pipeline (statements not yet prepared are prepared in it) and reads
+  // every answer; on_row sees the last statement's rows, whose count is returned. The first
+  // failure is thrown once every answer is read, so the connection is ready for ROLLBACK.
+  std::size_t send(std::vector<Bound> items, const std::function<void(const Row&)>& on_row) {
+    if (items.size() == 1) return runOne(items.front(), on_row);
+    struct Sent {
+      std::size_t item;
+      bool prepare;  // the answer to preparing the item's statement, not to running it
+    };
+    std::vector<Sent> sent;
+    std::vector<std::vector<const char*>> values;  // alive until the pipeline is sent
+    values.reserve(items.size());
+    bool sending = PQenterPipelineMode(conn_) == 1;
+    for (std::size_t i = 0; sending && i < items.size(); ++i) {
+      const Bound& b = items[i];
+      auto [it, fresh] = prepared_.try_emplace(b.text);
+      if (fresh) {
+        it->second = nextName();
+        sending = PQsendPrepare(conn_, it->second.c_str(), b.text.c_str(), b.count(),
+                                b.types.data()) == 1;
+        if (!sending) {
+          prepared_.erase(it);
+          break;
+        }
+        sent.push_back({i, true});
+      }
+      values.push_back(b.pointers());
+      sending = PQsendQueryPrepared(conn_, it->second.c_str(), b.count(), values.back().data(),
+                                    nullptr, nullptr, 0) == 1;
+      if (sending) sent.push_back({i, false});
+    }
+    if (sending) sending = PQpipelineSync(conn_) == 1;
+    if (!sending) {
+      // The connection failed: what was sent has no answer to wait for.
+      for (const Sent& s : sent) {
+        if (s.prepare) prepared_.erase(items[s.item].text);
+      }
+      fail(conn_, nullptr, items.front().text);
+    }
+    std::string error;
+    std::exception_ptr failure;
+    bool failed_check = false;
+    std::size_t last = 0;
+    for (const Sent& s : sent) {
+      const Bound& b = items[s.item];
+      ResultPtr res(PQgetResult(conn_), PQclear);
+      while (PGresult* end = PQgetResult(conn_)) PQclear(end);  // a statement's answers end in NULL
+      if (!succeeded(res.get())) {
+        if (s.prepare) prepared_.erase(b.text);
+        // Statements after a failed one are skipped (PGRES_PIPELINE_ABORTED): it is the error.
+        if (error.empty() && (!res || PQresultStatus(res.get()) != PGRES_PIPELINE_ABORTED)) {
+          error = errorText(conn_, res.get(), b.text);
+        }
+        continue;
+      }
+      if (s.prepare) continue;
+      const bool is_last = s.item + 1 == items.size();
+      std::size_t changed = 0;
+      try {
+        changed = changedRows(res.get(), is_last ? on_row : nullptr);
+      } catch (...) {  // from on_row
+        if (!failure) failure = std::current_exception();
+        continue;
+      }
+      if (is_last) last = changed;
+      if (b.check && !failure) {
+        try {
+          b.check(changed);
+        } catch (...) {
+          failure = std::current_exception();
+          failed_check = true;
+        }
+      }
+    }
+    ResultPtr sync(PQgetResult(conn_), PQclear);
+    const bool synced = sync && PQresultStatus(sync.get()) == PGRES_PIPELINE_SYNC;
+    if (synced) PQexitPipelineMode(conn_);
+    if (!error.empty()) throw std::runtime_error(error);
+    if (!synced) fail(conn_, sync.get(), items.front().text);
+    if (failure) {
+      if (failed_check) doomed_ = failure;
+      std::rethrow_exception(failure);
+    }
+    return last;
+  }
+
   PGconn* conn_;
   std::unordered_map<std::string, std::string> prepared_;  // text -> statement name
-  std::uint64_t names_ = 0;  // statement names are never reused on a connection
+  std::uint64_t names_ = 0;     // statement names are never reused on a connection
+  std::vector<Bound> pending_;  // deferred writes, in order, not yet sent
+  std::exception_ptr doomed_;   // a deferred write's check failed: only ROLLBACK may follow
 };
 
 }  // namespace

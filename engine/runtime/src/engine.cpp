@@ -414,7 +414,9 @@ class Engine::Batcher {
       }
       if (Status st = checked.flushTo(kept); !st) return st;
     }
+    tx.pipelineWrites(true);  // a failure fails the batch anyway
     if (Status st = kept.flushTo(tx); !st) return st;
+    tx.pipelineWrites(false);
     for (Request* req : batch) {
       if (req->in_write_phase) {
         recent_.clear();  // it writes past kept, to instances no one names beforehand

@@ -419,6 +419,13 @@ class Transaction {
   virtual Status releaseSavepoint(const std::string& name) = 0;
   virtual Status rollbackToSavepoint(const std::string& name) = 0;
 
+  // While on, writes may go to the database without waiting for its answer (PostgreSQL sends
+  // them with the next statement that needs one, in one round trip; SQLite runs them at
+  // once). Their failures, conflicts included, are then returned by a later call or by
+  // commit(), and the transaction can only be rolled back: for writes whose failure fails the
+  // whole transaction (group commit's batch).
+  virtual void pipelineWrites(bool on) { (void)on; }
+
   virtual Status commit() = 0;
 };
 
