@@ -157,7 +157,7 @@ class PostgresStatements final : public NativeStatements {
   const std::string& prepared(const Bound& b) {
     auto [it, fresh] = prepared_.try_emplace(b.text);
     if (fresh) {
-      it->second = nextName();
+      it->second = "tramite_" + std::to_string(++names_);
       ResultPtr res(PQprepare(conn_, it->second.c_str(), b.text.c_str(), b.count(), b.types.data()),
                     PQclear);
       if (!res || PQresultStatus(res.get()) != PGRES_COMMAND_OK) {
@@ -167,8 +167,6 @@ class PostgresStatements final : public NativeStatements {
     }
     return it->second;
   }
-
-  std::string nextName() { return "tramite_" + std::to_string(++names_); }
 
   std::size_t runOne(const Bound& b, const std::function<void(const Row&)>& on_row) {
     const std::string& name = prepared(b);
@@ -192,63 +190,47 @@ class PostgresStatements final : public NativeStatements {
     }
   }
 
-  // Sends items in one pipeline (statements not yet prepared are prepared in it) and reads
-  // every answer; on_row sees the last statement's rows, whose count is returned. The first
-  // failure is thrown once every answer is read, so the connection is ready for ROLLBACK.
+  // Sends items in one pipeline and reads every answer; on_row sees the last statement's
+  // rows, whose count is returned. Statements not yet prepared on this connection are
+  // prepared first, each in a round trip of its own (once per connection). The first failure
+  // is thrown once every answer is read, so the connection is ready for ROLLBACK; items lost
+  // unsent make the transaction fail until then.
   std::size_t send(std::vector<Bound> items, const std::function<void(const Row&)>& on_row) {
     if (items.size() == 1) return runOne(items.front(), on_row);
-    struct Sent {
-      std::size_t item;
-      bool prepare;  // the answer to preparing the item's statement, not to running it
-    };
-    std::vector<Sent> sent;
+    std::vector<const std::string*> names;
+    names.reserve(items.size());
     std::vector<std::vector<const char*>> values;  // alive until the pipeline is sent
     values.reserve(items.size());
-    bool sending = PQenterPipelineMode(conn_) == 1;
-    for (std::size_t i = 0; sending && i < items.size(); ++i) {
-      const Bound& b = items[i];
-      auto [it, fresh] = prepared_.try_emplace(b.text);
-      if (fresh) {
-        it->second = nextName();
-        sending = PQsendPrepare(conn_, it->second.c_str(), b.text.c_str(), b.count(),
-                                b.types.data()) == 1;
-        if (!sending) {
-          prepared_.erase(it);
-          break;
-        }
-        sent.push_back({i, true});
+    try {
+      for (const Bound& b : items) {
+        names.push_back(&prepared(b));
+        values.push_back(b.pointers());
       }
-      values.push_back(b.pointers());
-      sending = PQsendQueryPrepared(conn_, it->second.c_str(), b.count(), values.back().data(),
-                                    nullptr, nullptr, 0) == 1;
-      if (sending) sent.push_back({i, false});
-    }
-    if (sending) sending = PQpipelineSync(conn_) == 1;
-    if (!sending) {
-      // The connection failed: what was sent has no answer to wait for.
-      for (const Sent& s : sent) {
-        if (s.prepare) prepared_.erase(items[s.item].text);
+      bool sending = PQenterPipelineMode(conn_) == 1;
+      for (std::size_t i = 0; sending && i < items.size(); ++i) {
+        sending = PQsendQueryPrepared(conn_, names[i]->c_str(), items[i].count(), values[i].data(),
+                                      nullptr, nullptr, 0) == 1;
       }
-      fail(conn_, nullptr, items.front().text);
+      if (!sending || PQpipelineSync(conn_) != 1) fail(conn_, nullptr, items.front().text);
+    } catch (...) {
+      doomed_ = std::current_exception();
+      throw;
     }
     std::string error;
     std::exception_ptr failure;
-    bool failed_check = false;
     std::size_t last = 0;
-    for (const Sent& s : sent) {
-      const Bound& b = items[s.item];
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const Bound& b = items[i];
       ResultPtr res(PQgetResult(conn_), PQclear);
       while (PGresult* end = PQgetResult(conn_)) PQclear(end);  // a statement's answers end in NULL
       if (!succeeded(res.get())) {
-        if (s.prepare) prepared_.erase(b.text);
         // Statements after a failed one are skipped (PGRES_PIPELINE_ABORTED): it is the error.
         if (error.empty() && (!res || PQresultStatus(res.get()) != PGRES_PIPELINE_ABORTED)) {
           error = errorText(conn_, res.get(), b.text);
         }
         continue;
       }
-      if (s.prepare) continue;
-      const bool is_last = s.item + 1 == items.size();
+      const bool is_last = i + 1 == items.size();
       std::size_t changed = 0;
       try {
         changed = changedRows(res.get(), is_last ? on_row : nullptr);
@@ -259,10 +241,9 @@ class PostgresStatements final : public NativeStatements {
       if (is_last) last = changed;
       if (b.check && !failure) {
         try {
-          b.check(changed);
+          check(b, changed);
         } catch (...) {
           failure = std::current_exception();
-          failed_check = true;
         }
       }
     }
@@ -271,10 +252,7 @@ class PostgresStatements final : public NativeStatements {
     if (synced) PQexitPipelineMode(conn_);
     if (!error.empty()) throw std::runtime_error(error);
     if (!synced) fail(conn_, sync.get(), items.front().text);
-    if (failure) {
-      if (failed_check) doomed_ = failure;
-      std::rethrow_exception(failure);
-    }
+    if (failure) std::rethrow_exception(failure);
     return last;
   }
 

@@ -74,8 +74,7 @@ struct EngineOptions {
   int max_batch = 128;
   // Write transactions in flight at once on a store that takes concurrent writers; SQLite
   // says itself (Store::commitSlots: one, or two with pipelined sync). On PostgreSQL the
-  // appends take turns on the ledger head row: one, two and four measured 2.4k, 2.2-2.5k
-  // and 1.9k events/s (bench_durable, session 12).
+  // appends take turns on the ledger head row, so more gain nothing (bench/README.md).
   int commit_pipelines = 2;
   // How long a commit may wait for requests still being computed to join it: a little
   // latency for fewer, fuller commits. It waits only while some request is being computed.
