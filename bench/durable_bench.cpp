@@ -6,12 +6,14 @@
 //   BM_DurableApprovalChain/sqlite_sync_in_commit  the same with SQLite syncing inside COMMIT
 //   BM_RawInsert/postgresql       one-row INSERT per transaction, libpq, 4 clients
 //   BM_DurableApprovalChain/postgresql  the engine with 8 submitters on the same server
-// items_per_second = committed events/s (raw: committed rows/s); instances_per_second too.
+// items_per_second = committed events/s (raw: committed rows/s); instances_per_second too;
+// requests_per_batch = requests (starts and sends) per group commit.
 #include <benchmark/benchmark.h>
 #include <libpq-fe.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -136,6 +138,7 @@ Durable& durableFor(const std::string& uri, int pipelines, bool pipelined_sync =
 void runChains(benchmark::State& state, Durable& d) {
   std::int64_t events = 0;
   std::int64_t instances = 0;
+  const runtime::GroupCommitStats before = d.engine->groupCommitStats();
   for (auto _ : state) {
     runtime::StartRequest req;
     req.definition = "approval-chain";
@@ -157,9 +160,15 @@ void runChains(benchmark::State& state, Durable& d) {
     events += kEventsPerInstance;
     ++instances;
   }
+  const runtime::GroupCommitStats after = d.engine->groupCommitStats();
   state.SetItemsProcessed(events);
   state.counters["instances_per_second"] =
       benchmark::Counter(static_cast<double>(instances), benchmark::Counter::kIsRate);
+  // Seen from each submitter over its own run, averaged over the submitters.
+  state.counters["requests_per_batch"] = benchmark::Counter(
+      static_cast<double>(after.requests - before.requests) /
+          static_cast<double>(std::max<std::uint64_t>(1, after.batches - before.batches)),
+      benchmark::Counter::kAvgThreads);
 }
 
 std::string freshSqliteUri(const std::string& name) {

@@ -430,6 +430,16 @@ class Api::Impl {
     out += "# HELP tramite_timer_lag_seconds How late the oldest due, unfired timer is.\n";
     out += "# TYPE tramite_timer_lag_seconds gauge\n";
     out += "tramite_timer_lag_seconds " + std::string(number) + "\n";
+    const runtime::GroupCommitStats commits = engine_->groupCommitStats();
+    out += "# HELP tramite_group_commit_batches_total Write transactions of group commit.\n";
+    out += "# TYPE tramite_group_commit_batches_total counter\n";
+    out += "tramite_group_commit_batches_total " + std::to_string(commits.batches) + "\n";
+    out += "# HELP tramite_group_commit_requests_total Requests written by group commit.\n";
+    out += "# TYPE tramite_group_commit_requests_total counter\n";
+    out += "tramite_group_commit_requests_total " + std::to_string(commits.requests) + "\n";
+    out += "# HELP tramite_group_commit_failures_total Group commits whose transaction failed.\n";
+    out += "# TYPE tramite_group_commit_failures_total counter\n";
+    out += "tramite_group_commit_failures_total " + std::to_string(commits.failed) + "\n";
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = std::move(out);

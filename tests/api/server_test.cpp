@@ -716,9 +716,17 @@ TEST_F(ServerTest, MetricsCountRequestsInstancesAndTasks) {
         "tramite_http_requests_total{route=\"GET /api/v1/me\",status=\"401\"} 1",
         "tramite_http_request_duration_seconds_bucket{route=\"POST /api/v1/login\",le=\"+Inf\"} 2",
         "tramite_instances{state=\"running\"} 1", "tramite_tasks_open 1", "tramite_tasks_overdue 1",
-        "tramite_timer_lag_seconds "}) {
+        "tramite_timer_lag_seconds ", "tramite_group_commit_failures_total 0"}) {
     EXPECT_NE(m.raw.find(line), std::string::npos) << line << "\n" << m.raw;
   }
+  // The start went through group commit: at least one batch carrying it.
+  auto counter = [&](const std::string& name) -> long long {
+    const std::size_t at = m.raw.find("\n" + name + " ");
+    return at == std::string::npos ? -1 : std::stoll(m.raw.substr(at + name.size() + 2));
+  };
+  EXPECT_GE(counter("tramite_group_commit_batches_total"), 1);
+  EXPECT_GE(counter("tramite_group_commit_requests_total"),
+            counter("tramite_group_commit_batches_total"));
 }
 
 // Instances talk through the BasicHTTP Event I/O Processor: a send becomes an outbox row the

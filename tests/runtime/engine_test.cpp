@@ -313,6 +313,48 @@ TEST_P(EngineTest, AFailingRequestLeavesItsBatchIntact) {
   EXPECT_EQ(engine_->history(ended.id)->size(), ended_rows);
 }
 
+TEST_P(EngineTest, GroupCommitCountsItsBatches) {
+  // Eight callers run approval chains side by side: every request lands in exactly one
+  // committed batch, and no batch is taken with nothing to write. (A caller whose request
+  // was already in a batch being written used to take empty write transactions over and
+  // over until that batch committed; that needs a race this test does not force:
+  // bench_durable prints requests_per_batch, 0.14 on PostgreSQL with it, 3.6 without.)
+  constexpr int kThreads = 8;
+  constexpr int kChainsEach = 8;
+  const char* const events[] = {"submit", "approve", "approve", "approve", "sign"};
+  const GroupCommitStats before = engine_->groupCommitStats();
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kChainsEach; ++i) {
+        StartRequest req;
+        req.definition = "approval-chain";
+        req.business_key = "EXP-" + std::to_string(t) + "-" + std::to_string(i);
+        req.data = json::Value(json::Object{{"amount", 25000}});
+        req.actor = "ana";
+        auto v = engine_->start(req);
+        if (!v) {
+          ++failures;
+          continue;
+        }
+        for (const char* e : events) {
+          if (!engine_->send(v->id, scxml::Event::external(e), "ana")) ++failures;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  const GroupCommitStats after = engine_->groupCommitStats();
+  EXPECT_EQ(failures.load(), 0);
+  const std::uint64_t batches = after.batches - before.batches;
+  const std::uint64_t requests = after.requests - before.requests;
+  EXPECT_EQ(after.failed, before.failed);
+  EXPECT_EQ(requests, static_cast<std::uint64_t>(kThreads * kChainsEach * 6));
+  EXPECT_GE(batches, 1u);
+  EXPECT_LT(batches, requests) << "eight concurrent callers never shared a commit";
+}
+
 TEST_P(EngineTest, MigratesARunningInstanceWithAStateMapping) {
   InstanceView v = startChain("EXP-9");
   ASSERT_TRUE(engine_->send(v.id, scxml::Event::external("submit"), "ana"));

@@ -228,6 +228,11 @@ class Engine::Batcher {
 
   RecentInstances& recent() { return recent_; }
 
+  GroupCommitStats stats() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stats_;
+  }
+
   Result<InstanceView> run(Work work, std::string instance_id) {
     Request req;
     req.work = std::move(work);
@@ -244,7 +249,9 @@ class Engine::Batcher {
         ready_.push_back(&req);
         committer_cv_.notify_all();
         while (req.ready) {
-          if (committers_ < maxCommitters() && !gathering_) {
+          // Only with something to commit: this request may be in a batch being written,
+          // and a committer with nothing to write would only take a write transaction.
+          if (!ready_.empty() && committers_ < maxCommitters() && !gathering_) {
             commitReady(lock);
           } else {
             req.cv.wait(lock);
@@ -376,6 +383,9 @@ class Engine::Batcher {
     lock.unlock();
     Status st = tx ? write(std::move(tx).value(), batch) : tx.status();
     lock.lock();
+    ++stats_.batches;
+    stats_.requests += batch.size();
+    if (!st) ++stats_.failed;
     for (Request* r : batch) {
       if (!st) answer(*r, st, false);
       r->committed = st.isOk();
@@ -448,6 +458,7 @@ class Engine::Batcher {
   std::unordered_map<std::string, std::deque<Request*>> turns_;
   int computing_ = 0;
   int committers_ = 0;
+  GroupCommitStats stats_;
   // A committer is taking its write transaction or waiting for requests being computed:
   // one gathers a batch at a time.
   bool gathering_ = false;
@@ -468,6 +479,10 @@ Engine::Engine(std::shared_ptr<storage::Store> store, const Clock& clock, Engine
 
 void Engine::forgetRecentInstances() {
   batcher_->recent().clear();
+}
+
+GroupCommitStats Engine::groupCommitStats() const {
+  return batcher_->stats();
 }
 
 Result<InstanceView> Engine::submit(Work work, std::string instance_id) {

@@ -104,6 +104,13 @@ struct EngineOptions {
   std::map<std::string, std::string> templates;
 };
 
+// What group commit has done since the engine started.
+struct GroupCommitStats {
+  std::uint64_t batches = 0;   // write transactions it took, committed or not
+  std::uint64_t requests = 0;  // requests those carried (every batch carries at least one)
+  std::uint64_t failed = 0;    // batches whose transaction failed
+};
+
 class Engine {
  public:
   // store: shared with other engines/processes; clock: injected (tests use ManualClock).
@@ -158,6 +165,8 @@ class Engine {
   // Runs timers and inbox until neither has anything ready now.
   Status runPending();
   Result<std::optional<TimePoint>> nextTimerDue();
+  // Counters of group commit (thread-safe; all zero when it is off).
+  GroupCommitStats groupCommitStats() const;
 
   // ---- directory ----
   // Replaces the stored directory (units, roles, users, substitutions); recorded in the
