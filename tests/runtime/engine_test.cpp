@@ -314,11 +314,11 @@ TEST_P(EngineTest, AFailingRequestLeavesItsBatchIntact) {
 }
 
 TEST_P(EngineTest, GroupCommitCountsItsBatches) {
-  // Eight callers run approval chains side by side: every request lands in exactly one
-  // committed batch, and no batch is taken with nothing to write. (A caller whose request
-  // was already in a batch being written used to take empty write transactions over and
-  // over until that batch committed; that needs a race this test does not force:
-  // bench_durable prints requests_per_batch, 0.14 on PostgreSQL with it, 3.6 without.)
+  // Eight callers run approval chains side by side: every request is counted in exactly
+  // one committed batch, and the callers share batches. (A caller whose request was already
+  // in a batch being written used to take empty write transactions over and over until that
+  // batch committed. That needs a race this test does not force; bench_durable's
+  // requests_per_batch showed it: 0.8-2.2 on PostgreSQL with the spin, 3.4-3.5 without.)
   constexpr int kThreads = 8;
   constexpr int kChainsEach = 8;
   const char* const events[] = {"submit", "approve", "approve", "approve", "sign"};
@@ -351,7 +351,6 @@ TEST_P(EngineTest, GroupCommitCountsItsBatches) {
   const std::uint64_t requests = after.requests - before.requests;
   EXPECT_EQ(after.failed, before.failed);
   EXPECT_EQ(requests, static_cast<std::uint64_t>(kThreads * kChainsEach * 6));
-  EXPECT_GE(batches, 1u);
   EXPECT_LT(batches, requests) << "eight concurrent callers never shared a commit";
 }
 
