@@ -730,11 +730,8 @@ class SqlTransaction final : public Transaction {
           "CAST(j.value ->> 1 AS {INT}), j.value ->> 2 FROM {ROWS}",
           std::move(nodes));
     }
-    writeBatch(
-        "UPDATE ledger_head SET size = CAST(j.value ->> 0 AS {INT}), last_seq = CAST(j.value ->> "
-        "1 AS {INT}), frontier = j.value ->> 2 FROM {ROWS} WHERE ledger_head.id = 1",
-        json::Array{
-            json::Array{static_cast<std::int64_t>(range.size()), last_seq, range.toText()}});
+    writeSql("UPDATE ledger_head SET size = ?, last_seq = ?, frontier = ? WHERE id = 1",
+             {Int64{static_cast<std::int64_t>(range.size())}, Int64{last_seq}, range.toText()});
   }
 
   Result<audit::CompactRange> ledgerHead() override {
@@ -1282,6 +1279,9 @@ class SqlTransaction final : public Transaction {
   }
 
  private:
+  using SqlParam = std::variant<std::int64_t, std::string>;
+  using Row = NativeStatements::Row;
+
   static constexpr const char* kDefinitionColumns =
       "SELECT id, name, version, sha256, xml, created_at FROM definitions";
 
@@ -1325,24 +1325,35 @@ class SqlTransaction final : public Transaction {
     std::string conflict;
   };
 
-  // runBatch for a write: deferred (see pipelineWrites) on PostgreSQL, where the check of
-  // expected, if any, is made when the answer arrives; a write that does not change the rows
-  // expected throws ConflictError.
+  // runBatch for a write, through writeSql on PostgreSQL; a write that does not change the
+  // rows expected throws ConflictError (when its answer arrives, if it was deferred).
   void writeBatch(const std::string& text, json::Array rows,
                   std::optional<Expected> expected = std::nullopt) {
-    if (d_ == Dialect::kPostgreSQL && pipelining_) {
-      NativeStatements::Check check;
-      if (expected) {
-        check = [e = std::move(*expected)](std::size_t changed) {
-          if (changed != e.rows) throw ConflictError(e.conflict);
-        };
-      }
-      const std::string batch = json::dump(json::Value(std::move(rows)));
-      connection().native->defer(sql(text), {std::string_view(batch)}, std::move(check));
+    NativeStatements::Check check;
+    if (expected) {
+      check = [e = std::move(*expected)](std::size_t changed) {
+        if (changed != e.rows) throw ConflictError(e.conflict);
+      };
+    }
+    if (d_ == Dialect::kPostgreSQL) {
+      writeSql(text, {json::dump(json::Value(std::move(rows)))}, std::move(check));
       return;
     }
     const std::size_t changed = runBatch(text, std::move(rows));
-    if (expected && changed != expected->rows) throw ConflictError(expected->conflict);
+    if (check) check(changed);
+  }
+
+  // runSql for a write whose answer only check needs: deferred while pipelining
+  // (pipelineWrites, PostgreSQL), run at once otherwise.
+  void writeSql(const std::string& text, const std::vector<SqlParam>& params,
+                NativeStatements::Check check = {}) {
+    NativeStatements& native = *connection().native;
+    if (d_ == Dialect::kPostgreSQL && pipelining_) {
+      native.defer(sql(text), nativeParams(params), std::move(check));
+      return;
+    }
+    const std::size_t changed = native.run(sql(text), nativeParams(params));
+    if (check) check(changed);
   }
 
   static NativeStatements::Param batchParam(const json::Value& v) {
@@ -1354,9 +1365,6 @@ class SqlTransaction final : public Transaction {
   }
 
   // ---- generic reads (directory, tasks) ----
-
-  using SqlParam = std::variant<std::int64_t, std::string>;
-  using Row = NativeStatements::Row;
 
   static DefinitionRecord readDefinition(const Row& c) {
     return DefinitionRecord{c.integer(0), c.text(1), static_cast<std::int32_t>(c.integer(2)),
@@ -1413,6 +1421,11 @@ class SqlTransaction final : public Transaction {
   // returns the rows a write changed.
   std::size_t runSql(const std::string& text, const std::vector<SqlParam>& params,
                      const std::function<void(const Row&)>& on_row) {
+    return connection().native->run(sql(text), nativeParams(params), on_row);
+  }
+
+  // params as native statements take them (viewing params' strings).
+  static std::vector<NativeStatements::Param> nativeParams(const std::vector<SqlParam>& params) {
     std::vector<NativeStatements::Param> bound;
     bound.reserve(params.size());
     for (const SqlParam& p : params) {
@@ -1422,7 +1435,7 @@ class SqlTransaction final : public Transaction {
         bound.emplace_back(std::string_view(std::get<std::string>(p)));
       }
     }
-    return connection().native->run(sql(text), bound, on_row);
+    return bound;
   }
 
   static std::vector<std::string> splitWords(const std::string& text) {
