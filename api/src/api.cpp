@@ -440,6 +440,16 @@ class Api::Impl {
     out += "# HELP tramite_group_commit_failures_total Group commits whose transaction failed.\n";
     out += "# TYPE tramite_group_commit_failures_total counter\n";
     out += "tramite_group_commit_failures_total " + std::to_string(commits.failed) + "\n";
+    out += "# HELP tramite_group_commit_seconds_total Committers' time by phase.\n";
+    out += "# TYPE tramite_group_commit_seconds_total counter\n";
+    for (const auto& [phase, total] : {std::pair{"taking_writer", commits.taking_writer},
+                                       {"gathering", commits.gathering},
+                                       {"writing", commits.writing},
+                                       {"committing", commits.committing}}) {
+      std::snprintf(number, sizeof number, "%.6f", std::chrono::duration<double>(total).count());
+      out += "tramite_group_commit_seconds_total{phase=\"" + std::string(phase) + "\"} " + number +
+             "\n";
+    }
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = std::move(out);

@@ -727,6 +727,17 @@ TEST_F(ServerTest, MetricsCountRequestsInstancesAndTasks) {
   EXPECT_GE(counter("tramite_group_commit_batches_total"), 1);
   EXPECT_GE(counter("tramite_group_commit_requests_total"),
             counter("tramite_group_commit_batches_total"));
+  for (const char* phase : {"taking_writer", "gathering", "writing", "committing"}) {
+    const std::string name =
+        "tramite_group_commit_seconds_total{phase=\"" + std::string(phase) + "\"}";
+    const std::size_t at = m.raw.find("\n" + name + " ");
+    ASSERT_NE(at, std::string::npos) << name;
+    const double seconds = std::stod(m.raw.substr(at + name.size() + 2));
+    EXPECT_GE(seconds, 0) << name;
+    if (std::string(phase) == "committing") {
+      EXPECT_GT(seconds, 0) << "the start's commit took no time";
+    }
+  }
 }
 
 // Instances talk through the BasicHTTP Event I/O Processor: a send becomes an outbox row the

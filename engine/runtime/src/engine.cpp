@@ -290,6 +290,18 @@ class Engine::Batcher {
     std::condition_variable cv;  // signalled when its turn comes, when it landed, or to commit
   };
 
+  // A committer's clock: next adds the time since the previous mark to a phase's total.
+  struct Phases {
+    std::chrono::steady_clock::time_point mark = std::chrono::steady_clock::now();
+    std::chrono::nanoseconds writing{0};
+    std::chrono::nanoseconds committing{0};
+    void next(std::chrono::nanoseconds& total) {
+      const auto now = std::chrono::steady_clock::now();
+      total += now - mark;
+      mark = now;
+    }
+  };
+
   int maxCommitters() const {
     const int slots = engine_.store_->commitSlots();
     return slots > 0 ? slots : std::max(1, engine_.options_.commit_pipelines);
@@ -368,11 +380,14 @@ class Engine::Batcher {
     ++committers_;
     gathering_ = true;
     lock.unlock();
+    Phases phases;
     auto tx = engine_.store_->begin(storage::TxMode::kWrite);
     lock.lock();
+    phases.next(stats_.taking_writer);
     const auto max = static_cast<std::size_t>(engine_.options_.max_batch);
     committer_cv_.wait_for(lock, engine_.options_.commit_delay,
                            [&] { return computing_ == 0 || ready_.size() >= max; });
+    phases.next(stats_.gathering);
     gathering_ = false;
     std::vector<Request*> batch;
     while (!ready_.empty() && batch.size() < max) {
@@ -381,8 +396,11 @@ class Engine::Batcher {
     }
     if (!ready_.empty()) ready_.front()->cv.notify_one();  // a free slot may commit the rest
     lock.unlock();
-    Status st = tx ? write(std::move(tx).value(), batch) : tx.status();
+    Status st = tx ? write(std::move(tx).value(), batch, phases) : tx.status();
+    if (!st) phases.next(phases.writing);  // a batch that failed before its commit wrote till now
     lock.lock();
+    stats_.writing += phases.writing;
+    stats_.committing += phases.committing;
     ++stats_.batches;
     stats_.requests += batch.size();
     if (!st) ++stats_.failed;
@@ -401,7 +419,8 @@ class Engine::Batcher {
   // writes no longer fit (an instance or task another request of the batch, or a rival,
   // changed since its snapshot) is answered with the conflict and retried alone; a failure
   // of the transaction itself is returned and fails the whole batch.
-  Status write(std::unique_ptr<storage::Transaction> owned, const std::vector<Request*>& batch) {
+  Status write(std::unique_ptr<storage::Transaction> owned, const std::vector<Request*>& batch,
+               Phases& phases) {
     if (batch.empty()) return Status::ok();
     storage::Transaction& tx = *owned;
     Overlay kept(tx, /*writable=*/false);
@@ -433,7 +452,10 @@ class Engine::Batcher {
         if (Status st = runInSavepoint(tx, *req); !st) return st;
       }
     }
-    if (Status st = tx.commit(); !st) return st;
+    phases.next(phases.writing);
+    Status st = tx.commit();
+    phases.next(phases.committing);
+    if (!st) return st;
     recent_.put(kept.keptRecords());
     return Status::ok();
   }

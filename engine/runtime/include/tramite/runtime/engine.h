@@ -109,6 +109,12 @@ struct GroupCommitStats {
   std::uint64_t batches = 0;   // write transactions it took, committed or not
   std::uint64_t requests = 0;  // requests those carried (every batch carries at least one)
   std::uint64_t failed = 0;    // batches whose transaction failed
+  // Committers' time by phase, summed over batches (monotonic clock, not the engine's):
+  std::chrono::nanoseconds taking_writer{0};  // taking the write transaction (the one before
+                                              // still writing)
+  std::chrono::nanoseconds gathering{0};      // waiting for requests still being computed
+  std::chrono::nanoseconds writing{0};        // the batch's writes, up to its commit
+  std::chrono::nanoseconds committing{0};     // its commit, until durable
 };
 
 class Engine {
