@@ -732,10 +732,9 @@ TEST_F(ServerTest, MetricsCountRequestsInstancesAndTasks) {
         "tramite_group_commit_seconds_total{phase=\"" + std::string(phase) + "\"}";
     const std::size_t at = m.raw.find("\n" + name + " ");
     ASSERT_NE(at, std::string::npos) << name;
-    const double seconds = std::stod(m.raw.substr(at + name.size() + 2));
-    EXPECT_GE(seconds, 0) << name;
+    // Printed to the µs: the start's commit takes longer than that, a gathering may not.
     if (std::string(phase) == "committing") {
-      EXPECT_GT(seconds, 0) << "the start's commit took no time";
+      EXPECT_GT(std::stod(m.raw.substr(at + name.size() + 2)), 0) << m.raw;
     }
   }
 }

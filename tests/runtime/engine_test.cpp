@@ -352,11 +352,11 @@ TEST_P(EngineTest, GroupCommitCountsItsBatches) {
   EXPECT_EQ(after.failed, before.failed);
   EXPECT_EQ(requests, static_cast<std::uint64_t>(kThreads * kChainsEach * 6));
   EXPECT_LT(batches, requests) << "eight concurrent callers never shared a commit";
-  // Every batch wrote and committed, and the time each phase took is counted.
+  // Every phase of a batch takes some time, and each is counted.
+  EXPECT_GT(after.taking_writer, before.taking_writer);
+  EXPECT_GT(after.gathering, before.gathering);
   EXPECT_GT(after.writing, before.writing);
   EXPECT_GT(after.committing, before.committing);
-  EXPECT_GE(after.taking_writer, before.taking_writer);
-  EXPECT_GE(after.gathering, before.gathering);
 }
 
 TEST_P(EngineTest, MigratesARunningInstanceWithAStateMapping) {

@@ -397,7 +397,7 @@ class Engine::Batcher {
     if (!ready_.empty()) ready_.front()->cv.notify_one();  // a free slot may commit the rest
     lock.unlock();
     Status st = tx ? write(std::move(tx).value(), batch, phases) : tx.status();
-    if (!st) phases.next(phases.writing);  // a batch that failed before its commit wrote till now
+    if (!st) phases.next(phases.writing);  // failed before its commit: it was writing till now
     lock.lock();
     stats_.writing += phases.writing;
     stats_.committing += phases.committing;
