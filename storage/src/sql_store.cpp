@@ -1343,12 +1343,13 @@ class SqlTransaction final : public Transaction {
     if (check) check(changed);
   }
 
-  // runSql for a write whose answer only check needs: deferred while pipelining
-  // (pipelineWrites, PostgreSQL), run at once otherwise.
+  // runSql for a write whose answer only check needs: handed to NativeStatements::defer
+  // while pipelining (PostgreSQL keeps it for the next round trip, SQLite runs it at once),
+  // run at once otherwise.
   void writeSql(const std::string& text, const std::vector<SqlParam>& params,
                 NativeStatements::Check check = {}) {
     NativeStatements& native = *connection().native;
-    if (d_ == Dialect::kPostgreSQL && pipelining_) {
+    if (pipelining_) {
       native.defer(sql(text), nativeParams(params), std::move(check));
       return;
     }
@@ -1630,7 +1631,7 @@ class SqlTransaction final : public Transaction {
   TxMode mode_;
   WalSync* wal_;  // with pipelined sync; owned by the store
   bool open_ = false;
-  bool pipelining_ = false;  // writes are deferred (PostgreSQL)
+  bool pipelining_ = false;  // writes go through NativeStatements::defer
   bool settled_ = false;     // its end has synced or waited as WalSync requires
 };
 
