@@ -53,7 +53,7 @@ class StoreContract : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(StoreContract, MigratesOnceAndReopens) {
-  EXPECT_EQ(store_->schemaVersion(), 7);
+  EXPECT_EQ(store_->schemaVersion(), 8);
   EXPECT_STREQ(store_->dialectName(), GetParam().c_str());
   addDefinition("keep");
   store_.reset();
@@ -996,6 +996,45 @@ TEST(PostgresPlans, BatchRowsAreJoinedThroughTheIndex) {
   EXPECT_TRUE(
       scansInstances("SELECT id FROM instances WHERE id IN (SELECT j.value ->> 0 FROM "
                      "jsonb_array_elements(CAST('[[\"i5\"]]' AS jsonb)) AS j(value))"));
+}
+
+// tramite_rows is PL/pgSQL (migration 8), whose query each session plans once: as a SQL
+// function that is not inlined, it was parsed and planned again at every call. A database
+// made by version 7 gets it when next opened.
+TEST(PostgresPlans, BatchRowsFunctionIsPlpgsqlAfterUpgrade) {
+  const std::string uri = testing::freshStoreUri("postgresql", "rows_function");
+  if (uri.empty()) GTEST_SKIP() << "PostgreSQL is not available on this machine";
+  const std::string database = uri.substr(uri.rfind('/') + 1);
+  auto* pg = testing::PostgresServer::shared();
+  // psql fails when the function is not in that language.
+  const auto isIn = [&](const std::string& language) {
+    return pg->psql(database,
+                    "DO $$ BEGIN IF (SELECT l.lanname FROM pg_proc p JOIN pg_language l ON l.oid "
+                    "= p.prolang WHERE p.proname = 'tramite_rows') <> '" +
+                        language + "' THEN RAISE EXCEPTION 'not %', '" + language +
+                        "'; END IF; END $$");
+  };
+  {
+    auto store = openStore(uri);
+    ASSERT_TRUE(store) << store.status().toString();
+    EXPECT_TRUE(isIn("plpgsql"));
+  }
+  // Back to version 7, as that build left it.
+  ASSERT_TRUE(pg->psql(database,
+                       "CREATE OR REPLACE FUNCTION tramite_rows(rows jsonb) RETURNS TABLE (value "
+                       "jsonb, key bigint) LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE ROWS 1 AS "
+                       "'SELECT value, ordinality FROM jsonb_array_elements(rows) WITH "
+                       "ORDINALITY'; UPDATE schema_version SET version = 7"));
+  ASSERT_TRUE(isIn("sql"));
+  auto store = openStore(uri);
+  ASSERT_TRUE(store) << store.status().toString();
+  EXPECT_EQ((*store)->schemaVersion(), 8);
+  EXPECT_TRUE(isIn("plpgsql"));
+  // The rows of its array, numbered from 1.
+  EXPECT_TRUE(pg->psql(database,
+                       "DO $$ BEGIN IF (SELECT string_agg((value ->> 0) || key, ',' ORDER BY key) "
+                       "FROM tramite_rows('[[\"a\"], [\"b\"]]')) <> 'a1,b2' THEN RAISE "
+                       "EXCEPTION 'wrong rows'; END IF; END $$"));
 }
 
 TEST(OpenStore, RejectsUnknownUris) {
