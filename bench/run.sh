@@ -42,10 +42,13 @@ for name in sorted(os.listdir(sys.argv[1])):
         for b in json.load(f)["benchmarks"]:
             rows.append((b["name"], b.get("items_per_second", 0), b.get("session_bytes")))
 width = max(len(r[0]) for r in rows)
-rate = {r[0].split("/real_time")[0].split("/threads")[0] if "Raw" in r[0] else r[0]: r[1] for r in rows}
+def base_name(name):  # without Google Benchmark's /min_time:, /real_time and /threads: parts
+    return "/".join(p for p in name.split("/")
+                    if p != "real_time" and not p.startswith(("min_time:", "threads:")))
+rate = {base_name(r[0]) if "Raw" in r[0] else r[0]: r[1] for r in rows}
 qt = rate.get("BM_QtScxml/compiled")
 for name, ips, size in rows:
-    base = name.split("/real_time")[0]
+    base = base_name(name)
     if base.startswith("BM_DurableApprovalChain/"):
         raw = rate.get("BM_RawInsert/" + base.split("/")[1].split("_")[0])
         ratio = f"  {ips / raw:5.2f}x raw one-row commits" if raw else ""

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 namespace fs = std::filesystem;
@@ -121,6 +122,39 @@ bool PostgresServer::psql(const std::string& database, const std::string& sql) c
   std::string cmd = "psql -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p " + std::to_string(port_) +
                     " -U tramite -d " + database + " -f " + file + " > /dev/null 2>&1";
   return std::system(cmd.c_str()) == 0;
+}
+
+std::optional<std::chrono::nanoseconds> PostgresServer::cpuTime() const {
+  long postmaster = 0;
+  if (!(std::ifstream(dir_ + "/data/postmaster.pid") >> postmaster) || postmaster <= 0) {
+    return std::nullopt;
+  }
+  const long ticks_per_second = ::sysconf(_SC_CLK_TCK);
+  long ticks = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "stat");
+    std::string stat;
+    if (!std::getline(in, stat)) continue;  // it exited meanwhile
+    // pid (comm) state ppid ... with utime and stime the 14th and 15th fields; comm may hold
+    // spaces and parentheses, so the fields are counted from the last ')'.
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(stat.substr(close + 1));
+    std::string state;
+    long ppid = 0;
+    fields >> state >> ppid;
+    if (std::stol(name) != postmaster && ppid != postmaster) continue;
+    std::string skip;
+    for (int field = 5; field < 14; ++field) fields >> skip;
+    long utime = 0;
+    long stime = 0;
+    if (fields >> utime >> stime) ticks += utime + stime;
+  }
+  if (ec || ticks_per_second <= 0) return std::nullopt;
+  return std::chrono::nanoseconds(ticks * (1'000'000'000 / ticks_per_second));
 }
 
 void PostgresServer::stop() {

@@ -2,6 +2,8 @@
 // pg_ctl on a free loopback port, removed again when the object dies. Never a mock.
 #pragma once
 
+#include <chrono>
+#include <optional>
 #include <string>
 
 namespace tramite::testing {
@@ -23,6 +25,11 @@ class PostgresServer {
   // Runs SQL with psql against a database (for tests that tamper with rows).
   bool psql(const std::string& database, const std::string& sql) const;
   void stop();
+
+  // CPU time (user + system) the server's processes have used so far: the postmaster and
+  // its children alive now (a backend that has exited no longer counts). For benchmarks that
+  // report the server's share of the work. nullopt when it cannot be read.
+  std::optional<std::chrono::nanoseconds> cpuTime() const;
 
   int port() const { return port_; }
   const std::string& why() const { return why_; }
