@@ -12,7 +12,8 @@
 // requests_per_batch = requests (starts and sends) per group commit; taking_writer_us,
 // gathering_us, writing_us, committing_us = a committer's time per batch in each phase;
 // cpu_us_per_event = this process's CPU time (engine, submitters, SQLite) per committed event,
-// server_cpu_us_per_event = the PostgreSQL server's.
+// switches_per_event its context switches, server_cpu_us_per_event the PostgreSQL server's
+// CPU time.
 #include <benchmark/benchmark.h>
 #include <libpq-fe.h>
 #include <sqlite3.h>
@@ -118,15 +119,21 @@ struct Durable {
   std::atomic<std::int64_t> events{0};  // committed by every submitter so far
 };
 
-// CPU time (user + system) this process has used so far: the engine and its submitters.
-std::chrono::nanoseconds processCpuTime() {
-  rusage usage{};
-  ::getrusage(RUSAGE_SELF, &usage);
-  const auto ns = [](const timeval& t) {
-    return std::chrono::seconds(t.tv_sec) + std::chrono::microseconds(t.tv_usec);
-  };
-  return ns(usage.ru_utime) + ns(usage.ru_stime);
-}
+// What this process (the engine and its submitters) has used so far: CPU time (user +
+// system) and context switches (voluntary and not).
+struct ProcessUsage {
+  std::chrono::nanoseconds cpu{0};
+  std::int64_t switches = 0;
+
+  static ProcessUsage now() {
+    rusage usage{};
+    ::getrusage(RUSAGE_SELF, &usage);
+    const auto ns = [](const timeval& t) {
+      return std::chrono::seconds(t.tv_sec) + std::chrono::microseconds(t.tv_usec);
+    };
+    return {ns(usage.ru_utime) + ns(usage.ru_stime), usage.ru_nvcsw + usage.ru_nivcsw};
+  }
+};
 
 // pipelined_sync: SQLite's WAL synced after each commit hands the writer on (the default),
 // instead of inside SQLite's COMMIT.
@@ -160,11 +167,11 @@ void runChains(benchmark::State& state, Durable& d,
   std::int64_t events = 0;
   std::int64_t instances = 0;
   const runtime::GroupCommitStats before = d.engine->groupCommitStats();
-  // CPU per event, measured by the first submitter over its run against every submitter's
-  // events meanwhile.
-  const bool measures_cpu = state.thread_index() == 0;
+  // CPU time and context switches per event, measured by the first submitter over its run
+  // against every submitter's events meanwhile.
+  const bool measures_usage = state.thread_index() == 0;
   const std::int64_t events_before = d.events.load();
-  const auto cpu_before = processCpuTime();
+  const auto usage_before = ProcessUsage::now();
   const auto server_before = server ? server->cpuTime() : std::nullopt;
   for (auto _ : state) {
     runtime::StartRequest req;
@@ -189,14 +196,17 @@ void runChains(benchmark::State& state, Durable& d,
     ++instances;
   }
   const runtime::GroupCommitStats after = d.engine->groupCommitStats();
-  if (measures_cpu) {
+  if (measures_usage) {
     const auto all_events =
         static_cast<double>(std::max<std::int64_t>(1, d.events - events_before));
     auto perEvent = [&](std::chrono::nanoseconds cpu) {
       return std::chrono::duration<double, std::micro>(cpu).count() / all_events;
     };
     // Summed over the submitters, of which only this one sets them.
-    state.counters["cpu_us_per_event"] = perEvent(processCpuTime() - cpu_before);
+    const auto usage_after = ProcessUsage::now();
+    state.counters["cpu_us_per_event"] = perEvent(usage_after.cpu - usage_before.cpu);
+    state.counters["switches_per_event"] =
+        static_cast<double>(usage_after.switches - usage_before.switches) / all_events;
     const auto server_after = server ? server->cpuTime() : std::nullopt;
     if (server_before && server_after) {
       state.counters["server_cpu_us_per_event"] = perEvent(*server_after - *server_before);
