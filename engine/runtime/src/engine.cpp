@@ -247,7 +247,7 @@ class Engine::Batcher {
       --computing_;
       if (req.ready) {
         ready_.push_back(&req);
-        committer_cv_.notify_all();
+        if (gatheredEnough()) committer_cv_.notify_all();
         while (req.ready) {
           // Only with something to commit: this request may be in a batch being written,
           // and a committer with nothing to write would only take a write transaction.
@@ -257,7 +257,7 @@ class Engine::Batcher {
             req.cv.wait(lock);
           }
         }
-      } else if (computing_ == 0) {
+      } else if (gatheredEnough()) {
         committer_cv_.notify_all();  // a waiting committer need not wait for this one
       }
       if (!req.retry || ++req.attempts >= engine_.options_.max_attempts) break;
@@ -301,6 +301,12 @@ class Engine::Batcher {
       mark = now;
     }
   };
+
+  std::size_t maxBatch() const { return static_cast<std::size_t>(engine_.options_.max_batch); }
+
+  // Called with mu_ held: a gathering committer need wait no longer, as no request is being
+  // computed or a full batch is ready.
+  bool gatheredEnough() const { return computing_ == 0 || ready_.size() >= maxBatch(); }
 
   int maxCommitters() const {
     const int slots = engine_.store_->commitSlots();
@@ -384,11 +390,10 @@ class Engine::Batcher {
     auto tx = engine_.store_->begin(storage::TxMode::kWrite);
     lock.lock();
     phases.next(stats_.taking_writer);
-    const auto max = static_cast<std::size_t>(engine_.options_.max_batch);
-    committer_cv_.wait_for(lock, engine_.options_.commit_delay,
-                           [&] { return computing_ == 0 || ready_.size() >= max; });
+    committer_cv_.wait_for(lock, engine_.options_.commit_delay, [&] { return gatheredEnough(); });
     phases.next(stats_.gathering);
     gathering_ = false;
+    const auto max = maxBatch();
     std::vector<Request*> batch;
     while (!ready_.empty() && batch.size() < max) {
       batch.push_back(ready_.front());
