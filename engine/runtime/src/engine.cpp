@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <memory>
 #include <random>
 #include <thread>
 
@@ -234,7 +235,8 @@ class Engine::Batcher {
   }
 
   Result<InstanceView> run(Work work, std::string instance_id) {
-    Request req;
+    auto owned = std::make_shared<Request>();  // shared with the committer that wakes it
+    Request& req = *owned;
     req.work = std::move(work);
     req.instance_id = std::move(instance_id);
     std::unique_lock<std::mutex> lock(mu_);
@@ -276,7 +278,8 @@ class Engine::Batcher {
   }
 
  private:
-  struct Request {
+  // Owned by its caller's run() and, while being woken, by the committer that wakes it.
+  struct Request : std::enable_shared_from_this<Request> {
     Work work;
     std::string instance_id;
     std::optional<Result<InstanceView>> result;
@@ -381,7 +384,8 @@ class Engine::Batcher {
   // Called with mu_ held by a ready caller when a committer slot is free: takes the write
   // transaction (waiting for the one before, which may be syncing its commit meanwhile),
   // waits briefly for the requests still being computed, then writes every ready request
-  // (up to max_batch).
+  // (up to max_batch) and wakes their callers. Returns with mu_ held, having released it
+  // while taking the transaction, writing and waking.
   void commitReady(std::unique_lock<std::mutex>& lock) {
     ++committers_;
     gathering_ = true;
@@ -409,15 +413,22 @@ class Engine::Batcher {
     ++stats_.batches;
     stats_.requests += batch.size();
     if (!st) ++stats_.failed;
+    std::vector<std::shared_ptr<Request>> wake;
+    wake.reserve(batch.size() + 1);
     for (Request* r : batch) {
       if (!st) answer(*r, st, false);
       r->committed = st.isOk();
       r->ready = false;
       r->writes.reset();
-      r->cv.notify_one();
+      wake.push_back(r->shared_from_this());
     }
     --committers_;
-    if (!ready_.empty()) ready_.front()->cv.notify_one();  // to commit the next batch
+    if (!ready_.empty()) wake.push_back(ready_.front()->shared_from_this());  // to commit next
+    // Woken with mu_ released, so that they do not wake only to wait for it. wake keeps each
+    // alive meanwhile: its caller returns as soon as it sees its request landed.
+    lock.unlock();
+    for (const auto& r : wake) r->cv.notify_one();
+    lock.lock();
   }
 
   // Writes the batch in tx, which ends here (rolled back unless committed). A request whose
