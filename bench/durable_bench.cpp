@@ -119,7 +119,7 @@ struct Durable {
   std::atomic<std::int64_t> events{0};  // committed by every submitter so far
 };
 
-// What this process (the engine and its submitters) has used so far: CPU time (user +
+// What this process (the engine, its submitters and SQLite) has used so far: CPU time (user +
 // system) and context switches (voluntary and not).
 struct ProcessUsage {
   std::chrono::nanoseconds cpu{0};
