@@ -600,6 +600,11 @@ class SqlTransaction final : public Transaction {
 
   Result<std::int64_t> addTimer(const TimerRecord& t) override {
     return guarded("add timer", [&]() -> Result<std::int64_t> {
+      if (pipelining_) {  // its id is not known yet
+        writeSql("INSERT INTO timers (instance_id, sendid, due_at, event) VALUES (?, ?, ?, ?)",
+                 {t.instance_id, t.sendid, Int64{t.due_at}, t.event});
+        return std::int64_t{0};
+      }
       std::int64_t id = 0;
       runSql(
           "INSERT INTO timers (instance_id, sendid, due_at, event) VALUES (?, ?, ?, ?) "
@@ -611,12 +616,12 @@ class SqlTransaction final : public Transaction {
   }
 
   Result<int> cancelTimers(const std::string& instance_id, const std::string& sendid) override {
-    return changed("cancel timers", "DELETE FROM timers WHERE instance_id = ? AND sendid = ?",
+    return written("cancel timers", "DELETE FROM timers WHERE instance_id = ? AND sendid = ?",
                    {instance_id, sendid});
   }
 
   Result<int> cancelAllTimers(const std::string& instance_id) override {
-    return changed("cancel timers", "DELETE FROM timers WHERE instance_id = ?", {instance_id});
+    return written("cancel timers", "DELETE FROM timers WHERE instance_id = ?", {instance_id});
   }
 
   Result<std::vector<TimerRecord>> dueTimers(TimePoint now, int limit) override {
@@ -889,19 +894,19 @@ class SqlTransaction final : public Transaction {
 
   Result<int> releaseDeferred(const std::string& instance_id) override {
     return guarded("release deferred events", [&]() -> Result<int> {
-      runSql(
+      writeSql(
           "INSERT INTO inbox (instance_id, event, created_at) SELECT instance_id, event, "
           "created_at FROM deferred WHERE instance_id = ? ORDER BY seq",
-          {instance_id}, {});
+          {instance_id});
       return static_cast<int>(
-          runSql("DELETE FROM deferred WHERE instance_id = ?", {instance_id}, {}));
+          writeSql("DELETE FROM deferred WHERE instance_id = ?", {instance_id}));
     });
   }
 
   Status addOutbox(const OutboxRecord& r) override {
     return guarded("add outbox", [&]() -> Status {
-      runSql("INSERT INTO outbox (instance_id, kind, payload, created_at) VALUES (?, ?, ?, ?)",
-             {r.instance_id, r.kind, r.payload, Int64{r.created_at}}, {});
+      writeSql("INSERT INTO outbox (instance_id, kind, payload, created_at) VALUES (?, ?, ?, ?)",
+               {r.instance_id, r.kind, r.payload, Int64{r.created_at}});
       return Status::ok();
     });
   }
@@ -1370,16 +1375,17 @@ class SqlTransaction final : public Transaction {
 
   // runSql for a write whose answer only check needs: handed to NativeStatements::defer
   // while pipelining (PostgreSQL keeps it for the next round trip, SQLite runs it at once),
-  // run at once otherwise.
-  void writeSql(const std::string& text, const std::vector<SqlParam>& params,
-                NativeStatements::Check check = {}) {
+  // run at once otherwise. Returns the rows it changed; 0 while pipelining (not known yet).
+  std::size_t writeSql(const std::string& text, const std::vector<SqlParam>& params,
+                       NativeStatements::Check check = {}) {
     NativeStatements& native = *connection().native;
     if (pipelining_) {
       native.defer(sql(text), nativeParams(params), std::move(check));
-      return;
+      return 0;
     }
     const std::size_t changed = native.run(sql(text), nativeParams(params));
     if (check) check(changed);
+    return changed;
   }
 
   static NativeStatements::Param batchParam(const json::Value& v) {
@@ -1410,12 +1416,19 @@ class SqlTransaction final : public Transaction {
                    [&]() -> Result<int> { return static_cast<int>(runSql(text, params, {})); });
   }
 
+  // Runs a write through writeSql; returns the rows it changed (0 while pipelining), errors
+  // as Status naming what.
+  Result<int> written(const char* what, const std::string& text,
+                      const std::vector<SqlParam>& params) {
+    return guarded(what, [&]() -> Result<int> { return static_cast<int>(writeSql(text, params)); });
+  }
+
   // Appends an event for an instance to the inbox or the deferred table (same columns).
   Status addEventRow(const std::string& table, const std::string& instance_id,
                      const std::string& event, TimePoint now) {
     return guarded("add event to " + table, [&]() -> Status {
-      runSql("INSERT INTO " + table + " (instance_id, event, created_at) VALUES (?, ?, ?)",
-             {instance_id, event, Int64{now}}, {});
+      writeSql("INSERT INTO " + table + " (instance_id, event, created_at) VALUES (?, ?, ?)",
+               {instance_id, event, Int64{now}});
       return Status::ok();
     });
   }

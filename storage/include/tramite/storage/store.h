@@ -423,7 +423,8 @@ class Transaction {
   // them with the next statement that needs one, in one round trip; SQLite runs them at
   // once). Their failures, conflicts included, are then returned by a later call or by
   // commit(), and the transaction can only be rolled back: for writes whose failure fails the
-  // whole transaction (group commit's batch).
+  // whole transaction (group commit's batch). Meanwhile the ids and changed-row counts that
+  // writes return (addTimer, cancelTimers, cancelAllTimers, releaseDeferred) read as 0.
   virtual void pipelineWrites(bool on) { (void)on; }
 
   virtual Status commit() = 0;
