@@ -18,6 +18,7 @@
 #include <set>
 #include <thread>
 
+#include "files.h"
 #include "pg_server.h"
 #include "tramite/runtime/engine.h"
 
@@ -150,12 +151,9 @@ void verify(const std::string& uri, int workers, const std::set<std::string>& ac
 }
 
 std::string tempFile(const std::string& name) {
-  auto dir =
-      std::filesystem::temp_directory_path() / ("tramite-crash-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  auto f = dir / name;
+  const std::string f = testing::processTempDir().file(name);
   std::filesystem::remove(f);
-  return f.string();
+  return f;
 }
 
 TEST(Crash, SQLiteSurvivesRepeatedSigkill) {

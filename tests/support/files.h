@@ -51,4 +51,12 @@ class TempDir {
   std::string path_;
 };
 
+// This process's scratch directory: made on first use, removed with everything in it when
+// the process exits normally. A forked child must exec or _exit (as the tests' children do),
+// or its exit would remove its parent's directory.
+inline const TempDir& processTempDir() {
+  static const TempDir dir;
+  return dir;
+}
+
 }  // namespace tramite::testing

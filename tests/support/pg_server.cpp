@@ -12,6 +12,8 @@
 #include <sstream>
 #include <thread>
 
+#include "files.h"
+
 namespace fs = std::filesystem;
 
 namespace tramite::testing {
@@ -99,14 +101,7 @@ bool PostgresServer::start() {
 std::string freshStoreUri(const std::string& dialect, const std::string& name) {
   static std::atomic<int> counter{0};
   const std::string unique = name + std::to_string(++counter);
-  if (dialect == "sqlite") {
-    auto dir =
-        std::filesystem::temp_directory_path() / ("tramite-tests-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    auto file = dir / (unique + ".db");
-    std::filesystem::remove(file);
-    return "sqlite:" + file.string();
-  }
+  if (dialect == "sqlite") return "sqlite:" + processTempDir().file(unique + ".db");
   auto* pg = PostgresServer::shared();
   return pg ? pg->createDatabase(unique) : "";
 }
