@@ -1,12 +1,17 @@
 // One contract suite for every store dialect: SQLite (a temporary file) and PostgreSQL (a
 // real throwaway server started by the test binary).
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -1035,6 +1040,46 @@ TEST(PostgresPlans, BatchRowsFunctionIsPlpgsqlAfterUpgrade) {
                        "DO $$ BEGIN IF (SELECT string_agg((value ->> 0) || key, ',' ORDER BY key) "
                        "FROM tramite_rows('[[\"a\"], [\"b\"]]')) <> 'a1,b2' THEN RAISE "
                        "EXCEPTION 'wrong rows'; END IF; END $$"));
+}
+
+// A process that dies without stopping its throwaway server (a crash, a kill, a timeout)
+// leaves neither the server nor its directory behind: its watchdog cleans up.
+TEST(ThrowawayPostgres, AKilledOwnerLeavesNoServerBehind) {
+  if (!testing::PostgresServer::shared()) GTEST_SKIP() << "PostgreSQL is not available";
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t owner = ::fork();
+  if (owner == 0) {
+    ::close(fds[0]);
+    testing::PostgresServer server;
+    const std::string dir = server.start() ? server.dir() + "\n" : "\n";
+    if (::write(fds[1], dir.data(), dir.size()) < 0) ::_exit(1);
+    ::pause();  // until killed
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  std::string dir;
+  char c = 0;
+  while (::read(fds[0], &c, 1) == 1 && c != '\n') dir += c;
+  ::close(fds[0]);
+  ASSERT_FALSE(dir.empty()) << "the child's server did not start";
+  long postmaster = 0;
+  std::ifstream(dir + "/data/postmaster.pid") >> postmaster;
+  ASSERT_GT(postmaster, 0);
+  ::kill(owner, SIGKILL);
+  ::waitpid(owner, nullptr, 0);
+  // The watchdog stops the server (pg_ctl waits for it) and then removes the directory.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::filesystem::exists(dir) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir));
+  // Gone, or a zombie its new parent has not reaped yet.
+  std::string stat;
+  std::getline(std::ifstream("/proc/" + std::to_string(postmaster) + "/stat"), stat);
+  const auto close = stat.rfind(')');
+  EXPECT_TRUE(stat.empty() || (close != std::string::npos && stat.substr(close + 2, 1) == "Z"))
+      << "the postmaster still runs: " << stat;
 }
 
 TEST(OpenStore, RejectsUnknownUris) {

@@ -1,6 +1,7 @@
 #include "pg_server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -76,6 +77,7 @@ bool PostgresServer::start() {
     return false;
   }
   dir_ = tmpl;
+  watchOver();
   if (::geteuid() == 0 && std::system(("chown postgres " + dir_).c_str()) != 0) {
     why_ = "cannot hand " + dir_ + " to the postgres user";
     return false;
@@ -152,6 +154,36 @@ std::optional<std::chrono::nanoseconds> PostgresServer::cpuTime() const {
   return std::chrono::nanoseconds(ticks * (1'000'000'000 / ticks_per_second));
 }
 
+// Forks a watchdog that waits for the end of a pipe only this process holds (close-on-exec,
+// so no child it runs keeps it open), then stops the server and removes its directory: when
+// this process ends however it ends, or when stop() closes the pipe having done the same.
+// The child only execs a shell (nothing but async-signal-safe calls after fork), in a session
+// of its own (a Ctrl-C does not stop it first) and with its output closed (a test runner
+// reading this process's output does not wait for it).
+void PostgresServer::watchOver() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return;  // without a watchdog, stop() still cleans up
+  const std::string script =
+      "read _; " + asPostgresUser(bin_ + "/pg_ctl -D " + dir_ + "/data -m immediate -w stop") +
+      "; rm -rf " + dir_;
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setsid();
+    ::dup2(fds[0], 0);
+    const int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    ::execl("/bin/sh", "sh", "-c", script.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(fds[0]);
+  if (pid < 0) {
+    ::close(fds[1]);
+    return;
+  }
+  watch_fd_ = fds[1];
+}
+
 void PostgresServer::stop() {
   if (running_) {
     std::string stop =
@@ -163,6 +195,10 @@ void PostgresServer::stop() {
     std::error_code ec;
     fs::remove_all(dir_, ec);
     dir_.clear();
+  }
+  if (watch_fd_ >= 0) {
+    ::close(watch_fd_);  // the watchdog finds nothing left to do, and ends
+    watch_fd_ = -1;
   }
 }
 

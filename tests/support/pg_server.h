@@ -18,8 +18,13 @@ class PostgresServer {
   // One server per process, started on first use; nullptr when PostgreSQL is unavailable.
   static PostgresServer* shared();
 
-  // Starts the server; false (with why()) when PostgreSQL is not installed or fails.
+  // Starts the server; false (with why()) when PostgreSQL is not installed or fails. Should
+  // this process end without stop() (a crash, a kill, a timeout), a watchdog process stops
+  // the server and removes its directory.
   bool start();
+
+  // The server's directory (its data, socket and logs); empty before start().
+  const std::string& dir() const { return dir_; }
   // Creates a fresh database and returns its store URI (postgresql://...).
   std::string createDatabase(const std::string& name);
   // Runs SQL with psql against a database (for tests that tamper with rows).
@@ -36,11 +41,13 @@ class PostgresServer {
 
  private:
   std::string asPostgresUser(const std::string& command) const;
+  void watchOver();
   std::string bin_;
   std::string dir_;
   int port_ = 0;
   bool running_ = false;
   std::string why_;
+  int watch_fd_ = -1;  // the write end of the watchdog's pipe: its end ends the watch
 };
 
 // The URI of a fresh, empty store of dialect ("sqlite": a new file in a per-process temp
