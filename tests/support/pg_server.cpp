@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -182,6 +183,7 @@ void PostgresServer::watchOver() {
     return;
   }
   watch_fd_ = fds[1];
+  watchdog_ = pid;
 }
 
 void PostgresServer::stop() {
@@ -199,6 +201,7 @@ void PostgresServer::stop() {
   if (watch_fd_ >= 0) {
     ::close(watch_fd_);  // the watchdog finds nothing left to do, and ends
     watch_fd_ = -1;
+    ::waitpid(watchdog_, nullptr, 0);
   }
 }
 

@@ -2,6 +2,8 @@
 // pg_ctl on a free loopback port, removed again when the object dies. Never a mock.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <optional>
 #include <string>
@@ -25,6 +27,7 @@ class PostgresServer {
 
   // The server's directory (its data, socket and logs); empty before start().
   const std::string& dir() const { return dir_; }
+
   // Creates a fresh database and returns its store URI (postgresql://...).
   std::string createDatabase(const std::string& name);
   // Runs SQL with psql against a database (for tests that tamper with rows).
@@ -48,6 +51,7 @@ class PostgresServer {
   bool running_ = false;
   std::string why_;
   int watch_fd_ = -1;  // the write end of the watchdog's pipe: its end ends the watch
+  pid_t watchdog_ = 0;
 };
 
 // The URI of a fresh, empty store of dialect ("sqlite": a new file in a per-process temp
