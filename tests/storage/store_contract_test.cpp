@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <mutex>
 #include <thread>
 
@@ -1046,6 +1047,10 @@ TEST(PostgresPlans, BatchRowsFunctionIsPlpgsqlAfterUpgrade) {
 // leaves neither the server nor its directory behind: its watchdog cleans up.
 TEST(ThrowawayPostgres, AKilledOwnerLeavesNoServerBehind) {
   if (!testing::PostgresServer::shared()) GTEST_SKIP() << "PostgreSQL is not available";
+  // The child runs code that is safe after fork only while this process has one thread.
+  const auto threads = std::distance(std::filesystem::directory_iterator("/proc/self/task"),
+                                     std::filesystem::directory_iterator());
+  ASSERT_EQ(threads, 1) << "a thread of an earlier test still runs";
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
   const pid_t owner = ::fork();
