@@ -398,9 +398,10 @@ class Engine::Batcher {
     phases.next(stats_.gathering);
     gathering_ = false;
     const auto max = maxBatch();
-    std::vector<Request*> batch;
+    // Shared with the callers, as they are woken after mu_ is released (below).
+    std::vector<std::shared_ptr<Request>> batch;
     while (!ready_.empty() && batch.size() < max) {
-      batch.push_back(ready_.front());
+      batch.push_back(ready_.front()->shared_from_this());
       ready_.pop_front();
     }
     if (!ready_.empty()) ready_.front()->cv.notify_one();  // a free slot may commit the rest
@@ -413,21 +414,20 @@ class Engine::Batcher {
     ++stats_.batches;
     stats_.requests += batch.size();
     if (!st) ++stats_.failed;
-    std::vector<std::shared_ptr<Request>> wake;
-    wake.reserve(batch.size() + 1);
-    for (Request* r : batch) {
+    for (const auto& r : batch) {
       if (!st) answer(*r, st, false);
       r->committed = st.isOk();
       r->ready = false;
       r->writes.reset();
-      wake.push_back(r->shared_from_this());
     }
     --committers_;
-    if (!ready_.empty()) wake.push_back(ready_.front()->shared_from_this());  // to commit next
-    // Woken with mu_ released, so that they do not wake only to wait for it. wake keeps each
-    // alive meanwhile: its caller returns as soon as it sees its request landed.
+    // To commit the next batch.
+    const auto next = ready_.empty() ? nullptr : ready_.front()->shared_from_this();
+    // Woken with mu_ released, so that they do not wake only to wait for it. batch and next
+    // keep each alive meanwhile: its caller returns as soon as it sees its request landed.
     lock.unlock();
-    for (const auto& r : wake) r->cv.notify_one();
+    for (const auto& r : batch) r->cv.notify_one();
+    if (next) next->cv.notify_one();
     lock.lock();
   }
 
@@ -435,19 +435,19 @@ class Engine::Batcher {
   // writes no longer fit (an instance or task another request of the batch, or a rival,
   // changed since its snapshot) is answered with the conflict and retried alone; a failure
   // of the transaction itself is returned and fails the whole batch.
-  Status write(std::unique_ptr<storage::Transaction> owned, const std::vector<Request*>& batch,
-               Phases& phases) {
+  Status write(std::unique_ptr<storage::Transaction> owned,
+               const std::vector<std::shared_ptr<Request>>& batch, Phases& phases) {
     if (batch.empty()) return Status::ok();
     storage::Transaction& tx = *owned;
     Overlay kept(tx, /*writable=*/false);
     std::vector<std::string> ids;
-    for (const Request* req : batch) {
+    for (const auto& req : batch) {
       if (!req->writes) continue;
       ids.insert(ids.end(), req->writes->keptInstances().begin(),
                  req->writes->keptInstances().end());
     }
     if (Status st = kept.prefetch(ids); !st) return st;
-    for (Request* req : batch) {
+    for (const auto& req : batch) {
       if (!req->writes) continue;
       // Checked in a layer of its own first, so a request that does not fit leaves kept as
       // it was.
@@ -462,7 +462,7 @@ class Engine::Batcher {
     tx.pipelineWrites(true);  // a failure fails the batch anyway
     if (Status st = kept.flushTo(tx); !st) return st;
     tx.pipelineWrites(false);
-    for (Request* req : batch) {
+    for (const auto& req : batch) {
       if (req->in_write_phase) {
         recent_.clear();  // it writes past kept, to instances no one names beforehand
         if (Status st = runInSavepoint(tx, *req); !st) return st;
