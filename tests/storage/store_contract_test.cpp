@@ -1080,11 +1080,9 @@ TEST(ThrowawayPostgres, AKilledOwnerLeavesNoServerBehind) {
   }
   EXPECT_FALSE(std::filesystem::exists(dir));
   // Gone, or a zombie its new parent has not reaped yet.
-  std::string stat;
-  std::getline(std::ifstream("/proc/" + std::to_string(postmaster) + "/stat"), stat);
-  const auto close = stat.rfind(')');
-  EXPECT_TRUE(stat.empty() || (close != std::string::npos && stat.substr(close + 2, 1) == "Z"))
-      << "the postmaster still runs: " << stat;
+  const auto stat = testing::processStat(postmaster);
+  EXPECT_TRUE(!stat || stat->state == 'Z')
+      << "the postmaster still runs (state " << stat->state << ")";
 }
 
 TEST(OpenStore, RejectsUnknownUris) {

@@ -1,4 +1,5 @@
-// File and command helpers for test programs, with no dependency on the project's libraries.
+// File, process and command helpers for test programs, with no dependency on the project's
+// libraries.
 #pragma once
 
 #include <sys/wait.h>
@@ -7,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -50,6 +52,31 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// What /proc/PID/stat says of a process that tests look at; nullopt once it has exited.
+struct ProcessStat {
+  char state = '?';  // 'Z' for a zombie its parent has not reaped
+  long ppid = 0;
+  long utime = 0;  // CPU time, in clock ticks (sysconf(_SC_CLK_TCK) per second)
+  long stime = 0;
+};
+inline std::optional<ProcessStat> processStat(long pid) {
+  std::string line;
+  if (!std::getline(std::ifstream("/proc/" + std::to_string(pid) + "/stat"), line)) {
+    return std::nullopt;
+  }
+  // pid (comm) state ppid ... with utime and stime the 14th and 15th fields; comm may hold
+  // spaces and parentheses, so the fields are counted from the last ')'.
+  const auto close = line.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(line.substr(close + 1));
+  ProcessStat st;
+  fields >> st.state >> st.ppid;
+  std::string skip;
+  for (int field = 5; field < 14; ++field) fields >> skip;
+  if (!(fields >> st.utime >> st.stime)) return std::nullopt;
+  return st;
+}
 
 // This process's scratch directory: made on first use, removed with everything in it when
 // the process exits normally. A forked child must exec or _exit (as the tests' children do),

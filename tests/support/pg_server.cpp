@@ -11,7 +11,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "files.h"
@@ -133,26 +132,16 @@ std::optional<std::chrono::nanoseconds> PostgresServer::cpuTime() const {
   for (const auto& entry : fs::directory_iterator("/proc", ec)) {
     const std::string name = entry.path().filename().string();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(entry.path() / "stat");
-    std::string stat;
-    if (!std::getline(in, stat)) continue;  // it exited meanwhile
-    // pid (comm) state ppid ... with utime and stime the 14th and 15th fields; comm may hold
-    // spaces and parentheses, so the fields are counted from the last ')'.
-    const auto close = stat.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream fields(stat.substr(close + 1));
-    std::string state;
-    long ppid = 0;
-    fields >> state >> ppid;
-    if (std::stol(name) != postmaster && ppid != postmaster) continue;
-    std::string skip;
-    for (int field = 5; field < 14; ++field) fields >> skip;
-    long utime = 0;
-    long stime = 0;
-    if (fields >> utime >> stime) ticks += utime + stime;
+    const long pid = std::stol(name);
+    const auto st = processStat(pid);  // nullopt: it exited meanwhile
+    if (st && (pid == postmaster || st->ppid == postmaster)) ticks += st->utime + st->stime;
   }
   if (ec || ticks_per_second <= 0) return std::nullopt;
   return std::chrono::nanoseconds(ticks * (1'000'000'000 / ticks_per_second));
+}
+
+std::string PostgresServer::stopCommand() const {
+  return asPostgresUser(bin_ + "/pg_ctl -D " + dir_ + "/data -m immediate -w stop");
 }
 
 // Forks a watchdog that waits for the end of a pipe only this process holds (close-on-exec,
@@ -164,9 +153,7 @@ std::optional<std::chrono::nanoseconds> PostgresServer::cpuTime() const {
 void PostgresServer::watchOver() {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return;  // without a watchdog, stop() still cleans up
-  const std::string script =
-      "read _; " + asPostgresUser(bin_ + "/pg_ctl -D " + dir_ + "/data -m immediate -w stop") +
-      "; rm -rf " + dir_;
+  const std::string script = "read _; " + stopCommand() + "; rm -rf " + dir_;
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::setsid();
@@ -188,9 +175,7 @@ void PostgresServer::watchOver() {
 
 void PostgresServer::stop() {
   if (running_) {
-    std::string stop =
-        asPostgresUser(bin_ + "/pg_ctl -D " + dir_ + "/data -m immediate -w stop > /dev/null 2>&1");
-    (void)std::system(stop.c_str());
+    (void)std::system((stopCommand() + " > /dev/null 2>&1").c_str());
     running_ = false;
   }
   if (!dir_.empty()) {

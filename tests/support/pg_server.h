@@ -44,6 +44,7 @@ class PostgresServer {
 
  private:
   std::string asPostgresUser(const std::string& command) const;
+  std::string stopCommand() const;  // stops the server at once (fails when none runs)
   void watchOver();
   std::string bin_;
   std::string dir_;
