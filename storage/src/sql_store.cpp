@@ -204,7 +204,8 @@ std::vector<std::string> splitStatements(const std::string& script) {
   std::vector<std::string> out;
   std::string stmt;
   bool quoted = false;
-  for (char c : script) {
+  for (std::size_t i = 0; i <= script.size(); ++i) {
+    const char c = i < script.size() ? script[i] : ';';  // the script's end ends a statement
     if (c == '\'') quoted = !quoted;
     if (c != ';' || quoted) {
       stmt += c;
@@ -213,7 +214,6 @@ std::vector<std::string> splitStatements(const std::string& script) {
     if (stmt.find_first_not_of(" \n\t") != std::string::npos) out.push_back(stmt);
     stmt.clear();
   }
-  if (stmt.find_first_not_of(" \n\t") != std::string::npos) out.push_back(stmt);
   return out;
 }
 
@@ -600,17 +600,15 @@ class SqlTransaction final : public Transaction {
 
   Result<std::int64_t> addTimer(const TimerRecord& t) override {
     return guarded("add timer", [&]() -> Result<std::int64_t> {
+      const std::string insert =
+          "INSERT INTO timers (instance_id, sendid, due_at, event) VALUES (?, ?, ?, ?)";
+      const std::vector<SqlParam> params = {t.instance_id, t.sendid, Int64{t.due_at}, t.event};
       if (pipelining_) {  // its id is not known yet
-        writeSql("INSERT INTO timers (instance_id, sendid, due_at, event) VALUES (?, ?, ?, ?)",
-                 {t.instance_id, t.sendid, Int64{t.due_at}, t.event});
+        writeSql(insert, params);
         return std::int64_t{0};
       }
       std::int64_t id = 0;
-      runSql(
-          "INSERT INTO timers (instance_id, sendid, due_at, event) VALUES (?, ?, ?, ?) "
-          "RETURNING id",
-          {t.instance_id, t.sendid, Int64{t.due_at}, t.event},
-          [&](const Row& c) { id = c.integer(0); });
+      runSql(insert + " RETURNING id", params, [&](const Row& c) { id = c.integer(0); });
       return id;
     });
   }
@@ -1378,12 +1376,11 @@ class SqlTransaction final : public Transaction {
   // run at once otherwise. Returns the rows it changed; 0 while pipelining (not known yet).
   std::size_t writeSql(const std::string& text, const std::vector<SqlParam>& params,
                        NativeStatements::Check check = {}) {
-    NativeStatements& native = *connection().native;
     if (pipelining_) {
-      native.defer(sql(text), nativeParams(params), std::move(check));
+      connection().native->defer(sql(text), nativeParams(params), std::move(check));
       return 0;
     }
-    const std::size_t changed = native.run(sql(text), nativeParams(params));
+    const std::size_t changed = runSql(text, params, {});
     if (check) check(changed);
     return changed;
   }
