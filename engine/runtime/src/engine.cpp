@@ -305,6 +305,12 @@ class Engine::Batcher {
     }
   };
 
+  // Called with mu_ held: the request first in line to be written, shared so that it can be
+  // woken after mu_ is released; null when none is.
+  std::shared_ptr<Request> firstReady() const {
+    return ready_.empty() ? nullptr : ready_.front()->shared_from_this();
+  }
+
   std::size_t maxBatch() const { return static_cast<std::size_t>(engine_.options_.max_batch); }
 
   // Called with mu_ held: a gathering committer need wait no longer, as no request is being
@@ -401,11 +407,12 @@ class Engine::Batcher {
     // Shared with the callers, as they are woken after mu_ is released (below).
     std::vector<std::shared_ptr<Request>> batch;
     while (!ready_.empty() && batch.size() < max) {
-      batch.push_back(ready_.front()->shared_from_this());
+      batch.push_back(firstReady());
       ready_.pop_front();
     }
-    if (!ready_.empty()) ready_.front()->cv.notify_one();  // a free slot may commit the rest
+    const auto rest = firstReady();  // a free slot may commit the rest
     lock.unlock();
+    if (rest) rest->cv.notify_one();
     Status st = tx ? write(std::move(tx).value(), batch, phases) : tx.status();
     if (!st) phases.next(phases.writing);  // failed before its commit: it was writing till now
     lock.lock();
@@ -421,8 +428,7 @@ class Engine::Batcher {
       r->writes.reset();
     }
     --committers_;
-    // To commit the next batch.
-    const auto next = ready_.empty() ? nullptr : ready_.front()->shared_from_this();
+    const auto next = firstReady();  // to commit the next batch
     // Woken with mu_ released, so that they do not wake only to wait for it. batch and next
     // keep each alive meanwhile: its caller returns as soon as it sees its request landed.
     lock.unlock();
