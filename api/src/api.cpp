@@ -671,7 +671,11 @@ class Api::Impl {
     }
     auto d = inTransaction<std::optional<storage::DefinitionRecord>>(
         *store_, storage::TxMode::kRead,
-        [&](storage::Transaction& tx) { return tx.definition(name, version); });
+        [&](storage::Transaction& tx) -> Result<std::optional<storage::DefinitionRecord>> {
+          auto found = tx.definition(name, version);
+          if (!found || !found->has_value()) return found;
+          return tx.definitionById((*found)->id);  // with its XML
+        });
     if (!d) return d.status();
     if (!d->has_value() || version < 0) {
       return Status(ErrorCode::kNotFound, "no definition '" + name + "' version " + v);

@@ -480,12 +480,12 @@ class SqlTransaction final : public Transaction {
                                                      std::int32_t version) override {
     if (version > 0) {
       return selectOne<DefinitionRecord>(
-          "read definition", kDefinitionColumns + std::string(" WHERE name = ? AND version = ?"),
+          "read definition", kDefinitionHeader + std::string(" WHERE name = ? AND version = ?"),
           {name, Int64{version}}, readDefinition);
     }
     return selectOne<DefinitionRecord>(
         "read definition",
-        kDefinitionColumns + std::string(" WHERE name = ? ORDER BY version DESC LIMIT 1"), {name},
+        kDefinitionHeader + std::string(" WHERE name = ? ORDER BY version DESC LIMIT 1"), {name},
         readDefinition);
   }
 
@@ -497,9 +497,7 @@ class SqlTransaction final : public Transaction {
 
   Result<std::vector<DefinitionRecord>> definitionVersions(const std::string& name) override {
     return selectAll<DefinitionRecord>(
-        "list definitions",
-        "SELECT id, name, version, sha256, '', created_at FROM definitions WHERE name = ? ORDER "
-        "BY version",
+        "list definitions", kDefinitionHeader + std::string(" WHERE name = ? ORDER BY version"),
         {name}, readDefinition);
   }
 
@@ -1312,6 +1310,10 @@ class SqlTransaction final : public Transaction {
 
   static constexpr const char* kDefinitionColumns =
       "SELECT id, name, version, sha256, xml, created_at FROM definitions";
+  // The same columns with an empty xml: a document is a few KiB (SQLite overflow pages), and
+  // lookups by name need only the id.
+  static constexpr const char* kDefinitionHeader =
+      "SELECT id, name, version, sha256, '', created_at FROM definitions";
 
   // The connection, while the transaction has not been committed (using it after is a bug).
   Connection& connection() {

@@ -279,9 +279,10 @@ class Transaction {
   // Definitions: versions are numbered 1, 2, ... per name.
   virtual Result<DefinitionRecord> addDefinition(const std::string& name, const std::string& sha256,
                                                  const std::string& xml, TimePoint now) = 0;
-  // version 0 means the latest.
+  // A version of a name, without its XML (definitionById has it); version 0 means the latest.
   virtual Result<std::optional<DefinitionRecord>> definition(const std::string& name,
                                                              std::int32_t version) = 0;
+  // A version with its XML.
   virtual Result<std::optional<DefinitionRecord>> definitionById(std::int64_t id) = 0;
   // All versions of a name, oldest first, without their XML.
   virtual Result<std::vector<DefinitionRecord>> definitionVersions(const std::string& name) = 0;
