@@ -46,14 +46,20 @@ class NativeStatements {
   // Runs a write whose answer the caller does not wait for. PostgreSQL keeps it (params
   // copied) and sends it with the next run(), in one pipeline and one round trip; its failure,
   // or check's, is thrown by that run() (or a later one) and fails the transaction: after a
-  // failed check every statement but ROLLBACK throws again. A checked write is never sent in
-  // the same pipeline as COMMIT, so a failed check cannot have committed. ROLLBACK drops what
-  // was kept, and is not sent at all when the BEGIN was still kept. The default runs the
-  // write at once and checks it.
+  // failed check every statement but rollback() throws again. A checked write is never sent
+  // in the same pipeline as the COMMIT, so a failed check cannot have committed. rollback()
+  // drops what was kept. The default runs the write at once and checks it.
   virtual void defer(const std::string& text, const std::vector<Param>& params, Check check = {}) {
     const std::size_t changed = run(text, params);
     if (check) check(changed);
   }
+
+  // Transaction control, with the same errors as run(). begin runs text (BEGIN and its
+  // options); PostgreSQL keeps it for the transaction's first statement, so a transaction
+  // that sends nothing costs no round trip and its commit or rollback sends nothing either.
+  virtual void begin(const std::string& text) { run(text, {}); }
+  virtual void commit() { run("COMMIT", {}); }
+  virtual void rollback() { run("ROLLBACK", {}); }
 };
 
 // db / conn are owned by the caller's connection and must outlive the returned object.

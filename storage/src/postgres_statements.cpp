@@ -120,31 +120,36 @@ class PostgresStatements final : public NativeStatements {
 
   std::size_t run(const std::string& text, const std::vector<Param>& params,
                   const std::function<void(const Row&)>& on_row) override {
-    const bool rollback = text == "ROLLBACK";
-    if (rollback || text == "COMMIT") {
-      // A transaction whose BEGIN is still kept never reached the server: a ROLLBACK drops
-      // it with the writes kept after it, and a COMMIT of nothing has nothing to send.
-      const bool unsent = !pending_.empty() && pending_.front().text.rfind("BEGIN", 0) == 0;
-      if (unsent && (rollback || pending_.size() == 1)) {
-        pending_.clear();
-        doomed_ = nullptr;
-        return 0;
-      }
-    }
-    if (rollback) {
-      pending_.clear();
-      doomed_ = nullptr;
-    } else if (doomed_) {
-      std::rethrow_exception(doomed_);
-    }
-    if (pending_.empty()) return runOne(Bound(text, params), on_row);
-    if (text == "COMMIT" && std::any_of(pending_.begin(), pending_.end(),
-                                        [](const Bound& b) { return bool(b.check); })) {
-      send(std::exchange(pending_, {}), {});  // checked first: a failed check commits nothing
-    }
-    std::vector<Bound> items = std::exchange(pending_, {});
+    if (doomed_) std::rethrow_exception(doomed_);
+    std::vector<Bound> items = takePending();
     items.emplace_back(text, params);
     return send(std::move(items), on_row);
+  }
+
+  void begin(const std::string& text) override {
+    const bool first = pending_.empty();
+    defer(text, {}, {});
+    begin_kept_ = first;
+  }
+
+  void commit() override {
+    if (begin_kept_ && pending_.size() == 1) {  // nothing was sent: nothing to commit
+      takePending();
+      return;
+    }
+    if (doomed_) std::rethrow_exception(doomed_);
+    if (std::any_of(pending_.begin(), pending_.end(),
+                    [](const Bound& b) { return bool(b.check); })) {
+      send(takePending(), {});  // checked first: a failed check commits nothing
+    }
+    run("COMMIT", {}, {});
+  }
+
+  void rollback() override {
+    const bool sent = !begin_kept_;
+    takePending();
+    doomed_ = nullptr;
+    if (sent) run("ROLLBACK", {}, {});
   }
 
   void defer(const std::string& text, const std::vector<Param>& params, Check check) override {
@@ -153,6 +158,12 @@ class PostgresStatements final : public NativeStatements {
   }
 
  private:
+  // The kept statements, to be sent or dropped: once they are, no BEGIN is kept.
+  std::vector<Bound> takePending() {
+    begin_kept_ = false;
+    return std::exchange(pending_, {});
+  }
+
   // The statement's name on this connection; prepared here (one round trip) the first time.
   const std::string& prepared(const Bound& b) {
     auto [it, fresh] = prepared_.try_emplace(b.text);
@@ -260,6 +271,7 @@ class PostgresStatements final : public NativeStatements {
   std::unordered_map<std::string, std::string> prepared_;  // text -> statement name
   std::uint64_t names_ = 0;     // statement names are never reused on a connection
   std::vector<Bound> pending_;  // deferred writes, in order, not yet sent
+  bool begin_kept_ = false;     // pending_ starts with the transaction's BEGIN
   std::exception_ptr doomed_;   // a deferred write's check failed: only ROLLBACK may follow
 };
 

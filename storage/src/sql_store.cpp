@@ -436,7 +436,7 @@ class SqlTransaction final : public Transaction {
   ~SqlTransaction() override {
     if (open_) {
       try {
-        exec("ROLLBACK");
+        connection().native->rollback();
       } catch (...) {
         // The connection is unusable; the pool hands out a fresh statement next time and
         // the server has already discarded the transaction.
@@ -450,12 +450,9 @@ class SqlTransaction final : public Transaction {
   Status beginTx() {
     return guarded("begin", [&]() -> Status {
       const bool writing = mode_ == TxMode::kWrite;
-      if (d_ == Dialect::kPostgreSQL) {
-        // Sent with the transaction's first statement.
-        connection().native->defer(writing ? "BEGIN" : "BEGIN READ ONLY", {});
-      } else {
-        exec(writing ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
-      }
+      const bool pg = d_ == Dialect::kPostgreSQL;
+      connection().native->begin(writing ? (pg ? "BEGIN" : "BEGIN IMMEDIATE")
+                                         : (pg ? "BEGIN READ ONLY" : "BEGIN DEFERRED"));
       open_ = true;
       return Status::ok();
     });
@@ -1269,7 +1266,7 @@ class SqlTransaction final : public Transaction {
   Status commit() override {
     const std::uint64_t n = wal_ && mode_ == TxMode::kWrite ? wal_->begin() : 0;
     Status st = guarded("commit", [&]() -> Status {
-      exec("COMMIT");
+      connection().native->commit();
       open_ = false;
       // Back to the pool at once: a caller may keep the finished transaction in scope while
       // it starts another (SQLite's writer connection is one), and with pipelined sync the
