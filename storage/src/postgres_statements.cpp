@@ -272,7 +272,7 @@ class PostgresStatements final : public NativeStatements {
   std::uint64_t names_ = 0;     // statement names are never reused on a connection
   std::vector<Bound> pending_;  // deferred writes, in order, not yet sent
   bool begin_kept_ = false;     // pending_ starts with the transaction's BEGIN
-  std::exception_ptr doomed_;   // a deferred write's check failed: only ROLLBACK may follow
+  std::exception_ptr doomed_;   // a deferred write's check failed: only rollback() may follow
 };
 
 }  // namespace
