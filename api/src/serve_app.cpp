@@ -213,6 +213,8 @@ class ServeApp final : public Poco::Util::ServerApplication {
     Poco::File(data_dir).createDirectories();
     const std::string store_uri = c.getString("tramite.store", storage::dataDirStoreUri(data_dir));
     storage::StoreOptions store_options;
+    store_options.sqlite_pipelined_sync =
+        c.getBool("tramite.store.sqlite_pipelined_sync", store_options.sqlite_pipelined_sync);
     auto store = storage::openStore(store_uri, store_options);
     if (!store) return store.status();
     std::shared_ptr<storage::Store> shared_store = std::move(store).value();
@@ -351,7 +353,10 @@ class ServeApp final : public Poco::Util::ServerApplication {
       }
     });
 
-    log.information("Tramite serving on %s (store %s)", server.url(), store_uri);
+    const bool pipelined =
+        store_options.sqlite_pipelined_sync && store_uri.rfind("sqlite:", 0) == 0;
+    log.information("Tramite serving on %s (store %s%s)", server.url(), store_uri,
+                    std::string(pipelined ? ", pipelined WAL sync" : ""));
     std::cout << "Tramite is serving on " << server.url() << std::endl;
     waitForTerminationRequest();
     log.information("stopping: draining requests in flight");

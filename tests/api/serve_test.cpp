@@ -90,7 +90,8 @@ TEST(Serve, LoadsConfigurationServesAndDrainsOnSigterm) {
   {
     std::ofstream out(config);
     out << "tramite.listen = 127.0.0.1:1\n"  // overridden by --listen below
-        << "tramite.demo.password = demo-clave-1\n";
+        << "tramite.demo.password = demo-clave-1\n"
+        << "tramite.store.sqlite_pipelined_sync = true\n";
   }
   const std::string log_file = (dir / "serve.log").string();
   Child child = spawn({"--config", config.string(), "--listen", "127.0.0.1:0", "--data-dir",
@@ -155,6 +156,11 @@ TEST(Serve, LoadsConfigurationServesAndDrainsOnSigterm) {
   EXPECT_NE(text.str().find("actor=admin request_id=r"), std::string::npos) << text.str();
   EXPECT_NE(text.str().find(" remote=127.0.0.1:"), std::string::npos) << text.str();
   EXPECT_NE(text.str().find("stopping: draining requests in flight"), std::string::npos);
+  // The store was opened as configured.
+  EXPECT_NE(text.str().find("(store sqlite:" + (dir / "data" / "tramite.db").string() +
+                            ", pipelined WAL sync)"),
+            std::string::npos)
+      << text.str();
 
   // The ledger key was made (owner-only) with its public half beside it, and the history
   // written while serving is covered by a checkpoint signed with it before the exit.
@@ -253,6 +259,12 @@ TEST(Serve, TakesDocumentsAndSignaturesWithTheConfiguredTrustStore) {
   ASSERT_EQ(::kill(child.pid, SIGTERM), 0);
   EXPECT_EQ(waitForExit(child.pid, 15), 0);
   std::fclose(child.out);
+  // The shipped configuration leaves SQLite syncing inside COMMIT.
+  std::ifstream log(dir / "serve.log");
+  const std::string text((std::istreambuf_iterator<char>(log)), {});
+  EXPECT_NE(text.find("(store sqlite:" + (dir / "data" / "tramite.db").string() + ")"),
+            std::string::npos)
+      << text;
   fs::remove_all(dir);
 }
 

@@ -3,8 +3,9 @@
 // must converge on the same state. After each acknowledged (committed) operation it
 // appends "<instance> <key>" to the ack file.
 //
-// usage: crash_worker STORE_URI WORKER_ID INSTANCES NOTES ACK_FILE SIGN
-// SIGN=0 stops before the signatures (for concurrent workers whose notes must all land).
+// usage: crash_worker STORE_URI WORKER_ID INSTANCES NOTES ACK_FILE SIGN [pipelined]
+// SIGN=0 stops before the signatures (for concurrent workers whose notes must all land);
+// "pipelined" opens a SQLite store with pipelined WAL sync (StoreOptions).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -42,8 +43,9 @@ void send(runtime::Engine& engine, const std::string& id, const std::string& eve
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 7) {
-    std::cerr << "usage: crash_worker STORE_URI WORKER_ID INSTANCES NOTES ACK_FILE SIGN\n";
+  if (argc != 7 && !(argc == 8 && std::string(argv[7]) == "pipelined")) {
+    std::cerr << "usage: crash_worker STORE_URI WORKER_ID INSTANCES NOTES ACK_FILE SIGN "
+                 "[pipelined]\n";
     return 2;
   }
   const bool sign = std::string(argv[6]) == "1";
@@ -54,7 +56,9 @@ int main(int argc, char** argv) {
   ackFd = ::open(argv[5], O_WRONLY | O_CREAT | O_APPEND, 0644);
   if (ackFd < 0) return 2;
 
-  auto store = storage::openStore(uri);
+  storage::StoreOptions options;
+  options.sqlite_pipelined_sync = argc == 8;
+  auto store = storage::openStore(uri, options);
   if (!store) die("open store", store.status());
   ManualClock clock(1'700'000'000'000);
   runtime::Engine engine(std::shared_ptr<storage::Store>(std::move(store).value()), clock);

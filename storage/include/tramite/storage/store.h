@@ -444,8 +444,11 @@ struct StoreOptions {
   // after handing the write lock to the next transaction, instead of inside SQLite's COMMIT
   // (which then runs at synchronous=NORMAL), so that the next transaction writes during the
   // sync. commit() still returns only once the commit is durable, and no transaction but a
-  // kReadAhead ends before every commit it could have seen is durable.
-  bool sqlite_pipelined_sync = true;
+  // kReadAhead ends before every commit it could have seen is durable. Off by default: where
+  // one-row commits ran at 7.5-9k/s, the engine's 8 submitters got the same events/s with it
+  // for 10-15% more CPU per event (its batches are smaller); it may pay where a sync is slow
+  // and many requests wait (bench/README.md, session 17).
+  bool sqlite_pipelined_sync = false;
   // How pipelined sync makes the WAL's data durable, given its file descriptor: returns 0, or
   // -1 with errno set. fdatasync when empty (tests substitute their own).
   std::function<int(int)> sqlite_wal_sync;
