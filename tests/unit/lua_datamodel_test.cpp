@@ -83,6 +83,27 @@ TEST_F(LuaSandbox, SystemVariablesAreReadOnly) {
   EXPECT_EQ(dm_->evaluate(expr("_sessionid"))->asString(), "sess-1");
 }
 
+// _ioprocessors is built only for charts with an expression that can read it: by its name,
+// or through _ENV by any name.
+TEST_F(LuaSandbox, IoProcessorsAreBoundWhereSomeExpressionCanReadThem) {
+  const auto bound = [&](const std::string& body) {
+    ChartPtr chart = testing::mustParse(doc(body, "lua"));
+    SystemVariables vars = systemVariablesFor(*chart, "sess-3");
+    LuaDataModel dm(chart, runtime_);
+    EXPECT_TRUE(dm.setSystemVariables(vars));
+    auto location =
+        dm.evaluate(expr("_ENV['_io' .. 'processors'] and "
+                         "_ENV['_io' .. 'processors'].scxml.location"));
+    EXPECT_TRUE(location) << location.status().toString();
+    return location && location->isString() ? location->asString() : std::string("unbound");
+  };
+  EXPECT_EQ(bound("<state id='s'/>"), "unbound");
+  EXPECT_EQ(bound("<state id='s'><onentry><log expr='_ioprocessors'/></onentry></state>"),
+            "#_scxml_sess-3");
+  EXPECT_EQ(bound("<state id='s'><transition cond=\"_ENV['x']\" target='s'/></state>"),
+            "#_scxml_sess-3");
+}
+
 TEST_F(LuaSandbox, SessionsAreIsolated) {
   LuaDataModel other(chart_, runtime_);
   ASSERT_TRUE(other.setSystemVariables(systemVariablesFor(*chart_, "sess-2")));

@@ -10,6 +10,7 @@ SystemVariables systemVariablesFor(const Chart& chart, const std::string& sessio
   SystemVariables vars;
   vars.session_id = session_id;
   vars.name = chart.name();
+  if (!chart.usesIoProcessors()) return vars;
   json::Value location(json::Object{{"location", json::Value("#_scxml_" + session_id)}});
   vars.ioprocessors =
       json::Value(json::Object{{"scxml", location}, {kScxmlProcessorType, location}});

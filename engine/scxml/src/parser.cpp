@@ -171,8 +171,11 @@ class Compiler {
     Expr e;
     e.text = std::move(text);
     if (!e.text.empty()) e.id = next_expr_id_++;
-    if (e.text.find("_event") != std::string::npos || e.text.find("_ENV") != std::string::npos) {
-      data_.uses_event = true;
+    // Code reaches a system variable by its name, or through _ENV by any name.
+    const bool uses_env = e.text.find("_ENV") != std::string::npos;
+    if (uses_env || e.text.find("_event") != std::string::npos) data_.uses_event = true;
+    if (uses_env || e.text.find("_ioprocessors") != std::string::npos) {
+      data_.uses_ioprocessors = true;
     }
     return e;
   }

@@ -209,7 +209,8 @@ class Chart {
     std::string source_name;  // file name (or "<string>") for messages
     std::string base_dir;     // directory that relative src references resolve against
     std::uint32_t expr_count = 0;
-    bool uses_event = false;  // some expression mentions _event (or _ENV)
+    bool uses_event = false;         // some expression mentions _event (or _ENV)
+    bool uses_ioprocessors = false;  // some expression mentions _ioprocessors (or _ENV)
   };
   explicit Chart(Data data);
   Chart(const Chart&) = delete;
@@ -228,6 +229,8 @@ class Chart {
   std::uint32_t exprCount() const { return data_.expr_count; }
   // False when no expression can observe _event, so datamodels may skip binding it.
   bool usesEvent() const { return data_.uses_event; }
+  // False when no expression can observe _ioprocessors.
+  bool usesIoProcessors() const { return data_.uses_ioprocessors; }
   std::size_t stateCount() const { return data_.states.size(); }
   // A number unique to this chart within the process; datamodels key code caches by it.
   std::uint64_t serial() const { return serial_; }

@@ -31,6 +31,7 @@ struct SystemVariables {
 // The system variables of a session of chart: _sessionid, _name and _ioprocessors with the
 // SCXML processor's location "#_scxml_<id>" and, when basichttp_base is set, the BasicHTTP
 // processor's (under its URI and as "basichttp") at basichttp_base + "/" + session id.
+// _ioprocessors is left null when no expression of the chart can observe it.
 SystemVariables systemVariablesFor(const Chart& chart, const std::string& session_id,
                                    const std::string& basichttp_base = {});
 
