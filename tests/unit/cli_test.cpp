@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "files.h"
 #include "test_util.h"
 #include "tramite/json.h"
 
@@ -35,8 +36,9 @@ Output run(const std::vector<std::string>& args) {
   return {code, out.str(), err.str()};
 }
 
+// A file in this process's scratch directory, removed at exit.
 std::string writeTemp(const std::string& name, const std::string& content) {
-  std::string path = ::testing::TempDir() + name;
+  std::string path = tramite::testing::processTempDir().file(name);
   std::ofstream(path) << content;
   return path;
 }
