@@ -353,8 +353,9 @@ class ServeApp final : public Poco::Util::ServerApplication {
       }
     });
 
-    const bool pipelined =
-        store_options.sqlite_pipelined_sync && store_uri.rfind("sqlite:", 0) == 0;
+    // As the store took the option: only SQLite on a file at synchronous=FULL keeps a second
+    // commit in flight, one writing while the one before it syncs (Store::commitSlots).
+    const bool pipelined = shared_store->commitSlots() == 2;
     log.information("Tramite serving on %s (store %s%s)", server.url(), store_uri,
                     std::string(pipelined ? ", pipelined WAL sync" : ""));
     std::cout << "Tramite is serving on " << server.url() << std::endl;
