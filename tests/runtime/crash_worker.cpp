@@ -43,7 +43,8 @@ void send(runtime::Engine& engine, const std::string& id, const std::string& eve
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 7 && !(argc == 8 && std::string(argv[7]) == "pipelined")) {
+  const bool pipelined = argc == 8 && std::string(argv[7]) == "pipelined";
+  if (argc != 7 && !pipelined) {
     std::cerr << "usage: crash_worker STORE_URI WORKER_ID INSTANCES NOTES ACK_FILE SIGN "
                  "[pipelined]\n";
     return 2;
@@ -57,7 +58,7 @@ int main(int argc, char** argv) {
   if (ackFd < 0) return 2;
 
   storage::StoreOptions options;
-  options.sqlite_pipelined_sync = argc == 8;
+  options.sqlite_pipelined_sync = pipelined;
   auto store = storage::openStore(uri, options);
   if (!store) die("open store", store.status());
   ManualClock clock(1'700'000'000'000);
