@@ -49,7 +49,7 @@ rate = {base_name(r[0]) if "Raw" in r[0] else r[0]: r[1] for r in rows}
 qt = rate.get("BM_QtScxml/compiled")
 for name, ips, size in rows:
     base = base_name(name)
-    if base.startswith("BM_DurableApprovalChain/"):
+    if base.startswith(("BM_DurableApprovalChain/", "BM_GroupCommitCeiling/")):
         raw = rate.get("BM_RawInsert/" + base.split("/")[1].split("_")[0])
         ratio = f"  {ips / raw:5.2f}x raw one-row commits" if raw else ""
     elif base.startswith("BM_RawInsert/"):
