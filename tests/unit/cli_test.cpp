@@ -1,7 +1,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 
 #include "commands.h"
@@ -39,7 +38,7 @@ Output run(const std::vector<std::string>& args) {
 // A file in this process's scratch directory, removed at exit.
 std::string writeTemp(const std::string& name, const std::string& content) {
   std::string path = tramite::testing::processTempDir().file(name);
-  std::ofstream(path) << content;
+  tramite::testing::writeBytes(path, content);
   return path;
 }
 
