@@ -5,9 +5,9 @@
 //                                 SQLite syncing inside COMMIT (the default)
 //   BM_DurableApprovalChain/sqlite_pipelined_sync  the same with each commit's WAL sync
 //                                 pipelined after it (StoreOptions, see storage/)
-//   BM_GroupCommitCeiling/sqlite  the most group commit can give 8 submitters on this disk:
-//                                 the approval chain's requests stored as the raw baseline's
-//                                 one row each, with no engine work
+//   BM_GroupCommitCeiling/sqlite  what group commit alone carries for 8 submitters on this
+//                                 disk: the approval chain's requests stored as the raw
+//                                 baseline's one row each, with no engine work
 //   BM_RawInsert/postgresql       one-row INSERT per transaction, libpq, 4 clients
 //   BM_GroupCommitCeiling/postgresql  the same ceiling on the same server
 //   BM_DurableApprovalChain/postgresql  the engine with 8 submitters on the same server
