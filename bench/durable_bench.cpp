@@ -221,6 +221,11 @@ struct ProcessUsage {
   }
 };
 
+// A total time in µs per item: per event, per batch.
+double microsEach(std::chrono::nanoseconds total, double items) {
+  return std::chrono::duration<double, std::micro>(total).count() / std::max(1.0, items);
+}
+
 // Each submitter sends the approval chain's requests, a start and kEventsPerInstance events
 // per instance, as one row each, so that items_per_second counts events as the engine's rows
 // do. rows_per_batch, and cpu_us_per_event (this process's CPU time: submitters and, on
@@ -244,9 +249,7 @@ void runCeiling(benchmark::State& state, IdealGroupCommit& gc) {
         rows / static_cast<double>(std::max<std::int64_t>(1, after.batches - before.batches));
     const double events = rows * kEventsPerInstance / (kEventsPerInstance + 1);
     state.counters["cpu_us_per_event"] =
-        std::chrono::duration<double, std::micro>(ProcessUsage::now().cpu - usage_before.cpu)
-            .count() /
-        events;
+        microsEach(ProcessUsage::now().cpu - usage_before.cpu, events);
   }
 }
 
@@ -361,17 +364,15 @@ void runChains(benchmark::State& state, Durable& d,
   if (measures_usage) {
     const auto all_events =
         static_cast<double>(std::max<std::int64_t>(1, d.events - events_before));
-    auto perEvent = [&](std::chrono::nanoseconds cpu) {
-      return std::chrono::duration<double, std::micro>(cpu).count() / all_events;
-    };
     // Summed over the submitters, of which only this one sets them.
     const auto usage_after = ProcessUsage::now();
-    state.counters["cpu_us_per_event"] = perEvent(usage_after.cpu - usage_before.cpu);
+    state.counters["cpu_us_per_event"] = microsEach(usage_after.cpu - usage_before.cpu, all_events);
     state.counters["switches_per_event"] =
         static_cast<double>(usage_after.switches - usage_before.switches) / all_events;
     const auto server_after = server ? server->cpuTime() : std::nullopt;
     if (server_before && server_after) {
-      state.counters["server_cpu_us_per_event"] = perEvent(*server_after - *server_before);
+      state.counters["server_cpu_us_per_event"] =
+          microsEach(*server_after - *server_before, all_events);
     }
   }
   state.SetItemsProcessed(events);
@@ -385,8 +386,7 @@ void runChains(benchmark::State& state, Durable& d,
                          benchmark::Counter::kAvgThreads);
   // A committer's time per batch, by phase, in µs.
   auto perBatch = [&](std::chrono::nanoseconds total) {
-    return benchmark::Counter(std::chrono::duration<double, std::micro>(total).count() / batches,
-                              benchmark::Counter::kAvgThreads);
+    return benchmark::Counter(microsEach(total, batches), benchmark::Counter::kAvgThreads);
   };
   state.counters["taking_writer_us"] = perBatch(after.taking_writer - before.taking_writer);
   state.counters["gathering_us"] = perBatch(after.gathering - before.gathering);
