@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "files.h"
 #include "tramite/audit/ledger.h"
 #include "tramite/json.h"
 
@@ -146,21 +147,19 @@ TEST(Serve, LoadsConfigurationServesAndDrainsOnSigterm) {
   std::fclose(child.out);
 
   // One structured line per request, with the actor, the request id and the client.
-  std::ifstream log(log_file);
-  std::stringstream text;
-  text << log.rdbuf();
-  EXPECT_NE(text.str().find("method=GET path=/api/v1/definitions/legal-review/versions "
-                            "status=200 duration_ms="),
+  const std::string text = tramite::testing::readBytes(log_file);
+  EXPECT_NE(text.find("method=GET path=/api/v1/definitions/legal-review/versions "
+                      "status=200 duration_ms="),
             std::string::npos)
-      << text.str();
-  EXPECT_NE(text.str().find("actor=admin request_id=r"), std::string::npos) << text.str();
-  EXPECT_NE(text.str().find(" remote=127.0.0.1:"), std::string::npos) << text.str();
-  EXPECT_NE(text.str().find("stopping: draining requests in flight"), std::string::npos);
+      << text;
+  EXPECT_NE(text.find("actor=admin request_id=r"), std::string::npos) << text;
+  EXPECT_NE(text.find(" remote=127.0.0.1:"), std::string::npos) << text;
+  EXPECT_NE(text.find("stopping: draining requests in flight"), std::string::npos);
   // The store was opened as configured.
-  EXPECT_NE(text.str().find("(store sqlite:" + (dir / "data" / "tramite.db").string() +
-                            ", pipelined WAL sync)"),
+  EXPECT_NE(text.find("(store sqlite:" + (dir / "data" / "tramite.db").string() +
+                      ", pipelined WAL sync)"),
             std::string::npos)
-      << text.str();
+      << text;
 
   // The ledger key was made (owner-only) with its public half beside it, and the history
   // written while serving is covered by a checkpoint signed with it before the exit.
@@ -168,10 +167,8 @@ TEST(Serve, LoadsConfigurationServesAndDrainsOnSigterm) {
   ASSERT_TRUE(fs::exists(key));
   EXPECT_EQ(fs::status(key).permissions() & fs::perms::all,
             fs::perms::owner_read | fs::perms::owner_write);
-  std::ifstream pub_file(key.string() + ".pub");
-  std::stringstream pub;
-  pub << pub_file.rdbuf();
-  auto verifier = tramite::audit::CheckpointVerifier::fromPem(pub.str());
+  auto verifier = tramite::audit::CheckpointVerifier::fromPem(
+      tramite::testing::readBytes(key.string() + ".pub"));
   ASSERT_TRUE(verifier) << verifier.status().toString();
   auto store = tramite::storage::openStore("sqlite:" + (dir / "data" / "tramite.db").string());
   ASSERT_TRUE(store);
@@ -242,15 +239,14 @@ TEST(Serve, TakesDocumentsAndSignaturesWithTheConfiguredTrustStore) {
   const auto parsed = tramite::json::parse(doc);
   const std::string sha = parsed->find("sha256")->asString();
   EXPECT_TRUE(fs::exists(dir / "data" / "documents" / sha.substr(0, 2) / sha.substr(2)));
-  { std::ofstream(dir / "solicitud.pdf", std::ios::binary) << pdf; }
+  tramite::testing::writeBytes((dir / "solicitud.pdf").string(), pdf);
   ASSERT_EQ(std::system(("openssl cms -sign -binary -outform DER -in " +
                          (dir / "solicitud.pdf").string() + " -out " + (dir / "s.p7s").string() +
                          " -signer " + pki + "/users/carla_mendez.pem -inkey " + pki +
                          "/users/carla_mendez.key")
                             .c_str()),
             0);
-  std::ifstream p7s_file(dir / "s.p7s", std::ios::binary);
-  const std::string p7s((std::istreambuf_iterator<char>(p7s_file)), {});
+  const std::string p7s = tramite::testing::readBytes((dir / "s.p7s").string());
   const std::string sig =
       call("POST", "/api/v1/documents/" + parsed->find("id")->asString() + "/signatures", p7s,
            "application/pkcs7-signature", token, status);
@@ -260,8 +256,7 @@ TEST(Serve, TakesDocumentsAndSignaturesWithTheConfiguredTrustStore) {
   EXPECT_EQ(waitForExit(child.pid, 15), 0);
   std::fclose(child.out);
   // The shipped configuration leaves SQLite syncing inside COMMIT.
-  std::ifstream log(dir / "serve.log");
-  const std::string text((std::istreambuf_iterator<char>(log)), {});
+  const std::string text = tramite::testing::readBytes((dir / "serve.log").string());
   EXPECT_NE(text.find("(store sqlite:" + (dir / "data" / "tramite.db").string() + ")"),
             std::string::npos)
       << text;
