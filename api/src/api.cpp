@@ -548,10 +548,14 @@ class Api::Impl {
     }
     auto body = jsonBody(c);
     if (!body) return body.status();
-    Fields f(*body, {"password"});
+    Fields f(*body, {"password", "current_password"});
     const std::string password = f.text("password", true);
+    // Changing one's own password takes the current one; an admin resetting someone else's
+    // does not. Either way the user's earlier sessions end.
+    const bool own = user == c.actor();
+    const std::string current = f.text("current_password", own);
     if (!f.status()) return f.status();
-    if (Status st = auth_.setPassword(user, password); !st) return st;
+    if (Status st = auth_.setPassword(user, password, own ? &current : nullptr); !st) return st;
     if (Status st = adminHistory("users", c.actor(), "password.set",
                                  json::Value(json::Object{{"user", user}}));
         !st) {
@@ -719,32 +723,33 @@ class Api::Impl {
   Result<HttpResponse> sendEvent(Context& c) {
     auto body = jsonBody(c);
     if (!body) return body.status();
-    Fields f(*body, {"name", "data"});
+    Fields f(*body, {"name", "data", "reason"});
     const std::string name = f.text("name", true);
     json::Value data = f.object("data");
+    const std::string reason = f.text("reason");
     if (!f.status()) return f.status();
-    return deliver(c, scxml::Event::external(name, std::move(data)));
+    return deliver(c, scxml::Event::external(name, std::move(data)), reason);
   }
 
   // SCXML's BasicHTTP Event I/O Processor: a POST (form fields, _scxmleventname) becomes an
   // external event of the instance.
-  Result<HttpResponse> basicHttp(Context& c) { return deliver(c, decodeBasicHttp(c.req)); }
+  Result<HttpResponse> basicHttp(Context& c) { return deliver(c, decodeBasicHttp(c.req), {}); }
 
-  // Delivers an event from a caller: admins to any instance, others to those they take
-  // part in; platform events (error.*, done.*) cannot be sent from outside.
-  Result<HttpResponse> deliver(Context& c, scxml::Event event) {
+  // Delivers an event from a caller who may read the instance (admins: any); whether the
+  // caller may send that event is the engine's decision (Engine::send).
+  Result<HttpResponse> deliver(Context& c, scxml::Event event, const std::string& reason) {
     const std::string& id = c.path.at("id");
     const std::string& name = event.name;
-    if (name.empty() || name.size() > 200 || name.rfind("error.", 0) == 0 ||
-        name.rfind("done.", 0) == 0) {
-      return Status(ErrorCode::kInvalidArgument,
-                    "an event name has 1 to 200 characters and is not a platform event "
-                    "(error.*, done.*)");
+    if (name.empty() || name.size() > 200) {
+      return Status(ErrorCode::kInvalidArgument, "an event name has 1 to 200 characters");
+    }
+    if (reason.size() > 2000) {
+      return Status(ErrorCode::kInvalidArgument, "a reason has at most 2000 characters");
     }
     if (!c.who.admin()) {
       if (Status st = mayReadInstance(c.who, id); !st) return st;
     }
-    auto v = engine_->send(id, event, c.actor(), c.idempotencyKey());
+    auto v = engine_->send(id, event, c.actor(), c.idempotencyKey(), reason);
     if (!v) return v.status();
     return jsonResponse(200, v->toJson());
   }
@@ -872,9 +877,9 @@ class Api::Impl {
                          d.filename.empty() ? d.name : d.filename, d.sha256);
   }
 
+  // A signer need not take part in the expediente (a lawyer handed the acta signs it where
+  // she is): the engine records a signature only from the user its certificate names.
   Result<HttpResponse> addSignature(Context& c) {
-    auto doc = readableDocument(c);
-    if (!doc) return doc.status();
     const std::string type = c.req.header("content-type");
     if (type.rfind("application/pkcs7-signature", 0) != 0 &&
         type.rfind("application/octet-stream", 0) != 0) {
@@ -882,7 +887,7 @@ class Api::Impl {
                     "this call takes a detached CMS signature in DER "
                     "(Content-Type: application/pkcs7-signature)");
     }
-    auto sig = engine_->addSignature(doc->document.id, c.req.body, c.actor());
+    auto sig = engine_->addSignature(c.path.at("id"), c.req.body, c.actor());
     if (!sig) return sig.status();
     return jsonResponse(201, runtime::signatureJson(*sig));
   }

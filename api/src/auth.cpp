@@ -22,6 +22,10 @@ constexpr const char* kApiTokenPrefix = "trm_";
 constexpr const char* kBadLogin = "invalid username or password";
 // Remembered principals at most; past it the memory starts afresh.
 constexpr std::size_t kMaxRemembered = 4096;
+// Longer login names are no user's: refused without being counted.
+constexpr std::size_t kMaxLoginName = 200;
+// The session token's claim naming the credential's session epoch it was issued in.
+constexpr const char* kEpochClaim = "tramite_epoch";
 
 std::string randomBytes(std::size_t n) {
   std::string out(n, '\0');
@@ -97,6 +101,33 @@ Result<Principal> Auth::principalOf(const std::string& user) {
 Result<json::Value> Auth::login(const std::string& user, const std::string& password,
                                 std::int64_t* retry_after_ms) {
   const TimePoint now = clock_.nowMs();
+  if (user.empty() || user.size() > kMaxLoginName) {
+    verifyPassword(dummy_hash_, password);
+    return Status(ErrorCode::kUnauthenticated, kBadLogin);
+  }
+  // The attempt is counted before the password is checked, in one atomic write: concurrent
+  // guesses cannot all be checked, and a name nobody has is throttled like one somebody has.
+  auto attempt = inTransaction<storage::LoginAttemptRecord>(
+      *store_, storage::TxMode::kWrite,
+      [&](storage::Transaction& tx) -> Result<storage::LoginAttemptRecord> {
+        auto a = tx.countLoginAttempt(user, now);
+        if (!a) return a;
+        if (a->counted && a->failures >= options_.lockout_after) {
+          const std::int64_t steps =
+              std::min<std::int64_t>(a->failures - options_.lockout_after, 30);
+          const TimePoint until =
+              now + std::min(options_.lockout_base_ms << steps, options_.lockout_max_ms);
+          if (Status st = tx.lockLogin(user, until); !st) return st;
+        }
+        return a;
+      });
+  if (!attempt) return attempt.status();
+  if (!attempt->counted) {
+    if (retry_after_ms) *retry_after_ms = attempt->locked_until - now;
+    return Status(ErrorCode::kRateLimited,
+                  "too many failed logins for '" + user + "'; try again in " +
+                      std::to_string((attempt->locked_until - now + 999) / 1000) + " s");
+  }
   auto cred = inTransaction<std::optional<storage::CredentialRecord>>(
       *store_, storage::TxMode::kRead,
       [&](storage::Transaction& tx) { return tx.credential(user); });
@@ -105,36 +136,22 @@ Result<json::Value> Auth::login(const std::string& user, const std::string& pass
     verifyPassword(dummy_hash_, password);  // the same work as for a known user
     return Status(ErrorCode::kUnauthenticated, kBadLogin);
   }
-  storage::CredentialRecord c = **cred;
-  if (c.locked_until > now) {
-    if (retry_after_ms) *retry_after_ms = c.locked_until - now;
-    return Status(ErrorCode::kRateLimited,
-                  "too many failed logins for '" + user + "'; try again in " +
-                      std::to_string((c.locked_until - now + 999) / 1000) + " s");
+  if (!verifyPassword((*cred)->password_hash, password)) {
+    return Status(ErrorCode::kUnauthenticated, kBadLogin);
   }
-  const bool good = verifyPassword(c.password_hash, password);
-  auto principal = good ? principalOf(user) : Result<Principal>(ErrorCode::kUnauthenticated, "");
-  if (good && !principal && principal.status().code() != ErrorCode::kUnauthenticated) {
+  auto principal = principalOf(user);
+  if (!principal) {
+    if (principal.status().code() == ErrorCode::kUnauthenticated) {
+      return Status(ErrorCode::kUnauthenticated, kBadLogin);
+    }
     return principal.status();
   }
-  if (good && principal) {
-    c.failures = 0;
-    c.locked_until = 0;
-  } else {
-    ++c.failures;
-    if (c.failures >= options_.lockout_after) {
-      const std::int64_t steps = std::min<std::int64_t>(c.failures - options_.lockout_after, 30);
-      c.locked_until = now + std::min(options_.lockout_base_ms << steps, options_.lockout_max_ms);
-    }
-  }
-  c.updated_at = now;
-  auto saved = inTransaction<bool>(*store_, storage::TxMode::kWrite,
-                                   [&](storage::Transaction& tx) -> Result<bool> {
-                                     if (Status st = tx.putCredential(c); !st) return st;
-                                     return true;
-                                   });
-  if (!saved) return saved.status();
-  if (!good || !principal) return Status(ErrorCode::kUnauthenticated, kBadLogin);
+  auto cleared = inTransaction<bool>(*store_, storage::TxMode::kWrite,
+                                     [&](storage::Transaction& tx) -> Result<bool> {
+                                       if (Status st = tx.clearLoginAttempts(user); !st) return st;
+                                       return true;
+                                     });
+  if (!cleared) return cleared.status();
 
   Poco::JWT::Token token;
   token.setType("JWT");
@@ -143,6 +160,7 @@ Result<json::Value> Auth::login(const std::string& user, const std::string& pass
   token.setIssuedAt(Poco::Timestamp(static_cast<Poco::Timestamp::TimeVal>(now) * 1000));
   const TimePoint expires = now + options_.session_lifetime_ms;
   token.setExpiration(Poco::Timestamp(static_cast<Poco::Timestamp::TimeVal>(expires) * 1000));
+  token.payload().set(kEpochClaim, static_cast<Poco::Int64>((*cred)->session_epoch));
   Poco::JWT::Signer signer(options_.token_secret);
   const std::string jwt = signer.sign(token, Poco::JWT::Signer::ALGO_HS256);
   return json::Value(json::Object{
@@ -214,7 +232,17 @@ Result<Principal> Auth::readPrincipal(const std::string& secret, const std::stri
     return Status(ErrorCode::kUnauthenticated, "the session token has expired; log in again");
   }
   *valid_until = expires;
-  return principalOf(token.getSubject());
+  const Poco::Int64 epoch = token.payload().optValue<Poco::Int64>(kEpochClaim, -1);
+  return inTransaction<Principal>(
+      *store_, storage::TxMode::kRead, [&](storage::Transaction& tx) -> Result<Principal> {
+        auto cred = tx.credential(token.getSubject());
+        if (!cred) return cred.status();
+        if (!cred->has_value() || (*cred)->session_epoch != epoch) {
+          return Status(ErrorCode::kUnauthenticated,
+                        "the session has ended (the password was changed); log in again");
+        }
+        return principalOf(tx, token.getSubject());
+      });
 }
 
 void Auth::forgetPrincipals() {
@@ -222,9 +250,21 @@ void Auth::forgetPrincipals() {
   remembered_.clear();
 }
 
-Status Auth::setPassword(const std::string& user, const std::string& password) {
+Status Auth::setPassword(const std::string& user, const std::string& password,
+                         const std::string* current) {
   if (password.size() < 8) {
     return Status(ErrorCode::kInvalidArgument, "a password has at least 8 characters");
+  }
+  if (current) {
+    // The current password is checked like a login: counted, throttled, same answer.
+    std::int64_t retry_ms = 0;
+    auto checked = login(user, *current, &retry_ms);
+    if (!checked) {
+      if (checked.status().code() == ErrorCode::kUnauthenticated) {
+        return Status(ErrorCode::kPermissionDenied, "the current password is not right");
+      }
+      return checked.status();
+    }
   }
   auto hash = hashPassword(password, options_);
   if (!hash) return hash.status();
@@ -233,10 +273,18 @@ Status Auth::setPassword(const std::string& user, const std::string& password) {
         auto u = tx.user(user);
         if (!u) return u.status();
         if (!u->has_value()) return Status(ErrorCode::kNotFound, "no user '" + user + "'");
-        if (Status st = tx.putCredential({user, *hash, 0, 0, clock_.nowMs()}); !st) return st;
+        auto before = tx.credential(user);
+        if (!before) return before.status();
+        // A new epoch: every session token issued before the change stops working.
+        const std::int64_t epoch = before->has_value() ? (*before)->session_epoch + 1 : 0;
+        if (Status st = tx.putCredential({user, *hash, 0, 0, clock_.nowMs(), epoch}); !st) {
+          return st;
+        }
         return true;
       });
-  return done ? Status::ok() : done.status();
+  if (!done) return done.status();
+  forgetPrincipals();
+  return Status::ok();
 }
 
 Result<json::Value> Auth::createApiToken(const std::string& user, const std::string& name,

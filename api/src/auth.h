@@ -38,7 +38,9 @@ class Auth {
   Auth(std::shared_ptr<storage::Store> store, const Clock& clock, const ApiOptions& options);
 
   // Checks a password and issues a session token: {"token", "token_type", "expires_at",
-  // "user"}. Errors: kUnauthenticated (unknown user, wrong password, inactive user: one
+  // "user"}. Every attempt is counted by the name tried, known or not, before the password
+  // is checked (atomically, across servers); after lockout_after consecutive ones the name
+  // waits. Errors: kUnauthenticated (unknown user, wrong password, inactive user: one
   // message for all), kRateLimited (backoff after failures; *retry_after_ms says how long).
   Result<json::Value> login(const std::string& user, const std::string& password,
                             std::int64_t* retry_after_ms);
@@ -50,7 +52,12 @@ class Auth {
   // Forgets every remembered principal: the directory changed.
   void forgetPrincipals();
 
-  Status setPassword(const std::string& user, const std::string& password);
+  // Sets user's password and ends their earlier sessions (their session tokens stop being
+  // accepted). With current, it must be user's present password (checked and throttled like
+  // a login). Errors: kInvalidArgument (too short), kPermissionDenied (current is wrong),
+  // kRateLimited, kNotFound.
+  Status setPassword(const std::string& user, const std::string& password,
+                     const std::string* current = nullptr);
   Result<json::Value> createApiToken(const std::string& user, const std::string& name,
                                      std::int64_t lifetime_ms);
   Result<std::vector<storage::ApiTokenRecord>> apiTokens(const std::string& user);

@@ -204,8 +204,8 @@ Result<int> deliverBasicHttpSends(runtime::Engine& engine, storage::Store& store
       scxml::Event error =
           scxml::errorEvent("error.communication", sent.message(),
                             sendid && sendid->isString() ? sendid->asString() : std::string());
-      auto delivered = engine.send(row.instance_id, error, "system",
-                                   "tramite-outbox-error-" + std::to_string(row.id));
+      auto delivered = engine.sendFromPlatform(row.instance_id, error,
+                                               "tramite-outbox-error-" + std::to_string(row.id));
       // An instance that has ended since takes no more events; that is not an error here.
       if (!delivered && delivered.status().code() != ErrorCode::kFailedPrecondition &&
           delivered.status().code() != ErrorCode::kNotFound) {

@@ -152,6 +152,11 @@ const char* const kMigrations[] = {
     // SQL function that is not inlined is parsed and planned again on every call: 10% of the
     // backends' CPU in the durable benchmark.
     "{ROWS_FUNCTION_PLPGSQL}",
+    // 9: failed logins by the name tried (known or not), and the session epoch a password
+    // change moves on.
+    "CREATE TABLE login_attempts (name TEXT PRIMARY KEY, failures {INT} NOT NULL,"
+    " locked_until {INT} NOT NULL, updated_at {INT} NOT NULL);"
+    "ALTER TABLE credentials ADD COLUMN session_epoch {INT} NOT NULL DEFAULT 0;",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -1089,21 +1094,63 @@ class SqlTransaction final : public Transaction {
   Result<std::optional<CredentialRecord>> credential(const std::string& user) override {
     return selectOne<CredentialRecord>(
         "read credential",
-        "SELECT user_id, password_hash, failures, locked_until, updated_at FROM credentials "
-        "WHERE user_id = ?",
+        "SELECT user_id, password_hash, failures, locked_until, updated_at, session_epoch FROM "
+        "credentials WHERE user_id = ?",
         {user}, [](const Row& c) {
-          return CredentialRecord{c.text(0), c.text(1), c.integer(2), c.integer(3), c.integer(4)};
+          return CredentialRecord{c.text(0),    c.text(1),    c.integer(2),
+                                  c.integer(3), c.integer(4), c.integer(5)};
         });
+  }
+
+  Result<LoginAttemptRecord> countLoginAttempt(const std::string& name, TimePoint now) override {
+    return guarded("count login attempt", [&]() -> Result<LoginAttemptRecord> {
+      runSql(
+          "INSERT INTO login_attempts (name, failures, locked_until, updated_at) VALUES (?, 0, "
+          "0, ?) ON CONFLICT (name) DO NOTHING",
+          {name, now}, {});
+      LoginAttemptRecord out{name, 0, 0, false};
+      // One statement: a concurrent attempt waits for this row, then sees the lock.
+      runSql(
+          "UPDATE login_attempts SET failures = failures + 1, updated_at = ? WHERE name = ? AND "
+          "locked_until <= ? RETURNING failures, locked_until",
+          {now, name, now}, [&](const Row& c) {
+            out.failures = c.integer(0);
+            out.locked_until = c.integer(1);
+            out.counted = true;
+          });
+      if (out.counted) return out;
+      runSql("SELECT failures, locked_until FROM login_attempts WHERE name = ?", {name},
+             [&](const Row& c) {
+               out.failures = c.integer(0);
+               out.locked_until = c.integer(1);
+             });
+      return out;
+    });
+  }
+
+  Status lockLogin(const std::string& name, TimePoint until) override {
+    return guarded("lock login", [&]() -> Status {
+      runSql("UPDATE login_attempts SET locked_until = ? WHERE name = ?", {until, name}, {});
+      return Status::ok();
+    });
+  }
+
+  Status clearLoginAttempts(const std::string& name) override {
+    return guarded("clear login attempts", [&]() -> Status {
+      runSql("DELETE FROM login_attempts WHERE name = ?", {name}, {});
+      return Status::ok();
+    });
   }
 
   Status putCredential(const CredentialRecord& r) override {
     return guarded("write credential", [&]() -> Status {
       runSql(
-          "INSERT INTO credentials (user_id, password_hash, failures, locked_until, updated_at) "
-          "VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET password_hash = "
-          "excluded.password_hash, failures = excluded.failures, locked_until = "
-          "excluded.locked_until, updated_at = excluded.updated_at",
-          {r.user, r.password_hash, r.failures, r.locked_until, r.updated_at}, {});
+          "INSERT INTO credentials (user_id, password_hash, failures, locked_until, updated_at, "
+          "session_epoch) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET "
+          "password_hash = excluded.password_hash, failures = excluded.failures, locked_until = "
+          "excluded.locked_until, updated_at = excluded.updated_at, session_epoch = "
+          "excluded.session_epoch",
+          {r.user, r.password_hash, r.failures, r.locked_until, r.updated_at, r.session_epoch}, {});
       return Status::ok();
     });
   }

@@ -75,6 +75,7 @@ const char* kProcess = R"(<scxml xmlns="http://www.w3.org/2005/07/scxml"
     <data id="contratista" expr="'Servicios Generales S.A. de C.V.'"/>
     <data id="entregas" expr="{}"/><data id="conforme" expr="true"/>
   </datamodel>
+  <w:accepts event="recibido" roles="administrador_contrato"/>
   <state id="recepcion">
     <onentry><w:render template="acta-recepcion" document="acta_recepcion"/></onentry>
     <w:requires document="acta_recepcion"><w:signed-by roles="abogado"/></w:requires>
@@ -237,8 +238,9 @@ TEST_F(DocumentApiTest, DocumentsSignaturesAndAVerifiableBundle) {
             std::string::npos)
       << held.body;
 
-  // The lawyer takes no part in the expediente: the administrator hands her the acta and
-  // uploads the signature she made elsewhere; the signer is who the certificate names.
+  // The lawyer takes no part in the expediente: the administrator hands her the acta, she
+  // signs it elsewhere and records her signature herself; the signer is who the certificate
+  // names, and nobody else may record it (issue 26, item 6).
   EXPECT_EQ(call("GET", "/api/v1/documents/" + acta_id + "/content", ana).status, 403);
   HttpResponse acta = call("GET", "/api/v1/documents/" + acta_id + "/content", irene);
   ASSERT_EQ(acta.status, 200) << acta.body;
@@ -248,12 +250,16 @@ TEST_F(DocumentApiTest, DocumentsSignaturesAndAVerifiableBundle) {
       call("POST", "/api/v1/documents/" + acta_id + "/signatures", irene, p7s, "application/json")
           .status,
       415);
-  HttpResponse signed_up = call("POST", "/api/v1/documents/" + acta_id + "/signatures", irene, p7s,
+  EXPECT_EQ(call("POST", "/api/v1/documents/" + acta_id + "/signatures", irene, p7s,
+                 "application/pkcs7-signature")
+                .status,
+            403);
+  HttpResponse signed_up = call("POST", "/api/v1/documents/" + acta_id + "/signatures", ana, p7s,
                                 "application/pkcs7-signature");
   ASSERT_EQ(signed_up.status, 201) << signed_up.body;
   const json::Value sig = body(signed_up);
   EXPECT_EQ(sig.find("signer")->asString(), "ana_lopez");
-  EXPECT_EQ(sig.find("created_by")->asString(), "irene_molina");
+  EXPECT_EQ(sig.find("created_by")->asString(), "ana_lopez");
   ASSERT_TRUE(sig.find("timestamp_at"));  // stamped over HTTP by the TSA
   HttpResponse mismatch = call("POST", "/api/v1/documents/" + factura_id + "/signatures", irene,
                                p7s, "application/pkcs7-signature");

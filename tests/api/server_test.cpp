@@ -582,7 +582,9 @@ TEST_F(ServerTest, AdministrationIsForAdminsAndRecorded) {
                 .status,
             400);
   EXPECT_EQ(call("PUT", "/api/v1/users/carla_mendez/password",
-                 dumped(Value(json::Object{{"password", "otra-clave-1"}})), carla)
+                 dumped(Value(
+                     json::Object{{"password", "otra-clave-1"}, {"current_password", kPassword}})),
+                 carla)
                 .status,
             200);
   EXPECT_EQ(
@@ -604,6 +606,63 @@ TEST_F(ServerTest, AdministrationIsForAdminsAndRecorded) {
 }
 
 // A client that sends half a request and stalls is cut off after the request timeout.
+// Issue 26, item 8: changing one's password asks for the current one and ends every
+// session opened before.
+TEST_F(ServerTest, APasswordChangeAsksForTheCurrentOneAndEndsEarlierSessions) {
+  const std::string carla = login("carla_mendez");
+  const std::string elsewhere = login("carla_mendez");
+  auto change = [&](json::Object body) {
+    return call("PUT", "/api/v1/users/carla_mendez/password", dumped(Value(std::move(body))),
+                carla);
+  };
+  EXPECT_EQ(change({{"password", "nueva-clave-1"}}).status, 400);
+  EXPECT_EQ(change({{"password", "nueva-clave-1"}, {"current_password", "equivocada"}}).status,
+            403);
+  EXPECT_EQ(call("GET", "/api/v1/me", "", elsewhere).status, 200);
+  Reply changed = change({{"password", "nueva-clave-1"}, {"current_password", kPassword}});
+  EXPECT_EQ(changed.status, 200) << changed.raw;
+  EXPECT_EQ(call("GET", "/api/v1/me", "", elsewhere).status, 401);
+  EXPECT_EQ(call("GET", "/api/v1/me", "", carla).status, 401);
+  Reply again = call(
+      "POST", "/api/v1/login",
+      dumped(Value(json::Object{{"username", "carla_mendez"}, {"password", "nueva-clave-1"}})));
+  ASSERT_EQ(again.status, 200) << again.raw;
+  EXPECT_EQ(call("GET", "/api/v1/me", "", again.str("token")).status, 200);
+  // An admin resets someone else's password without theirs; their sessions end too.
+  const std::string diego = login("diego_flores");
+  EXPECT_EQ(call("PUT", "/api/v1/users/diego_flores/password",
+                 dumped(Value(json::Object{{"password", "reiniciada-1"}})), login("admin"))
+                .status,
+            200);
+  EXPECT_EQ(call("GET", "/api/v1/me", "", diego).status, 401);
+}
+
+// Issue 26, item 9: parallel guesses are counted atomically (no more are checked than the
+// lockout allows), and a name nobody has is throttled exactly like one somebody has.
+TEST_F(ServerTest, ParallelGuessesAreCountedAtomicallyAndUnknownNamesAlike) {
+  for (const char* name : {"ana_lopez", "nadie"}) {
+    std::atomic<int> unauthenticated{0};
+    std::atomic<int> limited{0};
+    std::vector<std::thread> guessers;
+    for (int i = 0; i < 40; ++i) {
+      guessers.emplace_back([&, i] {
+        HttpRequest req;
+        req.method = "POST";
+        req.path = "/api/v1/login";
+        req.headers["content-type"] = "application/json";
+        req.body = dumped(
+            Value(json::Object{{"username", name}, {"password", "guess-" + std::to_string(i)}}));
+        const int status = api_->handle(req).status;
+        if (status == 401) ++unauthenticated;
+        if (status == 429) ++limited;
+      });
+    }
+    for (auto& t : guessers) t.join();
+    EXPECT_EQ(unauthenticated.load(), 3) << name;  // lockout_after
+    EXPECT_EQ(limited.load(), 37) << name;
+  }
+}
+
 TEST_F(ServerTest, StalledRequestsTimeOut) {
   ServerOptions options;
   options.request_timeout_ms = 300;

@@ -45,6 +45,8 @@ const char* kApertura = R"(<scxml xmlns="http://www.w3.org/2005/07/scxml"
     </transition>
   </state>
   <final id="fin"/>
+  <w:accepts event="cerrar" roles="analista_compras"/>
+  <w:accepts event="adjudicar" roles="analista_compras"/>
 </scxml>)";
 
 class DocumentTest : public ::testing::TestWithParam<std::string> {
@@ -184,7 +186,11 @@ TEST_P(DocumentTest, RendersSealsAndHoldsTheProcessUntilTheSignaturesAreThere) {
             "cannot leave state 'apertura': 'acta_apertura_ofertas' v1 needs 2 signatures by "
             "abogado, has 0");
 
-  auto ana = engine_->addSignature(acta.document.id, signedBy("ana", acta), "gabriela_ortiz");
+  // Only the signer records her signature (issue 26, item 6).
+  const std::string by_ana = signedBy("ana", acta);
+  EXPECT_EQ(engine_->addSignature(acta.document.id, by_ana, "gabriela_ortiz").status().code(),
+            ErrorCode::kPermissionDenied);
+  auto ana = engine_->addSignature(acta.document.id, by_ana, "ana_lopez");
   ASSERT_TRUE(ana) << ana.status().toString();
   EXPECT_EQ(ana->signer, "ana_lopez");
   EXPECT_NE(ana->timestamp_at, 0);  // stamped by the TSA
@@ -362,6 +368,24 @@ TEST_P(DocumentTest, EveryShippedTemplateRenders) {
     EXPECT_NE(html->find("UGDA-TD-2024-03"), std::string::npos) << d.document.name;
     EXPECT_EQ(d.signatures.size(), d.document.name == "opinion" ? 0u : 1u) << d.document.name;
   }
+}
+
+// Issue 26, item 6: a signature is recorded by its signer only, and once: replayed on
+// another expediente with the same bytes, it is refused.
+TEST_P(DocumentTest, SignaturesAreNeitherBorrowedNorReplayed) {
+  InstanceView first = start();
+  InstanceView second = start();
+  const std::string bytes = "%PDF-1.7\ninforme idéntico\n";
+  auto mine = upload(first.id, "informe_evaluacion", "application/pdf", bytes);
+  auto copy = upload(second.id, "informe_evaluacion", "application/pdf", bytes);
+  ASSERT_TRUE(mine && copy);
+  const std::string p7s = signedBy("hector", *mine);
+  EXPECT_EQ(engine_->addSignature(mine->document.id, p7s, "gabriela_ortiz").status().code(),
+            ErrorCode::kPermissionDenied);
+  ASSERT_TRUE(engine_->addSignature(mine->document.id, p7s, "hector_ramos"));
+  auto replayed = engine_->addSignature(copy->document.id, p7s, "hector_ramos");
+  EXPECT_EQ(replayed.status().code(), ErrorCode::kConflict) << replayed.status().toString();
+  EXPECT_EQ(latest(second.id, "informe_evaluacion").signatures.size(), 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, DocumentTest, ::testing::Values("sqlite", "postgresql"),

@@ -364,22 +364,29 @@ TEST_P(TaskTest, LifecycleOperationsAndSubstitutes) {
   TaskAction fwd;
   fwd.op = TaskOp::kForward;
   fwd.actor = "ana_lopez";
+  // Forwarding and delegating stay among the task's potential owners (analysts, lawyers).
   fwd.to = {"user:irene_molina"};
+  EXPECT_EQ(engine_->actOnTask(t.id, fwd).status().code(), ErrorCode::kPermissionDenied);
+  fwd.to = {"role:administrador_contrato"};
+  EXPECT_EQ(engine_->actOnTask(t.id, fwd).status().code(), ErrorCode::kPermissionDenied);
+  fwd.to = {"user:beto_ruiz"};
   ASSERT_TRUE(engine_->actOnTask(t.id, fwd));
   EXPECT_FALSE(has(queueIds("ana_lopez", QueueView::kGroup), t.id));
-  EXPECT_TRUE(has(queueIds("irene_molina", QueueView::kPersonal), t.id));
+  EXPECT_TRUE(has(queueIds("beto_ruiz", QueueView::kPersonal), t.id));
   fwd.to = {"nobody:x"};
-  fwd.actor = "irene_molina";
+  fwd.actor = "beto_ruiz";
   EXPECT_EQ(engine_->actOnTask(t.id, fwd).status().code(), ErrorCode::kInvalidArgument);
   TaskAction del;
   del.op = TaskOp::kDelegate;
-  del.actor = "irene_molina";
+  del.actor = "beto_ruiz";
+  del.to_user = "irene_molina";
+  EXPECT_EQ(engine_->actOnTask(t.id, del).status().code(), ErrorCode::kPermissionDenied);
   del.to_user = "elena_castro";
   auto delegated = engine_->actOnTask(t.id, del);
   ASSERT_TRUE(delegated) << delegated.status().toString();
   EXPECT_EQ(delegated->owner, "elena_castro");
-  EXPECT_EQ(delegated->spec.find("delegated_by")->asString(), "irene_molina");
-  EXPECT_TRUE(has(queueIds("irene_molina", QueueView::kPersonal), t.id));  // kept
+  EXPECT_EQ(delegated->spec.find("delegated_by")->asString(), "beto_ruiz");
+  EXPECT_TRUE(has(queueIds("beto_ruiz", QueueView::kPersonal), t.id));  // kept
   ASSERT_TRUE(act(t.id, TaskOp::kStart, "elena_castro"));
   ASSERT_TRUE(act(t.id, TaskOp::kSuspend, "elena_castro"));
   EXPECT_EQ(engine_->task(t.id)->status, "suspended_in_progress");
@@ -478,6 +485,162 @@ TEST_P(TaskTest, RacingClaimsAndCompletionsLetExactlyOneWin) {
     EXPECT_EQ(conflicts.load(), 1) << "round " << round;
     EXPECT_EQ(historyRows(inst.id, "task", "claim"), 1);
   }
+}
+
+// ---- issue 26: holes an attacker with an account found ----
+
+// The history rows of kind an instance has, by actor.
+int rowsOf(Engine& engine, const std::string& instance, const std::string& kind,
+           const std::string& actor) {
+  auto h = engine.history(instance);
+  EXPECT_TRUE(h);
+  return static_cast<int>(std::count_if(h->begin(), h->end(), [&](const auto& row) {
+    return row.kind == kind && row.actor == actor;
+  }));
+}
+
+// Item 1: the events the engine raises never come from outside; a process takes only the
+// events it declares, from whom it names; every refusal is recorded.
+TEST_P(TaskTest, OnlyDeclaredEventsComeFromOutside) {
+  InstanceView inst = start("legal-review", "GJ-2024-101");
+  const json::Value forged =
+      obj({{"form", obj({{"opinion", "Procede."}, {"abogado", "carla_mendez"}})}});
+  for (const char* name : {"task.asignar.done", "task.redactar.done", "task.revisar.approved",
+                           "plazo.vencido", "done.state.tramite", "error.execution", "submit"}) {
+    auto r = engine_->send(inst.id, scxml::Event::external(name, forged), "carla_mendez");
+    EXPECT_EQ(r.status().code(), ErrorCode::kPermissionDenied) << name;
+  }
+  auto now = engine_->get(inst.id);
+  EXPECT_EQ(now->configuration, std::vector<std::string>{"asignacion"});
+  EXPECT_FALSE(now->data.find("vencida")->asBool());
+  EXPECT_EQ(rowsOf(*engine_, inst.id, "refused", "carla_mendez"), 7);
+  EXPECT_EQ(rowsOf(*engine_, inst.id, "event", "carla_mendez"), 0);
+  // The withdrawal is the requester's alone; an administrator needs a stated reason.
+  const auto withdraw = scxml::Event::external("solicitud.desistida");
+  EXPECT_EQ(engine_->send(inst.id, withdraw, "ana_lopez").status().code(),
+            ErrorCode::kPermissionDenied);
+  EXPECT_EQ(engine_->send(inst.id, withdraw, "admin").status().code(),
+            ErrorCode::kPermissionDenied);
+  auto withdrawn = engine_->send(inst.id, withdraw, "carla_mendez");
+  ASSERT_TRUE(withdrawn) << withdrawn.status().toString();
+  EXPECT_EQ(withdrawn->configuration, std::vector<std::string>{"desistida"});
+
+  InstanceView other = start("legal-review", "GJ-2024-102");
+  auto by_admin = engine_->send(other.id, withdraw, "admin", {}, "Solicitud duplicada");
+  ASSERT_TRUE(by_admin) << by_admin.status().toString();
+  auto h = engine_->history(other.id);
+  auto event = std::find_if(h->begin(), h->end(), [](const storage::HistoryRecord& row) {
+    return row.kind == "event" && row.actor == "admin";
+  });
+  ASSERT_NE(event, h->end());
+  EXPECT_NE(event->detail.find("Solicitud duplicada"), std::string::npos) << event->detail;
+}
+
+// Item 2: auditors and the compliance office read; they never move a case, even one of a
+// plain SCXML document that declares nothing.
+TEST_P(TaskTest, MonitorsNeverMoveACase) {
+  ASSERT_TRUE(
+      engine_->deploy("approval-chain", readSourceFile("workflows/approval-chain.scxml"), "admin"));
+  InstanceView chain = start("approval-chain", "UACI-2024-050", "carla_mendez", obj({}));
+  for (const char* monitor : {"luis_hernandez", "marta_rivas"}) {
+    EXPECT_EQ(engine_->send(chain.id, scxml::Event::external("submit"), monitor).status().code(),
+              ErrorCode::kPermissionDenied)
+        << monitor;
+  }
+  EXPECT_EQ(engine_->get(chain.id)->configuration, std::vector<std::string>{"draft"});
+  ASSERT_TRUE(engine_->send(chain.id, scxml::Event::external("submit"), "carla_mendez"));
+  InstanceView review = start("legal-review", "GJ-2024-103");
+  EXPECT_EQ(
+      engine_->send(review.id, scxml::Event::external("solicitud.desistida"), "luis_hernandez")
+          .status()
+          .code(),
+      ErrorCode::kPermissionDenied);
+}
+
+// Items 3 and 4: a reviewer barred by separation of duties cannot hand the review to someone
+// without the role, and the field that names the drafter names an active lawyer.
+TEST_P(TaskTest, HandingOnAndNamingStayWithinTheRoles) {
+  InstanceView inst = start("legal-review", "GJ-2024-104");
+  TaskView assign = open(inst.id, "asignar");
+  for (const char* who : {"carla_mendez", "nadie", "luis_hernandez"}) {
+    auto r = act(assign.id, TaskOp::kComplete, "elena_castro", obj({{"abogado", who}}));
+    EXPECT_EQ(r.status().code(), ErrorCode::kInvalidArgument) << who;
+    EXPECT_NE(r.status().message().find("field 'abogado'"), std::string::npos)
+        << r.status().message();
+  }
+  ASSERT_TRUE(
+      act(assign.id, TaskOp::kComplete, "elena_castro", obj({{"abogado", "elena_castro"}})));
+  ASSERT_TRUE(act(open(inst.id, "redactar").id, TaskOp::kComplete, "elena_castro",
+                  obj({{"opinion", "Procede la suscripción del convenio."}})));
+  TaskView review = open(inst.id, "revisar");
+  EXPECT_EQ(act(review.id, TaskOp::kComplete, "elena_castro", {}, "approve").status().code(),
+            ErrorCode::kPermissionDenied);  // she drafted it
+  TaskAction hand;
+  hand.actor = "elena_castro";
+  hand.op = TaskOp::kForward;
+  hand.to = {"user:ana_lopez"};
+  EXPECT_EQ(engine_->actOnTask(review.id, hand).status().code(), ErrorCode::kPermissionDenied);
+  hand.to = {"role:abogado"};
+  EXPECT_EQ(engine_->actOnTask(review.id, hand).status().code(), ErrorCode::kPermissionDenied);
+  hand.op = TaskOp::kDelegate;
+  hand.to_user = "ana_lopez";
+  EXPECT_EQ(engine_->actOnTask(review.id, hand).status().code(), ErrorCode::kPermissionDenied);
+  hand.to_user = "carla_mendez";  // the requester, excluded from the review
+  EXPECT_EQ(engine_->actOnTask(review.id, hand).status().code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(engine_->get(inst.id)->configuration, std::vector<std::string>{"revision"});
+  hand.to_user = "fernando_diaz";
+  ASSERT_TRUE(engine_->actOnTask(review.id, hand));
+  ASSERT_TRUE(act(review.id, TaskOp::kComplete, "fernando_diaz", {}, "approve"));
+  EXPECT_EQ(engine_->get(inst.id)->configuration, std::vector<std::string>{"emitida"});
+}
+
+// Item 5: one person, one slot, even when both decisions are computed at once.
+TEST_P(TaskTest, OnePersonDecidesOneSlotEvenRacing) {
+  for (int round = 0; round < 15; ++round) {
+    InstanceView inst = start("rules", "VOTE-" + std::to_string(round), "hector_ramos");
+    ASSERT_TRUE(act(open(inst.id, "preparar").id, TaskOp::kSkip, "gabriela_ortiz"));
+    std::vector<TaskView> slots = approvalSlots(inst.id);
+    ASSERT_EQ(slots.size(), 3u);
+    std::atomic<int> ok{0};
+    std::vector<std::thread> threads;
+    for (int slot = 0; slot < 2; ++slot) {
+      threads.emplace_back([&, slot] {
+        if (act(slots[slot].id, TaskOp::kComplete, "elena_castro", {}, "approve")) ++ok;
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(ok.load(), 1) << "round " << round;
+    EXPECT_EQ(engine_->get(inst.id)->configuration, std::vector<std::string>{"aprobar"})
+        << "round " << round;
+  }
+}
+
+// Item 7: an idempotency key is the caller's own.
+TEST_P(TaskTest, IdempotencyKeysAreScopedToTheCaller) {
+  StartRequest req;
+  req.definition = "legal-review";
+  req.business_key = "GJ-2024-105";
+  req.actor = "carla_mendez";
+  req.idempotency_key = "clave-1";
+  req.data = obj({{"unidad", "planificacion"}, {"asunto", "Confidencial"}});
+  auto first = engine_->start(req);
+  ASSERT_TRUE(first) << first.status().toString();
+  ASSERT_EQ(engine_->start(req)->id, first->id);  // her retry
+  req.actor = "diego_flores";
+  req.business_key = "GJ-2024-106";
+  req.data = obj({{"unidad", "operaciones"}, {"asunto", "Otro"}});
+  auto theirs = engine_->start(req);
+  ASSERT_TRUE(theirs) << theirs.status().toString();
+  EXPECT_NE(theirs->id, first->id);
+  EXPECT_EQ(theirs->data.find("asunto")->asString(), "Otro");
+  TaskView assign = open(first->id, "asignar");
+  TaskAction claim;
+  claim.op = TaskOp::kClaim;
+  claim.actor = "fernando_diaz";
+  claim.idempotency_key = "clave-2";
+  ASSERT_TRUE(engine_->actOnTask(assign.id, claim));
+  claim.actor = "elena_castro";  // the same key from someone else is another request
+  EXPECT_EQ(engine_->actOnTask(assign.id, claim).status().code(), ErrorCode::kConflict);
 }
 
 INSTANTIATE_TEST_SUITE_P(Dialects, TaskTest, ::testing::Values("sqlite", "postgresql"),

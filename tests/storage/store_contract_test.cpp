@@ -59,7 +59,7 @@ class StoreContract : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(StoreContract, MigratesOnceAndReopens) {
-  EXPECT_EQ(store_->schemaVersion(), 8);
+  EXPECT_EQ(store_->schemaVersion(), 9);
   EXPECT_STREQ(store_->dialectName(), GetParam().c_str());
   addDefinition("keep");
   store_.reset();
@@ -638,6 +638,26 @@ TEST_P(StoreContract, QueuesSortFilterAndPage) {
   EXPECT_EQ(t->queryTasks(q).status().code(), ErrorCode::kInvalidArgument);
 }
 
+// Failed logins are counted by the name tried; a lock stops the counting until it ends.
+TEST_P(StoreContract, LoginAttemptsCountUntilLocked) {
+  auto t = tx();
+  auto first = t->countLoginAttempt("nadie", 100);
+  ASSERT_TRUE(first) << first.status().toString();
+  EXPECT_TRUE(first->counted);
+  EXPECT_EQ(first->failures, 1);
+  EXPECT_EQ(t->countLoginAttempt("nadie", 110)->failures, 2);
+  ASSERT_TRUE(t->lockLogin("nadie", 1000));
+  auto locked = t->countLoginAttempt("nadie", 500);
+  ASSERT_TRUE(locked);
+  EXPECT_FALSE(locked->counted);
+  EXPECT_EQ(locked->failures, 2);
+  EXPECT_EQ(locked->locked_until, 1000);
+  EXPECT_EQ(t->countLoginAttempt("nadie", 1000)->failures, 3);  // the lock has ended
+  ASSERT_TRUE(t->clearLoginAttempts("nadie"));
+  EXPECT_EQ(t->countLoginAttempt("nadie", 1001)->failures, 1);
+  ASSERT_TRUE(t->commit());
+}
+
 TEST_P(StoreContract, CredentialsAndApiTokens) {
   {
     auto t = tx();
@@ -1036,11 +1056,12 @@ TEST(PostgresPlans, BatchRowsFunctionIsPlpgsqlAfterUpgrade) {
                        "CREATE OR REPLACE FUNCTION tramite_rows(rows jsonb) RETURNS TABLE (value "
                        "jsonb, key bigint) LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE ROWS 1 AS "
                        "'SELECT value, ordinality FROM jsonb_array_elements(rows) WITH "
-                       "ORDINALITY'; UPDATE schema_version SET version = 7"));
+                       "ORDINALITY'; DROP TABLE login_attempts; ALTER TABLE credentials DROP "
+                       "COLUMN session_epoch; UPDATE schema_version SET version = 7"));
   ASSERT_TRUE(isIn("sql"));
   auto store = openStore(uri);
   ASSERT_TRUE(store) << store.status().toString();
-  EXPECT_EQ((*store)->schemaVersion(), 8);
+  EXPECT_EQ((*store)->schemaVersion(), 9);
   EXPECT_TRUE(isIn("plpgsql"));
   // The rows of its array, numbered from 1.
   EXPECT_TRUE(pg->psql(database,

@@ -63,6 +63,24 @@ TEST(WorkflowSchema, SchemaErrorsNameTheLine) {
       << r.errors[0].toString();
 }
 
+// Issue 26: <wf:accepts> declares an external event and who may send it; events the engine
+// raises cannot be declared; a field that names a user names the roles that user needs.
+TEST(WorkflowSchema, AcceptedEventsAndUserFields) {
+  ParseResult ok = parse(R"(    <wf:accepts event="recurso.presentado" roles="analista_compras"/>
+    <wf:accepts event="solicitud.desistida" who="requester"/>
+    <wf:task name="t" title="T" roles="jefe"><wf:field name="a" type="user" roles="abogado"/></wf:task>)");
+  EXPECT_TRUE(ok.ok()) << ok.errorText();
+  ParseResult r = parse(R"(    <wf:accepts event="task.t.done" roles="x"/>
+    <wf:accepts event="recurso"/>
+    <wf:task name="t" title="T" roles="jefe"><wf:field name="a" type="user"/></wf:task>
+    <wf:task name="u" title="U" roles="jefe"><wf:field name="b" type="text" roles="x"/></wf:task>
+    <onentry><wf:accepts event="x" roles="y"/></onentry>)");
+  ASSERT_FALSE(r.ok());
+  std::vector<int> lines;
+  for (const Diagnostic& d : r.errors) lines.push_back(d.line);
+  EXPECT_EQ(lines, (std::vector<int>{4, 5, 6, 7, 8})) << r.errorText();
+}
+
 TEST(WorkflowSchema, RulesAcrossAttributes) {
   ParseResult r =
       parse(R"(    <wf:deadline business-days="3" hours="4"><wf:on-breach raise="x"/></wf:deadline>

@@ -280,6 +280,21 @@ Result<storage::SignatureRecord> Engine::addSignature(const std::string& documen
                                                       check->signer.subject +
                                                       ") names no user (no UID attribute)");
   }
+  auto signer = transact<std::optional<storage::UserRecord>>(
+      [&](storage::Transaction& tx, bool&) { return activeUser(tx, uid); }, storage::TxMode::kRead);
+  if (!signer) return signer.status();
+  if (!signer->has_value()) {
+    return Status(ErrorCode::kFailedPrecondition,
+                  "binding: the certificate is issued to '" + uid + "', who is no active user");
+  }
+  if (actor != uid) {
+    // Who the certificate names records the signature, from their own session: nobody
+    // records a colleague's signature they came by (a .p7s downloaded from another case).
+    return Status(ErrorCode::kPermissionDenied,
+                  "binding: the signature is " + uid + "'s; only " + uid +
+                      " may record it, from their own session (" + actor + " may not)");
+  }
+  const std::string original_sha = sha256Hex(p7s);
   std::string stored = p7s;
   if (options_.timestamp_authority) {
     // Outside any transaction: the TSA is a network peer.
@@ -306,6 +321,15 @@ Result<storage::SignatureRecord> Engine::addSignature(const std::string& documen
           return refuse(ErrorCode::kFailedPrecondition, "binding: the certificate is issued to '" +
                                                             uid + "', who is no active user");
         }
+        // A signature is recorded once: the same signature bytes on another document or
+        // expediente are a replay. The key's primary key holds across concurrent uploads.
+        auto replayed = tx.idempotentResult("signature", original_sha);
+        if (!replayed) return replayed.status();
+        if (replayed->has_value()) {
+          return refuse(ErrorCode::kConflict,
+                        "this signature is already recorded (" + **replayed +
+                            "); a signature is bound to one document version");
+        }
         auto sigs = tx.signaturesOf(doc->document.instance_id);
         if (!sigs) return sigs.status();
         for (const storage::SignatureRecord& s : *sigs) {
@@ -330,6 +354,11 @@ Result<storage::SignatureRecord> Engine::addSignature(const std::string& documen
                                         actor,
                                         now};
         if (Status st = tx.addSignature(record); !st) return st;
+        if (Status st =
+                tx.saveIdempotentResult("signature", original_sha, "document " + document_id, now);
+            !st) {
+          return st;
+        }
         Status h = tx.appendHistory(
             {storage::HistoryRecord{0, record.instance_id, now, actor, "signature",
                                     json::dump(signatureDetail(record, doc->document))}});

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "engine_internal.h"
+#include "event_policy.h"
 #include "overlay.h"
 #include "tramite/scxml/datamodel.h"
 #include "tramite/scxml/interpreter.h"
@@ -578,7 +579,8 @@ Result<InstanceView> Engine::start(const StartRequest& request) {
   if (!request.data.isNull() && !request.data.isObject()) {
     return Status(ErrorCode::kInvalidArgument, "initial data must be a JSON object");
   }
-  const std::string scope = "start:" + request.definition;
+  // Idempotency keys are the caller's own: the same key from another user is another key.
+  const std::string scope = "start:" + request.definition + ":" + request.actor;
   const std::string id = request.instance_id.empty() ? newId(clock_.nowMs()) : request.instance_id;
   return submit(
       [&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
@@ -633,11 +635,54 @@ Result<InstanceView> Engine::start(const StartRequest& request) {
 }
 
 Result<InstanceView> Engine::send(const std::string& instance_id, const scxml::Event& event,
-                                  const std::string& actor, const std::string& idempotency_key) {
+                                  const std::string& actor, const std::string& idempotency_key,
+                                  const std::string& reason) {
+  return sendAs(instance_id, event, actor, idempotency_key, reason, /*platform=*/false);
+}
+
+Result<InstanceView> Engine::sendFromPlatform(const std::string& instance_id,
+                                              const scxml::Event& event,
+                                              const std::string& idempotency_key) {
+  return sendAs(instance_id, event, kSystemActor, idempotency_key, {}, /*platform=*/true);
+}
+
+Status Engine::checkSender(storage::Transaction& tx, const Loaded& inst, const std::string& event,
+                           const std::string& actor, const std::string& reason) {
+  const EventPolicy policy = EventPolicy::of(*inst.chart);
+  Sender sender;
+  sender.user = actor;
+  sender.reason = reason;
+  auto user = activeUser(tx, actor);
+  if (!user) return user.status();
+  if (user->has_value()) {
+    sender.known = true;
+    sender.roles = (*user)->roles;
+  }
+  const bool asks_requester = std::any_of(policy.accepts.begin(), policy.accepts.end(),
+                                          [](const AcceptSpec& a) { return a.requester; });
+  if (asks_requester) {
+    auto first = tx.history(inst.rec.id, 0, 1);
+    if (!first) return first.status();
+    sender.requester =
+        !first->empty() && first->front().kind == "start" && first->front().actor == actor;
+  }
+  std::vector<std::string> active;
+  inst.session.configuration.forEach(
+      [&](scxml::StateIndex s) { active.push_back(inst.chart->state(s).id); });
+  return mayReceive(policy, active, event, sender);
+}
+
+Result<InstanceView> Engine::sendAs(const std::string& instance_id, const scxml::Event& event,
+                                    const std::string& actor, const std::string& idempotency_key,
+                                    const std::string& reason, bool platform) {
   if (event.name.empty()) return Status(ErrorCode::kInvalidArgument, "an event needs a name");
-  return submit(
+  // Keys are the caller's own: another user's key is another key.
+  const std::string scope = "send:" + instance_id + ":" + actor;
+  std::optional<Status> refused;
+  auto sent = submit(
       [&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
-        auto prior = storedResult<InstanceView>(tx, instance_id, idempotency_key);
+        refused.reset();
+        auto prior = storedResult<InstanceView>(tx, scope, idempotency_key);
         if (!prior) return prior.status();
         if (prior->has_value()) {
           final_answer = true;
@@ -655,17 +700,39 @@ Result<InstanceView> Engine::send(const std::string& instance_id, const scxml::E
                             std::string(lifecycleName(inst->lifecycle)) +
                             " and does not accept events");
         }
+        if (!platform) {
+          if (Status st = checkSender(tx, *inst, event.name, actor, reason); !st) {
+            final_answer = !retryable(st);
+            if (st.code() == ErrorCode::kPermissionDenied) refused = st;
+            return st;
+          }
+        }
         Step step(*this, tx, actor);
         scxml::Event external = event;
         external.type = scxml::EventType::kExternal;
-        if (Status st = step.deliver(*inst, external, actor); !st) return st;
+        if (Status st = step.deliver(*inst, external, actor, reason); !st) return st;
         if (Status st = step.commit(*inst, false); !st) return st;
         InstanceView v = view(*inst);
-        Status st = storeResult(tx, instance_id, idempotency_key, v, step.now());
+        Status st = storeResult(tx, scope, idempotency_key, v, step.now());
         if (!st) return st;
         return v;
       },
       instance_id);
+  if (refused) {
+    // The refusal is part of the expediente's record: who tried what, and why not.
+    auto recorded = transact<bool>([&](storage::Transaction& tx, bool&) -> Result<bool> {
+      json::Value detail(json::Object{
+          {"source", "external"}, {"event", event.name}, {"reason", refused->message()}});
+      if (!reason.empty()) detail.set("stated_reason", reason);
+      Status st = tx.appendHistory({storage::HistoryRecord{0, instance_id, clock_.nowMs(), actor,
+                                                           "refused", json::dump(detail)}});
+      if (!st) return st;
+      return true;
+    });
+    forgetRecentInstances();
+    if (!recorded) return recorded.status();
+  }
+  return sent;
 }
 
 Result<InstanceView> Engine::get(const std::string& instance_id) {
@@ -685,7 +752,8 @@ Result<InstanceView> Engine::lifecycleOp(const std::string& instance_id, Lifecyc
                                          const std::string& actor,
                                          const std::string& idempotency_key) {
   return transact<InstanceView>(idempotently<InstanceView>(
-      "lifecycle:" + instance_id, idempotency_key, clock_,
+      "lifecycle:" + instance_id + ":" + std::string(lifecycleOpName(op)) + ":" + actor,
+      idempotency_key, clock_,
       [&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
         auto inst = load(tx, instance_id);
         if (!inst) {
@@ -723,7 +791,7 @@ Result<InstanceView> Engine::migrate(const std::string& instance_id, std::int32_
                                      const std::map<std::string, std::string>& mapping,
                                      const std::string& actor, const std::string& idempotency_key) {
   return transact<InstanceView>(idempotently<InstanceView>(
-      "migrate:" + instance_id, idempotency_key, clock_,
+      "migrate:" + instance_id + ":" + actor, idempotency_key, clock_,
       [&](storage::Transaction& tx, bool& final_answer) -> Result<InstanceView> {
         final_answer = true;  // only storage conflicts below are worth a retry
         auto inst = load(tx, instance_id);

@@ -134,8 +134,12 @@ class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHa
   }
 
   // Delivers one external event and everything it triggers locally.
-  Status deliver(Loaded& inst, const scxml::Event& event, const std::string& actor) {
-    record(inst, "event", scxml::eventToJson(event), actor);
+  // An administrator's stated reason, when there is one, is kept with the event.
+  Status deliver(Loaded& inst, const scxml::Event& event, const std::string& actor,
+                 const std::string& reason = {}) {
+    json::Value detail = scxml::eventToJson(event);
+    if (!reason.empty()) detail.set("reason", reason);
+    record(inst, "event", std::move(detail), actor);
     std::deque<scxml::Event> local{event};
     return runLocal(inst, local, /*first_recorded=*/true);
   }

@@ -192,6 +192,13 @@ class Overlay final : public storage::Transaction {
   Status putCredential(const storage::CredentialRecord&) override {
     return unsupported("putCredential");
   }
+  Result<storage::LoginAttemptRecord> countLoginAttempt(const std::string&, TimePoint) override {
+    return unsupported("countLoginAttempt");
+  }
+  Status lockLogin(const std::string&, TimePoint) override { return unsupported("lockLogin"); }
+  Status clearLoginAttempts(const std::string&) override {
+    return unsupported("clearLoginAttempts");
+  }
   Status addApiToken(const storage::ApiTokenRecord&) override { return unsupported("addApiToken"); }
   Result<std::optional<storage::ApiTokenRecord>> apiTokenByHash(const std::string& hash) override {
     return base_->apiTokenByHash(hash);

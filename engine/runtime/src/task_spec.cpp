@@ -71,7 +71,8 @@ TaskSpec specOf(const scxml::XmlElement& e) {
   }
   for (const scxml::XmlElement& c : e.children) {
     if (isWorkflow(c, "field")) {
-      FieldSpec f{text(c, "name"), text(c, "type"), text(c, "label"), false, {}};
+      FieldSpec f{text(c, "name"), text(c, "type"), text(c, "label"), false, {},
+                  words(text(c, "roles"))};
       const std::string req = text(c, "required", "false");
       f.required = req == "true" || req == "1";
       for (const scxml::XmlElement& o : c.children) {
@@ -197,6 +198,7 @@ json::Value TaskSpec::toJson() const {
                                           {"label", f.label},
                                           {"required", f.required},
                                           {"options", stringsJson(f.options)}});
+    if (!f.roles.empty()) fields_json.back().set("roles", stringsJson(f.roles));
   }
   json::Value v(json::Object{{"kind", kind},
                              {"name", name},
@@ -243,7 +245,7 @@ Result<TaskSpec> TaskSpec::fromJson(const json::Value& v) {
       const json::Value* req = f.find("required");
       t.fields.push_back(FieldSpec{stringMember(f, "name"), stringMember(f, "type"),
                                    stringMember(f, "label"), req && req->isBool() && req->asBool(),
-                                   stringsFrom(f.find("options"))});
+                                   stringsFrom(f.find("options")), stringsFrom(f.find("roles"))});
     }
   }
   t.outcomes = stringsFrom(v.find("outcomes"));

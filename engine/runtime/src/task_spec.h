@@ -43,10 +43,11 @@ struct DeadlineSpec {
 
 struct FieldSpec {
   std::string name;
-  std::string type;  // text number money date boolean choice document
+  std::string type;  // text number money date boolean choice document user
   std::string label;
   bool required = false;
   std::vector<std::string> options;  // choice
+  std::vector<std::string> roles;    // user: the value names an active user holding one
 };
 
 struct Exclusion {

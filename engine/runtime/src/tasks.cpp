@@ -742,6 +742,7 @@ class Engine::TaskOperation {
       return Status(ErrorCode::kInvalidArgument,
                     "delegate to '" + a_.to_user + "': not an active user of the directory");
     }
+    if (Status st = mayOwn(**to); !st) return st;
     if (Status st = separation(a_.to_user); !st) return st;
     const std::string by = t_.owner.empty() ? a_.actor : t_.owner;
     if (Status st = lifecycle(TaskOp::kDelegate); !st) return st;
@@ -764,11 +765,48 @@ class Engine::TaskOperation {
         return Status(ErrorCode::kInvalidArgument,
                       "forward to '" + p + "': expected user:ID, role:ID or unit:ID");
       }
+      if (p.rfind("user:", 0) == 0) {
+        const std::string user = p.substr(5);
+        auto to = activeUser(tx_, user);
+        if (!to) return to.status();
+        if (!to->has_value()) {
+          return Status(ErrorCode::kInvalidArgument,
+                        "forward to '" + user + "': not an active user of the directory");
+        }
+        if (Status st = mayOwn(**to); !st) return st;
+        if (Status st = separation(user); !st) return st;
+        continue;
+      }
+      const std::vector<std::string> declared = declaredOwners();
+      if (std::find(declared.begin(), declared.end(), p) == declared.end()) {
+        return denied("it may be forwarded only among its potential owners (" +
+                      join(declared, ", ") + "), not to " + p);
+      }
     }
     if (Status st = lifecycle(TaskOp::kForward); !st) return st;
     spec_json_.set("potential", stringsJson(a_.to));
     t_.owner.clear();
     return Status::ok();
+  }
+
+  // The potential owners the process gave the task: its candidates, and the roles a
+  // deadline escalated it to. Delegation and forwarding stay among them.
+  std::vector<std::string> declaredOwners() const {
+    std::vector<std::string> out = spec_.candidates.principals();
+    for (const std::string& role : stringsFrom(spec_json_.find("escalated_to"))) {
+      out.push_back("role:" + role);
+    }
+    return out;
+  }
+
+  // user may own the task: they answer to one of its declared potential owners.
+  Status mayOwn(const storage::UserRecord& user) const {
+    const std::vector<std::string> theirs = principalsOfPeople({user}, true, true);
+    const std::vector<std::string> declared = declaredOwners();
+    for (const std::string& p : declared) {
+      if (std::binary_search(theirs.begin(), theirs.end(), p)) return Status::ok();
+    }
+    return denied(user.id + " is not among its potential owners (" + join(declared, ", ") + ")");
   }
 
   Status complete() {
@@ -782,10 +820,28 @@ class Engine::TaskOperation {
       if (Status st = separation(on_behalf_of_); !st) return st;
     }
     if (Status st = validateCompletion(); !st) return st;
+    if (Status st = claimVote(); !st) return st;
     if (state_ == TaskState::kReserved) {
       if (Status st = lifecycle(TaskOp::kStart); !st) return st;
     }
     return lifecycle(TaskOp::kComplete);
+  }
+
+  // One person, one slot: a decision on an approval slot takes the key (approval, person)
+  // for its actor and whoever they act for, in the same transaction as the decision. The
+  // key's primary key makes a second decision by the same person fail at commit even when
+  // both were computed at once (each against a snapshot without the other); the retry then
+  // meets the separation check.
+  Status claimVote() {
+    if (spec_.kind != "approval") return Status::ok();
+    const std::string scope =
+        "approval-decision:" + inst_.rec.id + ":" + stringMember(spec_json_, "group");
+    for (const std::string& who : {a_.actor, on_behalf_of_}) {
+      if (who.empty()) continue;
+      Status st = tx_.saveIdempotentResult(scope, who, json::dump(json::Value(t_.id)), step_.now());
+      if (!st) return st;
+    }
+    return Status::ok();
   }
 
   // Separation of duties (approvals): the requester, the submitter of a named task, and
@@ -832,7 +888,7 @@ class Engine::TaskOperation {
 
   // The decision is one of the outcomes; the form has every required field, no unknown
   // ones, and values of the declared types. Every problem is reported at once.
-  Status validateCompletion() const {
+  Status validateCompletion() {
     std::vector<std::string> problems;
     if (!spec_.outcomes.empty()) {
       if (std::find(spec_.outcomes.begin(), spec_.outcomes.end(), a_.decision) ==
@@ -868,6 +924,15 @@ class Engine::TaskOperation {
       } else if (f.type == "choice") {
         ok = v->isString() &&
              std::find(f.options.begin(), f.options.end(), v->asString()) != f.options.end();
+      } else if (f.type == "user") {
+        if (!v->isString()) {
+          ok = false;
+        } else if (auto why = unfitUser(v->asString(), f.roles); !why) {
+          return why.status();
+        } else if (!why->empty()) {
+          problems.push_back("field '" + f.name + "': " + *why);
+          continue;
+        }
       } else {
         ok = v->isString();
       }
@@ -875,6 +940,20 @@ class Engine::TaskOperation {
     }
     if (problems.empty()) return Status::ok();
     return Status(ErrorCode::kInvalidArgument, "task '" + t_.title + "': " + join(problems, "; "));
+  }
+
+  // Why user may not be named in a field of type user with roles: "" when they may.
+  Result<std::string> unfitUser(const std::string& user, const std::vector<std::string>& roles) {
+    auto found = activeUser(tx_, user);
+    if (!found) return found.status();
+    if (!found->has_value()) return "'" + user + "' is not an active user of the directory";
+    const std::vector<std::string>& held = (*found)->roles;
+    if (std::any_of(roles.begin(), roles.end(), [&](const std::string& r) {
+          return std::find(held.begin(), held.end(), r) != held.end();
+        })) {
+      return std::string();
+    }
+    return "'" + user + "' does not hold the role " + join(roles, " or ");
   }
 
   // After the task is written: the event its end raises, if any. An approval slot raises
@@ -979,12 +1058,13 @@ class Engine::TaskOperation {
 
 Result<TaskView> Engine::actOnTask(const std::string& task_id, const TaskAction& action) {
   std::int64_t first_seen = 0;
-  auto body =
-      idempotently<TaskView>("task:" + task_id, action.idempotency_key, clock_,
-                             [&](storage::Transaction& tx, bool& final_answer) -> Result<TaskView> {
-                               TaskOperation op(*this, tx, action);
-                               return op.run(task_id, first_seen, final_answer);
-                             });
+  auto body = idempotently<TaskView>(
+      "task:" + task_id + ":" + std::string(taskOpName(action.op)) + ":" + action.actor,
+      action.idempotency_key, clock_,
+      [&](storage::Transaction& tx, bool& final_answer) -> Result<TaskView> {
+        TaskOperation op(*this, tx, action);
+        return op.run(task_id, first_seen, final_answer);
+      });
   if (!options_.group_commit) return transact<TaskView>(body);
   // Group commit: the operation is computed against a snapshot and shares a commit with
   // concurrent ones; a task or instance changed meanwhile makes it retry.

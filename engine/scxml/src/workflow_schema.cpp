@@ -76,6 +76,23 @@ void checkRules(const xmlNode* e, const std::string& source, std::vector<Diagnos
     if (hasAttr(e, "count") && attr(e, "rule") == "all") {
       add("signed-by takes count or rule=\"all\", not both");
     }
+  } else if (name == "field") {
+    const bool user = attr(e, "type") == "user";
+    if (user != hasAttr(e, "roles")) {
+      add(user ? "a field of type user names the roles its user must hold (roles)"
+               : "roles is only for fields of type user");
+    }
+  } else if (name == "accepts") {
+    if (!hasAttr(e, "roles") && attr(e, "who") != "requester") {
+      add("accepts names who may send the event: roles, or who=\"requester\"");
+    }
+    const std::string event = attr(e, "event").value_or("");
+    for (const char* reserved : {"task", "done", "error"}) {
+      const std::string prefix = std::string(reserved) + ".";
+      if (event == reserved || event.rfind(prefix, 0) == 0) {
+        add("'" + event + "' is raised by the engine itself and cannot be accepted from outside");
+      }
+    }
   } else if (name == "task" || name == "approver") {
     if (!hasAttr(e, "roles") && !hasAttr(e, "units") && !hasAttr(e, "users")) {
       add(std::string(name == "task" ? "a task" : "an approver") +
@@ -116,7 +133,11 @@ void validateWorkflowElements(xmlDocPtr doc, const std::string& source_name,
     const bool executable = parent == "onentry" || parent == "onexit" || parent == "transition" ||
                             parent == "if" || parent == "foreach";
     const char* misplaced = nullptr;
-    if (name == "task" || name == "approval" || name == "deadline") {
+    if (name == "accepts") {
+      if (!in_state && parent != "scxml") {
+        misplaced = "directly inside <scxml>, a <state> or a <parallel>";
+      }
+    } else if (name == "task" || name == "approval" || name == "deadline") {
       if (!in_state) misplaced = "directly inside a <state> or <parallel>";
     } else if (name == "requires") {
       if (!in_state && parent != "transition") {
@@ -127,8 +148,8 @@ void validateWorkflowElements(xmlDocPtr doc, const std::string& source_name,
     } else {
       out.push_back(Diagnostic{source_name, lineOf(n),
                                "unknown workflow element <" + name +
-                                   "> (the vocabulary has task, approval, deadline, requires "
-                                   "and render)"});
+                                   "> (the vocabulary has accepts, task, approval, deadline, "
+                                   "requires and render)"});
       continue;
     }
     if (misplaced) {

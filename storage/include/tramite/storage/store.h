@@ -197,6 +197,18 @@ struct CredentialRecord {
   std::int64_t failures = 0;   // consecutive failed logins
   TimePoint locked_until = 0;  // no login before this time (backoff after failures)
   TimePoint updated_at = 0;
+  // Session tokens carry the epoch they were issued in; changing the password moves it on,
+  // and tokens of an earlier epoch are no longer accepted.
+  std::int64_t session_epoch = 0;
+};
+
+// Failed logins by the name tried, whether or not a user has it (so an unknown name is
+// throttled exactly like a known one).
+struct LoginAttemptRecord {
+  std::string name;
+  std::int64_t failures = 0;   // attempts counted since the last success
+  TimePoint locked_until = 0;  // no attempt is checked before this time
+  bool counted = false;        // countLoginAttempt: this attempt was counted (not locked)
 };
 
 // A long-lived API token of a (service) account. Only the token's SHA-256 is stored.
@@ -369,6 +381,13 @@ class Transaction {
   // Authentication: a user's credential (upserted whole), API tokens by their hash.
   virtual Result<std::optional<CredentialRecord>> credential(const std::string& user) = 0;
   virtual Status putCredential(const CredentialRecord& record) = 0;
+  // Login throttling, atomic across concurrent attempts and servers: counts an attempt for
+  // name unless it is locked at now (then counted is false and nothing changes), and returns
+  // the row after. The row stays locked against concurrent counts until the transaction ends.
+  virtual Result<LoginAttemptRecord> countLoginAttempt(const std::string& name, TimePoint now) = 0;
+  virtual Status lockLogin(const std::string& name, TimePoint until) = 0;
+  // A successful login: name's count starts again.
+  virtual Status clearLoginAttempts(const std::string& name) = 0;
   // kConflict when the id or the hash exists.
   virtual Status addApiToken(const ApiTokenRecord& record) = 0;
   virtual Result<std::optional<ApiTokenRecord>> apiTokenByHash(const std::string& token_hash) = 0;

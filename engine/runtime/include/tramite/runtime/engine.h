@@ -136,11 +136,22 @@ class Engine {
   // Errors: kNotFound (definition), kConflict (instance id taken).
   Result<InstanceView> start(const StartRequest& request);
 
-  // Delivers an external event and runs its macrostep. A repeated idempotency key returns
-  // the first result and changes nothing. Errors: kNotFound, kFailedPrecondition (the
-  // instance is suspended or ended).
+  // Delivers an external event from actor and runs its macrostep. The engine decides who may
+  // (event_policy.h): events it raises itself (task.*, done.*, error.*, deadline raises) never
+  // come from outside; auditors and the compliance office never move a case; a process
+  // accepts only the events it declares (<w:accepts>), from the roles it names, and an
+  // administrator only with a reason (recorded in the event's history row). A refusal is
+  // recorded as a "refused" history row. A repeated idempotency key (scoped to the actor)
+  // returns the first result and changes nothing. Errors: kNotFound, kPermissionDenied,
+  // kFailedPrecondition (the instance is suspended or ended).
   Result<InstanceView> send(const std::string& instance_id, const scxml::Event& event,
-                            const std::string& actor, const std::string& idempotency_key = {});
+                            const std::string& actor, const std::string& idempotency_key = {},
+                            const std::string& reason = {});
+  // Delivers an event the platform itself raises into an instance (error.communication after
+  // a failed BasicHTTP post), as the "system" actor. Only for the server's own workers; never
+  // reachable from a request.
+  Result<InstanceView> sendFromPlatform(const std::string& instance_id, const scxml::Event& event,
+                                        const std::string& idempotency_key = {});
 
   Result<InstanceView> get(const std::string& instance_id);
   // Lifecycle operations; a repeated idempotency key returns the first result and changes
@@ -244,6 +255,13 @@ class Engine {
   // Sets loaded.chart/def from loaded.rec.definition_id and gives it a fresh datamodel.
   Status bindDefinition(storage::Transaction& tx, Loaded& loaded);
   InstanceView view(const Loaded& loaded) const;
+  // send() and sendFromPlatform(): checks the sender unless platform is set.
+  Result<InstanceView> sendAs(const std::string& instance_id, const scxml::Event& event,
+                              const std::string& actor, const std::string& idempotency_key,
+                              const std::string& reason, bool platform);
+  // Whether actor may send event to the loaded instance now (see send()).
+  Status checkSender(storage::Transaction& tx, const Loaded& inst, const std::string& event,
+                     const std::string& actor, const std::string& reason);
   TaskView taskView(const storage::TaskRecord& record) const;
   // Delivers a timer's or inbox event inside tx and writes the result; when a <w:requires>
   // refuses it, undoes the step and records a "refused" history row instead.
