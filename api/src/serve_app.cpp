@@ -12,10 +12,13 @@
 #include <Poco/Util/OptionSet.h>
 #include <Poco/Util/ServerApplication.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -28,6 +31,7 @@
 #include "tramite/api/server.h"
 #include "tramite/api/tsa.h"
 #include "tramite/audit/ledger.h"
+#include "tramite/audit/merkle.h"
 #include "tramite/calendar/calendar.h"
 #include "tramite/file.h"
 #include "tramite/runtime/directory.h"
@@ -182,6 +186,29 @@ class ServeApp final : public Poco::Util::ServerApplication {
     ServerApplication::initialize(self);
   }
 
+  // The data directory holds every case and the password hashes: it and everything in it
+  // are the server account's alone (0700, files 0600), whatever an earlier run left.
+  static Status ownerOnly(const std::string& data_dir) {
+    namespace fs = std::filesystem;
+    ::umask(077);  // what the server creates from now on (store, WAL, blobs, keys)
+    std::error_code ec;
+    fs::create_directories(data_dir, ec);
+    if (ec)
+      return Status(ErrorCode::kUnavailable, "data directory " + data_dir + ": " + ec.message());
+    fs::permissions(data_dir, fs::perms::owner_all, ec);
+    for (auto it = fs::recursive_directory_iterator(data_dir, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->is_symlink()) continue;
+      fs::permissions(it->path(),
+                      it->is_directory() ? fs::perms::owner_all
+                                         : fs::perms::owner_read | fs::perms::owner_write,
+                      ec);
+    }
+    if (ec)
+      return Status(ErrorCode::kUnavailable, "data directory " + data_dir + ": " + ec.message());
+    return Status::ok();
+  }
+
   int main(const std::vector<std::string>&) override {
     if (help_) {
       Poco::Util::HelpFormatter help(options());
@@ -210,7 +237,7 @@ class ServeApp final : public Poco::Util::ServerApplication {
   Status serve(Poco::Logger& log) {
     auto& c = config();
     const std::string data_dir = c.getString("tramite.data_dir", "var");
-    Poco::File(data_dir).createDirectories();
+    if (Status st = ownerOnly(data_dir); !st) return st;
     const std::string store_uri = c.getString("tramite.store", storage::dataDirStoreUri(data_dir));
     storage::StoreOptions store_options;
     store_options.sqlite_pipelined_sync =
@@ -254,6 +281,18 @@ class ServeApp final : public Poco::Util::ServerApplication {
       const std::string name = Poco::Path(f).getBaseName();
       auto xml = readFile(f, "workflow");
       if (!xml) return xml.status();
+      // A shipped file whose bytes are already some version (an administrator may have
+      // deployed newer ones since) changes nothing: only new bytes become a new version.
+      auto known = engine->versions(name);
+      if (!known) return known.status();
+      const std::string sha = audit::sha256Hex(*xml);
+      auto same = std::find_if(known->begin(), known->end(),
+                               [&](const storage::DefinitionRecord& d) { return d.sha256 == sha; });
+      if (same != known->end()) {
+        log.information("workflow %s: %s is version %d (latest %d)", name, f,
+                        static_cast<int>(same->version), static_cast<int>(known->back().version));
+        continue;
+      }
       auto d = engine->deploy(name, *xml, "system");
       if (!d) return d.status();
       log.information("workflow %s version %d (%s)", name, static_cast<int>(d->version), f);

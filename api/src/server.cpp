@@ -130,6 +130,9 @@ class Connection final : public Poco::Net::TCPServerConnection {
       s.setNoDelay(true);
       s.setReceiveTimeout(Poco::Timespan(timeout_ms * 1000));
       s.setSendTimeout(Poco::Timespan(shared_.options.request_timeout_ms * 1000));
+      // Taken now: once the client resets the connection its address can no longer be read,
+      // and the request that ran must still be logged.
+      remote_ = s.peerAddress().toString();
     } catch (const Poco::Exception&) {
       return;
     }
@@ -325,12 +328,30 @@ class Connection final : public Poco::Net::TCPServerConnection {
 
   void log(const HttpRequest& request, const HttpResponse& response, const RequestInfo& info) {
     if (!shared_.options.log_requests) return;
-    if (remote_.empty()) remote_ = socket().peerAddress().toString();
     Poco::Logger::get("tramite.http")
         .information(
             "method=%s path=%s status=%d duration_ms=%.2f actor=%s request_id=%s remote=%s",
-            request.method, request.path, response.status, secondsSince(started_) * 1000.0,
-            info.actor.empty() ? "-" : info.actor, request.request_id, remote_);
+            logSafe(request.method), logSafe(request.path), response.status,
+            secondsSince(started_) * 1000.0, info.actor.empty() ? "-" : logSafe(info.actor),
+            logSafe(request.request_id), remote_);
+  }
+
+  // What a client sent, fit for one log line: control characters, spaces, backslashes and
+  // bytes outside ASCII as \xNN, so nothing a client sends forges or splits a line.
+  static std::string logSafe(const std::string& text) {
+    std::string out;
+    out.reserve(text.size());
+    for (const unsigned char c : text) {
+      if (c <= 0x20 || c >= 0x7f || c == '\\') {
+        static const char kHex[] = "0123456789abcdef";
+        out += "\\x";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+    return out;
   }
 
   Shared& shared_;

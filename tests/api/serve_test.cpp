@@ -184,6 +184,86 @@ TEST(Serve, LoadsConfigurationServesAndDrainsOnSigterm) {
   fs::remove_all(dir);
 }
 
+// One request to a served port: the status and the body.
+std::pair<int, std::string> exchange(int port, const std::string& method, const std::string& path,
+                                     const std::string& body, const std::string& token,
+                                     const std::string& type = "application/json") {
+  Poco::Net::HTTPClientSession http("127.0.0.1", static_cast<Poco::UInt16>(port));
+  Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+  if (!token.empty()) req.set("Authorization", "Bearer " + token);
+  if (!body.empty()) {
+    req.setContentType(type);
+    req.setContentLength(static_cast<std::streamsize>(body.size()));
+  }
+  http.sendRequest(req) << body;
+  Poco::Net::HTTPResponse resp;
+  std::stringstream reply;
+  reply << http.receiveResponse(resp).rdbuf();
+  return {resp.getStatus(), reply.str()};
+}
+
+// Issue 26, items 15 and 17: the data directory is the server account's alone, and a
+// restart never lets the shipped file supersede a version an administrator deployed.
+TEST(Serve, KeepsItsDataPrivateAndTheDeployedVersionAcrossRestarts) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("tramite-private-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "data");
+  fs::permissions(dir / "data", fs::perms::owner_all | fs::perms::group_read |
+                                    fs::perms::group_exec | fs::perms::others_read |
+                                    fs::perms::others_exec);
+  tramite::testing::writeBytes((dir / "data" / "left-behind.txt").string(), "x");
+  fs::permissions(dir / "data" / "left-behind.txt",
+                  fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read);
+  const std::vector<std::string> args = {"--listen",   "127.0.0.1:0",
+                                         "--data-dir", (dir / "data").string(),
+                                         "--set",      "tramite.demo.password=demo-clave-1"};
+  const std::string login = R"({"username": "admin", "password": "demo-clave-1"})";
+  Child first = spawn(args, (dir / "first.log").string());
+  int port = waitForPort(first);
+  ASSERT_GT(port, 0) << "the server did not start";
+  const auto mode = [&](const char* name) {
+    return fs::status(dir / "data" / name).permissions() & fs::perms::all;
+  };
+  EXPECT_EQ(mode(""), fs::perms::owner_all);
+  for (const char* file : {"tramite.db", "left-behind.txt"}) {
+    EXPECT_EQ(mode(file), fs::perms::owner_read | fs::perms::owner_write) << file;
+  }
+  if (fs::exists(dir / "data" / "tramite.db-wal")) {
+    EXPECT_EQ(mode("tramite.db-wal"), fs::perms::owner_read | fs::perms::owner_write);
+  }
+  auto token = tramite::json::parse(exchange(port, "POST", "/api/v1/login", login, "").second);
+  ASSERT_TRUE(token && token->find("token"));
+  std::string shipped = tramite::testing::readBytes(std::string(TRAMITE_SOURCE_DIR) +
+                                                    "/workflows/legal-review.scxml");
+  const std::string v2 = shipped + "<!-- v2 -->\n";
+  auto deployed = exchange(port, "POST", "/api/v1/definitions/legal-review", v2,
+                           token->find("token")->asString(), "application/scxml+xml");
+  ASSERT_EQ(deployed.first, 201) << deployed.second;
+  ASSERT_EQ(::kill(first.pid, SIGTERM), 0);
+  EXPECT_EQ(waitForExit(first.pid, 15), 0);
+  std::fclose(first.out);
+
+  Child second = spawn(args, (dir / "second.log").string());
+  port = waitForPort(second);
+  ASSERT_GT(port, 0) << "the server did not restart";
+  token = tramite::json::parse(exchange(port, "POST", "/api/v1/login", login, "").second);
+  ASSERT_TRUE(token && token->find("token"));
+  const std::string bearer = token->find("token")->asString();
+  auto versions = exchange(port, "GET", "/api/v1/definitions/legal-review/versions", "", bearer);
+  ASSERT_EQ(versions.first, 200);
+  auto listed = tramite::json::parse(versions.second);
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->find("versions")->asArray().size(), 2u) << versions.second;
+  auto again = exchange(port, "POST", "/api/v1/definitions/legal-review", v2, bearer,
+                        "application/scxml+xml");
+  EXPECT_EQ(tramite::json::parse(again.second)->find("version")->asInt(), 2) << again.second;
+  ASSERT_EQ(::kill(second.pid, SIGTERM), 0);
+  EXPECT_EQ(waitForExit(second.pid, 15), 0);
+  std::fclose(second.out);
+  fs::remove_all(dir);
+}
+
 // The demo PKI of `make run` (scripts/demo-pki.sh) configured with --set: documents go to
 // the data directory, signatures made with stock openssl are taken and bound to their user.
 TEST(Serve, TakesDocumentsAndSignaturesWithTheConfiguredTrustStore) {

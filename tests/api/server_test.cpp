@@ -2,6 +2,10 @@
 // over HTTP with Poco's client: a whole legal-review case, refusals, bad input, TLS, metrics.
 #include "tramite/api/server.h"
 
+#include <Poco/AutoPtr.h>
+#include <Poco/Channel.h>
+#include <Poco/Logger.h>
+#include <Poco/Message.h>
 #include <Poco/Net/AcceptCertificateHandler.h>
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>
@@ -17,6 +21,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -885,6 +890,50 @@ std::string rawExchange(int port, const std::string& bytes) {
   } catch (const Poco::Exception&) {
   }
   return answer;
+}
+
+// Keeps the lines written to one logger.
+class CapturedLog final : public Poco::Channel {
+ public:
+  void log(const Poco::Message& message) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    lines_.push_back(message.getText());
+  }
+  std::vector<std::string> lines() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return lines_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> lines_;
+};
+
+// Issue 26, item 16: a client cannot forge a log line: what it sends is escaped.
+TEST_F(ServerTest, EveryRequestIsLoggedOnOneLine) {
+  Poco::AutoPtr<CapturedLog> captured(new CapturedLog);
+  Poco::Logger& logger = Poco::Logger::get("tramite.http");
+  Poco::AutoPtr<Poco::Channel> before(logger.getChannel(), true);
+  logger.setChannel(captured);
+  ServerOptions options;
+  options.host = "127.0.0.1";
+  options.port = 0;
+  options.log_requests = true;
+  Server logging(*api_, options);
+  ASSERT_TRUE(logging.start());
+  rawExchange(logging.port(),
+              "GET /healthz%0amethod=POST%20path=/forged HTTP/1.1\r\nHost: x\r\n"
+              "Connection: close\r\n\r\n");
+  logging.stop();
+  logger.setChannel(before);
+  bool escaped = false;
+  for (const std::string& line : captured->lines()) {
+    EXPECT_EQ(line.find('\n'), std::string::npos) << line;
+    EXPECT_NE(line.rfind("method=POST path=/forged", 0), 0u) << line;
+    escaped =
+        escaped || line.find("path=/healthz\\x0amethod=POST\\x20path=/forged") != std::string::npos;
+  }
+  EXPECT_TRUE(escaped);
 }
 
 int count(const std::string& text, const std::string& what) {
