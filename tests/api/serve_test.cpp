@@ -284,21 +284,11 @@ TEST(Serve, TakesDocumentsAndSignaturesWithTheConfiguredTrustStore) {
                       (dir / "serve.log").string());
   const int port = waitForPort(child);
   ASSERT_GT(port, 0) << "the server did not start";
-  Poco::Net::HTTPClientSession http("127.0.0.1", static_cast<Poco::UInt16>(port));
   auto call = [&](const std::string& method, const std::string& path, const std::string& body,
                   const std::string& type, const std::string& token, int& status) {
-    Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
-    if (!token.empty()) req.set("Authorization", "Bearer " + token);
-    if (!body.empty()) {
-      req.setContentType(type);
-      req.setContentLength(static_cast<std::streamsize>(body.size()));
-    }
-    http.sendRequest(req) << body;
-    Poco::Net::HTTPResponse resp;
-    std::stringstream reply;
-    reply << http.receiveResponse(resp).rdbuf();
-    status = resp.getStatus();
-    return reply.str();
+    auto [code, reply] = exchange(port, method, path, body, token, type);
+    status = code;
+    return reply;
   };
   int status = 0;
   const std::string login =
