@@ -479,6 +479,40 @@ TEST_P(EngineTest, RowsRememberedAfterACommitNeverHideAnotherWriter) {
   EXPECT_EQ(engine_->get(v.id)->data.find("count")->asInt(), 3);
 }
 
+// Issue 26, item 14: a macrostep that never settles is undone (no history of its
+// microsteps reaches the ledger) and the instance fails with one row saying why; so does an
+// operation whose events never stop sending more.
+TEST_P(EngineTest, AStepThatNeverSettlesIsUndoneAndFailsOnce) {
+  ASSERT_TRUE(engine_->deploy("loop", R"(<scxml xmlns="http://www.w3.org/2005/07/scxml"
+      version="1.0" datamodel="lua" initial="a">
+    <datamodel><data id="n" expr="0"/></datamodel>
+    <state id="a">
+      <transition event="go" target="b"/>
+      <transition event="echo"><send event="echo"/></transition>
+    </state>
+    <state id="b"><transition target="c"><assign location="n" expr="n + 1"/></transition></state>
+    <state id="c"><transition target="b"/></state>
+  </scxml>)",
+                              "admin"));
+  for (const char* event : {"go", "echo"}) {
+    StartRequest req;
+    req.definition = "loop";
+    req.actor = "ana";
+    auto v = engine_->start(req);
+    ASSERT_TRUE(v) << v.status().toString();
+    const std::size_t before = engine_->history(v->id)->size();
+    auto sent = engine_->send(v->id, scxml::Event::external(event), "ana");
+    ASSERT_TRUE(sent) << sent.status().toString();
+    EXPECT_EQ(sent->lifecycle, "failed") << event;
+    EXPECT_EQ(sent->configuration, std::vector<std::string>{"a"}) << event;
+    auto after = engine_->history(v->id);
+    ASSERT_TRUE(after);
+    EXPECT_LE(after->size(), before + 2) << event;  // the event and the failure
+    const std::string failure = rowsOf(v->id, "lifecycle").back().detail;
+    EXPECT_NE(failure.find("\"to\":\"failed\""), std::string::npos) << failure;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, EngineTest, ::testing::Values("sqlite", "postgresql"),
                          testing::DialectName());
 

@@ -117,19 +117,11 @@ class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHa
   // Runs the first macrostep of a new instance and what it triggers locally.
   Status start(Loaded& inst, const json::Value* data, scxml::UndeclaredData undeclared) {
     if (Status st = changeLifecycle(inst, LifecycleOp::kStart); !st) return st;
-    std::vector<scxml::Action> actions;
     std::deque<scxml::Event> local;
-    current_ = &inst;
-    scxml::Interpreter interpreter(inst.chart);
-    interpreter.setObserver(this);
-    interpreter.setExtensionHandler(this);
-    interpreter.setBasicHttpBase(engine_.options_.basichttp_base);
-    Status st = interpreter.start(inst.session, *inst.dm, actions, data, undeclared);
-    closeMicrostep();
-    if (Status applied = apply(inst, actions, local); !applied) return applied;
-    if (Status settled = settleWork(inst); !settled) return settled;
-    if (Status rendered = renderPending(inst); !rendered) return rendered;
-    if (!st) return failInstance(inst, st);
+    Status st = macrostep(inst, local, [&](scxml::Interpreter& i, std::vector<scxml::Action>& a) {
+      return i.start(inst.session, *inst.dm, a, data, undeclared);
+    });
+    if (!st) return st;
     return runLocal(inst, local);
   }
 
@@ -302,8 +294,12 @@ class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHa
 
   Status runLocal(Loaded& inst, std::deque<scxml::Event>& local, bool first_recorded = false) {
     std::size_t handled = 0;
-    while (!local.empty() && inst.session.status == scxml::SessionStatus::kRunning) {
+    Mark before = mark(inst);
+    while (!local.empty() && inst.session.status == scxml::SessionStatus::kRunning &&
+           !isEnded(inst.lifecycle)) {
       if (++handled > engine_.options_.max_local_events) {
+        // The history of an operation that never settles is not kept: one row says why.
+        undo(inst, std::move(before));
         return failInstance(
             inst, Status(ErrorCode::kResourceExhausted,
                          "more than " + std::to_string(engine_.options_.max_local_events) +
@@ -313,19 +309,38 @@ class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHa
       local.pop_front();
       if (!first_recorded) record(inst, "event", scxml::eventToJson(e), kSystemActor);
       first_recorded = false;
-      std::vector<scxml::Action> actions;
-      current_ = &inst;
-      scxml::Interpreter interpreter(inst.chart);
-      interpreter.setObserver(this);
-      interpreter.setExtensionHandler(this);
-      interpreter.setBasicHttpBase(engine_.options_.basichttp_base);
-      Status st = interpreter.step(inst.session, *inst.dm, e, actions);
-      closeMicrostep();
-      if (Status applied = apply(inst, actions, local); !applied) return applied;
-      if (Status settled = settleWork(inst); !settled) return settled;
-      if (Status rendered = renderPending(inst); !rendered) return rendered;
-      if (!st) return failInstance(inst, st);
+      Status st = macrostep(inst, local, [&](scxml::Interpreter& i, std::vector<scxml::Action>& a) {
+        return i.step(inst.session, *inst.dm, e, a);
+      });
+      if (!st) return st;
     }
+    return Status::ok();
+  }
+
+  // Runs one macrostep (run(interpreter, actions)) and applies what it asked for. A macrostep
+  // that does not settle (kResourceExhausted: more microsteps than the interpreter allows)
+  // is undone: its history rows, queued work and renders are dropped, the session is as it
+  // was before it, nothing it asked for is applied, and the instance fails with one row that
+  // says why. Any other interpreter error fails the instance after what it did is applied.
+  template <typename Run>
+  Status macrostep(Loaded& inst, std::deque<scxml::Event>& local, Run&& run) {
+    Mark before = mark(inst);
+    std::vector<scxml::Action> actions;
+    current_ = &inst;
+    scxml::Interpreter interpreter(inst.chart);
+    interpreter.setObserver(this);
+    interpreter.setExtensionHandler(this);
+    interpreter.setBasicHttpBase(engine_.options_.basichttp_base);
+    Status st = run(interpreter, actions);
+    closeMicrostep();
+    if (st.code() == ErrorCode::kResourceExhausted) {
+      undo(inst, std::move(before));
+      return failInstance(inst, st);
+    }
+    if (Status applied = apply(inst, actions, local); !applied) return applied;
+    if (Status settled = settleWork(inst); !settled) return settled;
+    if (Status rendered = renderPending(inst); !rendered) return rendered;
+    if (!st) return failInstance(inst, st);
     return Status::ok();
   }
 
@@ -336,6 +351,27 @@ class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHa
   Status setStateDeadline(Loaded& inst, const scxml::State& state, const DeadlineSpec& d);
   Status addDeadlineTimer(Loaded& inst, const std::string& sendid, const DeadlineSpec& d,
                           const Due& due, json::Value what);
+
+  // Where the step stood: undo() drops what was recorded and queued since.
+  struct Mark {
+    std::size_t rows;
+    std::size_t work;
+    std::size_t guarded;
+    std::size_t renders;
+    scxml::Session session;
+  };
+  Mark mark(const Loaded& inst) const {
+    return Mark{rows_.size(), work_.size(), guarded_transitions_.size(), renders_.size(),
+                inst.session};
+  }
+  void undo(Loaded& inst, Mark m) {
+    microstep_row_.reset();
+    rows_.resize(m.rows);
+    work_.resize(m.work);
+    guarded_transitions_.resize(m.guarded);
+    renders_.resize(m.renders);
+    inst.session = std::move(m.session);
+  }
 
   Status failInstance(Loaded& inst, const Status& why) {
     return changeLifecycle(inst, LifecycleOp::kFail,
