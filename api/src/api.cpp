@@ -430,6 +430,9 @@ class Api::Impl {
     out += "# HELP tramite_timer_lag_seconds How late the oldest due, unfired timer is.\n";
     out += "# TYPE tramite_timer_lag_seconds gauge\n";
     out += "tramite_timer_lag_seconds " + std::string(number) + "\n";
+    out += "# HELP tramite_parked_rows Timer and inbox rows parked after failing for good.\n";
+    out += "# TYPE tramite_parked_rows gauge\n";
+    out += "tramite_parked_rows " + std::to_string(stats->parked) + "\n";
     const runtime::GroupCommitStats commits = engine_->groupCommitStats();
     out += "# HELP tramite_group_commit_batches_total Write transactions of group commit.\n";
     out += "# TYPE tramite_group_commit_batches_total counter\n";

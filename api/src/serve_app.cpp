@@ -260,6 +260,10 @@ class ServeApp final : public Poco::Util::ServerApplication {
           std::make_shared<calendar::BusinessCalendar>(std::move(cal).value());
     }
     if (Status st = documentOptions(c, data_dir, engine_options); !st) return st;
+    engine_options.on_parked = [&log](const storage::ParkedRecord& row) {
+      log.warning("parked %s row %s of instance %s (the others go on): %s", row.source,
+                  std::to_string(row.source_id), row.instance_id, row.error);
+    };
     SystemClock clock;
     auto engine = std::make_shared<runtime::Engine>(shared_store, clock, engine_options);
 

@@ -152,11 +152,15 @@ const char* const kMigrations[] = {
     // SQL function that is not inlined is parsed and planned again on every call: 10% of the
     // backends' CPU in the durable benchmark.
     "{ROWS_FUNCTION_PLPGSQL}",
-    // 9: failed logins by the name tried (known or not), and the session epoch a password
-    // change moves on.
+    // 9: failed logins by the name tried (known or not), the session epoch a password
+    // change moves on...
     "CREATE TABLE login_attempts (name TEXT PRIMARY KEY, failures {INT} NOT NULL,"
     " locked_until {INT} NOT NULL, updated_at {INT} NOT NULL);"
-    "ALTER TABLE credentials ADD COLUMN session_epoch {INT} NOT NULL DEFAULT 0;",
+    "ALTER TABLE credentials ADD COLUMN session_epoch {INT} NOT NULL DEFAULT 0;"
+    // ... and the timer and inbox rows parked after failing for good.
+    "CREATE TABLE parked (id {ID}, source TEXT NOT NULL, source_id {INT} NOT NULL,"
+    " instance_id TEXT NOT NULL, payload TEXT NOT NULL, error TEXT NOT NULL,"
+    " parked_at {INT} NOT NULL);",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -1102,6 +1106,28 @@ class SqlTransaction final : public Transaction {
         });
   }
 
+  Status parkQueued(const ParkedRecord& r) override {
+    return guarded("park a queued row", [&]() -> Status {
+      runSql(
+          "INSERT INTO parked (source, source_id, instance_id, payload, error, parked_at) VALUES "
+          "(?, ?, ?, ?, ?, ?)",
+          {r.source, Int64{r.source_id}, r.instance_id, r.payload, r.error, Int64{r.parked_at}},
+          {});
+      return Status::ok();
+    });
+  }
+
+  Result<std::vector<ParkedRecord>> parkedRows(int limit) override {
+    return selectAll<ParkedRecord>(
+        "read parked rows",
+        "SELECT id, source, source_id, instance_id, payload, error, parked_at FROM parked ORDER "
+        "BY id LIMIT ?",
+        {Int64{limit}}, [](const Row& c) {
+          return ParkedRecord{c.integer(0), c.text(1), c.integer(2), c.text(3),
+                              c.text(4),    c.text(5), c.integer(6)};
+        });
+  }
+
   Result<LoginAttemptRecord> countLoginAttempt(const std::string& name, TimePoint now) override {
     return guarded("count login attempt", [&]() -> Result<LoginAttemptRecord> {
       runSql(
@@ -1200,6 +1226,7 @@ class SqlTransaction final : public Transaction {
           });
       runSql("SELECT COALESCE(MIN(due_at), 0) FROM timers WHERE due_at <= ?", {Int64{now}},
              [&](const Row& c) { out.oldest_due_timer = c.integer(0); });
+      runSql("SELECT COUNT(*) FROM parked", {}, [&](const Row& c) { out.parked = c.integer(0); });
       return out;
     });
   }

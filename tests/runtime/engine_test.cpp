@@ -513,6 +513,66 @@ TEST_P(EngineTest, AStepThatNeverSettlesIsUndoneAndFailsOnce) {
   }
 }
 
+// Issue 26, item 12: a timer or inbox row that fails for good is parked with its error;
+// the rows after it are still delivered.
+TEST_P(EngineTest, AFailingQueuedRowIsParkedAndTheOthersGoOn) {
+  InstanceView counter = startCounter();
+  {
+    auto store = storage::openStore(uri_);
+    ASSERT_TRUE(store);
+    auto tx = (*store)->begin(storage::TxMode::kWrite);
+    ASSERT_TRUE(tx);
+    ASSERT_TRUE((*tx)->enqueueInbox(counter.id, "{not an event", clock_.nowMs()));
+    ASSERT_TRUE((*tx)->addTimer({0, counter.id, "broken", clock_.nowMs(), "[]"}));
+    ASSERT_TRUE(
+        (*tx)->enqueueInbox(counter.id, R"({"name":"inc","type":"external"})", clock_.nowMs()));
+    ASSERT_TRUE((*tx)->commit());
+  }
+  Status ran = engine_->runPending();
+  ASSERT_TRUE(ran) << ran.toString();
+  EXPECT_EQ(count(counter.id), 1);  // the good row behind the bad one
+  auto store = storage::openStore(uri_);
+  auto tx = (*store)->begin(storage::TxMode::kRead);
+  auto parked = (*tx)->parkedRows(10);
+  ASSERT_TRUE(parked) << parked.status().toString();
+  ASSERT_EQ(parked->size(), 2u);
+  EXPECT_EQ((*parked)[0].source, "inbox");
+  EXPECT_EQ((*parked)[1].source, "timer");
+  EXPECT_FALSE((*parked)[0].error.empty());
+  EXPECT_EQ(rowsOf(counter.id, "parked").size(), 2u);
+  EXPECT_EQ((*tx)->statistics(clock_.nowMs())->parked, 2);
+  ASSERT_TRUE(engine_->runPending());  // nothing left to fail again
+  EXPECT_EQ((*tx)->parkedRows(10)->size(), 2u);
+}
+
+// Issue 26, item 12: invocations nest a bounded number of levels (a document that invokes
+// itself stops there with error.execution), and a child's id grows by one part per level.
+TEST_P(EngineTest, InvocationsNestABoundedDepth) {
+  ASSERT_TRUE(engine_->deploy("matryoshka", R"(<scxml xmlns="http://www.w3.org/2005/07/scxml"
+      version="1.0" datamodel="lua" initial="s">
+    <state id="s">
+      <invoke src="definition:matryoshka"/>
+      <transition event="error.execution" target="tope"/>
+    </state>
+    <final id="tope"/>
+  </scxml>)",
+                              "admin"));
+  StartRequest req;
+  req.definition = "matryoshka";
+  req.actor = "ana";
+  auto root = engine_->start(req);
+  ASSERT_TRUE(root) << root.status().toString();
+  ASSERT_TRUE(engine_->runPending());
+  std::string id = root->id;
+  for (int level = 1; level <= 8; ++level) id += ".s.1";
+  auto deepest = engine_->get(id);
+  ASSERT_TRUE(deepest) << deepest.status().toString();
+  EXPECT_EQ(deepest->configuration, std::vector<std::string>{"tope"});
+  EXPECT_LT(id.size(), 100u);
+  EXPECT_EQ(engine_->get(id + ".s.1").status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(engine_->get(root->id)->configuration, std::vector<std::string>{"s"});
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, EngineTest, ::testing::Values("sqlite", "postgresql"),
                          testing::DialectName());
 

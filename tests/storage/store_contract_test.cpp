@@ -1056,8 +1056,9 @@ TEST(PostgresPlans, BatchRowsFunctionIsPlpgsqlAfterUpgrade) {
                        "CREATE OR REPLACE FUNCTION tramite_rows(rows jsonb) RETURNS TABLE (value "
                        "jsonb, key bigint) LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE ROWS 1 AS "
                        "'SELECT value, ordinality FROM jsonb_array_elements(rows) WITH "
-                       "ORDINALITY'; DROP TABLE login_attempts; ALTER TABLE credentials DROP "
-                       "COLUMN session_epoch; UPDATE schema_version SET version = 7"));
+                       "ORDINALITY'; DROP TABLE login_attempts; DROP TABLE parked; ALTER TABLE "
+                       "credentials DROP COLUMN session_epoch; UPDATE schema_version SET version "
+                       "= 7"));
   ASSERT_TRUE(isIn("sql"));
   auto store = openStore(uri);
   ASSERT_TRUE(store) << store.status().toString();

@@ -483,6 +483,12 @@ class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHa
     } else {
       return fail("invoke src must name a deployed definition as definition:NAME");
     }
+    const std::uint32_t max_depth = engine_.options_.max_invoke_depth;
+    if (parent.session.depth + 1 > max_depth) {
+      return fail("invoke '" + action.invokeid + "': invocations nest at most " +
+                  std::to_string(max_depth) + " deep (this one would be level " +
+                  std::to_string(parent.session.depth + 1) + ")");
+    }
     Loaded child;
     child.rec.id = action.child_session_id;
     child.rec.definition_id = (*def)->id;
@@ -492,6 +498,7 @@ class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHa
     child.session.id = child.rec.id;
     child.session.parent_id = parent.rec.id;
     child.session.parent_invokeid = action.invokeid;
+    child.session.depth = parent.session.depth + 1;
     record(child, "invoked",
            json::Value(json::Object{{"parent", parent.rec.id}, {"invokeid", action.invokeid}}),
            kSystemActor);

@@ -196,6 +196,10 @@ class Overlay final : public storage::Transaction {
     return unsupported("countLoginAttempt");
   }
   Status lockLogin(const std::string&, TimePoint) override { return unsupported("lockLogin"); }
+  Status parkQueued(const storage::ParkedRecord&) override { return unsupported("parkQueued"); }
+  Result<std::vector<storage::ParkedRecord>> parkedRows(int limit) override {
+    return base_->parkedRows(limit);
+  }
   Status clearLoginAttempts(const std::string&) override {
     return unsupported("clearLoginAttempts");
   }

@@ -851,8 +851,9 @@ class Interpreter::Run final : public StateQuery {
     InvokeAction action;
     action.invokeid = inv.id;
     if (action.invokeid.empty()) {
-      action.invokeid =
-          chart_.state(s).id + "." + session_.id + "." + std::to_string(session_.next_id++);
+      // Unique within the session, which is all an invokeid needs: the child's session id
+      // puts the parent's id in front once, so ids grow by one part per level of nesting.
+      action.invokeid = chart_.state(s).id + "." + std::to_string(session_.next_id++);
       if (!inv.idlocation.empty()) {
         Status st = dm_.assignValue(inv.idlocation, json::Value(action.invokeid));
         if (!st) {

@@ -44,6 +44,7 @@ std::string encodeSession(const Chart& chart, const Session& session, const Data
   if (!session.parent_id.empty()) {
     o.emplace_back("parent", session.parent_id);
     o.emplace_back("parent_invokeid", session.parent_invokeid);
+    o.emplace_back("depth", static_cast<std::int64_t>(session.depth));
   }
   o.emplace_back("status", statusName(session.status));
   std::vector<StateIndex> atomic;
@@ -101,6 +102,9 @@ Result<Session> decodeSession(const Chart& chart, std::string_view text, DataMod
   session.id = *id;
   if (const std::string* p = stringMember(o, "parent")) session.parent_id = *p;
   if (const std::string* p = stringMember(o, "parent_invokeid")) session.parent_invokeid = *p;
+  if (const json::Value* d = o.find("depth"); d && d->isInt() && d->asInt() >= 0) {
+    session.depth = static_cast<std::uint32_t>(d->asInt());
+  }
   if (*status == "new")
     session.status = SessionStatus::kNew;
   else if (*status == "running")

@@ -228,6 +228,19 @@ struct StoreStatistics {
   std::int64_t open_tasks = 0;
   std::int64_t overdue_tasks = 0;  // open, due before now
   TimePoint oldest_due_timer = 0;  // the earliest unfired timer due before now; 0: none
+  std::int64_t parked = 0;         // timer and inbox rows parked after failing
+};
+
+// A timer or inbox row whose delivery failed for good: taken out of the way (so the rows
+// after it go on) and kept with its error for an operator.
+struct ParkedRecord {
+  std::int64_t id = 0;
+  std::string source;  // "timer" or "inbox"
+  std::int64_t source_id = 0;
+  std::string instance_id;
+  std::string payload;  // the row's event (as stored)
+  std::string error;
+  TimePoint parked_at = 0;
 };
 
 // The audit ledger (engine/audit/FORMAT.md): every history row is a leaf, appended in the
@@ -341,6 +354,10 @@ class Transaction {
                               TimePoint now) = 0;
   virtual Result<std::vector<InboxRecord>> inbox(int limit) = 0;
   virtual Result<bool> claimInbox(std::int64_t seq) = 0;
+  // Keeps a row taken out of the timers or the inbox (claim it first, in the same
+  // transaction), and lists the parked rows, oldest first.
+  virtual Status parkQueued(const ParkedRecord& record) = 0;
+  virtual Result<std::vector<ParkedRecord>> parkedRows(int limit) = 0;
 
   // History, appended in order; read back in seq order. Appending also appends each row to
   // the audit ledger; on PostgreSQL it locks the ledger head until the transaction ends, so

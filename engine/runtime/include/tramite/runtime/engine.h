@@ -68,6 +68,11 @@ struct EngineOptions {
   // ledger: two engines on one hot instance used up 32 in 5 runs of 12.
   int max_attempts = 96;
   std::size_t max_local_events = 10'000;  // self-sent events handled inside one operation
+  // How deep <invoke>d instances may nest (a document invoking itself stops there): a
+  // deeper invocation fails with error.execution in its parent.
+  std::uint32_t max_invoke_depth = 8;
+  // Told of each timer or inbox row parked after failing for good (the server logs it).
+  std::function<void(const storage::ParkedRecord&)> on_parked;
   // Group commit: concurrent operations are each computed against a snapshot and written
   // together in one transaction (one fsync); a failing request leaves nothing behind.
   bool group_commit = true;
@@ -175,7 +180,9 @@ class Engine {
   Result<std::vector<storage::HistoryRecord>> history(const std::string& instance_id);
 
   // Fires timers due at the clock's now (each exactly once, across engines); returns how
-  // many fired. Events for suspended instances wait until resume.
+  // many fired. Events for suspended instances wait until resume. A timer or inbox row whose
+  // delivery fails for good (anything but a store outage) is parked with its error
+  // (storage::ParkedRecord, a "parked" history row, options.on_parked) and the rest go on.
   Result<int> fireDueTimers(int limit = 64);
   // Delivers events one instance sent another (parent/child); returns how many.
   Result<int> drainInbox(int limit = 64);
@@ -275,10 +282,14 @@ class Engine {
   // Runs body in a transaction, committing when it succeeds; retries conflicts.
   template <typename T, typename Body>
   Result<T> transact(Body&& body, storage::TxMode mode = storage::TxMode::kWrite);
-  // Runs once(tx) in its own transaction up to limit times, until it returns 0 (nothing
-  // left); returns how many rounds did something.
+  // Runs once(tx, working) in its own transaction up to limit times, until it returns 0
+  // (nothing left); returns how many rounds did something. A round that fails for good
+  // (not a store outage) parks the row it named in working and counts as done.
   template <typename Once>
   Result<int> repeat(int limit, Once&& once);
+  // Takes a failed timer or inbox row out of the queue into the parked rows, with a
+  // "parked" history row on its instance, and tells options_.on_parked.
+  Status park(storage::ParkedRecord row);
 
   std::shared_ptr<storage::Store> store_;
   const Clock& clock_;

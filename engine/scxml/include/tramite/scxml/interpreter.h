@@ -36,6 +36,7 @@ struct Session {
   std::string id;               // _sessionid
   std::string parent_id;        // empty for a top-level session
   std::string parent_invokeid;  // the invokeid the parent knows this session by
+  std::uint32_t depth = 0;      // invocation nesting: 0 for a top-level session
   SessionStatus status = SessionStatus::kNew;
   StateSet configuration;
   StateSet data_bound;  // states whose <data> was initialised (late binding)
