@@ -52,6 +52,39 @@ TEST_F(LuaSandbox, RunawayLoopsHitTheInstructionBudget) {
   EXPECT_EQ(dm_->evaluate(expr("1 + 1"))->asInt(), 2);
 }
 
+// Issue 26, item 13: the globals every document on a thread shares are read-only, so one
+// definition cannot change another's tonumber.
+TEST_F(LuaSandbox, SharedGlobalsAreReadOnly) {
+  for (const char* script : {"_G.tonumber = function() return 42 end", "_G['string'] = {}"}) {
+    EXPECT_FALSE(dm_->runScript(expr(script))) << script;
+  }
+  auto other_chart = testing::mustParse(doc("<state id='t'/>", "lua"));
+  LuaDataModel other(other_chart, runtime_);
+  ASSERT_TRUE(other.setSystemVariables(systemVariablesFor(*other_chart, "sess-2")));
+  EXPECT_EQ(other.evaluate(expr("tonumber('5')"))->asInt(), 5);
+  EXPECT_EQ(other.evaluate(expr("type(string.upper)"))->asString(), "function");
+  // A session's own variables are still its own.
+  ASSERT_TRUE(dm_->runScript(expr("mine = 1")));
+  EXPECT_EQ(other.evaluate(expr("mine"))->isNull(), true);
+}
+
+// Issue 26, item 13: pattern matching runs in C, out of the count hook's reach; its worst
+// case is charged to the budget first, so a pathological pattern fails at once.
+TEST_F(LuaSandbox, PatternsAreBoundedToo) {
+  for (const char* e : {"string.find(string.rep('a', 200), '.-.-.-.-b')",
+                        "(string.rep('a', 200)):match('.-.-.-.-b')",
+                        "string.gsub(string.rep('a', 300), '.-.-.-b', '')"}) {
+    auto v = dm_->evaluate(expr(e));
+    ASSERT_FALSE(v) << e;
+    EXPECT_EQ(v.status().code(), ErrorCode::kResourceExhausted) << e;
+    EXPECT_NE(v.status().message().find("pattern"), std::string::npos) << v.status().message();
+  }
+  EXPECT_EQ(dm_->evaluate(expr("('  hola  '):match('^%s*(.-)%s*$')"))->asString(), "hola");
+  EXPECT_EQ(dm_->evaluate(expr("string.find(string.rep('a', 100000), 'a.b', 1, true)"))->isNull(),
+            true);
+  EXPECT_EQ(dm_->evaluate(expr("select(2, string.gsub('a-b-c', '%-', '+'))"))->asInt(), 2);
+}
+
 TEST_F(LuaSandbox, PcallCannotSwallowTheBudget) {
   Status st = dm_->runScript(expr("while true do pcall(function() while true do end end) end"));
   ASSERT_FALSE(st);

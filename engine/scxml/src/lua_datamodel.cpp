@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <lua.hpp>
 #include <new>
 
@@ -237,6 +238,70 @@ void LuaRuntime::countHook(lua_State* L, lua_Debug*) {
   }
 }
 
+namespace {
+
+// An upper bound on the steps a Lua pattern match may take over a subject of n bytes: every
+// quantified item (*, +, -) may try each position once for each way the items before it
+// matched, from each start position (one when anchored). Saturates at INT64_MAX.
+std::int64_t patternCost(std::size_t n, const char* p, std::size_t len) {
+  int quantified = 0;
+  bool in_set = false;
+  for (std::size_t i = 0; i < len; ++i) {
+    const char c = p[i];
+    if (c == '%') {
+      ++i;  // an escape or a class: the next character is not special
+      continue;
+    }
+    if (in_set) {
+      if (c == ']') in_set = false;
+      continue;
+    }
+    if (c == '[') {
+      in_set = true;
+      if (i + 1 < len && p[i + 1] == '^') ++i;
+      if (i + 1 < len && p[i + 1] == ']') ++i;  // a literal ] first in a set
+    } else if (c == '*' || c == '+' || c == '-') {
+      ++quantified;
+    }
+  }
+  const std::int64_t size = static_cast<std::int64_t>(n) + 1;
+  std::int64_t cost = len > 0 && p[0] == '^' ? 1 : size;
+  for (int q = 0; q < std::max(quantified, 1); ++q) {
+    if (cost > std::numeric_limits<std::int64_t>::max() / size) {
+      return std::numeric_limits<std::int64_t>::max();
+    }
+    cost *= size;
+  }
+  return cost;
+}
+
+}  // namespace
+
+int LuaRuntime::boundedPattern(lua_State* L) {
+  std::size_t n = 0;
+  std::size_t len = 0;
+  luaL_checklstring(L, 1, &n);
+  const char* pattern = luaL_checklstring(L, 2, &len);
+  const bool plain = lua_toboolean(L, lua_upvalueindex(2)) && lua_toboolean(L, 4);
+  if (!plain) {
+    LuaRuntime* rt = runtimeOf(L);
+    const std::int64_t cost = patternCost(n, pattern, len);
+    if (cost > rt->instructions_left_) {
+      rt->limit_hit_ = true;
+      return luaL_error(L,
+                        "instruction budget exhausted: this pattern may take up to %I steps on a "
+                        "subject of %I bytes (fewer quantifiers, an anchor or a plain find)",
+                        static_cast<lua_Integer>(std::min<std::int64_t>(cost, LUA_MAXINTEGER)),
+                        static_cast<lua_Integer>(n));
+    }
+    rt->instructions_left_ -= cost;
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
 LuaRuntime::LuaRuntime(const LuaLimits& limits) : limits_(limits), limit_(limits.memory_total) {
   L_ = lua_newstate(&LuaRuntime::allocate, this);
   if (L_ == nullptr) throw std::bad_alloc();
@@ -247,6 +312,16 @@ LuaRuntime::LuaRuntime(const LuaLimits& limits) : limits_(limits), limit_(limits
   luaL_requiref(L_, LUA_MATHLIBNAME, luaopen_math, 1);
   luaL_requiref(L_, LUA_UTF8LIBNAME, luaopen_utf8, 1);
   lua_settop(L_, 0);
+  // The string library's matchers, bounded (in the library table itself, which strings'
+  // methods reach too).
+  lua_getglobal(L_, LUA_STRLIBNAME);
+  for (const char* name : {"find", "match", "gmatch", "gsub"}) {
+    lua_getfield(L_, -1, name);
+    lua_pushboolean(L_, std::string_view(name) == "find");  // takes a plain flag
+    lua_pushcclosure(L_, &LuaRuntime::boundedPattern, 2);
+    lua_setfield(L_, -2, name);
+  }
+  lua_pop(L_, 1);
 
   // The sandbox: a curated copy of the globals; nothing that loads code, touches files,
   // the OS, the debug interface or coroutines (whose resume would swallow limit errors).
@@ -268,8 +343,14 @@ LuaRuntime::LuaRuntime(const LuaLimits& limits) : limits_(limits), limit_(limits
   lua_setfield(L_, -2, "pcall");
   lua_pushcfunction(L_, inPredicate);
   lua_setfield(L_, -2, "In");
-  lua_pushvalue(L_, -1);
-  lua_setfield(L_, -2, "_G");
+  // Shared by every session and definition on this thread, so read-only: a document that
+  // assigns _G.tonumber (or any global through _G) gets an error, not everyone's tonumber.
+  makeReadOnlyProxy(L_);
+  lua_getmetatable(L_, -1);
+  lua_getfield(L_, -1, "__index");  // the globals behind the proxy
+  lua_pushvalue(L_, -3);
+  lua_setfield(L_, -2, "_G");  // _G is the proxy
+  lua_pop(L_, 2);
   sandbox_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
 
   // Strings share one metatable; hide it so no session can reach the real string table.

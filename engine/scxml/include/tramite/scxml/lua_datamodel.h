@@ -48,6 +48,10 @@ class LuaRuntime {
   struct Guard;
   static void* allocate(void* ud, void* ptr, std::size_t osize, std::size_t nsize);
   static void countHook(lua_State* L, lua_Debug* ar);
+  // string.find, match, gmatch and gsub: the match's worst case is charged to the
+  // evaluation's instruction budget before it runs (the matcher itself runs in C, where the
+  // count hook does not reach).
+  static int boundedPattern(lua_State* L);
 
   lua_State* L_ = nullptr;
   LuaLimits limits_;
