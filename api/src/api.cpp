@@ -330,6 +330,7 @@ class Api::Impl {
     json::ParseLimits limits;
     limits.max_depth = 64;
     limits.max_bytes = options_.max_body_bytes;
+    limits.reject_duplicates = true;
     auto v = json::parse(c.req.body, limits);
     if (!v)
       return Status(ErrorCode::kInvalidArgument, "malformed JSON body: " + v.status().message());

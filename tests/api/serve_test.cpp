@@ -298,7 +298,7 @@ TEST(Serve, TakesDocumentsAndSignaturesWithTheConfiguredTrustStore) {
   const std::string token = tramite::json::parse(login)->find("token")->asString();
   const std::string started = call(
       "POST", "/api/v1/instances",
-      R"({"definition": "legal-review", "business_key": "GJ-2024-101", "data": {"asunto": "x"}})",
+      R"({"definition": "legal-review", "business_key": "GJ-2024-101", "data": {"unidad": "planificacion", "asunto": "x"}})",
       "application/json", token, status);
   ASSERT_EQ(status, 201) << started;
   const std::string id = tramite::json::parse(started)->find("id")->asString();

@@ -353,12 +353,13 @@ TEST_F(ServerTest, ASubstituteReadsTheTasksAndCasesOfWhomTheyStandInFor) {
   // Fernando stands in for Elena from 2024-08-01 to 2024-08-16 (config/directory.json).
   clock_.set(localMs("2024-08-05", 9));
   const std::string admin = login("admin");
-  Reply started =
-      call("POST", "/api/v1/instances",
-           dumped(Value(json::Object{{"definition", "legal-review"},
-                                     {"business_key", "GJ-2024-300"},
-                                     {"data", Value(json::Object{{"unidad", "planificacion"}})}})),
-           login("carla_mendez"));
+  Reply started = call(
+      "POST", "/api/v1/instances",
+      dumped(Value(json::Object{
+          {"definition", "legal-review"},
+          {"business_key", "GJ-2024-300"},
+          {"data", Value(json::Object{{"unidad", "planificacion"}, {"asunto", "Convenio"}})}})),
+      login("carla_mendez"));
   ASSERT_EQ(started.status, 201) << started.raw;
   const std::string id = started.str("id");
   const std::string assign = openTask(id, "asignar").find("id")->asString();
@@ -425,6 +426,9 @@ TEST_F(ServerTest, RefusalsAndBadInputLeaveNothingBehind) {
        "application/json", 400},  // not a 64-bit integer
       {"{\"definition\": \"legal-review\", \"business_key\": \"\xff\xfe\"}", "application/json",
        400},  // invalid UTF-8
+      {"{\"definition\": \"legal-review\", \"business_key\": \"k\", \"business_key\": "
+       "\"j\"}",
+       "application/json", 400},  // a member twice (issue 26, item 18)
       {start, "text/plain", 415},
       {"{\"definition\": \"nope\", \"business_key\": \"k\"}", "application/json", 404},
   };
@@ -460,12 +464,13 @@ TEST_F(ServerTest, RefusalsAndBadInputLeaveNothingBehind) {
   EXPECT_EQ(entity.raw.find("root:"), std::string::npos);
 
   // Conflicts: a stale expected_version, and a second claim.
-  Reply started =
-      call("POST", "/api/v1/instances",
-           dumped(Value(json::Object{{"definition", "legal-review"},
-                                     {"business_key", "GJ-2"},
-                                     {"data", Value(json::Object{{"unidad", "planificacion"}})}})),
-           carla);
+  Reply started = call(
+      "POST", "/api/v1/instances",
+      dumped(Value(json::Object{
+          {"definition", "legal-review"},
+          {"business_key", "GJ-2"},
+          {"data", Value(json::Object{{"unidad", "planificacion"}, {"asunto", "Convenio"}})}})),
+      carla);
   ASSERT_EQ(started.status, 201) << started.raw;
   Value assign = openTask(started.str("id"), "asignar");
   const std::string task = assign.find("id")->asString();
@@ -530,11 +535,13 @@ TEST_F(ServerTest, RepeatedFailedLoginsBackOffWith429) {
 TEST_F(ServerTest, AdministrationIsForAdminsAndRecorded) {
   const std::string admin = login("admin");
   const std::string carla = login("carla_mendez");
-  Reply started = call("POST", "/api/v1/instances",
-                       dumped(Value(json::Object{{"definition", "legal-review"},
-                                                 {"business_key", "GJ-7"},
-                                                 {"data", Value(json::Object{{"unidad", "x"}})}})),
-                       carla);
+  Reply started =
+      call("POST", "/api/v1/instances",
+           dumped(Value(json::Object{
+               {"definition", "legal-review"},
+               {"business_key", "GJ-7"},
+               {"data", Value(json::Object{{"unidad", "gj"}, {"asunto", "Consulta"}})}})),
+           carla);
   ASSERT_EQ(started.status, 201);
   const std::string lifecycle = "/api/v1/instances/" + started.str("id");
   // Lifecycle: admins only; a suspended instance takes no events (409).
@@ -764,9 +771,10 @@ TEST_F(ServerTest, ARememberedSessionTokenExpiresOnTime) {
 TEST_F(ServerTest, MetricsCountRequestsInstancesAndTasks) {
   const std::string carla = login("carla_mendez");
   ASSERT_EQ(call("POST", "/api/v1/instances",
-                 dumped(Value(json::Object{{"definition", "legal-review"},
-                                           {"business_key", "GJ-9"},
-                                           {"data", Value(json::Object{{"unidad", "x"}})}})),
+                 dumped(Value(json::Object{
+                     {"definition", "legal-review"},
+                     {"business_key", "GJ-9"},
+                     {"data", Value(json::Object{{"unidad", "gj"}, {"asunto", "Consulta"}})}})),
                  carla)
                 .status,
             201);

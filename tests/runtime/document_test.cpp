@@ -87,10 +87,10 @@ class DocumentTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(deployed) << deployed.status().toString();
   }
 
-  InstanceView start() {
+  InstanceView start(const std::string& business_key = "UCP-LP-04-2024") {
     StartRequest req;
     req.definition = "apertura";
-    req.business_key = "UCP-LP-04-2024";
+    req.business_key = business_key;
     req.actor = "gabriela_ortiz";
     req.data = json::Value(json::Object{
         {"ofertas",
@@ -373,8 +373,8 @@ TEST_P(DocumentTest, EveryShippedTemplateRenders) {
 // Issue 26, item 6: a signature is recorded by its signer only, and once: replayed on
 // another expediente with the same bytes, it is refused.
 TEST_P(DocumentTest, SignaturesAreNeitherBorrowedNorReplayed) {
-  InstanceView first = start();
-  InstanceView second = start();
+  InstanceView first = start("UCP-LP-04-2024");
+  InstanceView second = start("UCP-LP-05-2024");
   const std::string bytes = "%PDF-1.7\ninforme idéntico\n";
   auto mine = upload(first.id, "informe_evaluacion", "application/pdf", bytes);
   auto copy = upload(second.id, "informe_evaluacion", "application/pdf", bytes);

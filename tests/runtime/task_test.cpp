@@ -643,6 +643,44 @@ TEST_P(TaskTest, IdempotencyKeysAreScopedToTheCaller) {
   EXPECT_EQ(engine_->actOnTask(assign.id, claim).status().code(), ErrorCode::kConflict);
 }
 
+// Item 18: a process declares the data it starts with; a business key names one case.
+TEST_P(TaskTest, StartDataIsCheckedAndBusinessKeysAreUnique) {
+  StartRequest req;
+  req.definition = "legal-review";
+  req.business_key = "GJ-2024-200";
+  req.actor = "carla_mendez";
+  const auto refusal = [&](json::Value data) {
+    req.data = std::move(data);
+    auto r = engine_->start(req);
+    EXPECT_FALSE(r);
+    return r ? std::string("started") : r.status().toString();
+  };
+  std::string why = refusal(obj({{"unidad", "no-existe"}, {"asunto", "Convenio"}}));
+  EXPECT_NE(why.find("field 'unidad': no unit 'no-existe'"), std::string::npos) << why;
+  why = refusal(obj({{"unidad", "gj"}, {"asuntoo", "Convenio"}}));
+  EXPECT_NE(why.find("unknown field 'asuntoo'"), std::string::npos) << why;
+  EXPECT_NE(why.find("field 'asunto' is required"), std::string::npos) << why;
+  why = refusal(obj({{"unidad", "gj"}, {"asunto", 7}}));
+  EXPECT_NE(why.find("field 'asunto' must be a text value"), std::string::npos) << why;
+  // Keys that are empty, or hold a control or bidirectional-formatting character.
+  for (const char* key : {"", "GJ\n2024",
+                          "GJ-\xE2\x80\xAE"
+                          "4202",
+                          "GJ-\xE2\x81\xA6x"}) {
+    req.business_key = key;
+    req.data = obj({{"unidad", "gj"}, {"asunto", "Convenio"}});
+    auto r = engine_->start(req);
+    EXPECT_EQ(r.status().code(), ErrorCode::kInvalidArgument) << key;
+  }
+  InstanceView first = start("legal-review", "GJ-2024-201");
+  req.business_key = "GJ-2024-201";
+  req.data = obj({{"unidad", "gj"}, {"asunto", "Otro"}});
+  auto again = engine_->start(req);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.status().code(), ErrorCode::kConflict);
+  EXPECT_NE(again.status().message().find(first.id), std::string::npos) << again.status().message();
+}
+
 INSTANTIATE_TEST_SUITE_P(Dialects, TaskTest, ::testing::Values("sqlite", "postgresql"),
                          testing::DialectName());
 

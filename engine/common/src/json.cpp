@@ -1,5 +1,6 @@
 #include "tramite/json.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cerrno>
 #include <cmath>
@@ -457,6 +458,12 @@ class Parser {
       }
       std::string key;
       if (!parseString(key)) return false;
+      if (limits_.reject_duplicates &&
+          std::any_of(members.begin(), members.end(),
+                      [&](const std::pair<std::string, Value>& m) { return m.first == key; })) {
+        fail("member '" + key + "' appears twice");
+        return false;
+      }
       skipWhitespace();
       if (pos_ >= text_.size() || text_[pos_] != ':') {
         fail("expected ':'");

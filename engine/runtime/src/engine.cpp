@@ -9,11 +9,13 @@
 
 #include "engine_internal.h"
 #include "event_policy.h"
+#include "form_check.h"
 #include "overlay.h"
 #include "tramite/scxml/datamodel.h"
 #include "tramite/scxml/interpreter.h"
 #include "tramite/scxml/parser.h"
 #include "tramite/scxml/session_codec.h"
+#include "tramite/text.h"
 
 namespace tramite::runtime {
 
@@ -615,6 +617,7 @@ Result<InstanceView> Engine::start(const StartRequest& request) {
         inst.rec.business_key = request.business_key;
         inst.rec.row_version = 1;
         if (Status st = bindDefinition(tx, inst); !st) return st;
+        if (Status st = checkStart(tx, *inst.chart, request, id, final_answer); !st) return st;
         inst.session.id = id;
         Step step(*this, tx, request.actor);
         step.record(
@@ -632,6 +635,39 @@ Result<InstanceView> Engine::start(const StartRequest& request) {
         return v;
       },
       id);
+}
+
+Status Engine::checkStart(storage::Transaction& tx, const scxml::Chart& chart,
+                          const StartRequest& request, const std::string& id, bool& final_answer) {
+  if (!EventPolicy::of(chart).process) return Status::ok();
+  final_answer = true;  // bad data or a key taken: asking again changes nothing
+  if (Status st = checkBusinessKey(request.business_key); !st) return st;
+  const std::vector<FieldSpec> inputs = startInputs(chart);
+  if (!inputs.empty()) {
+    auto problems = checkFields(tx, inputs, request.data);
+    if (!problems) {
+      final_answer = !retryable(problems.status());
+      return problems.status();
+    }
+    if (!problems->empty()) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "cannot start '" + request.definition + "': " + join(*problems, "; "));
+    }
+  }
+  // One case per business key and process: the key is taken in the start's transaction, so
+  // of two concurrent starts one commits and the other, retried, finds it taken.
+  const std::string scope = "business-key:" + request.definition;
+  auto taken = tx.idempotentResult(scope, request.business_key);
+  if (!taken) {
+    final_answer = !retryable(taken.status());
+    return taken.status();
+  }
+  if (taken->has_value()) {
+    return Status(ErrorCode::kConflict, "expediente " + request.business_key + " is already case " +
+                                            **taken + " of " + request.definition);
+  }
+  final_answer = false;
+  return tx.saveIdempotentResult(scope, request.business_key, id, clock_.nowMs());
 }
 
 Result<InstanceView> Engine::send(const std::string& instance_id, const scxml::Event& event,

@@ -50,6 +50,17 @@ DeadlineSpec deadlineOf(const scxml::XmlElement& e) {
   return d;
 }
 
+FieldSpec fieldOf(const scxml::XmlElement& e) {
+  FieldSpec f{text(e, "name"),        text(e, "type"), text(e, "label"), false, {},
+              words(text(e, "roles"))};
+  const std::string req = text(e, "required", "false");
+  f.required = req == "true" || req == "1";
+  for (const scxml::XmlElement& o : e.children) {
+    if (isWorkflow(o, "option")) f.options.push_back(text(o, "value"));
+  }
+  return f;
+}
+
 TaskSpec specOf(const scxml::XmlElement& e) {
   TaskSpec t;
   t.kind = e.name;
@@ -71,14 +82,7 @@ TaskSpec specOf(const scxml::XmlElement& e) {
   }
   for (const scxml::XmlElement& c : e.children) {
     if (isWorkflow(c, "field")) {
-      FieldSpec f{text(c, "name"), text(c, "type"), text(c, "label"), false, {},
-                  words(text(c, "roles"))};
-      const std::string req = text(c, "required", "false");
-      f.required = req == "true" || req == "1";
-      for (const scxml::XmlElement& o : c.children) {
-        if (isWorkflow(o, "option")) f.options.push_back(text(o, "value"));
-      }
-      t.fields.push_back(std::move(f));
+      t.fields.push_back(fieldOf(c));
     } else if (isWorkflow(c, "outcome")) {
       t.outcomes.push_back(text(c, "name"));
     } else if (isWorkflow(c, "deadline")) {
@@ -312,6 +316,14 @@ StateWork stateWork(const scxml::State& state) {
     }
   }
   return w;
+}
+
+std::vector<FieldSpec> startInputs(const scxml::Chart& chart) {
+  std::vector<FieldSpec> out;
+  for (const scxml::XmlElement& e : chart.states()[0].extensions) {
+    if (isWorkflow(e, "input")) out.push_back(fieldOf(e));
+  }
+  return out;
 }
 
 bool chartHasWork(const scxml::Chart& chart) {

@@ -122,6 +122,9 @@ struct StateWork {
   bool empty() const { return tasks.empty() && !deadline; }
 };
 StateWork stateWork(const scxml::State& state);
+// The data a case of the chart starts with (<w:input> directly inside <scxml>), in document
+// order; empty when the chart declares none.
+std::vector<FieldSpec> startInputs(const scxml::Chart& chart);
 // True when some state of the chart declares tasks, approvals or deadlines.
 bool chartHasWork(const scxml::Chart& chart);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine_internal.h"
+#include "form_check.h"
 #include "tramite/runtime/directory.h"
 #include "tramite/text.h"
 
@@ -898,62 +899,11 @@ class Engine::TaskOperation {
     } else if (!a_.decision.empty()) {
       problems.push_back("this task has no outcomes to decide");
     }
-    if (!a_.form.isNull() && !a_.form.isObject()) {
-      problems.push_back("form must be an object of field values");
-    } else if (a_.form.isObject()) {
-      for (const auto& [name, value] : a_.form.asObject()) {
-        (void)value;
-        auto declared = std::find_if(spec_.fields.begin(), spec_.fields.end(),
-                                     [&](const FieldSpec& f) { return f.name == name; });
-        if (declared == spec_.fields.end()) problems.push_back("unknown field '" + name + "'");
-      }
-    }
-    for (const FieldSpec& f : spec_.fields) {
-      const json::Value* v = a_.form.isObject() ? a_.form.find(f.name) : nullptr;
-      if (!v || v->isNull() || (v->isString() && v->asString().empty())) {
-        if (f.required) problems.push_back("field '" + f.name + "' is required");
-        continue;
-      }
-      bool ok = true;
-      if (f.type == "number" || f.type == "money") {
-        ok = v->isNumber() && (f.type == "number" || v->asDouble() >= 0);
-      } else if (f.type == "boolean") {
-        ok = v->isBool();
-      } else if (f.type == "date") {
-        ok = v->isString() && static_cast<bool>(calendar::Date::parse(v->asString()));
-      } else if (f.type == "choice") {
-        ok = v->isString() &&
-             std::find(f.options.begin(), f.options.end(), v->asString()) != f.options.end();
-      } else if (f.type == "user") {
-        if (!v->isString()) {
-          ok = false;
-        } else if (auto why = unfitUser(v->asString(), f.roles); !why) {
-          return why.status();
-        } else if (!why->empty()) {
-          problems.push_back("field '" + f.name + "': " + *why);
-          continue;
-        }
-      } else {
-        ok = v->isString();
-      }
-      if (!ok) problems.push_back("field '" + f.name + "' must be a " + f.type + " value");
-    }
+    auto fields = checkFields(tx_, spec_.fields, a_.form);
+    if (!fields) return fields.status();
+    problems.insert(problems.end(), fields->begin(), fields->end());
     if (problems.empty()) return Status::ok();
     return Status(ErrorCode::kInvalidArgument, "task '" + t_.title + "': " + join(problems, "; "));
-  }
-
-  // Why user may not be named in a field of type user with roles: "" when they may.
-  Result<std::string> unfitUser(const std::string& user, const std::vector<std::string>& roles) {
-    auto found = activeUser(tx_, user);
-    if (!found) return found.status();
-    if (!found->has_value()) return "'" + user + "' is not an active user of the directory";
-    const std::vector<std::string>& held = (*found)->roles;
-    if (std::any_of(roles.begin(), roles.end(), [&](const std::string& r) {
-          return std::find(held.begin(), held.end(), r) != held.end();
-        })) {
-      return std::string();
-    }
-    return "'" + user + "' does not hold the role " + join(roles, " or ");
   }
 
   // After the task is written: the event its end raises, if any. An approval slot raises

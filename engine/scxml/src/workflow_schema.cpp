@@ -76,7 +76,7 @@ void checkRules(const xmlNode* e, const std::string& source, std::vector<Diagnos
     if (hasAttr(e, "count") && attr(e, "rule") == "all") {
       add("signed-by takes count or rule=\"all\", not both");
     }
-  } else if (name == "field") {
+  } else if (name == "field" || name == "input") {
     const bool user = attr(e, "type") == "user";
     if (user != hasAttr(e, "roles")) {
       add(user ? "a field of type user names the roles its user must hold (roles)"
@@ -133,7 +133,9 @@ void validateWorkflowElements(xmlDocPtr doc, const std::string& source_name,
     const bool executable = parent == "onentry" || parent == "onexit" || parent == "transition" ||
                             parent == "if" || parent == "foreach";
     const char* misplaced = nullptr;
-    if (name == "accepts") {
+    if (name == "input") {
+      if (parent != "scxml") misplaced = "directly inside <scxml>";
+    } else if (name == "accepts") {
       if (!in_state && parent != "scxml") {
         misplaced = "directly inside <scxml>, a <state> or a <parallel>";
       }
@@ -148,8 +150,8 @@ void validateWorkflowElements(xmlDocPtr doc, const std::string& source_name,
     } else {
       out.push_back(Diagnostic{source_name, lineOf(n),
                                "unknown workflow element <" + name +
-                                   "> (the vocabulary has accepts, task, approval, deadline, "
-                                   "requires and render)"});
+                                   "> (the vocabulary has input, accepts, task, approval, "
+                                   "deadline, requires and render)"});
       continue;
     }
     if (misplaced) {

@@ -82,6 +82,9 @@ class Value {
 struct ParseLimits {
   std::size_t max_depth = 256;
   std::size_t max_bytes = 64 * 1024 * 1024;
+  // Refuse an object that names a member twice (request bodies: which one counts would be
+  // the reader's guess).
+  bool reject_duplicates = false;
 };
 
 namespace detail {
@@ -106,7 +109,8 @@ Value objectOf(Args&&... keys_and_values) {
 
 // Parses one JSON text (RFC 8259) with surrounding whitespace. Rejects invalid UTF-8, lone
 // surrogates, trailing data, non-finite numbers and nesting beyond limits; errors name the
-// byte offset. Integers outside int64 become doubles. Duplicate member names are kept as given.
+// byte offset. Integers outside int64 become doubles. Duplicate member names are kept as given,
+// unless limits.reject_duplicates.
 Result<Value> parse(std::string_view text, const ParseLimits& limits = {});
 
 // Compact serialisation; strings are escaped so the output is valid UTF-8 JSON.

@@ -137,8 +137,11 @@ class Engine {
   // Validates a document as deploy() would, storing nothing. Errors: kInvalidDocument.
   Status validate(const std::string& name, const std::string& xml) const;
 
-  // Starts an instance pinned to a definition version and runs its first macrostep.
-  // Errors: kNotFound (definition), kConflict (instance id taken).
+  // Starts an instance pinned to a definition version and runs its first macrostep. A
+  // process (a document with workflow vocabulary) needs a business key (no control or
+  // bidirectional characters) that no other of its cases has, and data as its <w:input>s
+  // declare. Errors: kNotFound (definition), kConflict (instance id taken; the business key
+  // is another case's, named), kInvalidArgument (naming each bad field or the key's fault).
   Result<InstanceView> start(const StartRequest& request);
 
   // Delivers an external event from actor and runs its macrostep. The engine decides who may
@@ -266,6 +269,11 @@ class Engine {
   Result<InstanceView> sendAs(const std::string& instance_id, const scxml::Event& event,
                               const std::string& actor, const std::string& idempotency_key,
                               const std::string& reason, bool platform);
+  // A process's start: a business key fit to name an expediente and free in the process
+  // (taken here), and data as its <w:input>s declare. Plain SCXML documents take anything.
+  // final_answer is set when asking again cannot change the answer.
+  Status checkStart(storage::Transaction& tx, const scxml::Chart& chart,
+                    const StartRequest& request, const std::string& id, bool& final_answer);
   // Whether actor may send event to the loaded instance now (see send()).
   Status checkSender(storage::Transaction& tx, const Loaded& inst, const std::string& event,
                      const std::string& actor, const std::string& reason);
