@@ -12,7 +12,7 @@ umask 077
 key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
 issue() {  # issue OUT SUBJECT
   key "$1.key"
-  openssl req -new -key "$1.key" -subj "$2" -out "$1.csr"
+  openssl req -new -utf8 -key "$1.key" -subj "$2" -out "$1.csr"
   printf 'keyUsage=critical,digitalSignature,nonRepudiation\n' > "$1.ext"
   openssl x509 -req -in "$1.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -days 825 -sha256 \
     -set_serial "0x$(openssl rand -hex 8)" -extfile "$1.ext" -out "$1.pem" 2>/dev/null
@@ -27,6 +27,6 @@ cat "$dir/ca.pem" >> "$dir/seal.pem"
 python3 - "$dir" <<'PY' | while read -r id name; do issue "$dir/users/$id" "/O=Direccion de Integracion (DEMO)/UID=$id/CN=$name"; done
 import json, sys
 for u in json.load(open("config/directory.json"))["users"]:
-    print(u["id"], u["name"].encode("ascii", "replace").decode().replace("/", "-"))
+    print(u["id"], u["name"].replace("/", "-").replace("=", "-"))
 PY
 echo "demo PKI made in $dir"

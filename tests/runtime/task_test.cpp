@@ -681,6 +681,69 @@ TEST_P(TaskTest, StartDataIsCheckedAndBusinessKeysAreUnique) {
   EXPECT_NE(again.status().message().find(first.id), std::string::npos) << again.status().message();
 }
 
+// Items 20 and 21: a queue marks the tasks separation of duties bars its user from, and a
+// draft returned for correction carries the reviewer's decision and comment.
+TEST_P(TaskTest, QueuesMarkBarredTasksAndReturnsCarryTheComment) {
+  InstanceView inst = start("legal-review", "GJ-2024-300");
+  ASSERT_TRUE(act(open(inst.id, "asignar").id, TaskOp::kComplete, "fernando_diaz",
+                  obj({{"abogado", "elena_castro"}})));
+  ASSERT_TRUE(act(open(inst.id, "redactar").id, TaskOp::kComplete, "elena_castro",
+                  obj({{"opinion", "Procede."}})));
+  const std::string review = open(inst.id, "revisar").id;
+  const auto inQueue = [&](const std::string& user) {
+    QueueRequest r;
+    r.user = user;
+    r.view = QueueView::kGroup;
+    auto page = engine_->queue(r);
+    EXPECT_TRUE(page) << page.status().toString();
+    for (const TaskView& t : page->tasks) {
+      if (t.id == review) return t;
+    }
+    ADD_FAILURE() << "the review is not in " << user << "'s queue";
+    return TaskView{};
+  };
+  const TaskView barred = inQueue("elena_castro");
+  EXPECT_NE(barred.may_not_act.find("completed 'Redactar la opinión jurídica'"), std::string::npos)
+      << barred.may_not_act;
+  EXPECT_EQ(barred.toJson().find("may_act")->asBool(), false);
+  EXPECT_TRUE(inQueue("fernando_diaz").may_not_act.empty());
+  EXPECT_EQ(inQueue("fernando_diaz").toJson().find("may_act")->asBool(), true);
+
+  TaskAction reject;
+  reject.op = TaskOp::kComplete;
+  reject.actor = "fernando_diaz";
+  reject.decision = "reject";
+  reject.comment = "Falta fundamentar en la Ley de Procedimientos Administrativos.";
+  ASSERT_TRUE(engine_->actOnTask(review, reject));
+  const TaskView again = open(inst.id, "redactar");
+  const json::Value* prior = again.spec.find("prior_decision");
+  ASSERT_NE(prior, nullptr);
+  EXPECT_EQ(prior->find("decision")->asString(), "reject");
+  EXPECT_EQ(prior->find("actor")->asString(), "fernando_diaz");
+  EXPECT_EQ(prior->find("comment")->asString(), reject.comment);
+}
+
+// Item 23: the issued opinion prints names, the lawyer's reference and who approved it.
+TEST_P(TaskTest, TheIssuedOpinionNamesPeopleAndUnits) {
+  InstanceView inst = start("legal-review", "GJ-2024-400");
+  ASSERT_TRUE(act(open(inst.id, "asignar").id, TaskOp::kComplete, "fernando_diaz",
+                  obj({{"abogado", "ana_lopez"}})));
+  ASSERT_TRUE(act(open(inst.id, "redactar").id, TaskOp::kComplete, "ana_lopez",
+                  obj({{"opinion", "Procede."}, {"referencia", "GJ/OP-112/2024"}})));
+  ASSERT_TRUE(act(open(inst.id, "revisar").id, TaskOp::kComplete, "fernando_diaz", {}, "approve"));
+  auto documents = engine_->documents(inst.id);
+  ASSERT_TRUE(documents && documents->size() == 1u);
+  auto opinion = engine_->blob(documents->front().document.sha256);
+  ASSERT_TRUE(opinion);
+  for (const char* expected :
+       {"Unidad solicitante: Gerencia de Planificación Estratégica y Gestión",
+        "Referencia del documento: GJ/OP-112/2024", "Abogado(a): Ana López",
+        "Revisada y aprobada por: Fernando Díaz"}) {
+    EXPECT_NE(opinion->find(expected), std::string::npos) << expected << "\n" << *opinion;
+  }
+  EXPECT_EQ(opinion->find("ana_lopez"), std::string::npos) << *opinion;
+}
+
 INSTANTIATE_TEST_SUITE_P(Dialects, TaskTest, ::testing::Values("sqlite", "postgresql"),
                          testing::DialectName());
 

@@ -2,6 +2,7 @@
 // the <w:requires> checks that hold a process until they are there, and <w:render>.
 #include <algorithm>
 #include <kainjow/mustache.hpp>
+#include <map>
 #include <set>
 
 #include "engine_internal.h"
@@ -388,6 +389,15 @@ Status Engine::Step::execute(const scxml::XmlElement& element, scxml::DataModel&
 Status Engine::Step::renderPending(Loaded& inst) {
   std::vector<Render> renders = std::move(renders_);
   renders_.clear();
+  // Documents print names, not ids: every top-level text variable that names a user or a
+  // unit of the directory also comes as VAR_nombre (e.g. abogado_asignado_nombre).
+  std::map<std::string, std::string> names;
+  if (!renders.empty()) {
+    auto dir = tx_.directory();
+    if (!dir) return dir.status();
+    for (const storage::UserRecord& u : dir->users) names.emplace(u.id, u.name);
+    for (const storage::UnitRecord& u : dir->units) names.emplace(u.id, u.name);
+  }
   for (Render& r : renders) {
     kainjow::mustache::mustache tmpl(engine_.options_.templates.at(r.template_name));
     if (!tmpl.is_valid()) {
@@ -395,6 +405,14 @@ Status Engine::Step::renderPending(Loaded& inst) {
                     "template '" + r.template_name + "': " + tmpl.error_message());
     }
     json::Value context = r.data.isObject() ? std::move(r.data) : json::Value(json::Object{});
+    std::vector<std::pair<std::string, std::string>> named;
+    for (const auto& [key, value] : context.asObject()) {
+      if (!value.isString()) continue;
+      if (auto it = names.find(value.asString()); it != names.end()) {
+        named.emplace_back(key + "_nombre", it->second);
+      }
+    }
+    for (auto& [key, name] : named) context.set(key, std::move(name));
     context.set("expediente",
                 json::Value(json::Object{{"numero", inst.rec.business_key},
                                          {"instancia", inst.rec.id},

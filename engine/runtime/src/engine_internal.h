@@ -238,6 +238,9 @@ class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHa
   // A task history row: kind "task" with the task's id, name and the operation.
   void taskRow(const Loaded& inst, const storage::TaskRecord& t, std::string_view op,
                json::Value extra = {}, const std::string& actor = {});
+  // When the macrostep being run was triggered by a task's outcome with a decision (a review
+  // that returns a draft): who decided what, with their comment, for the tasks it creates.
+  const json::Value* priorDecision();
   // A deadline's timer fired: escalate, notify and raise as the workflow says.
   Status breach(Loaded& inst, const json::Value& deadline);
   const calendar::BusinessCalendar& businessCalendar() const { return *engine_.calendar_; }
@@ -309,9 +312,11 @@ class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHa
       local.pop_front();
       if (!first_recorded) record(inst, "event", scxml::eventToJson(e), kSystemActor);
       first_recorded = false;
+      event_ = &e;
       Status st = macrostep(inst, local, [&](scxml::Interpreter& i, std::vector<scxml::Action>& a) {
         return i.step(inst.session, *inst.dm, e, a);
       });
+      event_ = nullptr;
       if (!st) return st;
     }
     return Status::ok();
@@ -528,6 +533,8 @@ class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHa
   std::optional<std::size_t> microstep_row_;
   json::Value microstep_;
   Loaded* current_ = nullptr;
+  const scxml::Event* event_ = nullptr;  // the event of the macrostep being run, if any
+  json::Value prior_decision_;           // priorDecision()'s answer
   struct Work {
     Loaded* inst;
     bool entered;

@@ -134,7 +134,7 @@ json::Value TaskView::toJson() const& {
 json::Value TaskView::toJson() && {
   // Built member by member: an initializer list would copy every value once more.
   json::Object o;
-  o.reserve(21);
+  o.reserve(23);
   o.emplace_back("id", std::move(id));
   o.emplace_back("instance_id", std::move(instance_id));
   o.emplace_back("business_key", std::move(business_key));
@@ -156,6 +156,8 @@ json::Value TaskView::toJson() && {
   o.emplace_back("row_version", row_version);
   o.emplace_back("created_at", created_at);
   o.emplace_back("updated_at", updated_at);
+  o.emplace_back("may_act", may_not_act.empty());
+  if (!may_not_act.empty()) o.emplace_back("may_not_act", std::move(may_not_act));
   return json::Value(std::move(o));
 }
 
@@ -207,6 +209,9 @@ Result<TaskView> TaskView::fromJson(const json::Value& v) {
   any("spec", out.spec);
   any("data", out.data);
   any("result", out.result);
+  if (const json::Value* m = v.find("may_not_act"); m && m->isString()) {
+    out.may_not_act = m->asString();
+  }
   if (!ok) return Status(ErrorCode::kInternal, "a stored task view is malformed");
   return out;
 }
@@ -351,6 +356,18 @@ Status Engine::Step::setStateDeadline(Loaded& inst, const scxml::State& state,
                           json::Value(json::Object{{"state", state.id}}));
 }
 
+const json::Value* Engine::Step::priorDecision() {
+  if (!event_ || event_->name.rfind("task.", 0) != 0) return nullptr;
+  const std::string decision = stringMember(event_->data, "decision");
+  if (decision.empty()) return nullptr;
+  prior_decision_ = json::Value(json::Object{{"task", stringMember(event_->data, "name")},
+                                             {"decision", decision},
+                                             {"actor", stringMember(event_->data, "actor")},
+                                             {"comment", stringMember(event_->data, "comment")},
+                                             {"at", now_}});
+  return &prior_decision_;
+}
+
 Status Engine::Step::createTasks(Loaded& inst, const scxml::State& state, const TaskSpec& spec) {
   const json::Value snapshot = inst.dm->snapshot();
   const std::string data = json::dump(businessData(snapshot));
@@ -384,6 +401,7 @@ Status Engine::Step::createTasks(Loaded& inst, const scxml::State& state, const 
     mine.candidates = slots[slot];
     json::Value spec_json = mine.toJson();
     spec_json.set("potential", stringsJson(slots[slot].principals()));
+    if (const json::Value* prior = priorDecision()) spec_json.set("prior_decision", *prior);
     if (approval) {
       spec_json.set("group", group);
       spec_json.set("slot", static_cast<std::int64_t>(slot));
@@ -506,6 +524,48 @@ Status Engine::Step::breach(Loaded& inst, const json::Value& deadline) {
     }
   }
   return Status::ok();
+}
+
+// ---- separation of duties -------------------------------------------------------------------
+
+// Why user may not decide the approval slot t under its process's separation of duties, as
+// words that follow the user's name ("requested the expediente"); "" when they may. tasks
+// reads the instance's tasks (as the caller's transaction sees them).
+template <typename Tasks>
+Result<std::string> barredBySeparation(storage::Transaction& tx, const TaskSpec& spec,
+                                       const TaskRecord& t, Tasks&& tasks,
+                                       const std::string& user) {
+  if (spec.kind != "approval") return std::string();
+  const std::string group = stringMember(parsedOr(t.spec), "group");
+  auto all = tasks();
+  if (!all) return all.status();
+  for (const TaskRecord& other : *all) {
+    if (other.id == t.id || other.status != taskStateName(TaskState::kCompleted)) continue;
+    const json::Value result = parsedOr(other.result);
+    if (stringMember(result, "actor") != user && stringMember(result, "on_behalf_of") != user)
+      continue;
+    if (!group.empty() && stringMember(parsedOr(other.spec), "group") == group) {
+      return std::string("has already decided another approver slot of this approval");
+    }
+    for (const Exclusion& x : spec.excludes) {
+      if (x.who == "submitter" && other.name == x.task) {
+        return "completed '" + other.title + "'";
+      }
+      if (x.who == "approvers" && other.kind == "approval" &&
+          stringMember(result, "decision") == "approve") {
+        return "approved an earlier step ('" + other.title + "')";
+      }
+    }
+  }
+  for (const Exclusion& x : spec.excludes) {
+    if (x.who != "requester") continue;
+    auto first = tx.history(t.instance_id, 0, 1);
+    if (!first) return first.status();
+    if (!first->empty() && first->front().kind == "start" && first->front().actor == user) {
+      return std::string("requested the expediente");
+    }
+  }
+  return std::string();
 }
 
 // ---- operations by people -------------------------------------------------------------------
@@ -850,41 +910,13 @@ class Engine::TaskOperation {
   // approval.
   Status separation(const std::string& user) {
     if (spec_.kind != "approval") return Status::ok();
-    const std::string group = stringMember(spec_json_, "group");
-    auto all = step_.tasksOf(inst_.rec.id);
-    if (!all) return all.status();
-    auto refuse = [&](const std::string& why) {
-      return Status(ErrorCode::kPermissionDenied, "separation of duties: " + user + " " + why +
-                                                      ", so may not act on '" + t_.title + "' of " +
-                                                      t_.business_key);
-    };
-    for (const TaskRecord& other : *all) {
-      if (other.id == t_.id || other.status != taskStateName(TaskState::kCompleted)) continue;
-      const json::Value result = parsedOr(other.result);
-      if (stringMember(result, "actor") != user && stringMember(result, "on_behalf_of") != user)
-        continue;
-      if (!group.empty() && stringMember(parsedOr(other.spec), "group") == group) {
-        return refuse("has already decided another approver slot of this approval");
-      }
-      for (const Exclusion& x : spec_.excludes) {
-        if (x.who == "submitter" && other.name == x.task) {
-          return refuse("completed '" + other.title + "'");
-        }
-        if (x.who == "approvers" && other.kind == "approval" &&
-            stringMember(result, "decision") == "approve") {
-          return refuse("approved an earlier step ('" + other.title + "')");
-        }
-      }
-    }
-    for (const Exclusion& x : spec_.excludes) {
-      if (x.who != "requester") continue;
-      auto first = tx_.history(inst_.rec.id, 0, 1);
-      if (!first) return first.status();
-      if (!first->empty() && first->front().kind == "start" && first->front().actor == user) {
-        return refuse("requested the expediente");
-      }
-    }
-    return Status::ok();
+    auto why = barredBySeparation(
+        tx_, spec_, t_, [&] { return step_.tasksOf(inst_.rec.id); }, user);
+    if (!why) return why.status();
+    if (why->empty()) return Status::ok();
+    return Status(ErrorCode::kPermissionDenied, "separation of duties: " + user + " " + *why +
+                                                    ", so may not act on '" + t_.title + "' of " +
+                                                    t_.business_key);
   }
 
   // The decision is one of the outcomes; the form has every required field, no unknown
@@ -1120,7 +1152,17 @@ Result<QueuePage> Engine::queue(const QueueRequest& r) {
           return rows.status();
         }
         QueuePage page;
-        for (const TaskRecord& t : *rows) page.tasks.push_back(taskView(t));
+        for (const TaskRecord& t : *rows) {
+          page.tasks.push_back(taskView(t));
+          if (r.view == QueueView::kAll || t.kind != "approval") continue;
+          // Offered, but not to this user: separation of duties bars them (marked, with why).
+          auto spec = TaskSpec::fromJson(parsedOr(t.spec));
+          if (!spec) return spec.status();
+          auto why = barredBySeparation(
+              tx, *spec, t, [&] { return tx.tasksOf(t.instance_id); }, r.user);
+          if (!why) return why.status();
+          if (!why->empty()) page.tasks.back().may_not_act = r.user + " " + *why;
+        }
         if (static_cast<int>(rows->size()) == query.limit)
           page.next_cursor = cursorOf(rows->back());
         return page;

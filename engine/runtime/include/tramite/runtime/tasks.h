@@ -34,6 +34,9 @@ struct TaskView {
   std::int64_t row_version = 0;
   TimePoint created_at = 0;
   TimePoint updated_at = 0;
+  // In a user's queue: why they may not act on this task though it is offered to them
+  // (separation of duties: "elena_castro completed 'Redactar…'"); "" when they may.
+  std::string may_not_act;
 
   json::Value toJson() const&;
   json::Value toJson() &&;  // the same, moving the fields out
