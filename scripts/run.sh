@@ -27,6 +27,8 @@ PY
        -d '{"username": "carla_mendez", "password": "$TRAMITE_DEMO_PASSWORD"}'
   then: curl -H 'Authorization: Bearer TOKEN' http://$listen/api/v1/tasks?view=group
   The API is described at http://$listen/api/v1/openapi.json
+  A whole case to paste, from request to verified bundle: README.md, "A walk-through"
+  (or: bash scripts/walkthrough.sh)
 
 Documents and signatures (demo PKI in $pki: the CA is trusted, the seal signs rendered
 documents, each demo user has a signing certificate):

@@ -31,6 +31,9 @@ constexpr const char* kUsage =
     "  audit checkpoint (--store URI | --data-dir DIR) --key PRIVATE.pem\n"
     "                                   sign the ledger's current head\n"
     "  audit keygen --out PRIVATE.pem   make an Ed25519 checkpoint key; prints its public key\n"
+    "  audit verify-bundle BUNDLE.zip --key PUBLIC.pem [--trust CA.pem]\n"
+    "                                   check an expediente bundle offline: its documents,\n"
+    "                                   signatures, history and ledger proofs\n"
     "  serve [--config FILE] [--listen HOST:PORT] [--data-dir DIR] [--daemon]\n"
     "                                   serve the API (see tramite serve --help)\n"
     "  help                             show this text\n";

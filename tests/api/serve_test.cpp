@@ -264,6 +264,42 @@ TEST(Serve, KeepsItsDataPrivateAndTheDeployedVersionAcrossRestarts) {
   fs::remove_all(dir);
 }
 
+// Issue 26, item 24: the README's walk-through (scripts/walkthrough.sh) runs as written
+// against a served demo: request, assign, draft, approve, sign, verify the bundle offline.
+TEST(Serve, TheReadmeWalkThroughRunsAsWritten) {
+  const fs::path dir = fs::temp_directory_path() / ("tramite-walk-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string pki = (dir / "pki").string();
+  ASSERT_EQ(
+      std::system(("cd " TRAMITE_SOURCE_DIR " && bash scripts/demo-pki.sh " + pki + " > /dev/null")
+                      .c_str()),
+      0);
+  const std::string data = (dir / "data").string();
+  Child child = spawn(
+      {"--listen", "127.0.0.1:0", "--data-dir", data, "--set", "tramite.demo.password=demo-clave-3",
+       "--set", "tramite.signing.trust_store=" + pki + "/ca.pem", "--set",
+       "tramite.signing.seal_certificate=" + pki + "/seal.pem", "--set",
+       "tramite.signing.seal_key=" + pki + "/seal.key"},
+      (dir / "serve.log").string());
+  const int port = waitForPort(child);
+  ASSERT_GT(port, 0) << "the server did not start";
+  const std::string out = (dir / "walk.txt").string();
+  const std::string run =
+      "cd " TRAMITE_SOURCE_DIR " && TRAMITE_URL=http://127.0.0.1:" + std::to_string(port) +
+      " TRAMITE_DEMO_PASSWORD=demo-clave-3 TRAMITE_PKI=" + pki + " TRAMITE_DATA=" + data +
+      " TRAMITE_BIN=" TRAMITE_BINARY + " bash scripts/walkthrough.sh > " + out + " 2>&1";
+  const int code = std::system(run.c_str());
+  const std::string said = tramite::testing::readBytes(out);
+  EXPECT_EQ(code, 0) << said;
+  EXPECT_NE(said.find("signed by ana_lopez"), std::string::npos) << said;
+  EXPECT_NE(said.find("match"), std::string::npos) << said;
+  ASSERT_EQ(::kill(child.pid, SIGTERM), 0);
+  EXPECT_EQ(waitForExit(child.pid, 15), 0);
+  std::fclose(child.out);
+  fs::remove_all(dir);
+}
+
 // The demo PKI of `make run` (scripts/demo-pki.sh) configured with --set: documents go to
 // the data directory, signatures made with stock openssl are taken and bound to their user.
 TEST(Serve, TakesDocumentsAndSignaturesWithTheConfiguredTrustStore) {

@@ -52,6 +52,16 @@ std::string configOf(const json::Value& line) {
 const std::string kChain = testing::sourcePath("workflows/approval-chain.scxml");
 const std::string kChainLua = testing::sourcePath("workflows/approval-chain-lua.scxml");
 
+// Issue 26, item 24: help lists every command, verify-bundle among them.
+TEST(Cli, HelpListsEveryCommand) {
+  Output help = run({"help"});
+  EXPECT_EQ(help.code, 0);
+  for (const char* command : {"validate", "simulate", "calendar due", "audit verify ",
+                              "audit checkpoint", "audit keygen", "audit verify-bundle", "serve"}) {
+    EXPECT_NE((help.out + help.err).find(command), std::string::npos) << command;
+  }
+}
+
 TEST(Cli, ValidateAcceptsGoodDocuments) {
   Output o = run({"validate", kChain, kChainLua});
   EXPECT_EQ(o.code, 0) << o.err;
