@@ -92,7 +92,7 @@ Status fill(storage::Store& store, std::int64_t instances) {
       std::snprintf(key, sizeof key, "EXP-%08lld", static_cast<long long>(i));
       const std::string id = "i" + std::to_string(i);
       inst.push_back(
-          {storage::InstanceRecord{id, def->id, key, "running", "{}", 1, kNow, kNow}, 0});
+          {storage::InstanceRecord{id, def->id, key, "running", "{}", 1, kNow, kNow, {}, {}}, 0});
       const std::string data = R"({"unidad":"unit)" + std::to_string(rng() % kUnits) +
                                R"(","monto":)" + std::to_string(rng() % 1'000'000) +
                                R"(,"metodo":")" + methods[rng() % 4] + "\"}";

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <set>
+#include <sstream>
 
 #include "auth.h"
 #include "metrics.h"
@@ -626,6 +627,74 @@ class Api::Impl {
                  {"substitutions", static_cast<std::int64_t>(dir->substitutions.size())}}));
   }
 
+  Result<HttpResponse> getDirectory(Context&) {
+    auto dir = engine_->directory();
+    if (!dir) return dir.status();
+    return jsonResponse(200, runtime::directoryToJson(*dir));
+  }
+
+  // Adds or changes one user (deactivate with "active": false).
+  Result<HttpResponse> putUser(Context& c) {
+    auto body = jsonBody(c);
+    if (!body) return body.status();
+    Fields f(*body, {"name", "unit", "roles", "active"});
+    storage::UserRecord u;
+    u.id = c.path.at("id");
+    u.name = f.text("name", true);
+    u.unit = f.text("unit", true);
+    u.roles = f.texts("roles");
+    const json::Value* active = body->find("active");
+    if (active && !active->isBool()) {
+      return Status(ErrorCode::kInvalidArgument, "field 'active' must be true or false");
+    }
+    u.active = !active || active->asBool();
+    if (!f.status()) return f.status();
+    if (Status st = engine_->putUser(u, c.actor()); !st) return st;
+    auth_.forgetPrincipals();
+    return jsonResponse(200, runtime::directoryToJson(storage::DirectoryRecords{{}, {}, {u}, {}})
+                                 .find("users")
+                                 ->asArray()
+                                 .front());
+  }
+
+  // An invitation for a user to set their first password (the secret is shown once).
+  Result<HttpResponse> invite(Context& c) {
+    auto body = jsonBody(c, /*required=*/false);
+    if (!body) return body.status();
+    Fields f(*body, {"expires_in_days"});
+    const std::int64_t days = f.integer("expires_in_days");
+    if (!f.status()) return f.status();
+    if (days < 0 || days > 30) {
+      return Status(ErrorCode::kInvalidArgument, "expires_in_days is 1 to 30 (0: 7)");
+    }
+    const std::string& user = c.path.at("id");
+    auto made = auth_.invite(user, (days == 0 ? 7 : days) * 86'400'000);
+    if (!made) return made.status();
+    if (Status st = adminHistory("users", c.actor(), "invitation.create",
+                                 json::Value(json::Object{{"user", user}}));
+        !st) {
+      return st;
+    }
+    return jsonResponse(201, *made);
+  }
+
+  Result<HttpResponse> acceptInvitation(Context& c) {
+    auto body = jsonBody(c);
+    if (!body) return body.status();
+    Fields f(*body, {"invitation", "password"});
+    const std::string secret = f.text("invitation", true);
+    const std::string password = f.text("password", true);
+    if (!f.status()) return f.status();
+    auto user = auth_.acceptInvitation(secret, password);
+    if (!user) return user.status();
+    if (Status st = adminHistory("users", *user, "password.set",
+                                 json::Value(json::Object{{"user", *user}, {"by", "invitation"}}));
+        !st) {
+      return st;
+    }
+    return jsonResponse(200, json::Value(json::Object{{"user", *user}, {"password_set", true}}));
+  }
+
   // ---- handlers: definitions ----
 
   static json::Value definitionJson(const storage::DefinitionRecord& d) {
@@ -714,6 +783,51 @@ class Api::Impl {
     auto v = engine_->start(r);
     if (!v) return v.status();
     return jsonResponse(201, v->toJson());
+  }
+
+  // Expedientes by business key (prefix), process, lifecycle, state, unit, creation dates
+  // and participant, newest first, a page at a time; who sees which is the engine's rule.
+  Result<HttpResponse> searchInstances(Context& c) {
+    runtime::InstanceSearch s;
+    s.user = c.actor();
+    for (const auto& [name, into] :
+         {std::pair<const char*, std::string*>{"definition", &s.query.definition},
+          {"business_key", &s.query.business_key},
+          {"lifecycle", &s.query.lifecycle},
+          {"state", &s.query.state},
+          {"unit", &s.query.unit},
+          {"from", &s.from},
+          {"to", &s.to},
+          {"participant", &s.participant},
+          {"cursor", &s.cursor}}) {
+      if (const std::string* v = c.req.param(name)) *into = *v;
+    }
+    if (const std::string* limit = c.req.param("limit")) {
+      if (limit->empty() || limit->size() > 3 ||
+          !std::all_of(limit->begin(), limit->end(), ::isdigit)) {
+        return Status(ErrorCode::kInvalidArgument, "limit is a number from 1 to 500");
+      }
+      s.query.limit = std::stoi(*limit);
+    }
+    auto page = engine_->searchInstances(s);
+    if (!page) return page.status();
+    json::Array out;
+    for (const storage::InstanceSummary& i : page->instances) {
+      json::Array states;
+      std::istringstream words(i.states);
+      for (std::string w; words >> w;) states.emplace_back(w);
+      out.emplace_back(json::Object{{"id", i.id},
+                                    {"definition", i.definition},
+                                    {"version", static_cast<std::int64_t>(i.version)},
+                                    {"business_key", i.business_key},
+                                    {"lifecycle", i.lifecycle},
+                                    {"configuration", json::Value(std::move(states))},
+                                    {"unit", i.unit},
+                                    {"created_at", i.created_at},
+                                    {"updated_at", i.updated_at}});
+    }
+    return jsonResponse(
+        200, json::objectOf("instances", std::move(out), "next_cursor", page->next_cursor));
   }
 
   Result<HttpResponse> getInstance(Context& c) {
@@ -1132,11 +1246,16 @@ const std::vector<Api::Impl::Route>& Api::Impl::table() {
       {"PUT", "/api/v1/users/{id}/password", Access::kUser, &I::setPassword},
       {"GET", "/api/v1/roles", Access::kUser, &I::roles},
       {"PUT", "/api/v1/directory", Access::kAdmin, &I::putDirectory},
+      {"GET", "/api/v1/directory", Access::kAdmin, &I::getDirectory},
+      {"PUT", "/api/v1/users/{id}", Access::kAdmin, &I::putUser},
+      {"POST", "/api/v1/users/{id}/invitation", Access::kAdmin, &I::invite},
+      {"POST", "/api/v1/invitations/accept", Access::kPublic, &I::acceptInvitation},
       {"POST", "/api/v1/definitions/validate", Access::kUser, &I::validate},
       {"POST", "/api/v1/definitions/{name}", Access::kAdmin, &I::deploy},
       {"GET", "/api/v1/definitions/{name}/versions", Access::kUser, &I::versions},
       {"GET", "/api/v1/definitions/{name}/versions/{version}", Access::kUser, &I::definitionXml},
       {"POST", "/api/v1/instances", Access::kWriter, &I::startInstance},
+      {"GET", "/api/v1/instances", Access::kUser, &I::searchInstances},
       {"GET", "/api/v1/instances/{id}", Access::kUser, &I::getInstance},
       {"POST", "/api/v1/instances/{id}/events", Access::kWriter, &I::sendEvent},
       {"POST", "/api/v1/basichttp/{id}", Access::kWriter, &I::basicHttp},

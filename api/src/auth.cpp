@@ -19,6 +19,7 @@ namespace {
 constexpr std::uint32_t kSaltBytes = 16;
 constexpr std::uint32_t kHashBytes = 32;
 constexpr const char* kApiTokenPrefix = "trm_";
+constexpr const char* kInvitationPrefix = "inv_";
 constexpr const char* kBadLogin = "invalid username or password";
 // Remembered principals at most; past it the memory starts afresh.
 constexpr std::size_t kMaxRemembered = 4096;
@@ -285,6 +286,40 @@ Status Auth::setPassword(const std::string& user, const std::string& password,
   if (!done) return done.status();
   forgetPrincipals();
   return Status::ok();
+}
+
+Result<json::Value> Auth::invite(const std::string& user, std::int64_t lifetime_ms) {
+  const TimePoint now = clock_.nowMs();
+  const std::string secret = kInvitationPrefix + base64url(randomBytes(32));
+  const TimePoint expires = now + lifetime_ms;
+  auto done = inTransaction<bool>(
+      *store_, storage::TxMode::kWrite, [&](storage::Transaction& tx) -> Result<bool> {
+        auto u = tx.user(user);
+        if (!u) return u.status();
+        if (!u->has_value()) return Status(ErrorCode::kNotFound, "no user '" + user + "'");
+        if (Status st = tx.addInvitation(audit::sha256Hex(secret), user, expires, now); !st) {
+          return st;
+        }
+        return true;
+      });
+  if (!done) return done.status();
+  return json::Value(json::Object{{"user", user}, {"invitation", secret}, {"expires_at", expires}});
+}
+
+Result<std::string> Auth::acceptInvitation(const std::string& secret, const std::string& password) {
+  if (password.size() < 8) {
+    return Status(ErrorCode::kInvalidArgument, "a password has at least 8 characters");
+  }
+  auto user = inTransaction<std::optional<std::string>>(
+      *store_, storage::TxMode::kWrite, [&](storage::Transaction& tx) {
+        return tx.takeInvitation(audit::sha256Hex(secret), clock_.nowMs());
+      });
+  if (!user) return user.status();
+  if (!user->has_value()) {
+    return Status(ErrorCode::kUnauthenticated, "the invitation is unknown, used or expired");
+  }
+  if (Status st = setPassword(**user, password); !st) return st;
+  return **user;
 }
 
 Result<json::Value> Auth::createApiToken(const std::string& user, const std::string& name,

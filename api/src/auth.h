@@ -58,6 +58,12 @@ class Auth {
   // kRateLimited, kNotFound.
   Status setPassword(const std::string& user, const std::string& password,
                      const std::string* current = nullptr);
+  // An invitation for user to set their first password: {"user", "invitation" (the secret,
+  // shown once), "expires_at"}. Errors: kNotFound (no such user).
+  Result<json::Value> invite(const std::string& user, std::int64_t lifetime_ms);
+  // Sets the password of an invitation's user and uses the invitation up. Errors:
+  // kInvalidArgument (password too short), kUnauthenticated (unknown, used or expired).
+  Result<std::string> acceptInvitation(const std::string& secret, const std::string& password);
   Result<json::Value> createApiToken(const std::string& user, const std::string& name,
                                      std::int64_t lifetime_ms);
   Result<std::vector<storage::ApiTokenRecord>> apiTokens(const std::string& user);

@@ -618,6 +618,110 @@ TEST_F(ServerTest, AdministrationIsForAdminsAndRecorded) {
 }
 
 // A client that sends half a request and stalls is cut off after the request timeout.
+// Issue 26, item 19: expedientes are found by business key, process, state, unit, dates
+// and participant, a page at a time, each user seeing only what they may read.
+TEST_F(ServerTest, ExpedientesAreFoundWithPerObjectAccess) {
+  const std::string carla = login("carla_mendez");
+  const std::string diego = login("diego_flores");
+  const auto start = [&](const std::string& token, const std::string& key, const char* unit) {
+    Reply r = call("POST", "/api/v1/instances",
+                   dumped(Value(json::Object{
+                       {"definition", "legal-review"},
+                       {"business_key", key},
+                       {"data", Value(json::Object{{"unidad", unit}, {"asunto", "Consulta"}})}})),
+                   token);
+    EXPECT_EQ(r.status, 201) << r.raw;
+    clock_.advance(1'000);  // one a second: newest first is then the order they came
+    return r.str("id");
+  };
+  const std::string a = start(carla, "GJ-2024-501", "planificacion");
+  const std::string b = start(carla, "GJ-2024-502", "planificacion");
+  const std::string c = start(diego, "GJ-2024-601", "operaciones");
+  const auto found = [&](const std::string& token, const std::string& query) {
+    Reply r = call("GET", "/api/v1/instances" + query, "", token);
+    EXPECT_EQ(r.status, 200) << query << " " << r.raw;
+    std::vector<std::string> ids;
+    for (const Value& i : r.body.find("instances")->asArray())
+      ids.push_back(i.find("id")->asString());
+    return ids;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(found(carla, ""), (V{b, a}));  // hers only, newest first
+  EXPECT_EQ(found(diego, ""), (V{c}));
+  EXPECT_EQ(found(login("ana_lopez"), ""), V{});  // a lawyer with no part yet
+  EXPECT_EQ(found(login("fernando_diaz"), "?state=asignacion"), (V{c, b, a}));  // his queue
+  const std::string marta = login("marta_rivas");
+  EXPECT_EQ(found(marta, "?business_key=GJ-2024-5"), (V{b, a}));
+  EXPECT_EQ(found(marta, "?unit=operaciones&definition=legal-review"), (V{c}));
+  EXPECT_EQ(found(marta, "?participant=diego_flores"), (V{c}));
+  EXPECT_EQ(found(marta, "?lifecycle=completed"), V{});
+  EXPECT_EQ(found(marta, "?from=2020-01-01&to=2099-12-31").size(), 3u);
+  Reply first = call("GET", "/api/v1/instances?limit=2", "", marta);
+  ASSERT_EQ(first.status, 200);
+  const std::string cursor = first.str("next_cursor");
+  ASSERT_FALSE(cursor.empty());
+  EXPECT_EQ(found(marta, "?limit=2&cursor=" + cursor), (V{a}));
+  EXPECT_EQ(call("GET", "/api/v1/instances?cursor=nonsense", "", marta).status, 400);
+  EXPECT_EQ(call("GET", "/api/v1/instances?from=ayer", "", marta).status, 400);
+  EXPECT_EQ(call("GET", "/api/v1/instances?limit=9999", "", marta).status, 400);
+}
+
+// Issue 26, item 22: the directory reads back; one user is added, changed and deactivated
+// at a time; a new user sets a first password with a one-time invitation.
+TEST_F(ServerTest, OneUserAtATimeAndAFirstPasswordByInvitation) {
+  const std::string admin = login("admin");
+  Reply dir = call("GET", "/api/v1/directory", "", admin);
+  ASSERT_EQ(dir.status, 200) << dir.raw;
+  EXPECT_EQ(dir.body.find("users")->asArray().size(), 14u);
+  EXPECT_EQ(call("GET", "/api/v1/directory", "", login("carla_mendez")).status, 403);
+  // The directory read back replaces itself unchanged.
+  EXPECT_EQ(call("PUT", "/api/v1/directory", dir.raw, admin).status, 200);
+
+  const auto put = [&](json::Object user) {
+    return call("PUT", "/api/v1/users/nora_perez", dumped(Value(std::move(user))), admin);
+  };
+  Reply bad = put(
+      {{"name", "Nora Pérez"}, {"unit", "no-existe"}, {"roles", Value(json::Array{"abogado"})}});
+  EXPECT_EQ(bad.status, 400) << bad.raw;
+  EXPECT_NE(bad.raw.find("unknown unit 'no-existe'"), std::string::npos) << bad.raw;
+  Reply added =
+      put({{"name", "Nora Pérez"}, {"unit", "gj"}, {"roles", Value(json::Array{"abogado"})}});
+  ASSERT_EQ(added.status, 200) << added.raw;
+  Reply invited = call("POST", "/api/v1/users/nora_perez/invitation", "", admin);
+  ASSERT_EQ(invited.status, 201) << invited.raw;
+  const std::string secret = invited.str("invitation");
+  const auto accept = [&](const std::string& password) {
+    return call("POST", "/api/v1/invitations/accept",
+                dumped(Value(json::Object{{"invitation", secret}, {"password", password}})));
+  };
+  EXPECT_EQ(accept("corta").status, 400);
+  EXPECT_EQ(accept("primera-clave-1").status, 200);
+  EXPECT_EQ(accept("otra-clave-22").status, 401);  // used once
+  Reply nora = call(
+      "POST", "/api/v1/login",
+      dumped(Value(json::Object{{"username", "nora_perez"}, {"password", "primera-clave-1"}})));
+  ASSERT_EQ(nora.status, 200) << nora.raw;
+  const std::string token = nora.str("token");
+  EXPECT_EQ(call("GET", "/api/v1/me", "", token).status, 200);
+  // Deactivated: her session stops working and she can no longer log in.
+  ASSERT_EQ(put({{"name", "Nora Pérez"},
+                 {"unit", "gj"},
+                 {"roles", Value(json::Array{"abogado"})},
+                 {"active", false}})
+                .status,
+            200);
+  EXPECT_EQ(call("GET", "/api/v1/me", "", token).status, 401);
+  EXPECT_EQ(
+      call("POST", "/api/v1/login",
+           dumped(Value(json::Object{{"username", "nora_perez"}, {"password", "primera-clave-1"}})))
+          .status,
+      401);
+  auto history = engine_->history("admin:directory");
+  ASSERT_TRUE(history);
+  EXPECT_NE(history->back().detail.find("nora_perez"), std::string::npos);
+  EXPECT_EQ(history->back().actor, "admin");
+}
+
 // Issue 26, item 8: changing one's password asks for the current one and ends every
 // session opened before.
 TEST_F(ServerTest, APasswordChangeAsksForTheCurrentOneAndEndsEarlierSessions) {

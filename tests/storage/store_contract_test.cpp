@@ -24,7 +24,7 @@ namespace tramite::storage {
 namespace {
 
 InstanceRecord newInstance(const std::string& id, std::int64_t def) {
-  return InstanceRecord{id, def, "EXP-" + id, "running", "{}", 1, 1000, 1000};
+  return InstanceRecord{id, def, "EXP-" + id, "running", "{}", 1, 1000, 1000, " a ", ""};
 }
 
 // Adds a version of definition name in a transaction of its own; its id.
@@ -638,6 +638,65 @@ TEST_P(StoreContract, QueuesSortFilterAndPage) {
   EXPECT_EQ(t->queryTasks(q).status().code(), ErrorCode::kInvalidArgument);
 }
 
+// Issue 26, item 19: instances found by process, business key prefix, lifecycle, state,
+// unit, creation time and participation, newest first, a keyset page at a time.
+TEST_P(StoreContract, InstancesAreSearchedByTheirFacets) {
+  const std::int64_t review = addDefinition("revision");
+  const std::int64_t other = addDefinition("compras");
+  {
+    auto t = tx();
+    for (int i = 0; i < 5; ++i) {
+      InstanceRecord r = newInstance("r" + std::to_string(i), review);
+      r.business_key = "GJ-2024-" + std::to_string(i);
+      r.created_at = 1000 + i;
+      r.states = i % 2 ? " revision " : " asignacion ";
+      r.unit = i < 3 ? "gj" : "uac";
+      ASSERT_TRUE(t->insertInstance(r));
+    }
+    InstanceRecord p = newInstance("p0", other);
+    p.business_key = "GJ_2024%";  // LIKE's wildcards are text here
+    ASSERT_TRUE(t->insertInstance(p));
+    ASSERT_TRUE(t->appendHistory({HistoryRecord{0, "r1", 1, "ana", "event", "{}"}}));
+    ASSERT_TRUE(t->commit());
+  }
+  auto t = tx();
+  const auto ids = [&](InstanceQuery q) {
+    auto found = t->searchInstances(q);
+    EXPECT_TRUE(found) << found.status().toString();
+    std::vector<std::string> out;
+    for (const InstanceSummary& i : *found) out.push_back(i.id);
+    return out;
+  };
+  using V = std::vector<std::string>;
+  InstanceQuery q;
+  q.definition = "revision";
+  EXPECT_EQ(ids(q), (V{"r4", "r3", "r2", "r1", "r0"}));
+  q.state = "revision";
+  EXPECT_EQ(ids(q), (V{"r3", "r1"}));
+  q.state.clear();
+  q.unit = "uac";
+  EXPECT_EQ(ids(q), (V{"r4", "r3"}));
+  q = {};
+  q.business_key = "GJ_2024";
+  EXPECT_EQ(ids(q), (V{"p0"}));
+  q.business_key = "GJ-2024-";
+  q.created_from = 1001;
+  q.created_before = 1004;
+  EXPECT_EQ(ids(q), (V{"r3", "r2", "r1"}));
+  q = {};
+  q.participants = {"ana"};
+  EXPECT_EQ(ids(q), (V{"r1"}));
+  q = {};
+  q.definition = "revision";
+  q.limit = 2;
+  EXPECT_EQ(ids(q), (V{"r4", "r3"}));
+  q.after_created = 1003;
+  q.after_id = "r3";
+  EXPECT_EQ(ids(q), (V{"r2", "r1"}));
+  q.limit = 0;
+  EXPECT_EQ(t->searchInstances(q).status().code(), ErrorCode::kInvalidArgument);
+}
+
 // Failed logins are counted by the name tried; a lock stops the counting until it ends.
 TEST_P(StoreContract, LoginAttemptsCountUntilLocked) {
   auto t = tx();
@@ -1056,7 +1115,9 @@ TEST(PostgresPlans, BatchRowsFunctionIsPlpgsqlAfterUpgrade) {
                        "CREATE OR REPLACE FUNCTION tramite_rows(rows jsonb) RETURNS TABLE (value "
                        "jsonb, key bigint) LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE ROWS 1 AS "
                        "'SELECT value, ordinality FROM jsonb_array_elements(rows) WITH "
-                       "ORDINALITY'; DROP TABLE login_attempts; DROP TABLE parked; ALTER TABLE "
+                       "ORDINALITY'; DROP TABLE login_attempts; DROP TABLE parked; DROP TABLE "
+                       "invitations; DROP INDEX instances_created; ALTER TABLE instances DROP "
+                       "COLUMN states; ALTER TABLE instances DROP COLUMN unit; ALTER TABLE "
                        "credentials DROP COLUMN session_epoch; UPDATE schema_version SET version "
                        "= 7"));
   ASSERT_TRUE(isIn("sql"));

@@ -149,6 +149,39 @@ Result<storage::DirectoryRecords> parseDirectory(const std::string& json_text) {
   return out;
 }
 
+json::Value directoryToJson(const storage::DirectoryRecords& d) {
+  json::Array units;
+  for (const storage::UnitRecord& u : d.units) {
+    units.emplace_back(json::Object{{"id", u.id}, {"name", u.name}, {"area", u.area}});
+  }
+  json::Array roles;
+  for (const storage::RoleRecord& r : d.roles) {
+    roles.emplace_back(json::Object{{"id", r.id}, {"name", r.name}});
+  }
+  json::Array users;
+  for (const storage::UserRecord& u : d.users) {
+    users.emplace_back(
+        json::Object{{"id", u.id},
+                     {"name", u.name},
+                     {"unit", u.unit},
+                     {"roles", json::Value(json::Array(u.roles.begin(), u.roles.end()))},
+                     {"active", u.active}});
+  }
+  json::Array substitutions;
+  for (const storage::SubstitutionRecord& s : d.substitutions) {
+    substitutions.emplace_back(
+        json::Object{{"user", s.user},
+                     {"substitute", s.substitute},
+                     {"from", calendar::Date::fromSerial(s.from_day).toString()},
+                     {"to", calendar::Date::fromSerial(s.to_day).toString()},
+                     {"reason", s.reason}});
+  }
+  return json::Value(json::Object{{"units", json::Value(std::move(units))},
+                                  {"roles", json::Value(std::move(roles))},
+                                  {"users", json::Value(std::move(users))},
+                                  {"substitutions", json::Value(std::move(substitutions))}});
+}
+
 Result<storage::DirectoryRecords> loadDirectoryFile(const std::string& path) {
   return parseFile(path, "directory file", parseDirectory);
 }

@@ -618,6 +618,7 @@ Result<InstanceView> Engine::start(const StartRequest& request) {
         inst.rec.row_version = 1;
         if (Status st = bindDefinition(tx, inst); !st) return st;
         if (Status st = checkStart(tx, *inst.chart, request, id, final_answer); !st) return st;
+        inst.rec.unit = startUnit(*inst.chart, request.data);
         inst.session.id = id;
         Step step(*this, tx, request.actor);
         step.record(

@@ -150,6 +150,10 @@ class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHa
   Status save(Loaded& inst, bool insert) {
     inst.rec.session = scxml::encodeSession(*inst.chart, inst.session, *inst.dm);
     inst.rec.lifecycle = std::string(lifecycleName(inst.lifecycle));
+    inst.rec.states = " ";
+    for (const std::string& s : scxml::activeAtomicStates(*inst.chart, inst.session)) {
+      inst.rec.states += s + " ";
+    }
     inst.rec.updated_at = now_;
     if (insert) {
       inst.rec.created_at = now_;

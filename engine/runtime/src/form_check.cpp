@@ -85,6 +85,16 @@ Result<std::vector<std::string>> checkFields(storage::Transaction& tx,
   return problems;
 }
 
+std::string startUnit(const scxml::Chart& chart, const json::Value& data) {
+  if (!data.isObject()) return {};
+  for (const FieldSpec& f : startInputs(chart)) {
+    if (f.type != "unit") continue;
+    const json::Value* v = data.find(f.name);
+    return v && v->isString() ? v->asString() : std::string();
+  }
+  return {};
+}
+
 Status checkBusinessKey(const std::string& key) {
   if (key.empty() || key.size() > 200) {
     return Status(ErrorCode::kInvalidArgument, "a business key has 1 to 200 characters");

@@ -20,6 +20,10 @@ Result<std::vector<std::string>> checkFields(storage::Transaction& tx,
                                              const std::vector<FieldSpec>& fields,
                                              const json::Value& values);
 
+// The unit a case starts for: the value of the chart's first <w:input type="unit"> in data,
+// "" when it has none.
+std::string startUnit(const scxml::Chart& chart, const json::Value& data);
+
 // A business key fit to name an expediente: 1 to 200 characters, none of them control or
 // bidirectional-formatting characters (which could make one key look like another). Errors:
 // kInvalidArgument saying what is wrong.

@@ -196,6 +196,16 @@ class Overlay final : public storage::Transaction {
     return unsupported("countLoginAttempt");
   }
   Status lockLogin(const std::string&, TimePoint) override { return unsupported("lockLogin"); }
+  Status addInvitation(const std::string&, const std::string&, TimePoint, TimePoint) override {
+    return unsupported("addInvitation");
+  }
+  Result<std::optional<std::string>> takeInvitation(const std::string&, TimePoint) override {
+    return unsupported("takeInvitation");
+  }
+  Result<std::vector<storage::InstanceSummary>> searchInstances(
+      const storage::InstanceQuery& query) override {
+    return base_->searchInstances(query);
+  }
   Status parkQueued(const storage::ParkedRecord&) override { return unsupported("parkQueued"); }
   Result<std::vector<storage::ParkedRecord>> parkedRows(int limit) override {
     return base_->parkedRows(limit);

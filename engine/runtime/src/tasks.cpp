@@ -1,6 +1,7 @@
 // Human tasks: created and closed by the states of a running instance (Step), operated on
 // by people (Engine::actOnTask through TaskOperation), listed in queues (Engine::queue).
 #include <algorithm>
+#include <tuple>
 
 #include "engine_internal.h"
 #include "form_check.h"
@@ -1183,12 +1184,107 @@ Result<std::vector<std::string>> Engine::principalsOf(const std::string& user) {
       storage::TxMode::kRead);
 }
 
+Result<InstancePage> Engine::searchInstances(const InstanceSearch& search) {
+  storage::InstanceQuery query = search.query;
+  query.participants.clear();
+  query.principals.clear();
+  if (!search.cursor.empty()) {
+    const std::size_t dot = search.cursor.find('.');
+    const std::string at = search.cursor.substr(0, dot);
+    if (dot == std::string::npos || at.empty() || at.size() > 18 ||
+        !std::all_of(at.begin(), at.end(), ::isdigit) || dot + 1 >= search.cursor.size()) {
+      return Status(ErrorCode::kInvalidArgument, "cursor is not one this search gave");
+    }
+    query.after_created = std::stoll(at);
+    query.after_id = search.cursor.substr(dot + 1);
+  }
+  for (const auto& [text, bound, to] : {std::tuple{&search.from, &query.created_from, false},
+                                        std::tuple{&search.to, &query.created_before, true}}) {
+    if (text->empty()) continue;
+    auto day = calendar::Date::parse(*text);
+    if (!day) {
+      return Status(ErrorCode::kInvalidArgument,
+                    std::string(to ? "to" : "from") + " is a date, YYYY-MM-DD: " + *text);
+    }
+    // The day's first instant is the end of the day before, plus one.
+    *bound = calendar_->endOfDayMs(to ? *day : day->plusDays(-1)) + 1;
+  }
+  const std::int64_t today = calendar_->dateOf(clock_.nowMs()).serial();
+  return transact<InstancePage>(
+      [&](storage::Transaction& tx, bool& final_answer) -> Result<InstancePage> {
+        storage::InstanceQuery q = query;
+        auto people = actingAs(tx, search.user, today);
+        if (!people) return people.status();
+        final_answer = true;
+        if (people->empty() || !people->front().active) {
+          return Status(ErrorCode::kPermissionDenied,
+                        "'" + search.user + "' is not an active user of the directory");
+        }
+        const std::vector<std::string>& roles = people->front().roles;
+        const bool every_case = std::any_of(roles.begin(), roles.end(), [](const std::string& r) {
+          return r == kAdminRole || r == "auditor" || r == "oficial_cumplimiento";
+        });
+        if (!every_case) {
+          // The cases they (or whoever they stand in for) acted in or have an open task in.
+          for (const storage::UserRecord& u : *people) q.participants.push_back(u.id);
+          q.principals = principalsOfPeople(*people, true, true);
+        } else if (!search.participant.empty()) {
+          q.participants = {search.participant};
+          auto them = actingAs(tx, search.participant, today);
+          if (!them) return them.status();
+          if (!them->empty()) q.principals = principalsOfPeople({them->front()}, true, true);
+        }
+        auto rows = tx.searchInstances(q);
+        if (!rows) {
+          final_answer = !retryable(rows.status());
+          return rows.status();
+        }
+        InstancePage page;
+        page.instances = std::move(rows).value();
+        if (static_cast<int>(page.instances.size()) == q.limit) {
+          const storage::InstanceSummary& last = page.instances.back();
+          page.next_cursor = std::to_string(last.created_at) + "." + last.id;
+        }
+        return page;
+      },
+      storage::TxMode::kRead);
+}
+
 bool reaches(const std::vector<std::string>& principals, const TaskView& task) {
   auto holds = [&](const std::string& p) {
     return std::binary_search(principals.begin(), principals.end(), p);
   };
   return (!task.owner.empty() && holds("owner:" + task.owner)) ||
          std::any_of(task.principals.begin(), task.principals.end(), holds);
+}
+
+Status Engine::putUser(const storage::UserRecord& user, const std::string& actor) {
+  auto r = transact<bool>([&](storage::Transaction& tx, bool& final_answer) -> Result<bool> {
+    auto dir = tx.directory();
+    if (!dir) return dir.status();
+    bool added = true;
+    for (storage::UserRecord& u : dir->users) {
+      if (u.id != user.id) continue;
+      u = user;
+      added = false;
+    }
+    if (added) dir->users.push_back(user);
+    // Checked the way a whole directory is: the same rules, the same messages.
+    auto checked = parseDirectory(json::dump(directoryToJson(*dir)));
+    if (!checked) {
+      final_answer = true;
+      return checked.status();
+    }
+    if (Status st = tx.replaceDirectory(*checked); !st) return st;
+    json::Value detail = directoryToJson(storage::DirectoryRecords{{}, {}, {user}, {}});
+    const json::Value change(json::Object{{"op", added ? "user.add" : "user.change"},
+                                          {"user", detail.find("users")->asArray().front()}});
+    Status st = tx.appendHistory({storage::HistoryRecord{0, "admin:directory", clock_.nowMs(),
+                                                         actor, "directory", json::dump(change)}});
+    if (!st) return st;
+    return true;
+  });
+  return r ? Status::ok() : r.status();
 }
 
 Status Engine::importDirectory(const storage::DirectoryRecords& directory,

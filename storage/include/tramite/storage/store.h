@@ -34,6 +34,43 @@ struct InstanceRecord {
   std::int64_t row_version = 0;  // optimistic concurrency: bumped by every update
   TimePoint created_at = 0;
   TimePoint updated_at = 0;
+  // Written with the row for searches (not read back by instance()): the active atomic
+  // states as " a b " (each between spaces; every write), and the unit the case belongs to
+  // ("" for none; written when the row is inserted, never changed).
+  std::string states;
+  std::string unit;
+};
+
+// A search over instances (searchInstances): every non-empty criterion must hold.
+struct InstanceQuery {
+  std::string definition;        // a definition name
+  std::string business_key;      // a prefix of the business key
+  std::string lifecycle;         // running, completed, ...
+  std::string state;             // an active atomic state
+  std::string unit;              // the case's unit
+  TimePoint created_from = 0;    // created at or after (0: any)
+  TimePoint created_before = 0;  // created before (0: any)
+  // Participation: a case someone in participants acted in (its history), or whose task
+  // reaches one of principals ("user:", "role:", "unit:", "owner:"). Both empty: any case.
+  std::vector<std::string> participants;
+  std::vector<std::string> principals;
+  // Keyset page, newest first: rows strictly before (after_created, after_id).
+  TimePoint after_created = 0;
+  std::string after_id;
+  int limit = 50;
+};
+
+// What a search returns of an instance.
+struct InstanceSummary {
+  std::string id;
+  std::string definition;
+  std::int32_t version = 0;
+  std::string business_key;
+  std::string lifecycle;
+  std::string states;
+  std::string unit;
+  TimePoint created_at = 0;
+  TimePoint updated_at = 0;
 };
 
 // A write of one instance row: an insert when expected_version is 0, otherwise an update
@@ -327,6 +364,8 @@ class Transaction {
   // be rolled back.
   virtual Status writeInstances(const std::vector<InstanceWrite>& writes) = 0;
   virtual Result<std::int64_t> countInstances() = 0;
+  // Instances matching query, newest first. Errors: kInvalidArgument (limit out of 1..500).
+  virtual Result<std::vector<InstanceSummary>> searchInstances(const InstanceQuery& query) = 0;
 
   // Idempotency: the first result stored for (scope, key) wins; kConflict on a second save.
   virtual Result<std::optional<std::string>> idempotentResult(const std::string& scope,
@@ -403,6 +442,12 @@ class Transaction {
   // the row after. The row stays locked against concurrent counts until the transaction ends.
   virtual Result<LoginAttemptRecord> countLoginAttempt(const std::string& name, TimePoint now) = 0;
   virtual Status lockLogin(const std::string& name, TimePoint until) = 0;
+  // Invitations to set a first password: only the secret's SHA-256 is kept. takeInvitation
+  // uses one up (atomically) and names its user; nullopt when it is unknown, used or expired.
+  virtual Status addInvitation(const std::string& secret_hash, const std::string& user,
+                               TimePoint expires_at, TimePoint now) = 0;
+  virtual Result<std::optional<std::string>> takeInvitation(const std::string& secret_hash,
+                                                            TimePoint now) = 0;
   // A successful login: name's count starts again.
   virtual Status clearLoginAttempts(const std::string& name) = 0;
   // kConflict when the id or the hash exists.

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "tramite/json.h"
 #include "tramite/status.h"
 #include "tramite/storage/store.h"
 
@@ -21,6 +22,8 @@ namespace tramite::runtime {
 // and roles; a substitution names two different known users and a from <= to date range.
 // Errors: kInvalidArgument naming the first bad entry (every problem is listed, one a line).
 Result<storage::DirectoryRecords> parseDirectory(const std::string& json_text);
+// The directory in the form parseDirectory reads (so it reads back to the same records).
+json::Value directoryToJson(const storage::DirectoryRecords& directory);
 // Errors: kNotFound when the file cannot be read, or parseDirectory's.
 Result<storage::DirectoryRecords> loadDirectoryFile(const std::string& path);
 

@@ -109,6 +109,21 @@ struct EngineOptions {
   std::map<std::string, std::string> templates;
 };
 
+// A search over expedientes by user: what query asks, limited to what user may read.
+struct InstanceSearch {
+  std::string user;         // who searches
+  std::string participant;  // for those who read every case: only cases this user takes part in
+  storage::InstanceQuery query;  // criteria; its participation fields are the engine's to set
+  // Created on or after from, on or before to (YYYY-MM-DD on the business calendar's clock).
+  std::string from;
+  std::string to;
+  std::string cursor;  // next_cursor of the page before, or empty
+};
+struct InstancePage {
+  std::vector<storage::InstanceSummary> instances;  // newest first
+  std::string next_cursor;                          // empty on the last page
+};
+
 // What group commit has done since the engine started.
 struct GroupCommitStats {
   std::uint64_t batches = 0;   // write transactions it took, committed or not
@@ -179,6 +194,13 @@ class Engine {
                                const std::map<std::string, std::string>& mapping,
                                const std::string& actor, const std::string& idempotency_key = {});
 
+  // Expedientes matching search.query, newest first, a page at a time. Administrators,
+  // auditors and the compliance office search every case (search.participant narrows it to
+  // one person's); everyone else only the cases they, or whoever they stand in for today,
+  // acted in or have an open task in. Errors: kPermissionDenied (no active user),
+  // kInvalidArgument (bad cursor or limit).
+  Result<InstancePage> searchInstances(const InstanceSearch& search);
+
   // The instance's history in order.
   Result<std::vector<storage::HistoryRecord>> history(const std::string& instance_id);
 
@@ -201,6 +223,11 @@ class Engine {
   Status importDirectory(const storage::DirectoryRecords& directory,
                          const std::string& actor = "system");
   Result<storage::DirectoryRecords> directory();
+  // Adds a user, or changes one (name, unit, roles, active: an inactive user can neither log
+  // in nor act, and keeps their history), checked as importDirectory checks a whole
+  // directory; recorded under "admin:directory" with the actor. Errors: kInvalidArgument
+  // naming what is wrong.
+  Status putUser(const storage::UserRecord& user, const std::string& actor);
 
   // ---- human tasks ----
   // Tasks are created when a state declaring them is entered and leave the queues (exited)
