@@ -1024,6 +1024,17 @@ class Api::Impl {
                                             c.path.at("signature") + "'");
   }
 
+  // The key checkpoints are signed with, for auditors to verify and witness them with; the
+  // fingerprint is what they compare out of band.
+  Result<HttpResponse> ledgerKey(Context&) {
+    const audit::Signer* signer = options_.ledger_signer.get();
+    if (!signer) return Status(ErrorCode::kNotFound, "this server signs no checkpoints");
+    return jsonResponse(200, json::Value(json::Object{{"algorithm", "Ed25519"},
+                                                      {"key_id", signer->keyId()},
+                                                      {"fingerprint_sha256", signer->fingerprint()},
+                                                      {"public_key_pem", signer->publicKeyPem()}}));
+  }
+
   Result<HttpResponse> bundle(Context& c) {
     const std::string& id = c.path.at("id");
     if (Status st = mayReadInstance(c.who, id); !st) return st;
@@ -1287,6 +1298,7 @@ const std::vector<Api::Impl::Route>& Api::Impl::table() {
       {"POST", "/api/v1/documents/{id}/signatures", Access::kWriter, &I::addSignature, "", true},
       {"GET", "/api/v1/documents/{id}/signatures/{signature}/p7s", Access::kUser,
        &I::signatureContent},
+      {"GET", "/api/v1/audit/key", Access::kPublic, &I::ledgerKey},
       {"GET", "/api/v1/audit/checkpoint", Access::kMonitor, &I::latestCheckpoint},
       {"GET", "/api/v1/audit/proofs/inclusion", Access::kMonitor, &I::inclusionProof},
       {"GET", "/api/v1/audit/proofs/consistency", Access::kMonitor, &I::consistencyProof},

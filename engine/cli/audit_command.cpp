@@ -1,4 +1,5 @@
 // `tramite audit`: verify a store's ledger offline, sign a checkpoint, make a signing key.
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <ostream>
@@ -15,6 +16,8 @@ namespace {
 constexpr const char* kAuditUsage =
     "usage:\n"
     "  tramite audit verify (--store URI | --data-dir DIR) [--key PUBLIC.pem]\n"
+    "                       [--witness RECORD | --trusted SIZE:ROOT]\n"
+    "  tramite audit witness (--store URI | --data-dir DIR) --key PUBLIC.pem --record RECORD\n"
     "  tramite audit checkpoint (--store URI | --data-dir DIR) --key PRIVATE.pem\n"
     "  tramite audit keygen --out PRIVATE.pem\n"
     "  tramite audit verify-bundle BUNDLE.zip --key PUBLIC.pem [--trust CA.pem]\n";
@@ -57,17 +60,39 @@ int verify(const std::map<std::string, std::string>& o, std::ostream& out, std::
     if (!k) return failed(err, k.status().message());
     key = *k;
   }
+  // A checkpoint kept apart from the database: the last one a witness recorded, or one given.
+  std::optional<audit::TrustedCheckpoint> trusted;
+  if (auto it = o.find("witness"); it != o.end()) {
+    auto last = audit::lastWitnessed(it->second);
+    if (!last) return failed(err, last.status().message());
+    trusted = *last;
+  } else if (auto given = o.find("trusted"); given != o.end()) {
+    const std::string& text = given->second;
+    const std::size_t colon = text.find(':');
+    const std::string size = text.substr(0, colon);
+    auto root = colon == std::string::npos ? Result<audit::Hash>(ErrorCode::kInvalidArgument, "")
+                                           : audit::hashFromHex(text.substr(colon + 1));
+    if (!root || size.empty() || size.size() > 19 ||
+        !std::all_of(size.begin(), size.end(), ::isdigit)) {
+      return failed(err, "--trusted is SIZE:ROOT (a size in decimal, a root in 64 hex digits)");
+    }
+    trusted = audit::TrustedCheckpoint{std::stoull(size), *root};
+  }
   auto store = openFrom(o);
   if (!store) return failed(err, store.status().message());
   const auto t0 = std::chrono::steady_clock::now();
-  auto report = audit::verifyLedger(**store, key ? &*key : nullptr);
+  auto report = audit::verifyLedger(**store, key ? &*key : nullptr, trusted ? &*trusted : nullptr);
   if (!report) return failed(err, report.status().message());
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (report->ok()) {
     out << "ok: " << report->entries << " entries and " << report->checkpoints
-        << " checkpoints verified" << (key ? "" : " (signatures not checked: no --key)") << " in "
-        << seconds << " s\n";
+        << " checkpoints verified" << (key ? "" : " (signatures not checked: no --key)")
+        << (trusted ? "; the first " + std::to_string(trusted->size) +
+                          " entries still have the trusted root"
+                    : std::string(" (no trusted checkpoint: a rewrite re-signed with the key "
+                                  "would pass; give --witness or --trusted)"))
+        << " in " << seconds << " s\n";
     return 0;
   }
   out << "TAMPERED: " << report->findings.size() << " problem(s); the first:\n  "
@@ -76,6 +101,33 @@ int verify(const std::map<std::string, std::string>& o, std::ostream& out, std::
     out << "  " << report->findings[i].message << "\n";
   }
   return 1;
+}
+
+int witness(const std::map<std::string, std::string>& o, std::ostream& out, std::ostream& err) {
+  auto key_file = o.find("key");
+  auto record = o.find("record");
+  if (key_file == o.end() || record == o.end()) {
+    err << "tramite audit witness: give --key PUBLIC.pem and --record RECORD\n";
+    return 2;
+  }
+  auto key = parseFile(key_file->second, "key file", audit::CheckpointVerifier::fromPem);
+  if (!key) return failed(err, key.status().message());
+  auto store = openFrom(o);
+  if (!store) return failed(err, store.status().message());
+  auto seen = audit::witnessCheckpoint(**store, *key, record->second);
+  if (!seen) {
+    if (seen.status().code() != ErrorCode::kFailedPrecondition) {
+      return failed(err, seen.status().message());
+    }
+    out << "TAMPERED: " << seen.status().message() << "\n";
+    return 1;
+  }
+  out << "witnessed: " << fingerprint(seen->checkpoint);
+  if (seen->previous > 0) {
+    out << "; consistent with the " << seen->previous << " entries witnessed before";
+  }
+  out << "\n";
+  return 0;
 }
 
 int checkpoint(const std::map<std::string, std::string>& o, std::ostream& out, std::ostream& err) {
@@ -158,6 +210,7 @@ int auditCommand(const std::vector<std::string>& args, std::ostream& out, std::o
   }
   if (args[0] == "verify") return verify(*o, out, err);
   if (args[0] == "checkpoint") return checkpoint(*o, out, err);
+  if (args[0] == "witness") return witness(*o, out, err);
   if (args[0] == "keygen") return keygen(*o, out, err);
   if (bundle) return verifyBundle(args[1], *o, out, err);
   err << "tramite audit: unknown subcommand '" << args[0] << "'\n" << kAuditUsage;

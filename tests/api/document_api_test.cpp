@@ -274,6 +274,15 @@ TEST_F(DocumentApiTest, DocumentsSignaturesAndAVerifiableBundle) {
       call("POST", "/api/v1/instances/" + id + "/events", irene, "{\"name\":\"recibido\"}");
   ASSERT_EQ(moved.status, 200) << moved.body;
 
+  // The server serves the key its checkpoints are signed with (issue 26, item 10).
+  HttpResponse served = call("GET", "/api/v1/audit/key", "");
+  ASSERT_EQ(served.status, 200) << served.body;
+  const json::Value served_key = body(served);
+  EXPECT_EQ(served_key.find("public_key_pem")->asString(), readBytes(pki_.file("ledger.key.pub")));
+  EXPECT_EQ(served_key.find("fingerprint_sha256")->asString().size(), 64u);
+  EXPECT_EQ(served_key.find("fingerprint_sha256")->asString().substr(0, 16),
+            served_key.find("key_id")->asString());
+
   // The bundle: exported with a fresh checkpoint, verified offline, by our tool and stock ones.
   HttpResponse zip = call("GET", "/api/v1/instances/" + id + "/bundle", marta);
   ASSERT_EQ(zip.status, 200) << zip.body;

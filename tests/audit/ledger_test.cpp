@@ -182,6 +182,66 @@ TEST_P(LedgerTest, AnAlterationWithItsLeafRecomputedIsCaughtByTheSignedCheckpoin
       << f.message;
 }
 
+// Issue 26, item 10: someone with the database and the signing key rewrites a row and
+// recomputes its leaf, every stored subtree and the head, deletes the checkpoints after it
+// and signs a new one: the store verifies, but an auditor's witness record does not let it
+// pass, and neither does a truncation.
+TEST_P(LedgerTest, AWitnessCatchesARewriteReSignedWithTheKey) {
+  const std::string record = testing::processTempDir().file("witness-" + GetParam() + ".txt");
+  std::remove(record.c_str());
+  auto seen = witnessCheckpoint(*store_, *verifier_, record);
+  ASSERT_TRUE(seen) << seen.status().toString();
+  EXPECT_EQ(seen->checkpoint.size, second_.size);
+
+  // The rewrite, done as thoroughly as the database allows.
+  std::vector<storage::LedgerRow> all = rows();
+  storage::LedgerRow& target = all[first_.size + 5];
+  target.row.detail = R"({"name":"reject"})";
+  const Hash leaf = entryLeafHash(LedgerEntry{
+      target.row.instance_id, target.row.at, target.row.actor, target.row.kind, target.row.detail});
+  target.leaf_hash = toHex(leaf);
+  std::string sql = "UPDATE history SET detail = '" + target.row.detail + "', leaf_hash = '" +
+                    target.leaf_hash + "' WHERE seq = " + seqOf(target) + ";";
+  CompactRange tree;
+  for (const storage::LedgerRow& r : all) {
+    tree.append(*hashFromHex(r.leaf_hash), [&](int level, std::uint64_t index, const Hash& h) {
+      if (level >= 8) {
+        sql += "UPDATE ledger_nodes SET hash = '" + toHex(h) +
+               "' WHERE level = " + std::to_string(level) + " AND idx = " + std::to_string(index) +
+               ";";
+      }
+    });
+  }
+  sql += "UPDATE ledger_head SET frontier = '" + tree.toText() + "' WHERE id = 1;";
+  sql += "DELETE FROM ledger_checkpoints WHERE size > " + std::to_string(first_.size) + ";";
+  tamper(sql);
+  clock_.advance(1'000);
+  checkpoint();  // re-signed with the key
+  const VerifyReport store_alone = verify();
+  EXPECT_TRUE(store_alone.ok()) << store_alone.findings.front().message;  // the weakness
+
+  auto trusted = lastWitnessed(record);
+  ASSERT_TRUE(trusted) << trusted.status().toString();
+  auto caught = verifyLedger(*store_, verifier_.get(), &*trusted);
+  ASSERT_TRUE(caught);
+  ASSERT_FALSE(caught->ok());
+  EXPECT_EQ(caught->findings.front().kind, "rewritten") << caught->findings.front().message;
+  runCases(1);  // the server goes on; its next checkpoint does not extend what was witnessed
+  checkpoint();
+  auto refused = witnessCheckpoint(*store_, *verifier_, record);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("rewritten"), std::string::npos)
+      << refused.status().message();
+
+  // Truncation: the newest entries removed.
+  tamper("DELETE FROM history WHERE ledger_idx >= " + std::to_string(second_.size - 3));
+  auto truncated = verifyLedger(*store_, verifier_.get(), &*trusted);
+  ASSERT_TRUE(truncated);
+  EXPECT_TRUE(std::any_of(truncated->findings.begin(), truncated->findings.end(),
+                          [](const Finding& f) { return f.kind == "truncated"; }));
+}
+
 TEST_P(LedgerTest, ADeletedRowIsNamed) {
   const auto target = rows()[21];
   tamper("DELETE FROM history WHERE seq = " + seqOf(target));

@@ -25,14 +25,16 @@ KeyPtr readPem(const std::string& pem, Reader reader) {
 
 // The key id of an Ed25519 key (see keyId()); kInvalidArgument with `refusal` when key is
 // null or not Ed25519.
-Result<std::string> ed25519KeyId(EVP_PKEY* key, const char* refusal) {
+// The SHA-256 of an Ed25519 key's 32 raw public bytes, in hex (its fingerprint; the first 16
+// digits are its key id).
+Result<std::string> ed25519Fingerprint(EVP_PKEY* key, const char* refusal) {
   unsigned char raw[32];
   std::size_t len = sizeof raw;
   if (!key || EVP_PKEY_id(key) != EVP_PKEY_ED25519 ||
       EVP_PKEY_get_raw_public_key(key, raw, &len) != 1 || len != sizeof raw) {
     return Status(ErrorCode::kInvalidArgument, refusal);
   }
-  return toHex(sha256(std::string_view(reinterpret_cast<const char*>(raw), len))).substr(0, 16);
+  return toHex(sha256(std::string_view(reinterpret_cast<const char*>(raw), len)));
 }
 
 // A key as PEM text, written by `write` into memory; "" when OpenSSL fails.
@@ -54,11 +56,12 @@ std::string checkpointText(std::uint64_t size, const Hash& root, TimePoint signe
 
 Result<Signer> Signer::fromPem(const std::string& pem) {
   KeyPtr key = readPem(pem, PEM_read_bio_PrivateKey);
-  auto id = ed25519KeyId(key.get(), "the signing key is not an Ed25519 private key");
+  auto id = ed25519Fingerprint(key.get(), "the signing key is not an Ed25519 private key");
   if (!id) return id.status();
   Signer s;
   s.key_ = std::move(key);
-  s.key_id_ = *id;
+  s.fingerprint_ = *id;
+  s.key_id_ = id->substr(0, 16);
   return s;
 }
 
@@ -103,11 +106,11 @@ Result<Checkpoint> Signer::sign(std::uint64_t size, const Hash& root, TimePoint 
 Result<CheckpointVerifier> CheckpointVerifier::fromPem(const std::string& pem) {
   KeyPtr key = readPem(pem, PEM_read_bio_PUBKEY);
   if (!key) key = readPem(pem, PEM_read_bio_PrivateKey);
-  auto id = ed25519KeyId(key.get(), "the checkpoint key is not an Ed25519 key");
+  auto id = ed25519Fingerprint(key.get(), "the checkpoint key is not an Ed25519 key");
   if (!id) return id.status();
   CheckpointVerifier v;
   v.key_ = std::move(key);
-  v.key_id_ = *id;
+  v.key_id_ = id->substr(0, 16);
   return v;
 }
 

@@ -1,7 +1,9 @@
 #include "tramite/audit/ledger.h"
 
 #include <algorithm>
+#include <fstream>
 #include <map>
+#include <sstream>
 
 #include "tramite/audit/entry.h"
 
@@ -58,12 +60,14 @@ std::string describe(const storage::HistoryRecord& r) {
 class Verification {
  public:
   Verification(const CompactRange& head, std::vector<Checkpoint> checkpoints,
-               std::map<std::pair<int, std::uint64_t>, Hash> nodes, const CheckpointVerifier* key)
+               std::map<std::pair<int, std::uint64_t>, Hash> nodes, const CheckpointVerifier* key,
+               const TrustedCheckpoint* trusted)
       : head_size_(head.size()),
         head_root_(head.root()),
         checkpoints_(std::move(checkpoints)),
         nodes_(std::move(nodes)),
-        key_(key) {}
+        key_(key),
+        trusted_(trusted) {}
 
   void row(const storage::LedgerRow& r) {
     ++report_.entries;
@@ -103,6 +107,12 @@ class Verification {
     } else if (intact_ && range_.root() != head_root_) {
       add(static_cast<std::int64_t>(head_size_), 0, "head",
           "the ledger head's tree does not match its entries");
+    }
+    if (trusted_ && range_.size() < trusted_->size) {
+      add(static_cast<std::int64_t>(range_.size()), 0, "truncated",
+          "the ledger has " + std::to_string(range_.size()) +
+              " entries, but the trusted checkpoint covers " + std::to_string(trusted_->size) +
+              ": entries were removed from its end");
     }
     for (; next_checkpoint_ < checkpoints_.size(); ++next_checkpoint_) {
       const Checkpoint& c = checkpoints_[next_checkpoint_];
@@ -154,6 +164,14 @@ class Verification {
            checkpoints_[next_checkpoint_].size == range_.size()) {
       check(checkpoints_[next_checkpoint_++]);
     }
+    if (trusted_ && trusted_->size == range_.size() && range_.root() != trusted_->root) {
+      // What the database holds may be re-signed; a root kept elsewhere cannot be rewritten.
+      add(static_cast<std::int64_t>(trusted_->size) - 1, 0, "rewritten",
+          "the first " + std::to_string(trusted_->size) +
+              " entries no longer have the root of the trusted checkpoint (" +
+              toHex(trusted_->root) +
+              "): one of them was rewritten, whatever the stored checkpoints say");
+    }
   }
 
   void check(const Checkpoint& c) {
@@ -197,6 +215,7 @@ class Verification {
   std::vector<Checkpoint> checkpoints_;
   std::map<std::pair<int, std::uint64_t>, Hash> nodes_;
   const CheckpointVerifier* key_;
+  const TrustedCheckpoint* trusted_;
   VerifyReport report_;
   CompactRange range_;
   std::vector<Mismatch> mismatches_;
@@ -265,7 +284,8 @@ Result<std::vector<Hash>> proveConsistency(storage::Transaction& tx, std::uint64
   return consistencyProof(first, second, StoreSubtrees(tx));
 }
 
-Result<VerifyReport> verifyLedger(storage::Store& store, const CheckpointVerifier* key) {
+Result<VerifyReport> verifyLedger(storage::Store& store, const CheckpointVerifier* key,
+                                  const TrustedCheckpoint* trusted) {
   auto tx = store.begin(storage::TxMode::kRead);
   if (!tx) return tx.status();
   storage::Transaction& t = **tx;
@@ -283,7 +303,7 @@ Result<VerifyReport> verifyLedger(storage::Store& store, const CheckpointVerifie
   if (!stored_nodes) return stored_nodes.status();
   std::map<std::pair<int, std::uint64_t>, Hash> nodes;
   for (const storage::LedgerNode& n : *stored_nodes) nodes[{n.level, n.index}] = n.hash;
-  Verification v(*head, std::move(checkpoints), std::move(nodes), key);
+  Verification v(*head, std::move(checkpoints), std::move(nodes), key, trusted);
   std::int64_t from = -1;  // the first page also brings the rows without a ledger index
   for (;;) {
     auto rows = t.ledgerRows(from, kPage);
@@ -293,6 +313,105 @@ Result<VerifyReport> verifyLedger(storage::Store& store, const CheckpointVerifie
     from = rows->back().index + 1;
   }
   return v.finish();
+}
+
+namespace {
+
+// A witness record line: "SIZE ROOT SIGNED_AT SIGNATURE".
+Result<Checkpoint> parseWitnessed(const std::string& line, const std::string& where) {
+  std::istringstream in(line);
+  std::string size, root, at, signature;
+  in >> size >> root >> at >> signature;
+  auto hash = hashFromHex(root);
+  const bool digits = !size.empty() && size.size() < 20 &&
+                      std::all_of(size.begin(), size.end(), ::isdigit) && !at.empty() &&
+                      at.size() < 20 && std::all_of(at.begin(), at.end(), ::isdigit);
+  if (!digits || !hash || signature.empty()) {
+    return Status(ErrorCode::kInvalidArgument, where + ": not a witnessed checkpoint: " + line);
+  }
+  Checkpoint c;
+  c.size = std::stoull(size);
+  c.root = *hash;
+  c.signed_at = std::stoll(at);
+  c.signature = signature;
+  return c;
+}
+
+// The last line of the record, with its line number; nullopt for a missing or empty record.
+Result<std::optional<Checkpoint>> lastRecorded(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::optional<Checkpoint>();
+  std::string line, last;
+  int number = 0, last_number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    last = line;
+    last_number = number;
+  }
+  if (last.empty()) return std::optional<Checkpoint>();
+  auto c = parseWitnessed(last, path + ":" + std::to_string(last_number));
+  if (!c) return c.status();
+  return std::optional<Checkpoint>(*c);
+}
+
+}  // namespace
+
+Result<TrustedCheckpoint> lastWitnessed(const std::string& record_path) {
+  auto last = lastRecorded(record_path);
+  if (!last) return last.status();
+  if (!last->has_value()) {
+    return Status(ErrorCode::kNotFound, record_path + ": no witnessed checkpoint yet");
+  }
+  return TrustedCheckpoint{(*last)->size, (*last)->root};
+}
+
+Result<Witnessed> witnessCheckpoint(storage::Store& store, const CheckpointVerifier& key,
+                                    const std::string& record_path) {
+  auto last = lastRecorded(record_path);
+  if (!last) return last.status();
+  auto tx = store.begin(storage::TxMode::kRead);
+  if (!tx) return tx.status();
+  auto newest = (*tx)->latestCheckpoint();
+  if (!newest) return newest.status();
+  if (!newest->has_value()) return Status(ErrorCode::kNotFound, "the ledger has no checkpoint yet");
+  const Checkpoint& now = **newest;
+  if (!key.verify(now)) {
+    return Status(ErrorCode::kFailedPrecondition,
+                  "the newest checkpoint (" + std::to_string(now.size) +
+                      " entries) is not signed by key " + key.keyId());
+  }
+  Witnessed out{now, last->has_value() ? (*last)->size : 0};
+  if (last->has_value()) {
+    const Checkpoint& seen = **last;
+    if (now.size < seen.size) {
+      return Status(ErrorCode::kFailedPrecondition,
+                    "truncated: the newest checkpoint covers " + std::to_string(now.size) +
+                        " entries, but this witness saw " + std::to_string(seen.size));
+    }
+    bool consistent = now.root == seen.root;
+    if (now.size > seen.size && seen.size > 0) {
+      auto proof = proveConsistency(**tx, seen.size, now.size);
+      consistent = proof && verifyConsistency(seen.size, now.size, seen.root, now.root, *proof);
+    }
+    if (!consistent) {
+      return Status(ErrorCode::kFailedPrecondition,
+                    "rewritten: the checkpoint of " + std::to_string(now.size) +
+                        " entries does not extend the witnessed one of " +
+                        std::to_string(seen.size) + " entries (root " + toHex(seen.root) +
+                        "): an entry among the first " + std::to_string(seen.size) +
+                        " was changed");
+    }
+    if (now.size == seen.size) return out;  // nothing new to record
+  }
+  std::ofstream record(record_path, std::ios::app);
+  record << now.size << ' ' << toHex(now.root) << ' ' << now.signed_at << ' ' << now.signature
+         << '\n';
+  record.flush();
+  if (!record) {
+    return Status(ErrorCode::kUnavailable, "cannot append to the witness record " + record_path);
+  }
+  return out;
 }
 
 }  // namespace tramite::audit

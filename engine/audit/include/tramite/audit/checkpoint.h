@@ -36,6 +36,8 @@ class Signer {
 
   // The first 16 hex digits of SHA-256 of the raw 32-byte public key.
   const std::string& keyId() const { return key_id_; }
+  // The SHA-256 of the raw public key in hex: what a verifier compares out of band.
+  const std::string& fingerprint() const { return fingerprint_; }
   // The public key as PEM (SubjectPublicKeyInfo) text, for verifiers.
   std::string publicKeyPem() const;
   // Signs checkpointText(size, root, signed_at). Errors: kInternal when OpenSSL fails.
@@ -44,6 +46,7 @@ class Signer {
  private:
   std::shared_ptr<evp_pkey_st> key_;
   std::string key_id_;
+  std::string fingerprint_;
 };
 
 // Checks checkpoint signatures with an Ed25519 public key.

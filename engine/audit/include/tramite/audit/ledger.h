@@ -51,11 +51,39 @@ struct VerifyReport {
   bool ok() const { return findings.empty(); }
 };
 
+// A checkpoint the verifier holds apart from the database (an auditor's witness record, a
+// printout): a tree size and its root. Whoever controls the database and the signing key
+// can rewrite history and re-sign it; they cannot change what was kept elsewhere.
+struct TrustedCheckpoint {
+  std::uint64_t size = 0;
+  Hash root{};
+};
+
 // Reads the whole store in one read transaction and checks it: every history row has its
 // place in the ledger, hashes to its recorded leaf, and comes in seq order; the recomputed
 // tree matches the stored subtrees, the head and every checkpoint's root; and every
 // checkpoint is signed by `key` (when given; without a key signatures are not checked).
+// With a trusted checkpoint, the first trusted->size entries must still have its root
+// (finding "rewritten") and the ledger must still hold them (finding "truncated").
 // Errors: the store's (an unreadable store is an error; a tampered one is a report).
-Result<VerifyReport> verifyLedger(storage::Store& store, const CheckpointVerifier* key);
+Result<VerifyReport> verifyLedger(storage::Store& store, const CheckpointVerifier* key,
+                                  const TrustedCheckpoint* trusted = nullptr);
+
+// An auditor's witness (`tramite audit witness`): checks the store's newest signed
+// checkpoint against the last one this witness saw (record, an append-only text file of
+// lines "SIZE ROOT SIGNED_AT SIGNATURE"): signed by key, no smaller, and an extension of it
+// by a consistency proof from the store; then appends it. A rewrite or a truncation since the
+// last witnessed checkpoint is reported, and nothing is appended. Errors: kFailedPrecondition
+// with what was found (signature, truncation, rewrite); kNotFound (no checkpoint yet);
+// kInvalidArgument (a malformed record); the store's.
+struct Witnessed {
+  Checkpoint checkpoint;       // the newest checkpoint, now recorded
+  std::uint64_t previous = 0;  // the size of the last one witnessed before (0: none)
+};
+Result<Witnessed> witnessCheckpoint(storage::Store& store, const CheckpointVerifier& key,
+                                    const std::string& record_path);
+// The last checkpoint of a witness record, as a trusted checkpoint. Errors: kNotFound
+// (empty or missing record), kInvalidArgument (malformed).
+Result<TrustedCheckpoint> lastWitnessed(const std::string& record_path);
 
 }  // namespace tramite::audit
