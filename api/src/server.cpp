@@ -178,9 +178,16 @@ class Connection final : public Poco::Net::TCPServerConnection {
     info.route = "unmatched";
     HttpResponse response = shared_.handle(request, &info);
     const bool keep_alive = head->keep_alive && !shared_.connections.stopping();
-    const bool sent = send(response, request.request_id, head->minor_version, keep_alive,
-                           request.method == "HEAD");
-    log(request, response, info);
+    // The request ran (a write may have committed): it is logged whether or not its answer
+    // reaches a client that may have gone (a reset throws).
+    bool sent = false;
+    try {
+      sent = send(response, request.request_id, head->minor_version, keep_alive,
+                  request.method == "HEAD");
+    } catch (const Poco::Exception&) {
+      sent = false;
+    }
+    log(request, response, info, sent);
     return sent && keep_alive;
   }
 
@@ -326,14 +333,16 @@ class Connection final : public Poco::Net::TCPServerConnection {
   // receive(), within the request's time.
   bool receiveInTime() { return std::chrono::steady_clock::now() < deadline_ && receive(); }
 
-  void log(const HttpRequest& request, const HttpResponse& response, const RequestInfo& info) {
+  // One line per request that ran; " sent=no" when its answer could not be sent.
+  void log(const HttpRequest& request, const HttpResponse& response, const RequestInfo& info,
+           bool sent) {
     if (!shared_.options.log_requests) return;
     Poco::Logger::get("tramite.http")
         .information(
-            "method=%s path=%s status=%d duration_ms=%.2f actor=%s request_id=%s remote=%s",
+            "method=%s path=%s status=%d duration_ms=%.2f actor=%s request_id=%s remote=%s%s",
             logSafe(request.method), logSafe(request.path), response.status,
             secondsSince(started_) * 1000.0, info.actor.empty() ? "-" : logSafe(info.actor),
-            logSafe(request.request_id), remote_);
+            logSafe(request.request_id), remote_, std::string(sent ? "" : " sent=no"));
   }
 
   // What a client sent, fit for one log line: control characters, spaces, backslashes and

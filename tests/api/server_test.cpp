@@ -19,6 +19,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -1020,6 +1021,61 @@ class CapturedLog final : public Poco::Channel {
   std::mutex mu_;
   std::vector<std::string> lines_;
 };
+
+// Issue 26, item 16: a request that ran is logged even when its client reset the connection
+// before the answer could be sent.
+TEST(ServerLog, ARequestWhoseClientResetIsStillLogged) {
+  Poco::AutoPtr<CapturedLog> captured(new CapturedLog);
+  Poco::Logger& logger = Poco::Logger::get("tramite.http");
+  Poco::AutoPtr<Poco::Channel> before(logger.getChannel(), true);
+  logger.setChannel(captured);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool reset = false;
+  ServerOptions options;
+  options.host = "127.0.0.1";
+  options.port = 0;
+  options.log_requests = true;
+  Server server(
+      [&](const HttpRequest&, RequestInfo* info) {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait_for(lock, std::chrono::seconds(5), [&] { return reset; });  // the write "ran"
+        if (info) info->actor = "carla_mendez";
+        HttpResponse r;
+        r.status = 201;
+        r.body = std::string(256 * 1024, 'x');  // more than the socket takes at once
+        return r;
+      },
+      options);
+  ASSERT_TRUE(server.start());
+  {
+    Poco::Net::StreamSocket s(
+        Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(server.port())));
+    const std::string request =
+        "POST /api/v1/instances HTTP/1.1\r\nHost: x\r\n"
+        "Content-Length: 2\r\n\r\n{}";
+    s.sendBytes(request.data(), static_cast<int>(request.size()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the handler has it
+    s.setLinger(true, 0);
+    s.close();  // a reset
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    reset = true;
+  }
+  cv.notify_all();
+  bool logged = false;
+  for (int i = 0; i < 100 && !logged; ++i) {
+    for (const std::string& line : captured->lines()) {
+      logged = logged || (line.find("path=/api/v1/instances status=201") != std::string::npos &&
+                          line.find("actor=carla_mendez") != std::string::npos);
+    }
+    if (!logged) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  server.stop();
+  logger.setChannel(before);
+  EXPECT_TRUE(logged) << ::testing::PrintToString(captured->lines());
+}
 
 // Issue 26, item 16: a client cannot forge a log line: what it sends is escaped.
 TEST_F(ServerTest, EveryRequestIsLoggedOnOneLine) {
