@@ -264,24 +264,31 @@ TEST(Serve, KeepsItsDataPrivateAndTheDeployedVersionAcrossRestarts) {
   fs::remove_all(dir);
 }
 
+// A server as `make run` starts it, in dir: the demo PKI made in dir/pki (the CA trusted, the
+// seal signing rendered documents), the store in dir/data, every demo user's password given.
+Child spawnDemo(const fs::path& dir, const std::string& password) {
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string pki = (dir / "pki").string();
+  EXPECT_EQ(
+      std::system(("cd " TRAMITE_SOURCE_DIR " && bash scripts/demo-pki.sh " + pki + " > /dev/null")
+                      .c_str()),
+      0);
+  return spawn({"--listen", "127.0.0.1:0", "--data-dir", (dir / "data").string(), "--set",
+                "tramite.demo.password=" + password, "--set",
+                "tramite.signing.trust_store=" + pki + "/ca.pem", "--set",
+                "tramite.signing.seal_certificate=" + pki + "/seal.pem", "--set",
+                "tramite.signing.seal_key=" + pki + "/seal.key"},
+               (dir / "serve.log").string());
+}
+
 // Issue 26, item 24: the README's walk-through (scripts/walkthrough.sh) runs as written
 // against a served demo: request, assign, draft, approve, sign, verify the bundle offline.
 TEST(Serve, TheReadmeWalkThroughRunsAsWritten) {
   const fs::path dir = fs::temp_directory_path() / ("tramite-walk-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
   const std::string pki = (dir / "pki").string();
-  ASSERT_EQ(
-      std::system(("cd " TRAMITE_SOURCE_DIR " && bash scripts/demo-pki.sh " + pki + " > /dev/null")
-                      .c_str()),
-      0);
   const std::string data = (dir / "data").string();
-  Child child = spawn(
-      {"--listen", "127.0.0.1:0", "--data-dir", data, "--set", "tramite.demo.password=demo-clave-3",
-       "--set", "tramite.signing.trust_store=" + pki + "/ca.pem", "--set",
-       "tramite.signing.seal_certificate=" + pki + "/seal.pem", "--set",
-       "tramite.signing.seal_key=" + pki + "/seal.key"},
-      (dir / "serve.log").string());
+  Child child = spawnDemo(dir, "demo-clave-3");
   const int port = waitForPort(child);
   ASSERT_GT(port, 0) << "the server did not start";
   const std::string out = (dir / "walk.txt").string();
@@ -305,19 +312,8 @@ TEST(Serve, TheReadmeWalkThroughRunsAsWritten) {
 TEST(Serve, TakesDocumentsAndSignaturesWithTheConfiguredTrustStore) {
   const fs::path dir =
       fs::temp_directory_path() / ("tramite-serve-pki-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
   const std::string pki = (dir / "pki").string();
-  ASSERT_EQ(
-      std::system(("cd " TRAMITE_SOURCE_DIR " && bash scripts/demo-pki.sh " + pki + " > /dev/null")
-                      .c_str()),
-      0);
-  Child child = spawn({"--listen", "127.0.0.1:0", "--data-dir", (dir / "data").string(), "--set",
-                       "tramite.demo.password=demo-clave-2", "--set",
-                       "tramite.signing.trust_store=" + pki + "/ca.pem", "--set",
-                       "tramite.signing.seal_certificate=" + pki + "/seal.pem", "--set",
-                       "tramite.signing.seal_key=" + pki + "/seal.key"},
-                      (dir / "serve.log").string());
+  Child child = spawnDemo(dir, "demo-clave-2");
   const int port = waitForPort(child);
   ASSERT_GT(port, 0) << "the server did not start";
   auto call = [&](const std::string& method, const std::string& path, const std::string& body,
