@@ -683,13 +683,38 @@ Result<InstanceView> Engine::sendFromPlatform(const std::string& instance_id,
   return sendAs(instance_id, event, kSystemActor, idempotency_key, {}, /*platform=*/true);
 }
 
+Result<std::optional<storage::UserRecord>> Engine::senderOf(storage::Transaction& tx,
+                                                            const std::string& actor) {
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> lock(senders_mu_);
+    auto it = senders_.find(actor);
+    if (it != senders_.end() && now - it->second.read_at < options_.sender_cache) {
+      return it->second.user;
+    }
+  }
+  auto user = activeUser(tx, actor);
+  if (!user) return user;
+  if (options_.sender_cache.count() > 0) {
+    std::lock_guard<std::mutex> lock(senders_mu_);
+    if (senders_.size() >= 4096) senders_.clear();  // a bound, not an eviction policy
+    senders_[actor] = KnownSender{*user, now};
+  }
+  return user;
+}
+
+void Engine::forgetSenders() {
+  std::lock_guard<std::mutex> lock(senders_mu_);
+  senders_.clear();
+}
+
 Status Engine::checkSender(storage::Transaction& tx, const Loaded& inst, const std::string& event,
                            const std::string& actor, const std::string& reason) {
   const EventPolicy policy = EventPolicy::of(*inst.chart);
   Sender sender;
   sender.user = actor;
   sender.reason = reason;
-  auto user = activeUser(tx, actor);
+  auto user = senderOf(tx, actor);
   if (!user) return user.status();
   if (user->has_value()) {
     sender.known = true;

@@ -1284,6 +1284,7 @@ Status Engine::putUser(const storage::UserRecord& user, const std::string& actor
     if (!st) return st;
     return true;
   });
+  forgetSenders();
   return r ? Status::ok() : r.status();
 }
 
@@ -1303,6 +1304,7 @@ Status Engine::importDirectory(const storage::DirectoryRecords& directory,
     }
     return true;
   });
+  forgetSenders();
   return r ? Status::ok() : r.status();
 }
 

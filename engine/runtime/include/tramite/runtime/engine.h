@@ -71,6 +71,10 @@ struct EngineOptions {
   // How deep <invoke>d instances may nest (a document invoking itself stops there): a
   // deeper invocation fails with error.execution in its parent.
   std::uint32_t max_invoke_depth = 8;
+  // How long the engine may answer "who is this sender" (for external events) from memory:
+  // a change made through this engine takes effect at once, one made by another engine on
+  // the same database within this time (as the API's principal cache). 0 reads every time.
+  std::chrono::milliseconds sender_cache{1000};
   // Told of each timer or inbox row parked after failing for good (the server logs it).
   std::function<void(const storage::ParkedRecord&)> on_parked;
   // Group commit: concurrent operations are each computed against a snapshot and written
@@ -332,6 +336,17 @@ class Engine {
   std::shared_ptr<const calendar::BusinessCalendar> calendar_;
   std::unique_ptr<Batcher> batcher_;
   std::shared_ptr<storage::BlobStore> blobs_;
+  // Directory entries of event senders, read at most sender_cache ago (nullopt: not an
+  // active user). Cleared by every directory change made through this engine.
+  struct KnownSender {
+    std::optional<storage::UserRecord> user;
+    std::chrono::steady_clock::time_point read_at;
+  };
+  Result<std::optional<storage::UserRecord>> senderOf(storage::Transaction& tx,
+                                                      const std::string& actor);
+  void forgetSenders();
+  std::mutex senders_mu_;
+  std::unordered_map<std::string, KnownSender> senders_;
   std::mutex charts_mu_;
   std::unordered_map<std::int64_t, std::pair<scxml::ChartPtr, storage::DefinitionRecord>> charts_;
 };
