@@ -791,7 +791,6 @@ Result<InstanceView> Engine::sendAs(const std::string& instance_id, const scxml:
       if (!st) return st;
       return true;
     });
-    forgetRecentInstances();
     if (!recorded) return recorded.status();
   }
   return sent;
