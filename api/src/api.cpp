@@ -1056,7 +1056,7 @@ class Api::Impl {
     if (!cp->has_value()) return Status(ErrorCode::kNotFound, "no checkpoint has been signed yet");
     const audit::Checkpoint& k = **cp;
     json::Value out = audit::checkpointJson(k);
-    out.set("signed_text", audit::checkpointText(k.size, k.root, k.signed_at));
+    out.set("signed_text", audit::signedText(k));
     return jsonResponse(200, out);
   }
 

@@ -167,7 +167,9 @@ const char* const kMigrations[] = {
     "CREATE INDEX instances_created ON instances (created_at, id);"
     // ... and invitations to set a first password, by their secret's hash.
     "CREATE TABLE invitations (secret_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL,"
-    " expires_at {INT} NOT NULL, used_at {INT} NOT NULL, created_at {INT} NOT NULL);",
+    " expires_at {INT} NOT NULL, used_at {INT} NOT NULL, created_at {INT} NOT NULL);"
+    // ... and each checkpoint's link to the one before it.
+    "ALTER TABLE ledger_checkpoints ADD COLUMN previous TEXT NOT NULL DEFAULT '';",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -875,10 +877,10 @@ class SqlTransaction final : public Transaction {
   Status addCheckpoint(const audit::Checkpoint& cp) override {
     return guarded("add a checkpoint", [&]() -> Status {
       runSql(
-          "INSERT INTO ledger_checkpoints (size, root, signed_at, key_id, signature) VALUES (?, "
-          "?, ?, ?, ?)",
+          "INSERT INTO ledger_checkpoints (size, root, signed_at, key_id, signature, previous) "
+          "VALUES (?, ?, ?, ?, ?, ?)",
           {Int64{static_cast<std::int64_t>(cp.size)}, audit::toHex(cp.root), Int64{cp.signed_at},
-           cp.key_id, cp.signature},
+           cp.key_id, cp.signature, cp.previous},
           {});
       return Status::ok();
     });
@@ -887,14 +889,19 @@ class SqlTransaction final : public Transaction {
   // An unreadable stored hash reads as zeros, which no recomputed hash matches.
   static audit::Checkpoint readCheckpoint(const NativeStatements::Row& c) {
     auto root = audit::hashFromHex(c.text(1));
-    return audit::Checkpoint{static_cast<std::uint64_t>(c.integer(0)), root ? *root : audit::Hash{},
-                             c.integer(2), c.text(3), c.text(4)};
+    return audit::Checkpoint{static_cast<std::uint64_t>(c.integer(0)),
+                             root ? *root : audit::Hash{},
+                             c.integer(2),
+                             c.text(3),
+                             c.text(4),
+                             c.text(5)};
   }
 
   Result<std::vector<audit::Checkpoint>> checkpoints(std::uint64_t from_size, int limit) override {
     return selectAll<audit::Checkpoint>(
         "read checkpoints",
-        "SELECT size, root, signed_at, key_id, signature FROM ledger_checkpoints WHERE size >= ? "
+        "SELECT size, root, signed_at, key_id, signature, previous FROM ledger_checkpoints WHERE "
+        "size >= ? "
         "ORDER BY size LIMIT ?",
         {Int64{static_cast<std::int64_t>(from_size)}, Int64{limit}}, readCheckpoint);
   }
@@ -902,8 +909,8 @@ class SqlTransaction final : public Transaction {
   Result<std::optional<audit::Checkpoint>> latestCheckpoint() override {
     return selectOne<audit::Checkpoint>(
         "read the latest checkpoint",
-        "SELECT size, root, signed_at, key_id, signature FROM ledger_checkpoints ORDER BY size "
-        "DESC LIMIT 1",
+        "SELECT size, root, signed_at, key_id, signature, previous FROM ledger_checkpoints ORDER "
+        "BY size DESC LIMIT 1",
         {}, readCheckpoint);
   }
 

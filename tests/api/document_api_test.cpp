@@ -360,7 +360,8 @@ TEST_F(DocumentApiTest, LedgerRoutesServeCheckpointsAndProofs) {
   ASSERT_GT(size, 1);
   auto checkpoint = audit::Checkpoint{
       static_cast<std::uint64_t>(size), *audit::hashFromHex(c.find("root")->asString()),
-      c.find("signed_at")->asInt(), c.find("key_id")->asString(), c.find("signature")->asString()};
+      c.find("signed_at")->asInt(),     c.find("key_id")->asString(),
+      c.find("signature")->asString(),  c.find("previous") ? c.find("previous")->asString() : ""};
   EXPECT_TRUE(audit::CheckpointVerifier::fromPem(signer_->publicKeyPem())->verify(checkpoint));
   HttpResponse inc = call("GET", "/api/v1/audit/proofs/inclusion", marta, "", "",
                           {{"index", "1"}, {"size", std::to_string(size)}});

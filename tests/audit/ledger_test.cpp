@@ -242,6 +242,22 @@ TEST_P(LedgerTest, AWitnessCatchesARewriteReSignedWithTheKey) {
                           [](const Finding& f) { return f.kind == "truncated"; }));
 }
 
+// Issue 26, item 10: checkpoints are chained; one removed from the middle breaks the chain.
+TEST_P(LedgerTest, CheckpointsAreChainedSoOneRemovedIsNamed) {
+  EXPECT_TRUE(first_.previous.empty());
+  EXPECT_EQ(second_.previous, sha256Hex(signedText(first_)));
+  EXPECT_EQ(signedText(second_).rfind("tramite ledger checkpoint v2\n", 0), 0u);
+  EXPECT_TRUE(verifier_->verify(second_));
+  Checkpoint unchained = second_;
+  unchained.previous.clear();  // the link is signed: it cannot be dropped
+  EXPECT_FALSE(verifier_->verify(unchained));
+  tamper("DELETE FROM ledger_checkpoints WHERE size = " + std::to_string(first_.size));
+  VerifyReport report = verify();
+  ASSERT_FALSE(report.ok());
+  EXPECT_NE(report.findings.front().message.find("does not chain"), std::string::npos)
+      << report.findings.front().message;
+}
+
 TEST_P(LedgerTest, ADeletedRowIsNamed) {
   const auto target = rows()[21];
   tamper("DELETE FROM history WHERE seq = " + seqOf(target));

@@ -1111,15 +1111,17 @@ TEST(PostgresPlans, BatchRowsFunctionIsPlpgsqlAfterUpgrade) {
     EXPECT_TRUE(isIn("plpgsql"));
   }
   // Back to version 7, as that build left it.
-  ASSERT_TRUE(pg->psql(database,
-                       "CREATE OR REPLACE FUNCTION tramite_rows(rows jsonb) RETURNS TABLE (value "
-                       "jsonb, key bigint) LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE ROWS 1 AS "
-                       "'SELECT value, ordinality FROM jsonb_array_elements(rows) WITH "
-                       "ORDINALITY'; DROP TABLE login_attempts; DROP TABLE parked; DROP TABLE "
-                       "invitations; DROP INDEX instances_created; ALTER TABLE instances DROP "
-                       "COLUMN states; ALTER TABLE instances DROP COLUMN unit; ALTER TABLE "
-                       "credentials DROP COLUMN session_epoch; UPDATE schema_version SET version "
-                       "= 7"));
+  ASSERT_TRUE(
+      pg->psql(database,
+               "CREATE OR REPLACE FUNCTION tramite_rows(rows jsonb) RETURNS TABLE (value "
+               "jsonb, key bigint) LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE ROWS 1 AS "
+               "'SELECT value, ordinality FROM jsonb_array_elements(rows) WITH "
+               "ORDINALITY'; DROP TABLE login_attempts; DROP TABLE parked; DROP TABLE "
+               "invitations; ALTER TABLE ledger_checkpoints DROP COLUMN previous; DROP INDEX "
+               "instances_created; ALTER TABLE instances DROP "
+               "COLUMN states; ALTER TABLE instances DROP COLUMN unit; ALTER TABLE "
+               "credentials DROP COLUMN session_epoch; UPDATE schema_version SET version "
+               "= 7"));
   ASSERT_TRUE(isIn("sql"));
   auto store = openStore(uri);
   ASSERT_TRUE(store) << store.status().toString();

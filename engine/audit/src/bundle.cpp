@@ -199,7 +199,7 @@ Result<std::string> exportBundle(runtime::Engine& engine, storage::Store& store,
   zip.add("manifest.json", json::dump(manifest));
   zip.add("history.json", json::dump(json::Value(std::move(history))));
   zip.add("ledger.json", json::dump(ledger));
-  zip.add("checkpoint.txt", checkpointText(cp.size, cp.root, cp.signed_at));
+  zip.add("checkpoint.txt", signedText(cp));
   auto raw_sig = bytesFromHex(cp.signature);
   if (raw_sig) zip.add("checkpoint.sig", *raw_sig);
   if (!public_key_pem.empty()) zip.add("ledger.key.pub", public_key_pem);

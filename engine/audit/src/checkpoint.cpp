@@ -23,10 +23,8 @@ KeyPtr readPem(const std::string& pem, Reader reader) {
   return own(reader(bio.get(), nullptr, nullptr, nullptr));
 }
 
-// The key id of an Ed25519 key (see keyId()); kInvalidArgument with `refusal` when key is
-// null or not Ed25519.
 // The SHA-256 of an Ed25519 key's 32 raw public bytes, in hex (its fingerprint; the first 16
-// digits are its key id).
+// digits are its key id); kInvalidArgument with `refusal` when key is null or not Ed25519.
 Result<std::string> ed25519Fingerprint(EVP_PKEY* key, const char* refusal) {
   unsigned char raw[32];
   std::size_t len = sizeof raw;
@@ -52,6 +50,12 @@ std::string pemOf(EVP_PKEY* key, Write write) {
 std::string checkpointText(std::uint64_t size, const Hash& root, TimePoint signed_at) {
   return "tramite ledger checkpoint v1\n" + std::to_string(size) + "\n" + toHex(root) + "\n" +
          std::to_string(signed_at) + "\n";
+}
+
+std::string signedText(const Checkpoint& c) {
+  if (c.previous.empty()) return checkpointText(c.size, c.root, c.signed_at);
+  return "tramite ledger checkpoint v2\n" + std::to_string(c.size) + "\n" + toHex(c.root) + "\n" +
+         std::to_string(c.signed_at) + "\n" + c.previous + "\n";
 }
 
 Result<Signer> Signer::fromPem(const std::string& pem) {
@@ -84,8 +88,14 @@ std::string Signer::publicKeyPem() const {
   return pemOf(key_.get(), PEM_write_bio_PUBKEY);
 }
 
-Result<Checkpoint> Signer::sign(std::uint64_t size, const Hash& root, TimePoint signed_at) const {
-  const std::string text = checkpointText(size, root, signed_at);
+Result<Checkpoint> Signer::sign(std::uint64_t size, const Hash& root, TimePoint signed_at,
+                                const std::string& previous) const {
+  Checkpoint c;
+  c.size = size;
+  c.root = root;
+  c.signed_at = signed_at;
+  c.previous = previous;
+  const std::string text = signedText(c);
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   unsigned char sig[64];
   std::size_t len = sizeof sig;
@@ -94,10 +104,6 @@ Result<Checkpoint> Signer::sign(std::uint64_t size, const Hash& root, TimePoint 
                      text.size()) != 1) {
     return Status(ErrorCode::kInternal, "OpenSSL could not sign the checkpoint");
   }
-  Checkpoint c;
-  c.size = size;
-  c.root = root;
-  c.signed_at = signed_at;
   c.key_id = key_id_;
   c.signature = toHex(std::string_view(reinterpret_cast<const char*>(sig), len));
   return c;
@@ -117,7 +123,7 @@ Result<CheckpointVerifier> CheckpointVerifier::fromPem(const std::string& pem) {
 bool CheckpointVerifier::verify(const Checkpoint& checkpoint) const {
   auto sig = bytesFromHex(checkpoint.signature);
   if (checkpoint.key_id != key_id_ || !sig) return false;
-  const std::string text = checkpointText(checkpoint.size, checkpoint.root, checkpoint.signed_at);
+  const std::string text = signedText(checkpoint);
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   return ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key_.get()) == 1 &&
          EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig->data()),

@@ -23,11 +23,13 @@ Result<std::vector<Hash>> hashesFromJson(const json::Value& v) {
 }
 
 json::Value checkpointJson(const Checkpoint& c) {
-  return json::Value(json::Object{{"size", static_cast<std::int64_t>(c.size)},
-                                  {"root", toHex(c.root)},
-                                  {"signed_at", c.signed_at},
-                                  {"key_id", c.key_id},
-                                  {"signature", c.signature}});
+  json::Value v(json::Object{{"size", static_cast<std::int64_t>(c.size)},
+                             {"root", toHex(c.root)},
+                             {"signed_at", c.signed_at},
+                             {"key_id", c.key_id},
+                             {"signature", c.signature}});
+  if (!c.previous.empty()) v.set("previous", c.previous);
+  return v;
 }
 
 Result<Checkpoint> checkpointFromJson(const json::Value& v) {
@@ -44,8 +46,16 @@ Result<Checkpoint> checkpointFromJson(const json::Value& v) {
   }
   auto hash = hashFromHex(root->asString());
   if (!hash) return hash.status();
-  return Checkpoint{static_cast<std::uint64_t>(size->asInt()), *hash, signed_at->asInt(),
-                    key_id->asString(), signature->asString()};
+  const json::Value* previous = v.find("previous");
+  if (previous && !previous->isString()) {
+    return Status(ErrorCode::kInvalidArgument, "a checkpoint's previous is a hash in hex");
+  }
+  return Checkpoint{static_cast<std::uint64_t>(size->asInt()),
+                    *hash,
+                    signed_at->asInt(),
+                    key_id->asString(),
+                    signature->asString(),
+                    previous ? previous->asString() : ""};
 }
 
 }  // namespace tramite::audit

@@ -177,6 +177,13 @@ class Verification {
   void check(const Checkpoint& c) {
     ++report_.checkpoints;
     const std::string name = "checkpoint of " + std::to_string(c.size) + " entries";
+    if (!c.previous.empty() && c.previous != previous_text_hash_) {
+      add(static_cast<std::int64_t>(c.size) - 1, 0, "checkpoint",
+          name +
+              ": it does not chain to the checkpoint stored before it; a checkpoint between "
+              "them was removed or replaced");
+    }
+    previous_text_hash_ = sha256Hex(signedText(c));
     if (key_ && !key_->verify(c)) {
       add(static_cast<std::int64_t>(c.size) - 1, 0, "checkpoint",
           name + ": the signature does not verify with key " + key_->keyId());
@@ -223,6 +230,7 @@ class Verification {
   std::int64_t last_seq_ = 0;
   std::size_t next_checkpoint_ = 0;
   std::uint64_t last_good_ = 0;
+  std::string previous_text_hash_;  // of the last checkpoint checked
   bool intact_ = true;
 };
 
@@ -238,7 +246,9 @@ Result<std::optional<Checkpoint>> checkpointLedger(storage::Store& store, const 
   auto latest = (*tx)->latestCheckpoint();
   if (!latest) return latest.status();
   if (*latest && (*latest)->size == head->size()) return *latest;
-  auto signed_head = signer.sign(head->size(), head->root(), now);
+  // Chained: the new checkpoint carries the hash of the signed text of the one before it.
+  const std::string previous = *latest ? sha256Hex(signedText(**latest)) : std::string();
+  auto signed_head = signer.sign(head->size(), head->root(), now, previous);
   if (!signed_head) return signed_head.status();
   if (Status st = (*tx)->addCheckpoint(*signed_head); !st) return st;
   if (Status st = (*tx)->commit(); !st) return st;

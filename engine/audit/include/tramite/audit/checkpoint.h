@@ -19,12 +19,19 @@ struct Checkpoint {
   Hash root{};
   TimePoint signed_at = 0;
   std::string key_id;     // keyId() of the signing key
-  std::string signature;  // Ed25519 signature of checkpointText(), hex
+  std::string signature;  // Ed25519 signature of its signed text (signedText()), hex
+  // The SHA-256 (hex) of the signed text of the checkpoint before it: each checkpoint vouches
+  // for its predecessor, so one removed or replaced from the middle breaks the chain. Empty
+  // for the first checkpoint and for those signed before checkpoints were chained (v1).
+  std::string previous;
 };
 
 // The signed bytes (FORMAT.md): "tramite ledger checkpoint v1\n" then the size, the root in
 // hex and signed_at (Unix milliseconds), each in decimal or hex on its own line ending "\n".
 std::string checkpointText(std::uint64_t size, const Hash& root, TimePoint signed_at);
+// The bytes a checkpoint's signature covers: checkpointText() for an unchained one (v1),
+// else "tramite ledger checkpoint v2\n" then size, root, signed_at and previous, a line each.
+std::string signedText(const Checkpoint& checkpoint);
 
 // An Ed25519 private key.
 class Signer {
@@ -40,8 +47,11 @@ class Signer {
   const std::string& fingerprint() const { return fingerprint_; }
   // The public key as PEM (SubjectPublicKeyInfo) text, for verifiers.
   std::string publicKeyPem() const;
-  // Signs checkpointText(size, root, signed_at). Errors: kInternal when OpenSSL fails.
-  Result<Checkpoint> sign(std::uint64_t size, const Hash& root, TimePoint signed_at) const;
+  // Signs the checkpoint of size and root at signed_at, chained to previous (the SHA-256 of
+  // the signed text of the checkpoint before it, or empty). Errors: kInternal when OpenSSL
+  // fails.
+  Result<Checkpoint> sign(std::uint64_t size, const Hash& root, TimePoint signed_at,
+                          const std::string& previous = {}) const;
 
  private:
   std::shared_ptr<evp_pkey_st> key_;
