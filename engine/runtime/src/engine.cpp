@@ -640,7 +640,7 @@ Result<InstanceView> Engine::start(const StartRequest& request) {
 
 Status Engine::checkStart(storage::Transaction& tx, const scxml::Chart& chart,
                           const StartRequest& request, const std::string& id, bool& final_answer) {
-  if (!EventPolicy::of(chart).process) return Status::ok();
+  if (!chartHasWork(chart)) return Status::ok();
   final_answer = true;  // bad data or a key taken: asking again changes nothing
   if (Status st = checkBusinessKey(request.business_key); !st) return st;
   const std::vector<FieldSpec> inputs = startInputs(chart);
@@ -728,9 +728,11 @@ Status Engine::checkSender(storage::Transaction& tx, const Loaded& inst, const s
     sender.requester =
         !first->empty() && first->front().kind == "start" && first->front().actor == actor;
   }
-  std::vector<std::string> active;
-  inst.session.configuration.forEach(
-      [&](scxml::StateIndex s) { active.push_back(inst.chart->state(s).id); });
+  std::vector<std::string> active;  // only a process's declarations depend on its states
+  if (policy.process) {
+    inst.session.configuration.forEach(
+        [&](scxml::StateIndex s) { active.push_back(inst.chart->state(s).id); });
+  }
   return mayReceive(policy, active, event, sender);
 }
 

@@ -45,11 +45,11 @@ void collectRaised(const scxml::XmlElement& e, std::vector<std::string>& out) {
 
 EventPolicy EventPolicy::of(const scxml::Chart& chart) {
   EventPolicy p;
+  p.process = chartHasWork(chart);
   for (std::size_t i = 0; i < chart.states().size(); ++i) {
     const scxml::State& s = chart.states()[i];
     for (const scxml::XmlElement& e : s.extensions) {
       if (e.ns != kWorkflowNs) continue;
-      p.process = true;
       if (e.name == "accepts") {
         AcceptSpec a;
         if (const std::string* ev = e.attribute("event")) a.event = *ev;

@@ -125,7 +125,8 @@ StateWork stateWork(const scxml::State& state);
 // The data a case of the chart starts with (<w:input> directly inside <scxml>), in document
 // order; empty when the chart declares none.
 std::vector<FieldSpec> startInputs(const scxml::Chart& chart);
-// True when some state of the chart declares tasks, approvals or deadlines.
+// True when the chart is a process: some element of the workflow vocabulary (a task, an
+// approval, a deadline, an input, an accepted event, ...) anywhere in it.
 bool chartHasWork(const scxml::Chart& chart);
 
 // The due instant of a deadline set now: the end of the due day for day terms (LPA art. 82
