@@ -588,13 +588,7 @@ class Api::Impl {
     auto dir = engine_->directory();
     if (!dir) return dir.status();
     json::Array users;
-    for (const storage::UserRecord& u : dir->users) {
-      users.emplace_back(json::Object{{"id", u.id},
-                                      {"name", u.name},
-                                      {"unit", u.unit},
-                                      {"roles", strings(u.roles)},
-                                      {"active", u.active}});
-    }
+    for (const storage::UserRecord& u : dir->users) users.push_back(runtime::userJson(u));
     return jsonResponse(200, json::objectOf("users", std::move(users)));
   }
 
@@ -651,10 +645,7 @@ class Api::Impl {
     if (!f.status()) return f.status();
     if (Status st = engine_->putUser(u, c.actor()); !st) return st;
     auth_.forgetPrincipals();
-    return jsonResponse(200, runtime::directoryToJson(storage::DirectoryRecords{{}, {}, {u}, {}})
-                                 .find("users")
-                                 ->asArray()
-                                 .front());
+    return jsonResponse(200, runtime::userJson(u));
   }
 
   // An invitation for a user to set their first password (the secret is shown once).

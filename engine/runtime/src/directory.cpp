@@ -149,6 +149,15 @@ Result<storage::DirectoryRecords> parseDirectory(const std::string& json_text) {
   return out;
 }
 
+json::Value userJson(const storage::UserRecord& u) {
+  return json::Value(
+      json::Object{{"id", u.id},
+                   {"name", u.name},
+                   {"unit", u.unit},
+                   {"roles", json::Value(json::Array(u.roles.begin(), u.roles.end()))},
+                   {"active", u.active}});
+}
+
 json::Value directoryToJson(const storage::DirectoryRecords& d) {
   json::Array units;
   for (const storage::UnitRecord& u : d.units) {
@@ -159,14 +168,7 @@ json::Value directoryToJson(const storage::DirectoryRecords& d) {
     roles.emplace_back(json::Object{{"id", r.id}, {"name", r.name}});
   }
   json::Array users;
-  for (const storage::UserRecord& u : d.users) {
-    users.emplace_back(
-        json::Object{{"id", u.id},
-                     {"name", u.name},
-                     {"unit", u.unit},
-                     {"roles", json::Value(json::Array(u.roles.begin(), u.roles.end()))},
-                     {"active", u.active}});
-  }
+  for (const storage::UserRecord& u : d.users) users.push_back(userJson(u));
   json::Array substitutions;
   for (const storage::SubstitutionRecord& s : d.substitutions) {
     substitutions.emplace_back(

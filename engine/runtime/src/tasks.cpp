@@ -1276,9 +1276,8 @@ Status Engine::putUser(const storage::UserRecord& user, const std::string& actor
       return checked.status();
     }
     if (Status st = tx.replaceDirectory(*checked); !st) return st;
-    json::Value detail = directoryToJson(storage::DirectoryRecords{{}, {}, {user}, {}});
-    const json::Value change(json::Object{{"op", added ? "user.add" : "user.change"},
-                                          {"user", detail.find("users")->asArray().front()}});
+    const json::Value change(
+        json::Object{{"op", added ? "user.add" : "user.change"}, {"user", userJson(user)}});
     Status st = tx.appendHistory({storage::HistoryRecord{0, "admin:directory", clock_.nowMs(),
                                                          actor, "directory", json::dump(change)}});
     if (!st) return st;

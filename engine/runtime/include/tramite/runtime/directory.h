@@ -22,6 +22,8 @@ namespace tramite::runtime {
 // and roles; a substitution names two different known users and a from <= to date range.
 // Errors: kInvalidArgument naming the first bad entry (every problem is listed, one a line).
 Result<storage::DirectoryRecords> parseDirectory(const std::string& json_text);
+// One user as the directory's JSON holds it: {"id", "name", "unit", "roles", "active"}.
+json::Value userJson(const storage::UserRecord& user);
 // The directory in the form parseDirectory reads (so it reads back to the same records).
 json::Value directoryToJson(const storage::DirectoryRecords& directory);
 // Errors: kNotFound when the file cannot be read, or parseDirectory's.
