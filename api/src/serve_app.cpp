@@ -195,6 +195,11 @@ class ServeApp final : public Poco::Util::ServerApplication {
     fs::create_directories(data_dir, ec);
     if (ec)
       return Status(ErrorCode::kUnavailable, "data directory " + data_dir + ": " + ec.message());
+    // Once the directory is private, what the server makes in it is private too (the umask):
+    // its files (every document blob among them) are walked only when it was not.
+    if ((fs::status(data_dir).permissions() & fs::perms::all) == fs::perms::owner_all) {
+      return Status::ok();
+    }
     fs::permissions(data_dir, fs::perms::owner_all, ec);
     for (auto it = fs::recursive_directory_iterator(data_dir, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
