@@ -166,9 +166,14 @@ class ServerTest : public ::testing::Test {
     return send(session(), method, path, body, token, content_type, headers);
   }
 
+  // POST /api/v1/login with user and password, as a client would.
+  Reply attemptLogin(const std::string& user, const std::string& password) {
+    return call("POST", "/api/v1/login",
+                dumped(Value(json::Object{{"username", user}, {"password", password}})));
+  }
+
   std::string login(const std::string& user) {
-    Reply r = call("POST", "/api/v1/login",
-                   dumped(Value(json::Object{{"username", user}, {"password", kPassword}})));
+    Reply r = attemptLogin(user, kPassword);
     EXPECT_EQ(r.status, 200) << r.raw;
     return r.str("token");
   }
@@ -510,10 +515,7 @@ TEST_F(ServerTest, RefusalsAndBadInputLeaveNothingBehind) {
 }
 
 TEST_F(ServerTest, RepeatedFailedLoginsBackOffWith429) {
-  auto attempt = [&](const std::string& password) {
-    return call("POST", "/api/v1/login",
-                dumped(Value(json::Object{{"username", "ana_lopez"}, {"password", password}})));
-  };
+  auto attempt = [&](const std::string& password) { return attemptLogin("ana_lopez", password); };
   for (int i = 0; i < 3; ++i) EXPECT_EQ(attempt("wrong-password").status, 401);
   Reply locked = attempt(kPassword);  // even the right password waits now
   EXPECT_EQ(locked.status, 429) << locked.raw;
@@ -526,8 +528,7 @@ TEST_F(ServerTest, RepeatedFailedLoginsBackOffWith429) {
   clock_.advance(2'001);
   EXPECT_EQ(attempt(kPassword).status, 200);
   // Unknown users get the same answer as wrong passwords.
-  Reply unknown = call("POST", "/api/v1/login",
-                       dumped(Value(json::Object{{"username", "nadie"}, {"password", "x"}})));
+  Reply unknown = attemptLogin("nadie", "x");
   EXPECT_EQ(unknown.status, 401);
   EXPECT_EQ(unknown.body.find("error")->find("message")->asString(),
             "invalid username or password");
@@ -600,11 +601,7 @@ TEST_F(ServerTest, AdministrationIsForAdminsAndRecorded) {
                  carla)
                 .status,
             200);
-  EXPECT_EQ(
-      call("POST", "/api/v1/login",
-           dumped(Value(json::Object{{"username", "carla_mendez"}, {"password", "otra-clave-1"}})))
-          .status,
-      200);
+  EXPECT_EQ(attemptLogin("carla_mendez", "otra-clave-1").status, 200);
   // Each administrative change is in the history with who made it.
   auto admin_history = engine_->history("admin:users");
   ASSERT_TRUE(admin_history);
@@ -698,9 +695,7 @@ TEST_F(ServerTest, OneUserAtATimeAndAFirstPasswordByInvitation) {
   EXPECT_EQ(accept("corta").status, 400);
   EXPECT_EQ(accept("primera-clave-1").status, 200);
   EXPECT_EQ(accept("otra-clave-22").status, 401);  // used once
-  Reply nora = call(
-      "POST", "/api/v1/login",
-      dumped(Value(json::Object{{"username", "nora_perez"}, {"password", "primera-clave-1"}})));
+  Reply nora = attemptLogin("nora_perez", "primera-clave-1");
   ASSERT_EQ(nora.status, 200) << nora.raw;
   const std::string token = nora.str("token");
   EXPECT_EQ(call("GET", "/api/v1/me", "", token).status, 200);
@@ -712,11 +707,7 @@ TEST_F(ServerTest, OneUserAtATimeAndAFirstPasswordByInvitation) {
                 .status,
             200);
   EXPECT_EQ(call("GET", "/api/v1/me", "", token).status, 401);
-  EXPECT_EQ(
-      call("POST", "/api/v1/login",
-           dumped(Value(json::Object{{"username", "nora_perez"}, {"password", "primera-clave-1"}})))
-          .status,
-      401);
+  EXPECT_EQ(attemptLogin("nora_perez", "primera-clave-1").status, 401);
   auto history = engine_->history("admin:directory");
   ASSERT_TRUE(history);
   EXPECT_NE(history->back().detail.find("nora_perez"), std::string::npos);
@@ -740,9 +731,7 @@ TEST_F(ServerTest, APasswordChangeAsksForTheCurrentOneAndEndsEarlierSessions) {
   EXPECT_EQ(changed.status, 200) << changed.raw;
   EXPECT_EQ(call("GET", "/api/v1/me", "", elsewhere).status, 401);
   EXPECT_EQ(call("GET", "/api/v1/me", "", carla).status, 401);
-  Reply again = call(
-      "POST", "/api/v1/login",
-      dumped(Value(json::Object{{"username", "carla_mendez"}, {"password", "nueva-clave-1"}})));
+  Reply again = attemptLogin("carla_mendez", "nueva-clave-1");
   ASSERT_EQ(again.status, 200) << again.raw;
   EXPECT_EQ(call("GET", "/api/v1/me", "", again.str("token")).status, 200);
   // An admin resets someone else's password without theirs; their sessions end too.
