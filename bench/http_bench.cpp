@@ -4,6 +4,8 @@
 //   http      the same completions as POST /api/v1/tasks/{id}/complete, wrk with 16
 //             connections on loopback against the real server (SQLite, synchronous=FULL)
 //   queue     GET /api/v1/tasks?view=group (a 50-task first page), wrk with 16 connections
+//   slow      the completions again while 500 more connections trickle heads and bodies a
+//             byte at a time (issue 26): they must not take the workers
 // Each completion commits the task, the instance's macrostep and their history rows.
 #include <sys/resource.h>
 #include <unistd.h>
@@ -18,6 +20,7 @@
 #include <sstream>
 #include <thread>
 
+#include "slow_clients.h"
 #include "tramite/api/api.h"
 #include "tramite/api/server.h"
 #include "tramite/runtime/engine.h"
@@ -217,18 +220,24 @@ int main() {
   api::ServerOptions server_options;
   server_options.port = 0;
   server_options.log_requests = false;
+  server_options.max_connections_per_client = 1000;  // wrk and the slow clients share 127.0.0.1
   api::Server server(api, server_options);
   if (Status st = server.start(); !st || !token) {
     std::printf("server: %s\n", st.toString().c_str());
     return 1;
   }
   const std::string secret = token->find("token")->asString();
+  // The tasks between the engine's slices: the first half for the HTTP phase, the second for
+  // the phase with slow clients.
+  const std::size_t middle = tasks.size() / 2;
   const fs::path ids = dir / "ids.txt";
+  const fs::path slow_ids = dir / "slow-ids.txt";
   {
     std::ofstream out(ids);
+    std::ofstream slow_out(slow_ids);
     for (std::size_t i = static_cast<std::size_t>(slice);
          i < tasks.size() - static_cast<std::size_t>(slice); ++i) {
-      out << tasks[i] << "\n";
+      (i < middle ? out : slow_out) << tasks[i] << "\n";
     }
   }
   // Runs wrk with a script and prints one line of figures.
@@ -256,6 +265,17 @@ int main() {
   measure("queue   GET /api/v1/tasks?view=group (50 rows), wrk 16c",
           writeScript(dir, "queue.lua", secret, "", "/api/v1/tasks?view=group&limit=50"),
           "requests/s   ");
+
+  // 4. Completions again while 500 slow clients hold connections.
+  {
+    testing::SlowClients slow(server.port(), 500);
+    std::this_thread::sleep_for(std::chrono::seconds(2));  // all connected and trickling
+    const int connected = slow.connected();
+    measure("slow    the completions, wrk 16c + 500 slow clients",
+            writeScript(dir, "complete-slow.lua", secret, slow_ids.string(), ""), "completions/s");
+    std::printf("        slow clients: %d connected before, %d at the end, %d reopened\n",
+                connected, slow.connected(), slow.reopened());
+  }
   server.stop();
   fs::remove_all(dir);
   return 0;

@@ -12,6 +12,7 @@
 #include <Poco/Util/OptionSet.h>
 #include <Poco/Util/ServerApplication.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -363,8 +364,27 @@ class ServeApp final : public Poco::Util::ServerApplication {
     server_options.max_threads = c.getInt("tramite.limits.max_threads", 16);
     server_options.max_body_bytes =
         std::max(api_options.max_body_bytes, api_options.max_upload_bytes);
+    server_options.head_timeout_ms = c.getInt64("tramite.limits.head_timeout_seconds", 10) * 1000;
     server_options.request_timeout_ms =
         c.getInt64("tramite.limits.request_timeout_seconds", 30) * 1000;
+    server_options.max_connections = c.getInt("tramite.limits.max_connections", 4096);
+    server_options.max_connections_per_client =
+        c.getInt("tramite.limits.max_connections_per_client", 128);
+    // Each connection is a descriptor: the soft limit rises (up to the hard one) when it is
+    // lower than the connections allowed plus room for the store, documents and logs.
+    if (rlimit descriptors{}; ::getrlimit(RLIMIT_NOFILE, &descriptors) == 0) {
+      const auto wanted = static_cast<rlim_t>(server_options.max_connections) + 256;
+      if (descriptors.rlim_cur < wanted && descriptors.rlim_cur < descriptors.rlim_max) {
+        descriptors.rlim_cur = std::min(wanted, descriptors.rlim_max);
+        ::setrlimit(RLIMIT_NOFILE, &descriptors);
+      }
+      if (descriptors.rlim_cur < wanted) {
+        log.warning(
+            "only %lu descriptors: fewer than tramite.limits.max_connections (%d) can "
+            "be open at once",
+            static_cast<unsigned long>(descriptors.rlim_cur), server_options.max_connections);
+      }
+    }
     server_options.log_requests = c.getBool("tramite.log.requests", true);
 
     Server server(api, server_options);

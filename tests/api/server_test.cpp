@@ -14,19 +14,26 @@
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/SSLManager.h>
 #include <Poco/Net/StreamSocket.h>
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
+#include <vector>
 
+#include "slow_clients.h"
 #include "test_files.h"
 #include "tramite/api/api.h"
 #include "tramite/api/basichttp.h"
@@ -794,6 +801,78 @@ TEST_F(ServerTest, StalledRequestsTimeOut) {
   EXPECT_EQ(call("GET", "/healthz").status, 200);  // and it still serves others
 }
 
+// Issue 26, item 11: 500 slow clients for 20 s do not hold the server's workers: health
+// checks on fresh connections and task completions still answer within a second.
+TEST_F(ServerTest, FiveHundredSlowClientsDoNotHoldTheWorkers) {
+  ServerOptions options;
+  options.max_connections_per_client = 1000;  // the loop, not the per-client limit, is tested
+  startServer(options);
+  // Eight cases, their assignments claimed by the head of legal, to complete under load.
+  const std::string carla = login("carla_mendez");
+  const std::string fernando = login("fernando_diaz");
+  std::vector<std::string> assignments;
+  for (int i = 0; i < 8; ++i) {
+    Reply started = call(
+        "POST", "/api/v1/instances",
+        dumped(Value(json::Object{
+            {"definition", "legal-review"},
+            {"business_key", "GJ-SLOW-" + std::to_string(i)},
+            {"data", Value(json::Object{{"unidad", "planificacion"}, {"asunto", "Convenio"}})}})),
+        carla);
+    ASSERT_EQ(started.status, 201) << started.raw;
+    const std::string task = openTask(started.str("id"), "asignar").find("id")->asString();
+    ASSERT_EQ(act(fernando, task, "claim").status, 200);
+    assignments.push_back(task);
+  }
+
+  // Each probe on a fresh connection, as a browser's first request would be.
+  auto timed = [&](const std::string& method, const std::string& path, const std::string& body,
+                   const std::string& token) {
+    Poco::Net::HTTPClientSession fresh("127.0.0.1", static_cast<Poco::UInt16>(server_->port()));
+    fresh.setTimeout(Poco::Timespan(3, 0));
+    const auto t0 = std::chrono::steady_clock::now();
+    int status = 0;
+    try {
+      status = send(fresh, method, path, body, token).status;
+    } catch (const Poco::Exception&) {
+      status = -1;  // no answer within 3 s
+    }
+    return std::make_pair(
+        status, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  };
+
+  testing::SlowClients slow(server_->port(), 500);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  double worst_health = 0, worst_completion = 0;
+  int probes = 0, most_connected = 0;
+  std::size_t completed = 0;
+  for (int tick = 0; std::chrono::steady_clock::now() < until; ++tick) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    most_connected = std::max(most_connected, slow.connected());
+    auto [status, seconds] = timed("GET", "/healthz", "", "");
+    EXPECT_EQ(status, 200) << "at probe " << probes;
+    worst_health = std::max(worst_health, seconds);
+    ++probes;
+    if (tick % 9 == 8 && completed < assignments.size()) {
+      auto [done, took] = timed(
+          "POST", "/api/v1/tasks/" + assignments[completed] + "/complete",
+          dumped(Value(json::Object{{"form", Value(json::Object{{"abogado", "elena_castro"}})}})),
+          fernando);
+      EXPECT_EQ(done, 200) << "completing " << assignments[completed];
+      worst_completion = std::max(worst_completion, took);
+      ++completed;
+    }
+  }
+  EXPECT_GE(most_connected, 450) << "the slow clients were not all connected";
+  EXPECT_EQ(completed, assignments.size());
+  EXPECT_LT(worst_health, 1.0) << probes << " health probes";
+  EXPECT_LT(worst_completion, 1.0) << completed << " completions";
+  std::printf(
+      "slow clients: %d connected at most, %d reopened; %d health probes, worst %.3f s;"
+      " %zu completions, worst %.3f s\n",
+      most_connected, slow.reopened(), probes, worst_health, completed, worst_completion);
+}
+
 TEST_F(ServerTest, ApiTokensAuthenticateUntilRevoked) {
   const std::string admin = login("admin");
   Reply made = call(
@@ -1156,6 +1235,112 @@ TEST_F(ServerTest, SpeaksHttp11PipelinedChunkedAndExpectingContinue) {
     EXPECT_NE(refused.find("Connection: close"), std::string::npos) << refused;
   }
   EXPECT_EQ(call("GET", "/healthz").status, 200);
+}
+
+// Issue 26, item 11: a client gets so many connections at once (the next is answered 429
+// and closed), and a head trickled in is cut at the head's deadline, however long the
+// request's time.
+TEST_F(ServerTest, ConnectionsPerClientAndTrickledHeadsAreBounded) {
+  ServerOptions options;
+  options.max_connections_per_client = 4;
+  options.head_timeout_ms = 400;
+  startServer(options);
+  const int port = server_->port();
+  const Poco::Net::SocketAddress address("127.0.0.1", static_cast<Poco::UInt16>(port));
+
+  Poco::Net::StreamSocket trickle(address);
+  trickle.setReceiveTimeout(Poco::Timespan(0, 50'000));
+  const std::string start = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+  trickle.sendBytes(start.data(), static_cast<int>(start.size()));
+  const auto t0 = std::chrono::steady_clock::now();
+  bool closed = false;
+  while (!closed && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5)) {
+    char buffer[256];
+    try {
+      closed = trickle.receiveBytes(buffer, sizeof buffer) <= 0;
+    } catch (const Poco::TimeoutException&) {
+      trickle.sendBytes("a", 1);  // one byte each 50 ms
+    } catch (const Poco::Exception&) {
+      closed = true;  // reset
+    }
+  }
+  const double trickled =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_TRUE(closed);
+  EXPECT_GE(trickled, 0.35);
+  EXPECT_LT(trickled, 2.0) << "a trickled head was not cut at its deadline";
+
+  // Four connections kept alive (each has had an answer: the server took it) ...
+  std::vector<std::unique_ptr<Poco::Net::HTTPClientSession>> held;
+  for (int tries = 0; held.size() < 4 && tries < 100; ++tries) {
+    auto s = std::make_unique<Poco::Net::HTTPClientSession>("127.0.0.1",
+                                                            static_cast<Poco::UInt16>(port));
+    const int status = send(*s, "GET", "/healthz", "", "").status;
+    if (status == 200) {
+      held.push_back(std::move(s));
+    } else {  // 429 while the trickled connection is still being let go
+      EXPECT_EQ(status, 429);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  ASSERT_EQ(held.size(), 4u);
+  // ... and the fifth is refused with 429 and closed.
+  const std::string fifth = rawExchange(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(fifth.rfind("HTTP/1.1 429 Too Many Requests\r\n", 0), 0u) << fifth;
+  EXPECT_NE(fifth.find("too many connections from 127.0.0.1"), std::string::npos) << fifth;
+  EXPECT_NE(fifth.find("Connection: close"), std::string::npos) << fifth;
+  // Once one of the four closes, another client connection is served.
+  held.back()->reset();
+  std::string served;
+  for (int tries = 0; served.rfind("HTTP/1.1 200 ", 0) != 0 && tries < 100; ++tries) {
+    if (tries > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    served = rawExchange(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  }
+  EXPECT_EQ(served.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << served;
+}
+
+// Whole requests wait for a worker up to max_queued; beyond, the server answers 503 itself.
+TEST(ServerLimits, RequestsBeyondTheWorkersAndTheQueueAreAnswered503) {
+  std::mutex mu;
+  std::condition_variable changed;
+  int entered = 0;
+  bool release = false;
+  ServerOptions options;
+  options.port = 0;
+  options.max_threads = 1;
+  options.max_queued = 0;
+  options.log_requests = false;
+  Server server(
+      [&](const HttpRequest&, RequestInfo*) {
+        std::unique_lock<std::mutex> lock(mu);
+        ++entered;
+        changed.notify_all();
+        changed.wait(lock, [&] { return release; });
+        HttpResponse response;
+        response.body = "{}";
+        return response;
+      },
+      options);
+  ASSERT_TRUE(server.start());
+  const std::string request = "GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  std::string first;
+  std::thread held([&] { first = rawExchange(server.port(), request); });
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    changed.wait(lock, [&] { return entered == 1; });
+  }
+  const std::string busy = rawExchange(server.port(), request);
+  EXPECT_EQ(busy.rfind("HTTP/1.1 503 Service Unavailable\r\n", 0), 0u) << busy;
+  EXPECT_NE(busy.find("the server is busy"), std::string::npos) << busy;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  changed.notify_all();
+  held.join();
+  EXPECT_EQ(first.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << first;
+  EXPECT_EQ(rawExchange(server.port(), request).rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
+  EXPECT_EQ(entered, 2);
 }
 
 TEST_F(ServerTest, StoppingClosesIdleConnectionsAtOnce) {

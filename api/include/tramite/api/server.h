@@ -1,7 +1,10 @@
-// The HTTP(S) server feeding Api::handle: Poco::Net's TCPServer (its thread pool, TLS through
-// NetSSL when a certificate and key are configured) carrying our HTTP/1.1 connection
-// (keep-alive, pipelining, chunked bodies, 100-continue), with limits on body size, headers
-// and request time, and one structured log line per request.
+// The HTTP(S) server feeding Api::handle. An event loop (Boost.Asio; TLS through its OpenSSL
+// streams when a certificate and key are configured) reads every connection's requests and
+// writes their answers, so a slow or idle client holds a socket and a few KiB, never a thread;
+// a fixed pool of workers runs the handler once a whole request has arrived. Our HTTP/1.1
+// (keep-alive, pipelining, chunked bodies, 100-continue), limits on connections per client,
+// body size, headers and the time a head, a body and an answer may take, and one structured
+// log line per request.
 #pragma once
 
 #include <cstdint>
@@ -19,11 +22,16 @@ struct ServerOptions {
   int port = 8080;                 // 0: an ephemeral port (see Server::port)
   std::string tls_certificate;     // PEM files; both set: HTTPS only
   std::string tls_private_key;
-  int max_threads = 16;
-  int max_queued = 256;
+  int max_threads = 16;                  // workers running the handler
+  int max_queued = 256;                  // whole requests waiting for a worker; beyond, 503
+  int io_threads = 1;                    // threads of the event loop
+  int max_connections = 4096;            // open at once; beyond, 503 and closed
+  int max_connections_per_client = 128;  // from one address; beyond, 429 and closed
   std::size_t max_body_bytes = 1 << 20;  // larger bodies get 413 and are never handled
-  // The time a request may take to arrive (and a response to be sent); a connection idle
-  // between requests is closed after 10 s, or this if shorter.
+  // The time a request's head may take to arrive from its first byte (or the request's time if
+  // shorter), and a whole request; an answer has as long to be taken by the client. A
+  // connection idle between requests is closed after 10 s, or the request's time if shorter.
+  std::int64_t head_timeout_ms = 10'000;
   std::int64_t request_timeout_ms = 30'000;
   bool log_requests = true;  // one line per request on the "tramite.http" logger
 };
