@@ -1031,7 +1031,8 @@ class Api::Impl {
     if (Status st = mayReadInstance(c.who, id); !st) return st;
     const audit::Signer* signer = options_.ledger_signer.get();
     auto zip = audit::exportBundle(*engine_, *store_, id, signer,
-                                   signer ? signer->publicKeyPem() : std::string(), clock_.nowMs());
+                                   signer ? signer->publicKeyPem() : std::string(), clock_.nowMs(),
+                                   options_.checkpoint_stamp);
     if (!zip) return zip.status();
     return bytesResponse(std::move(zip).value(), "application/zip", "expediente-" + id + ".zip",
                          "");

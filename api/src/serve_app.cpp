@@ -311,8 +311,18 @@ class ServeApp final : public Poco::Util::ServerApplication {
     auto signer = ledgerSigner(c.getString("tramite.audit.signing_key", data_dir + "/ledger.key"));
     if (!signer) return signer.status();
     const std::int64_t checkpoint_ms = c.getInt64("tramite.audit.checkpoint_seconds", 60) * 1000;
+    // Checkpoints are timestamped by the TSA documents are stamped by, when one is configured.
+    audit::CheckpointStamp stamp;
+    if (engine_options.timestamp_authority) {
+      stamp = [&log, tsa = timestampStamp(engine_options.timestamp_authority)](
+                  const std::string& signed_text) -> Result<std::string> {
+        auto token = tsa(signed_text);
+        if (!token) log.warning("ledger checkpoint not timestamped: %s", token.status().toString());
+        return token;
+      };
+    }
     auto checkpoint = [&] {
-      auto cp = audit::checkpointLedger(*shared_store, *signer, clock.nowMs());
+      auto cp = audit::checkpointLedger(*shared_store, *signer, clock.nowMs(), stamp);
       if (!cp) log.warning("ledger checkpoint: %s", cp.status().toString());
     };
 
@@ -327,6 +337,7 @@ class ServeApp final : public Poco::Util::ServerApplication {
     api_options.principal_cache_ms = c.getInt64("tramite.auth.principal_cache_ms", 1000);
     api_options.max_upload_bytes = static_cast<std::size_t>(engine_options.documents.max_bytes);
     api_options.ledger_signer = std::make_shared<const audit::Signer>(*signer);
+    api_options.checkpoint_stamp = stamp;
     Api api(engine, shared_store, clock, api_options);
 
     // Demo users get the configured password while they have none.

@@ -6,6 +6,7 @@
 
 #include "http_client.h"
 #include "tramite/api/tsa.h"
+#include "tramite/signing/cms.h"
 
 namespace tramite::api {
 
@@ -49,6 +50,17 @@ std::function<Result<std::string>(const std::string& query)> timestampAuthority(
     } catch (const Poco::Exception& e) {
       return Status(ErrorCode::kUnavailable, "the TSA at " + url + ": " + e.displayText());
     }
+  };
+}
+
+std::function<Result<std::string>(const std::string& data)> timestampStamp(
+    std::function<Result<std::string>(const std::string& query)> tsa) {
+  return [tsa = std::move(tsa)](const std::string& data) -> Result<std::string> {
+    auto query = signing::timestampQueryFor(data);
+    if (!query) return query.status();
+    auto reply = tsa(*query);
+    if (!reply) return reply.status();
+    return signing::timestampTokenFor(*query, *reply, data);
   };
 }
 

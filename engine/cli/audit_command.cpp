@@ -16,7 +16,7 @@ namespace {
 constexpr const char* kAuditUsage =
     "usage:\n"
     "  tramite audit verify (--store URI | --data-dir DIR) [--key PUBLIC.pem]\n"
-    "                       [--witness RECORD | --trusted SIZE:ROOT]\n"
+    "                       [--witness RECORD | --trusted SIZE:ROOT] [--tsa-ca CA.pem]\n"
     "  tramite audit witness (--store URI | --data-dir DIR) --key PUBLIC.pem --record RECORD\n"
     "  tramite audit checkpoint (--store URI | --data-dir DIR) --key PRIVATE.pem\n"
     "  tramite audit keygen --out PRIVATE.pem\n"
@@ -78,16 +78,35 @@ int verify(const std::map<std::string, std::string>& o, std::ostream& out, std::
     }
     trusted = audit::TrustedCheckpoint{std::stoull(size), *root};
   }
+  // The checkpoints' TSA timestamps, checked against the TSA's CA when given.
+  std::optional<signing::TrustStore> tsa_ca;
+  if (auto it = o.find("tsa-ca"); it != o.end()) {
+    auto ca = parseFile(it->second, "TSA CA file", signing::TrustStore::fromPem);
+    if (!ca) return failed(err, ca.status().message());
+    tsa_ca = *ca;
+  }
+  const audit::TimestampCheck check_timestamp =
+      [&tsa_ca](const std::string& token, const std::string& text) -> Result<TimePoint> {
+    auto stamp = tsa_ca->verifyTimestamp(token, text);
+    if (!stamp) return stamp.status();
+    return stamp->time;
+  };
   auto store = openFrom(o);
   if (!store) return failed(err, store.status().message());
   const auto t0 = std::chrono::steady_clock::now();
-  auto report = audit::verifyLedger(**store, key ? &*key : nullptr, trusted ? &*trusted : nullptr);
+  auto report = audit::verifyLedger(**store, key ? &*key : nullptr, trusted ? &*trusted : nullptr,
+                                    tsa_ca ? &check_timestamp : nullptr);
   if (!report) return failed(err, report.status().message());
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (report->ok()) {
     out << "ok: " << report->entries << " entries and " << report->checkpoints
         << " checkpoints verified" << (key ? "" : " (signatures not checked: no --key)")
+        << (report->stamped == 0 ? std::string()
+            : tsa_ca             ? "; " + std::to_string(report->timestamped) +
+                           " timestamped by the TSA, each verified"
+                     : "; " + std::to_string(report->stamped) +
+                           " carry a TSA timestamp (not checked: give --tsa-ca)")
         << (trusted ? "; the first " + std::to_string(trusted->size) +
                           " entries still have the trusted root"
                     : std::string(" (no trusted checkpoint: a rewrite re-signed with the key "

@@ -170,6 +170,8 @@ const char* const kMigrations[] = {
     " expires_at {INT} NOT NULL, used_at {INT} NOT NULL, created_at {INT} NOT NULL);"
     // ... and each checkpoint's link to the one before it.
     "ALTER TABLE ledger_checkpoints ADD COLUMN previous TEXT NOT NULL DEFAULT '';",
+    // 10: a checkpoint's RFC 3161 timestamp token (base64 of its DER), '' when unstamped.
+    "ALTER TABLE ledger_checkpoints ADD COLUMN tsa_token TEXT NOT NULL DEFAULT '';",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -180,6 +182,15 @@ std::string base64Encode(const std::string& bytes) {
   encoder << bytes;
   encoder.close();
   return out.str();
+}
+
+// The bytes of base64 text; nothing when the text is not base64.
+std::optional<std::string> base64Decode(const std::string& text) {
+  std::istringstream in(text);
+  Poco::Base64Decoder decoder(in);
+  std::string bytes(std::istreambuf_iterator<char>(decoder), {});
+  if (decoder.bad()) return std::nullopt;
+  return bytes;
 }
 
 std::string replaceAll(std::string s, const std::string& from, const std::string& to) {
@@ -877,10 +888,10 @@ class SqlTransaction final : public Transaction {
   Status addCheckpoint(const audit::Checkpoint& cp) override {
     return guarded("add a checkpoint", [&]() -> Status {
       runSql(
-          "INSERT INTO ledger_checkpoints (size, root, signed_at, key_id, signature, previous) "
-          "VALUES (?, ?, ?, ?, ?, ?)",
+          "INSERT INTO ledger_checkpoints (size, root, signed_at, key_id, signature, previous, "
+          "tsa_token) VALUES (?, ?, ?, ?, ?, ?, ?)",
           {Int64{static_cast<std::int64_t>(cp.size)}, audit::toHex(cp.root), Int64{cp.signed_at},
-           cp.key_id, cp.signature, cp.previous},
+           cp.key_id, cp.signature, cp.previous, base64Encode(cp.timestamp)},
           {});
       return Status::ok();
     });
@@ -894,13 +905,15 @@ class SqlTransaction final : public Transaction {
                              c.integer(2),
                              c.text(3),
                              c.text(4),
-                             c.text(5)};
+                             c.text(5),
+                             base64Decode(c.text(6)).value_or("unreadable base64")};
   }
 
   Result<std::vector<audit::Checkpoint>> checkpoints(std::uint64_t from_size, int limit) override {
     return selectAll<audit::Checkpoint>(
         "read checkpoints",
-        "SELECT size, root, signed_at, key_id, signature, previous FROM ledger_checkpoints WHERE "
+        "SELECT size, root, signed_at, key_id, signature, previous, tsa_token FROM "
+        "ledger_checkpoints WHERE "
         "size >= ? "
         "ORDER BY size LIMIT ?",
         {Int64{static_cast<std::int64_t>(from_size)}, Int64{limit}}, readCheckpoint);
@@ -909,7 +922,8 @@ class SqlTransaction final : public Transaction {
   Result<std::optional<audit::Checkpoint>> latestCheckpoint() override {
     return selectOne<audit::Checkpoint>(
         "read the latest checkpoint",
-        "SELECT size, root, signed_at, key_id, signature, previous FROM ledger_checkpoints ORDER "
+        "SELECT size, root, signed_at, key_id, signature, previous, tsa_token FROM "
+        "ledger_checkpoints ORDER "
         "BY size DESC LIMIT 1",
         {}, readCheckpoint);
   }
@@ -1417,14 +1431,8 @@ class SqlTransaction final : public Transaction {
       std::optional<std::string> out;
       Status bad;
       runSql("SELECT content FROM blobs WHERE sha256 = ?", {sha256}, [&](const Row& c) {
-        std::istringstream in(c.text(0));
-        Poco::Base64Decoder decoder(in);
-        std::string bytes(std::istreambuf_iterator<char>(decoder), {});
-        if (decoder.bad()) {
-          bad = Status(ErrorCode::kInternal, "blob " + sha256 + " is not base64");
-        } else {
-          out = std::move(bytes);
-        }
+        out = base64Decode(c.text(0));
+        if (!out) bad = Status(ErrorCode::kInternal, "blob " + sha256 + " is not base64");
       });
       if (!bad) return bad;
       return out;

@@ -17,6 +17,7 @@
 #include "tramite/api/api.h"
 #include "tramite/api/tsa.h"
 #include "tramite/audit/bundle.h"
+#include "tramite/audit/json_forms.h"
 #include "tramite/audit/ledger.h"
 #include "tramite/runtime/directory.h"
 
@@ -348,6 +349,126 @@ TEST_F(DocumentApiTest, DocumentsSignaturesAndAVerifiableBundle) {
             ErrorCode::kInvalidArgument);
 }
 
+// Issue 26, item 10: with a TSA, each checkpoint carries an RFC 3161 token over its signed
+// text, served with it and put in bundles; `audit verify --tsa-ca` and stock openssl check it,
+// and a token that stamps other bytes, or a TSA outside the trusted CA, is named. A TSA that
+// does not answer leaves the checkpoint unstamped, not missing.
+TEST_F(DocumentApiTest, CheckpointsAreTimestampedByTheTsa) {
+  const std::string irene = login("irene_molina");
+  const std::string marta = login("marta_rivas");
+  auto start = [&](const std::string& key) {
+    HttpResponse r = call(
+        "POST", "/api/v1/instances", irene,
+        json::dump(json::Value(json::Object{{"definition", "recepcion"}, {"business_key", key}})));
+    EXPECT_EQ(r.status, 201) << r.body;
+    return body(r).find("id")->asString();
+  };
+  const std::string id = start("UAC-2024-101");
+  const auto stamp = timestampStamp(
+      timestampAuthority("http://127.0.0.1:" + std::to_string(tsa_->port()) + "/tsa"));
+  auto first = audit::checkpointLedger(*store_, *signer_, clock_.nowMs(), stamp);
+  ASSERT_TRUE(first && first->has_value()) << first.status().toString();
+  const audit::Checkpoint cp = **first;
+  ASSERT_FALSE(cp.timestamp.empty());
+
+  // Served with the checkpoint; stock openssl verifies it over the signed text.
+  HttpResponse served = call("GET", "/api/v1/audit/checkpoint", marta);
+  ASSERT_EQ(served.status, 200) << served.body;
+  EXPECT_EQ(body(served).find("timestamp")->asString(), audit::toHex(cp.timestamp));
+  writeBytes(pki_.file("cp.txt"), audit::signedText(cp));
+  writeBytes(pki_.file("cp.tst"), cp.timestamp);
+  EXPECT_EQ(
+      shell("openssl ts -verify -data " + pki_.file("cp.txt") + " -in " + pki_.file("cp.tst") +
+            " -token_in -CAfile " + pki_.file("ca.pem") + " > /dev/null 2>&1"),
+      0);
+
+  // The verifier checks each token against the TSA's CA.
+  auto ca = signing::TrustStore::fromPem(pki_.pem("ca"));
+  auto rogue = signing::TrustStore::fromPem(pki_.pem("rogue-ca"));
+  ASSERT_TRUE(ca && rogue);
+  auto checkWith = [](const signing::TrustStore& trust) -> audit::TimestampCheck {
+    return [&trust](const std::string& token, const std::string& text) -> Result<TimePoint> {
+      auto info = trust.verifyTimestamp(token, text);
+      if (!info) return info.status();
+      return info->time;
+    };
+  };
+  const audit::TimestampCheck by_ca = checkWith(*ca), by_rogue = checkWith(*rogue);
+  auto key = audit::CheckpointVerifier::fromPem(signer_->publicKeyPem());
+  auto report = audit::verifyLedger(*store_, &*key, nullptr, &by_ca);
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->ok()) << report->findings.front().message;
+  EXPECT_EQ(report->stamped, 1u);
+  EXPECT_EQ(report->timestamped, 1u);
+  report = audit::verifyLedger(*store_, &*key, nullptr, &by_rogue);
+  ASSERT_TRUE(report);
+  ASSERT_EQ(report->findings.size(), 1u);
+  EXPECT_EQ(report->findings[0].kind, "timestamp");
+  EXPECT_NE(report->findings[0].message.find("does not verify against the trust store"),
+            std::string::npos)
+      << report->findings[0].message;
+
+  // A token of another checkpoint, passed off as this one's, is named.
+  start("UAC-2024-102");
+  clock_.advance(1000);
+  auto second = audit::checkpointLedger(
+      *store_, *signer_, clock_.nowMs(),
+      [&](const std::string&) -> Result<std::string> { return cp.timestamp; });
+  ASSERT_TRUE(second && second->has_value());
+  report = audit::verifyLedger(*store_, &*key, nullptr, &by_ca);
+  ASSERT_TRUE(report);
+  ASSERT_EQ(report->findings.size(), 1u);
+  EXPECT_EQ(report->findings[0].message,
+            "checkpoint of " + std::to_string((*second)->size) +
+                " entries: its TSA timestamp does not verify: timestamp: the token stamps "
+                "other data");
+
+  // A TSA that does not answer: the checkpoint is made all the same, without a token.
+  start("UAC-2024-103");
+  auto unanswered =
+      audit::checkpointLedger(*store_, *signer_, clock_.nowMs(),
+                              timestampStamp(timestampAuthority("http://127.0.0.1:1/tsa", 500)));
+  ASSERT_TRUE(unanswered && unanswered->has_value());
+  EXPECT_TRUE((*unanswered)->timestamp.empty());
+
+  // The CLI: without --tsa-ca it says what it did not check; with it, the forged token fails.
+  const std::string cli = std::string(TRAMITE_BINARY) +
+                          " audit verify --store sqlite:" + pki_.file("t.db") + " --key " +
+                          pki_.file("ledger.key.pub");
+  EXPECT_EQ(shell(cli + " > " + pki_.file("verify.txt")), 0);
+  EXPECT_NE(readBytes(pki_.file("verify.txt")).find("2 carry a TSA timestamp (not checked"),
+            std::string::npos)
+      << readBytes(pki_.file("verify.txt"));
+  EXPECT_EQ(shell(cli + " --tsa-ca " + pki_.file("ca.pem") + " > " + pki_.file("verify.txt")), 1);
+  EXPECT_NE(readBytes(pki_.file("verify.txt")).find("the token stamps other data"),
+            std::string::npos)
+      << readBytes(pki_.file("verify.txt"));
+
+  // A bundle made with the stamp carries the token; its offline check verifies it.
+  ApiOptions options;
+  options.token_secret = std::string(32, 'k');
+  options.ledger_signer = signer_;
+  options.checkpoint_stamp = stamp;
+  Api stamping(engine_, store_, clock_, options);
+  start("UAC-2024-104");
+  HttpRequest get;
+  get.method = "GET";
+  get.path = "/api/v1/instances/" + id + "/bundle";
+  get.headers["authorization"] = "Bearer " + marta;
+  HttpResponse zip = stamping.handle(get);
+  ASSERT_EQ(zip.status, 200) << zip.body;
+  auto bundled = audit::verifyBundle(zip.body, *key, &*ca);
+  ASSERT_TRUE(bundled);
+  EXPECT_TRUE(bundled->ok()) << bundled->findings.front();
+  EXPECT_GT(bundled->checkpoint_timestamp, 0);
+  writeBytes(pki_.file("stamped.zip"), zip.body);
+  EXPECT_EQ(shell("cd " + pki_.path() +
+                  " && rm -rf stamped && mkdir stamped && cd stamped && "
+                  "unzip -q ../stamped.zip && openssl ts -verify -data checkpoint.txt -in "
+                  "checkpoint.tst -token_in -CAfile ../ca.pem > /dev/null 2>&1"),
+            0);
+}
+
 TEST_F(DocumentApiTest, LedgerRoutesServeCheckpointsAndProofs) {
   const std::string marta = login("marta_rivas");
   const std::string irene = login("irene_molina");
@@ -358,11 +479,9 @@ TEST_F(DocumentApiTest, LedgerRoutesServeCheckpointsAndProofs) {
   const json::Value c = body(cp);
   const std::int64_t size = c.find("size")->asInt();
   ASSERT_GT(size, 1);
-  auto checkpoint = audit::Checkpoint{
-      static_cast<std::uint64_t>(size), *audit::hashFromHex(c.find("root")->asString()),
-      c.find("signed_at")->asInt(),     c.find("key_id")->asString(),
-      c.find("signature")->asString(),  c.find("previous") ? c.find("previous")->asString() : ""};
-  EXPECT_TRUE(audit::CheckpointVerifier::fromPem(signer_->publicKeyPem())->verify(checkpoint));
+  auto checkpoint = audit::checkpointFromJson(c);
+  ASSERT_TRUE(checkpoint) << checkpoint.status().toString();
+  EXPECT_TRUE(audit::CheckpointVerifier::fromPem(signer_->publicKeyPem())->verify(*checkpoint));
   HttpResponse inc = call("GET", "/api/v1/audit/proofs/inclusion", marta, "", "",
                           {{"index", "1"}, {"size", std::to_string(size)}});
   ASSERT_EQ(inc.status, 200) << inc.body;
@@ -371,7 +490,7 @@ TEST_F(DocumentApiTest, LedgerRoutesServeCheckpointsAndProofs) {
   for (const json::Value& h : p.find("path")->asArray())
     path.push_back(*audit::hashFromHex(h.asString()));
   EXPECT_TRUE(audit::verifyInclusion(*audit::hashFromHex(p.find("leaf_hash")->asString()), 1,
-                                     static_cast<std::uint64_t>(size), path, checkpoint.root));
+                                     static_cast<std::uint64_t>(size), path, checkpoint->root));
   HttpResponse cons = call("GET", "/api/v1/audit/proofs/consistency", marta, "", "",
                            {{"first", "1"}, {"second", std::to_string(size)}});
   EXPECT_EQ(cons.status, 200) << cons.body;

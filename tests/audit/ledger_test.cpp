@@ -108,6 +108,72 @@ class LedgerTest : public ::testing::TestWithParam<std::string> {
   Checkpoint second_;
 };
 
+// Issue 26, item 10: a checkpoint's TSA token is kept in either store, byte for byte, and
+// checked by the verifier; one whose checkpoint claims a time well after the TSA's is named
+// as backdated. A checkpoint stored by another process while the TSA answered wins: the
+// chain stays one line.
+TEST_P(LedgerTest, CheckpointsKeepTheirTimestampTokens) {
+  runCases(1);
+  const std::string token("\x30\x82\x00\x01tst\x00\xff", 10);  // any bytes, zeros too
+  std::string stamped_text;
+  auto cp = checkpointLedger(*store_, *signer_, clock_.nowMs(),
+                             [&](const std::string& text) -> Result<std::string> {
+                               stamped_text = text;
+                               return token;
+                             });
+  ASSERT_TRUE(cp && *cp) << cp.status().toString();
+  EXPECT_EQ(stamped_text, signedText(**cp));
+  {
+    auto tx = store_->begin(storage::TxMode::kRead);
+    ASSERT_TRUE(tx);
+    auto latest = (*tx)->latestCheckpoint();
+    ASSERT_TRUE(latest && *latest);
+    EXPECT_EQ((*latest)->timestamp, token);
+    EXPECT_EQ(signedText(**latest), stamped_text);  // the token is not part of what is signed
+  }
+  TimePoint tsa_time = (*cp)->signed_at;
+  std::vector<std::string> asked;
+  const TimestampCheck check = [&](const std::string& t,
+                                   const std::string& text) -> Result<TimePoint> {
+    asked.push_back(text);
+    if (t != token) return Status(ErrorCode::kFailedPrecondition, "not the token");
+    return tsa_time;
+  };
+  auto report = verifyLedger(*store_, verifier_.get(), nullptr, &check);
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->ok()) << report->findings.front().message;
+  EXPECT_EQ(report->checkpoints, 3u);
+  EXPECT_EQ(report->stamped, 1u);
+  EXPECT_EQ(report->timestamped, 1u);
+  EXPECT_EQ(asked, std::vector<std::string>{stamped_text});
+  // Four minutes of clock difference pass; six do not.
+  tsa_time = (*cp)->signed_at - 4 * 60'000;
+  EXPECT_TRUE(verifyLedger(*store_, verifier_.get(), nullptr, &check)->ok());
+  tsa_time = (*cp)->signed_at - 6 * 60'000;
+  report = verifyLedger(*store_, verifier_.get(), nullptr, &check);
+  ASSERT_TRUE(report);
+  ASSERT_EQ(report->findings.size(), 1u);
+  EXPECT_EQ(report->findings[0].kind, "timestamp");
+  EXPECT_NE(report->findings[0].message.find("backdated"), std::string::npos)
+      << report->findings[0].message;
+
+  // Another process checkpoints while this one waits for its TSA: that checkpoint stands.
+  runCases(1);
+  Checkpoint other;
+  auto raced = checkpointLedger(*store_, *signer_, clock_.nowMs(),
+                                [&](const std::string&) -> Result<std::string> {
+                                  other = checkpoint();
+                                  return token;
+                                });
+  ASSERT_TRUE(raced && *raced);
+  EXPECT_EQ(signedText(**raced), signedText(other));
+  EXPECT_TRUE((*raced)->timestamp.empty());
+  report = verifyLedger(*store_, verifier_.get());
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->ok()) << report->findings.front().message;
+  EXPECT_EQ(report->checkpoints, 4u);
+}
+
 TEST_P(LedgerTest, EveryHistoryRowIsLedgeredAndProvable) {
   const auto all = rows();
   ASSERT_EQ(all.size(), second_.size);

@@ -59,7 +59,7 @@ class StoreContract : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(StoreContract, MigratesOnceAndReopens) {
-  EXPECT_EQ(store_->schemaVersion(), 9);
+  EXPECT_EQ(store_->schemaVersion(), 10);
   EXPECT_STREQ(store_->dialectName(), GetParam().c_str());
   addDefinition("keep");
   store_.reset();
@@ -1117,7 +1117,8 @@ TEST(PostgresPlans, BatchRowsFunctionIsPlpgsqlAfterUpgrade) {
                "jsonb, key bigint) LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE ROWS 1 AS "
                "'SELECT value, ordinality FROM jsonb_array_elements(rows) WITH "
                "ORDINALITY'; DROP TABLE login_attempts; DROP TABLE parked; DROP TABLE "
-               "invitations; ALTER TABLE ledger_checkpoints DROP COLUMN previous; DROP INDEX "
+               "invitations; ALTER TABLE ledger_checkpoints DROP COLUMN previous; ALTER TABLE "
+               "ledger_checkpoints DROP COLUMN tsa_token; DROP INDEX "
                "instances_created; ALTER TABLE instances DROP "
                "COLUMN states; ALTER TABLE instances DROP COLUMN unit; ALTER TABLE "
                "credentials DROP COLUMN session_epoch; UPDATE schema_version SET version "
@@ -1125,7 +1126,7 @@ TEST(PostgresPlans, BatchRowsFunctionIsPlpgsqlAfterUpgrade) {
   ASSERT_TRUE(isIn("sql"));
   auto store = openStore(uri);
   ASSERT_TRUE(store) << store.status().toString();
-  EXPECT_EQ((*store)->schemaVersion(), 9);
+  EXPECT_EQ((*store)->schemaVersion(), 10);
   EXPECT_TRUE(isIn("plpgsql"));
   // The rows of its array, numbered from 1.
   EXPECT_TRUE(pg->psql(database,

@@ -95,6 +95,8 @@ const char* kReadme =
     "  sha256sum -c SHA256SUMS          # every document and signature file\n"
     "  openssl pkeyutl -verify -pubin -inkey YOUR-COPY-OF-ledger.key.pub -rawin \\\n"
     "      -in checkpoint.txt -sigfile checkpoint.sig   # the signed checkpoint\n"
+    "  openssl ts -verify -data checkpoint.txt -in checkpoint.tst -token_in \\\n"
+    "      -CAfile tsa-ca.pem   # its TSA timestamp (RFC 3161), when checkpoint.tst is here\n"
     "  openssl cms -verify -binary -inform DER -in signatures/NAME/FILE.p7s \\\n"
     "      -content documents/NAME/FILE -CAfile ca.pem -purpose any -out /dev/null\n"
     "\n"
@@ -106,11 +108,12 @@ const char* kReadme =
 
 Result<std::string> exportBundle(runtime::Engine& engine, storage::Store& store,
                                  const std::string& instance_id, const Signer* signer,
-                                 const std::string& public_key_pem, TimePoint now) {
+                                 const std::string& public_key_pem, TimePoint now,
+                                 const CheckpointStamp& stamp) {
   auto instance = engine.get(instance_id);
   if (!instance) return instance.status();
   if (signer) {
-    auto signed_now = checkpointLedger(store, *signer, now);
+    auto signed_now = checkpointLedger(store, *signer, now, stamp);
     if (!signed_now) return signed_now.status();
   }
   // Documents, signatures and ledger entries from one snapshot, so every document and
@@ -202,6 +205,7 @@ Result<std::string> exportBundle(runtime::Engine& engine, storage::Store& store,
   zip.add("checkpoint.txt", signedText(cp));
   auto raw_sig = bytesFromHex(cp.signature);
   if (raw_sig) zip.add("checkpoint.sig", *raw_sig);
+  if (!cp.timestamp.empty()) zip.add("checkpoint.tst", cp.timestamp);
   if (!public_key_pem.empty()) zip.add("ledger.key.pub", public_key_pem);
   zip.add("SHA256SUMS", sums);
   return zip.finish();
@@ -282,6 +286,14 @@ Result<BundleReport> verifyBundle(const std::string& zip, const CheckpointVerifi
   } else if (!key.verify(cp)) {
     find("checkpoint: the signature does not verify with key " + key.keyId() +
          " (the checkpoint names key " + cp.key_id + ")");
+  }
+  if (parsed_cp && !cp.timestamp.empty() && trust) {
+    auto stamp = trust->verifyTimestamp(cp.timestamp, signedText(cp));
+    if (stamp) {
+      report.checkpoint_timestamp = stamp->time;
+    } else {
+      find("checkpoint: its TSA timestamp does not verify: " + stamp.status().message());
+    }
   }
 
   // The ledger entries: leaf hashes, proofs, and what they say about documents and signatures.

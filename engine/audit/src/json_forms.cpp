@@ -29,6 +29,7 @@ json::Value checkpointJson(const Checkpoint& c) {
                              {"key_id", c.key_id},
                              {"signature", c.signature}});
   if (!c.previous.empty()) v.set("previous", c.previous);
+  if (!c.timestamp.empty()) v.set("timestamp", toHex(c.timestamp));
   return v;
 }
 
@@ -50,12 +51,23 @@ Result<Checkpoint> checkpointFromJson(const json::Value& v) {
   if (previous && !previous->isString()) {
     return Status(ErrorCode::kInvalidArgument, "a checkpoint's previous is a hash in hex");
   }
+  std::string token;
+  if (const json::Value* timestamp = v.find("timestamp")) {
+    auto bytes = timestamp->isString() ? bytesFromHex(timestamp->asString())
+                                       : Result<std::string>(ErrorCode::kInvalidArgument, "");
+    if (!bytes) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "a checkpoint's timestamp is a timestamp token (DER) in hex");
+    }
+    token = std::move(bytes).value();
+  }
   return Checkpoint{static_cast<std::uint64_t>(size->asInt()),
                     *hash,
                     signed_at->asInt(),
                     key_id->asString(),
                     signature->asString(),
-                    previous ? previous->asString() : ""};
+                    previous ? previous->asString() : "",
+                    std::move(token)};
 }
 
 }  // namespace tramite::audit

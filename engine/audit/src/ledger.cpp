@@ -13,6 +13,8 @@ namespace {
 
 constexpr int kPage = 10'000;  // history rows read per round trip when verifying
 constexpr std::size_t kMaxFindings = 1'000;
+// How much later than its TSA time a checkpoint may say it was signed (the two clocks differ).
+constexpr TimePoint kClockSkewMs = 5 * 60 * 1000;
 
 // Complete subtrees read from the store: stored nodes from kStoredLevel up, leaf hashes below.
 class StoreSubtrees {
@@ -61,13 +63,14 @@ class Verification {
  public:
   Verification(const CompactRange& head, std::vector<Checkpoint> checkpoints,
                std::map<std::pair<int, std::uint64_t>, Hash> nodes, const CheckpointVerifier* key,
-               const TrustedCheckpoint* trusted)
+               const TrustedCheckpoint* trusted, const TimestampCheck* timestamps)
       : head_size_(head.size()),
         head_root_(head.root()),
         checkpoints_(std::move(checkpoints)),
         nodes_(std::move(nodes)),
         key_(key),
-        trusted_(trusted) {}
+        trusted_(trusted),
+        timestamps_(timestamps) {}
 
   void row(const storage::LedgerRow& r) {
     ++report_.entries;
@@ -183,7 +186,9 @@ class Verification {
               ": it does not chain to the checkpoint stored before it; a checkpoint between "
               "them was removed or replaced");
     }
-    previous_text_hash_ = sha256Hex(signedText(c));
+    const std::string text = signedText(c);
+    previous_text_hash_ = sha256Hex(text);
+    if (!c.timestamp.empty()) checkTimestamp(c, text, name);
     if (key_ && !key_->verify(c)) {
       add(static_cast<std::int64_t>(c.size) - 1, 0, "checkpoint",
           name + ": the signature does not verify with key " + key_->keyId());
@@ -196,6 +201,24 @@ class Verification {
               "altered, inserted, deleted or reordered");
     } else if (intact_) {
       last_good_ = c.size;
+    }
+  }
+
+  void checkTimestamp(const Checkpoint& c, const std::string& text, const std::string& name) {
+    ++report_.stamped;
+    if (!timestamps_) return;
+    auto time = (*timestamps_)(c.timestamp, text);
+    if (!time) {
+      add(static_cast<std::int64_t>(c.size) - 1, 0, "timestamp",
+          name + ": its TSA timestamp does not verify: " + time.status().message());
+      return;
+    }
+    ++report_.timestamped;
+    if (c.signed_at > *time + kClockSkewMs) {
+      add(static_cast<std::int64_t>(c.size) - 1, 0, "timestamp",
+          name + ": it says it was signed at " + std::to_string(c.signed_at) +
+              " ms, but the TSA saw it at " + std::to_string(*time) +
+              " ms: it was backdated, or the server's clock is wrong");
     }
   }
 
@@ -223,6 +246,7 @@ class Verification {
   std::map<std::pair<int, std::uint64_t>, Hash> nodes_;
   const CheckpointVerifier* key_;
   const TrustedCheckpoint* trusted_;
+  const TimestampCheck* timestamps_;
   VerifyReport report_;
   CompactRange range_;
   std::vector<Mismatch> mismatches_;
@@ -237,22 +261,39 @@ class Verification {
 }  // namespace
 
 Result<std::optional<Checkpoint>> checkpointLedger(storage::Store& store, const Signer& signer,
-                                                   TimePoint now) {
+                                                   TimePoint now, const CheckpointStamp& stamp) {
+  std::optional<Checkpoint> latest;
+  Checkpoint made;
+  {
+    auto tx = store.begin(storage::TxMode::kRead);
+    if (!tx) return tx.status();
+    auto head = (*tx)->ledgerHead();
+    if (!head) return head.status();
+    if (head->size() == 0) return std::optional<Checkpoint>();
+    auto stored = (*tx)->latestCheckpoint();
+    if (!stored) return stored.status();
+    latest = std::move(*stored);
+    if (latest && latest->size == head->size()) return latest;
+    // Chained: the new checkpoint carries the hash of the signed text of the one before it.
+    const std::string previous = latest ? sha256Hex(signedText(*latest)) : std::string();
+    auto signed_head = signer.sign(head->size(), head->root(), now, previous);
+    if (!signed_head) return signed_head.status();
+    made = std::move(signed_head).value();
+  }
+  if (stamp) {
+    auto token = stamp(signedText(made));
+    if (token) made.timestamp = std::move(token).value();
+  }
   auto tx = store.begin(storage::TxMode::kWrite);
   if (!tx) return tx.status();
-  auto head = (*tx)->ledgerHead();
-  if (!head) return head.status();
-  if (head->size() == 0) return std::optional<Checkpoint>();
-  auto latest = (*tx)->latestCheckpoint();
-  if (!latest) return latest.status();
-  if (*latest && (*latest)->size == head->size()) return *latest;
-  // Chained: the new checkpoint carries the hash of the signed text of the one before it.
-  const std::string previous = *latest ? sha256Hex(signedText(**latest)) : std::string();
-  auto signed_head = signer.sign(head->size(), head->root(), now, previous);
-  if (!signed_head) return signed_head.status();
-  if (Status st = (*tx)->addCheckpoint(*signed_head); !st) return st;
+  auto now_latest = (*tx)->latestCheckpoint();
+  if (!now_latest) return now_latest.status();
+  if (now_latest->has_value() && (!latest || (*now_latest)->size != latest->size)) {
+    return *now_latest;  // another process checkpointed meanwhile
+  }
+  if (Status st = (*tx)->addCheckpoint(made); !st) return st;
   if (Status st = (*tx)->commit(); !st) return st;
-  return std::optional<Checkpoint>(*signed_head);
+  return std::optional<Checkpoint>(std::move(made));
 }
 
 Result<InclusionProof> proveInclusion(storage::Transaction& tx, std::uint64_t index,
@@ -295,7 +336,8 @@ Result<std::vector<Hash>> proveConsistency(storage::Transaction& tx, std::uint64
 }
 
 Result<VerifyReport> verifyLedger(storage::Store& store, const CheckpointVerifier* key,
-                                  const TrustedCheckpoint* trusted) {
+                                  const TrustedCheckpoint* trusted,
+                                  const TimestampCheck* timestamps) {
   auto tx = store.begin(storage::TxMode::kRead);
   if (!tx) return tx.status();
   storage::Transaction& t = **tx;
@@ -313,7 +355,7 @@ Result<VerifyReport> verifyLedger(storage::Store& store, const CheckpointVerifie
   if (!stored_nodes) return stored_nodes.status();
   std::map<std::pair<int, std::uint64_t>, Hash> nodes;
   for (const storage::LedgerNode& n : *stored_nodes) nodes[{n.level, n.index}] = n.hash;
-  Verification v(*head, std::move(checkpoints), std::move(nodes), key, trusted);
+  Verification v(*head, std::move(checkpoints), std::move(nodes), key, trusted, timestamps);
   std::int64_t from = -1;  // the first page also brings the rows without a ledger index
   for (;;) {
     auto rows = t.ledgerRows(from, kPage);

@@ -234,7 +234,7 @@ struct TrustStore::Impl {
 
 namespace {
 
-// Verifies a timestamp token (DER) over a signature value against store.
+// Verifies a timestamp token (DER) over stamped (a signature value, a checkpoint) against store.
 Result<TimestampInfo> verifyToken(X509_STORE* store, const std::string& token,
                                   std::string_view stamped) {
   const auto* p = reinterpret_cast<const unsigned char*>(token.data());
@@ -252,8 +252,7 @@ Result<TimestampInfo> verifyToken(X509_STORE* store, const std::string& token,
   const ASN1_OCTET_STRING* msg = TS_MSG_IMPRINT_get_msg(imprint);
   if (static_cast<unsigned int>(ASN1_STRING_length(msg)) != n ||
       std::memcmp(ASN1_STRING_get0_data(msg), digest, n) != 0) {
-    return failed(ErrorCode::kFailedPrecondition,
-                  "timestamp: the token stamps other data than this signature");
+    return failed(ErrorCode::kFailedPrecondition, "timestamp: the token stamps other data");
   }
   Owned<TS_VERIFY_CTX, TS_VERIFY_CTX_free> ctx(TS_VERIFY_CTX_new());
   X509_STORE_up_ref(store);  // the context frees its store
@@ -275,6 +274,11 @@ Result<TimestampInfo> verifyToken(X509_STORE* store, const std::string& token,
 }
 
 }  // namespace
+
+Result<TimestampInfo> TrustStore::verifyTimestamp(const std::string& token_der,
+                                                  std::string_view data) const {
+  return verifyToken(impl_->store.get(), token_der, data);
+}
 
 Result<TrustStore> TrustStore::fromPem(const std::string& pem) {
   std::vector<CertPtr> certs = readCertificates(pem);
@@ -429,7 +433,11 @@ std::string_view octets(const ASN1_STRING* s) {
 Result<std::string> timestampQuery(std::string_view p7s_der) {
   auto cms = parseSignature(p7s_der);
   if (!cms) return cms.status();
-  const std::string digest = digestOf(signatureValue(signerInfo(cms->get())));
+  return timestampQueryFor(signatureValue(signerInfo(cms->get())));
+}
+
+Result<std::string> timestampQueryFor(std::string_view data) {
+  const std::string digest = digestOf(data);
   Owned<TS_REQ, TS_REQ_free> req(TS_REQ_new());
   Owned<TS_MSG_IMPRINT, TS_MSG_IMPRINT_free> imprint(TS_MSG_IMPRINT_new());
   Owned<X509_ALGOR, X509_ALGOR_free> alg(X509_ALGOR_new());
@@ -453,11 +461,8 @@ Result<std::string> timestampQuery(std::string_view p7s_der) {
   return der(req.get(), i2d_TS_REQ);
 }
 
-Result<std::string> attachTimestamp(std::string_view p7s_der, std::string_view query_der,
-                                    std::string_view tsr_der) {
-  auto cms = parseSignature(p7s_der);
-  if (!cms) return cms.status();
-  CMS_SignerInfo* si = signerInfo(cms->get());
+Result<std::string> timestampTokenFor(std::string_view query_der, std::string_view tsr_der,
+                                      std::string_view data) {
   const auto* q = reinterpret_cast<const unsigned char*>(query_der.data());
   Owned<TS_REQ, TS_REQ_free> req(d2i_TS_REQ(nullptr, &q, static_cast<long>(query_der.size())));
   const auto* r = reinterpret_cast<const unsigned char*>(tsr_der.data());
@@ -478,10 +483,10 @@ Result<std::string> attachTimestamp(std::string_view p7s_der, std::string_view q
         "timestamp: the TSA refused the request (status " + std::to_string(granted) + ")");
   }
   const std::string_view asked = octets(TS_MSG_IMPRINT_get_msg(TS_REQ_get_msg_imprint(req.get())));
-  if (asked != digestOf(signatureValue(si)) ||
+  if (asked != digestOf(data) ||
       octets(TS_MSG_IMPRINT_get_msg(TS_TST_INFO_get_msg_imprint(info))) != asked) {
     return failed(ErrorCode::kFailedPrecondition,
-                  "timestamp: the token does not stamp this signature");
+                  "timestamp: the token does not stamp these bytes");
   }
   const ASN1_INTEGER* sent = TS_REQ_get_nonce(req.get());
   const ASN1_INTEGER* echoed = TS_TST_INFO_get_nonce(info);
@@ -489,9 +494,21 @@ Result<std::string> attachTimestamp(std::string_view p7s_der, std::string_view q
     return failed(ErrorCode::kFailedPrecondition,
                   "timestamp: the token does not answer this query (nonce)");
   }
-  const std::string token_der = der(token, i2d_PKCS7);
+  std::string out = der(token, i2d_PKCS7);
+  if (out.empty()) return failed(ErrorCode::kInternal, "cannot encode the timestamp token");
+  return out;
+}
+
+Result<std::string> attachTimestamp(std::string_view p7s_der, std::string_view query_der,
+                                    std::string_view tsr_der) {
+  auto cms = parseSignature(p7s_der);
+  if (!cms) return cms.status();
+  CMS_SignerInfo* si = signerInfo(cms->get());
+  auto token = timestampTokenFor(query_der, tsr_der, signatureValue(si));
+  if (!token) return token.status();
+  const std::string& token_der = *token;
   Owned<ASN1_STRING, ASN1_STRING_free> seq(ASN1_STRING_type_new(V_ASN1_SEQUENCE));
-  if (token_der.empty() || !seq ||
+  if (!seq ||
       ASN1_STRING_set(seq.get(), token_der.data(), static_cast<int>(token_der.size())) != 1 ||
       CMS_unsigned_add1_attr_by_NID(si, NID_id_smime_aa_timeStampToken, V_ASN1_SEQUENCE, seq.get(),
                                     -1) != 1) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +38,9 @@ struct ApiOptions {
   // The ledger's signing key: an expediente bundle is exported with a fresh checkpoint.
   // Without one bundles prove entries up to the latest checkpoint only.
   std::shared_ptr<const audit::Signer> ledger_signer;
+  // Timestamps that checkpoint through a TSA (see timestampStamp in tsa.h), when one is
+  // configured.
+  std::function<Result<std::string>(const std::string& signed_text)> checkpoint_stamp;
   // Failed logins: after lockout_after consecutive failures each further attempt waits
   // lockout_base_ms, doubling per failure up to lockout_max_ms (answered 429).
   int lockout_after = 5;

@@ -24,6 +24,10 @@ struct Checkpoint {
   // for its predecessor, so one removed or replaced from the middle breaks the chain. Empty
   // for the first checkpoint and for those signed before checkpoints were chained (v1).
   std::string previous;
+  // An RFC 3161 timestamp token (DER) over the signed text, from the TSA configured when the
+  // checkpoint was made; empty when none was (or the TSA did not answer). Not signed: the
+  // token is the TSA's own signature.
+  std::string timestamp;
 };
 
 // The signed bytes (FORMAT.md): "tramite ledger checkpoint v1\n" then the size, the root in

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,8 +17,16 @@ namespace tramite::audit {
 // Signs the ledger's current head and stores the checkpoint, unless the latest checkpoint
 // already has that size (then it is returned) or the ledger is empty (nullopt).
 // Errors: the store's.
+//
+// With stamp, the checkpoint's signed text is timestamped (RFC 3161) before it is stored, and
+// outside any transaction: a slow TSA holds no writer. A stamp that fails leaves this
+// checkpoint without a token (stamp reports its own failure); the next one, chained to it, is
+// stamped when the TSA answers again. When another process stored a checkpoint meanwhile,
+// that one is returned and this one dropped, so the chain stays one line.
+using CheckpointStamp = std::function<Result<std::string>(const std::string& signed_text)>;
 Result<std::optional<Checkpoint>> checkpointLedger(storage::Store& store, const Signer& signer,
-                                                   TimePoint now);
+                                                   TimePoint now,
+                                                   const CheckpointStamp& stamp = {});
 
 struct InclusionProof {
   std::uint64_t index = 0;
@@ -47,6 +56,8 @@ struct Finding {
 struct VerifyReport {
   std::uint64_t entries = 0;      // history rows read
   std::uint64_t checkpoints = 0;  // checkpoints whose root and signature were checked
+  std::uint64_t stamped = 0;      // checkpoints carrying a TSA timestamp token
+  std::uint64_t timestamped = 0;  // of those, the tokens that verified (with a TimestampCheck)
   std::vector<Finding> findings;  // in ledger order: the first is the earliest problem
   bool ok() const { return findings.empty(); }
 };
@@ -59,15 +70,24 @@ struct TrustedCheckpoint {
   Hash root{};
 };
 
+// Checks a TSA timestamp token over a checkpoint's signed text: the TSA's time (genTime), or
+// why the token does not verify (its imprint, its signature, its chain to a trusted TSA).
+using TimestampCheck =
+    std::function<Result<TimePoint>(const std::string& token, const std::string& signed_text)>;
+
 // Reads the whole store in one read transaction and checks it: every history row has its
 // place in the ledger, hashes to its recorded leaf, and comes in seq order; the recomputed
 // tree matches the stored subtrees, the head and every checkpoint's root; and every
 // checkpoint is signed by `key` (when given; without a key signatures are not checked).
 // With a trusted checkpoint, the first trusted->size entries must still have its root
-// (finding "rewritten") and the ledger must still hold them (finding "truncated").
+// (finding "rewritten") and the ledger must still hold them (finding "truncated"). With
+// timestamps, each checkpoint's TSA token must verify over its signed text, and the
+// checkpoint's signed_at must not be later than the TSA's time by more than 5 minutes (a
+// checkpoint backdated on the server's clock) (finding "timestamp").
 // Errors: the store's (an unreadable store is an error; a tampered one is a report).
 Result<VerifyReport> verifyLedger(storage::Store& store, const CheckpointVerifier* key,
-                                  const TrustedCheckpoint* trusted = nullptr);
+                                  const TrustedCheckpoint* trusted = nullptr,
+                                  const TimestampCheck* timestamps = nullptr);
 
 // An auditor's witness (`tramite audit witness`): checks the store's newest signed
 // checkpoint against the last one this witness saw (record, an append-only text file of

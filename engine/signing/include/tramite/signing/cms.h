@@ -60,6 +60,9 @@ class TrustStore {
   // signature or non-repudiation), and any timestamp token on the signature.
   Result<SignatureCheck> verifyDetached(std::string_view p7s_der, std::string_view content,
                                         TimePoint at) const;
+  // Checks an RFC 3161 timestamp token (DER) over data: its imprint is data's digest, and the
+  // TSA's signature chains to a trusted CA. Errors: kFailedPrecondition ("timestamp: ...").
+  Result<TimestampInfo> verifyTimestamp(const std::string& token_der, std::string_view data) const;
 
  private:
   struct Impl;
@@ -89,6 +92,15 @@ class Sealer {
 // A TimeStampReq (DER) for p7s's signature value: SHA-256 imprint, a random nonce, and a
 // request for the TSA's certificate. Errors: kInvalidArgument for a malformed p7s.
 Result<std::string> timestampQuery(std::string_view p7s_der);
+// A TimeStampReq (DER) for any data: its SHA-256 imprint, a random nonce, a request for the
+// TSA's certificate. Errors: kInternal when OpenSSL fails.
+Result<std::string> timestampQueryFor(std::string_view data);
+// The timestamp token (DER) of tsr_der, a TimeStampResp to query_der (made by
+// timestampQueryFor(data)). Errors: kFailedPrecondition ("timestamp: ...") when the TSA
+// refused, or the token does not stamp data or answer this query; kInvalidArgument for a
+// malformed query.
+Result<std::string> timestampTokenFor(std::string_view query_der, std::string_view tsr_der,
+                                      std::string_view data);
 // p7s with the token of tsr_der (a TimeStampResp to query) attached as the signer's
 // id-aa-timeStampToken unsigned attribute. Errors: kFailedPrecondition ("timestamp: ...")
 // when the TSA refused, or the token does not stamp this signature or answer this query.
