@@ -3,6 +3,7 @@
 #include <Poco/Exception.h>
 #include <Poco/Logger.h>
 #include <Poco/URI.h>
+#include <fcntl.h>
 #include <strings.h>
 
 #include <algorithm>
@@ -261,6 +262,13 @@ class Hub {
   std::size_t open_count_ = 0;  // admitted, not yet removed
   std::atomic<bool> stopping_{false};
 };
+
+// A process this one starts (a shell, a tool) must not inherit the server's sockets: a
+// connection the server closes would stay open in the child, unanswered, until it exits.
+void keepFromChildren(int fd) {
+  const int flags = ::fcntl(fd, F_GETFD);
+  if (flags >= 0) ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+}
 
 tcp::socket& lowest(tcp::socket& s) {
   return s;
@@ -558,6 +566,7 @@ class Connection final : public Stoppable, public std::enable_shared_from_this<C
   // Ends the sending side and reads (and drops) what the client still sends for a moment, so
   // that the answer is not lost to a reset when unread bytes remain.
   void lingerAndClose() {
+    if (phase_ == Phase::kClosed) return;
     phase_ = Phase::kClosing;
     error_code ec;
     lowest(stream_).shutdown(tcp::socket::shutdown_send, ec);
@@ -664,6 +673,7 @@ class Server::Impl {
       const tcp::endpoint endpoint =
           resolver.resolve(options.host, std::to_string(options.port))->endpoint();
       acceptor_.open(endpoint.protocol());
+      keepFromChildren(acceptor_.native_handle());
       acceptor_.set_option(tcp::acceptor::reuse_address(true));
       acceptor_.bind(endpoint);
       acceptor_.listen(1024);
@@ -729,6 +739,7 @@ class Server::Impl {
 
   // Serves a new connection, or answers it with a refusal when it is one too many.
   void admit(tcp::socket socket) {
+    keepFromChildren(socket.native_handle());
     error_code ec;
     const tcp::endpoint remote = socket.remote_endpoint(ec);
     if (ec) return;  // already gone

@@ -1299,6 +1299,32 @@ TEST_F(ServerTest, ConnectionsPerClientAndTrickledHeadsAreBounded) {
   EXPECT_EQ(served.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << served;
 }
 
+// A process the server's process starts does not inherit its sockets: a connection the
+// server closes at its deadline is closed for the client then, not when the child exits.
+TEST_F(ServerTest, ChildProcessesDoNotHoldConnectionsOpen) {
+  ServerOptions options;
+  options.head_timeout_ms = 300;
+  startServer(options);
+  Poco::Net::StreamSocket slow(
+      Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(server_->port())));
+  const std::string start = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+  slow.sendBytes(start.data(), static_cast<int>(start.size()));
+  EXPECT_EQ(call("GET", "/healthz").status, 200);  // the slow connection has been accepted
+  std::thread child([] { EXPECT_EQ(std::system("sleep 3"), 0); });  // forks while it is open
+  slow.setReceiveTimeout(Poco::Timespan(5, 0));
+  const auto t0 = std::chrono::steady_clock::now();
+  char buffer[256];
+  try {
+    while (slow.receiveBytes(buffer, sizeof buffer) > 0) {
+    }
+  } catch (const Poco::Exception&) {
+  }
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  child.join();
+  EXPECT_LT(waited, 2.0) << "the connection stayed open in the child process";
+}
+
 // Whole requests wait for a worker up to max_queued; beyond, the server answers 503 itself.
 TEST(ServerLimits, RequestsBeyondTheWorkersAndTheQueueAreAnswered503) {
   std::mutex mu;
