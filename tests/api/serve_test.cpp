@@ -301,6 +301,15 @@ TEST(Serve, TheReadmeWalkThroughRunsAsWritten) {
   EXPECT_EQ(code, 0) << said;
   EXPECT_NE(said.find("signed by ana_lopez"), std::string::npos) << said;
   EXPECT_NE(said.find("match"), std::string::npos) << said;
+  // Item 23: the demo certificates carry the directory's names in UTF-8 ("Ana López").
+  const std::string subject = (dir / "subject.txt").string();
+  ASSERT_EQ(
+      std::system(("openssl x509 -in " + pki +
+                   "/users/ana_lopez.pem -noout -subject -nameopt utf8,sep_comma_plus > " + subject)
+                      .c_str()),
+      0);
+  EXPECT_NE(tramite::testing::readBytes(subject).find("CN=Ana L\xc3\xb3pez"), std::string::npos)
+      << tramite::testing::readBytes(subject);
   ASSERT_EQ(::kill(child.pid, SIGTERM), 0);
   EXPECT_EQ(waitForExit(child.pid, 15), 0);
   std::fclose(child.out);
