@@ -47,7 +47,7 @@ fuzz: build-fuzz
 	bash tests/fuzz/run.sh $(FUZZ_DIR)/tests/fuzz/fuzz_parser $(FUZZ_SECONDS)
 
 format:
-	find engine storage api tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format -i
+	find engine storage api programs tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format -i
 
 clean:
 	rm -rf build

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <iostream>
 
-#include "tramite/audit/ledger.h"
+#include "tramite/ledger/ledger.h"
 
 using namespace tramite;
 

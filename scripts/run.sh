@@ -5,7 +5,7 @@
 set -euo pipefail
 build_dir=${1:-build/release}
 cd "$(dirname "$0")/.."
-tramite="$build_dir/engine/cli/tramite"
+tramite="$build_dir/programs/tramite/tramite"
 listen=${TRAMITE_LISTEN:-127.0.0.1:8080}
 export TRAMITE_DEMO_PASSWORD=${TRAMITE_DEMO_PASSWORD:-tramite-demo}
 

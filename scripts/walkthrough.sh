@@ -5,14 +5,14 @@
 #
 #   TRAMITE_URL   the server (default http://127.0.0.1:8080)
 #   TRAMITE_DEMO_PASSWORD, TRAMITE_PKI (default var/demo-pki), TRAMITE_DATA (default var),
-#   TRAMITE_BIN   the tramite command (default build/release/engine/cli/tramite)
+#   TRAMITE_BIN   the tramite command (default build/release/programs/tramite/tramite)
 set -euo pipefail
 
 URL=${TRAMITE_URL:-http://127.0.0.1:8080}
 PASSWORD=${TRAMITE_DEMO_PASSWORD:-tramite-demo}
 PKI=${TRAMITE_PKI:-var/demo-pki}
 DATA=${TRAMITE_DATA:-var}
-TRAMITE=${TRAMITE_BIN:-build/release/engine/cli/tramite}
+TRAMITE=${TRAMITE_BIN:-build/release/programs/tramite/tramite}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 

@@ -11,9 +11,9 @@
 #include "auth.h"
 #include "metrics.h"
 #include "tramite/api/basichttp.h"
-#include "tramite/audit/bundle.h"
 #include "tramite/audit/json_forms.h"
-#include "tramite/audit/ledger.h"
+#include "tramite/ledger/bundle.h"
+#include "tramite/ledger/ledger.h"
 #include "tramite/runtime/directory.h"
 #include "tramite/text.h"
 

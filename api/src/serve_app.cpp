@@ -31,10 +31,10 @@
 #include "tramite/api/serve.h"
 #include "tramite/api/server.h"
 #include "tramite/api/tsa.h"
-#include "tramite/audit/ledger.h"
 #include "tramite/audit/merkle.h"
 #include "tramite/calendar/calendar.h"
 #include "tramite/file.h"
+#include "tramite/ledger/ledger.h"
 #include "tramite/runtime/directory.h"
 
 namespace tramite::api {

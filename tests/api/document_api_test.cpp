@@ -16,9 +16,9 @@
 #include "test_files.h"
 #include "tramite/api/api.h"
 #include "tramite/api/tsa.h"
-#include "tramite/audit/bundle.h"
 #include "tramite/audit/json_forms.h"
-#include "tramite/audit/ledger.h"
+#include "tramite/ledger/bundle.h"
+#include "tramite/ledger/ledger.h"
 #include "tramite/runtime/directory.h"
 
 namespace tramite::api {

@@ -18,8 +18,8 @@
 #include <thread>
 
 #include "files.h"
-#include "tramite/audit/ledger.h"
 #include "tramite/json.h"
+#include "tramite/ledger/ledger.h"
 
 namespace {
 

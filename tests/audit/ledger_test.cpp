@@ -1,6 +1,6 @@
 // The audit ledger on both stores: history written by the engine is ledgered, proofs verify
 // against signed checkpoints, and tampering with the database directly is found and named.
-#include "tramite/audit/ledger.h"
+#include "tramite/ledger/ledger.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>

@@ -1,4 +1,4 @@
-#include "tramite/audit/bundle.h"
+#include "tramite/ledger/bundle.h"
 
 #include <Poco/DateTime.h>
 #include <Poco/Exception.h>
@@ -13,7 +13,7 @@
 
 #include "tramite/audit/entry.h"
 #include "tramite/audit/json_forms.h"
-#include "tramite/audit/ledger.h"
+#include "tramite/ledger/ledger.h"
 
 namespace tramite::audit {
 

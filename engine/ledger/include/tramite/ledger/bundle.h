@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "tramite/audit/checkpoint.h"
-#include "tramite/audit/ledger.h"
+#include "tramite/ledger/ledger.h"
 #include "tramite/runtime/engine.h"
 #include "tramite/signing/cms.h"
 #include "tramite/storage/store.h"

@@ -1,4 +1,4 @@
-#include "tramite/audit/ledger.h"
+#include "tramite/ledger/ledger.h"
 
 #include <algorithm>
 #include <fstream>

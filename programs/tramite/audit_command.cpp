@@ -5,9 +5,9 @@
 #include <ostream>
 
 #include "commands.h"
-#include "tramite/audit/bundle.h"
-#include "tramite/audit/ledger.h"
 #include "tramite/file.h"
+#include "tramite/ledger/bundle.h"
+#include "tramite/ledger/ledger.h"
 
 namespace tramite::cli {
 
