@@ -23,6 +23,7 @@
 #include <unordered_map>
 #include <variant>
 
+#include "migrations.h"
 #include "native_statements.h"
 #include "tramite/audit/entry.h"
 #include "tramite/json.h"
@@ -47,133 +48,7 @@ void registerConnectors() {
   });
 }
 
-// ---- migrations -----------------------------------------------------------------------------
-
-// {ID} is an auto-numbered primary key, {INT} a 64-bit integer.
-const char* const kMigrations[] = {
-    // 1: the engine's tables.
-    "CREATE TABLE definitions (id {ID}, name TEXT NOT NULL, version {INT} NOT NULL,"
-    " sha256 TEXT NOT NULL, xml TEXT NOT NULL, created_at {INT} NOT NULL, UNIQUE (name, version));"
-    "CREATE TABLE instances (id TEXT PRIMARY KEY, definition_id {INT} NOT NULL REFERENCES"
-    " definitions (id), business_key TEXT NOT NULL, lifecycle TEXT NOT NULL, session TEXT NOT NULL,"
-    " row_version {INT} NOT NULL, created_at {INT} NOT NULL, updated_at {INT} NOT NULL);"
-    "CREATE INDEX instances_business_key ON instances (business_key);"
-    "CREATE TABLE idempotency (scope TEXT NOT NULL, key TEXT NOT NULL, result TEXT NOT NULL,"
-    " created_at {INT} NOT NULL, PRIMARY KEY (scope, key));"
-    "CREATE TABLE timers (id {ID}, instance_id TEXT NOT NULL, sendid TEXT NOT NULL,"
-    " due_at {INT} NOT NULL, event TEXT NOT NULL);"
-    "CREATE INDEX timers_due ON timers (due_at, id);"
-    "CREATE INDEX timers_instance ON timers (instance_id, sendid);"
-    "CREATE TABLE inbox (seq {ID}, instance_id TEXT NOT NULL, event TEXT NOT NULL,"
-    " created_at {INT} NOT NULL);"
-    "CREATE TABLE history (seq {ID}, instance_id TEXT NOT NULL, at {INT} NOT NULL,"
-    " actor TEXT NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL);"
-    "CREATE INDEX history_instance ON history (instance_id, seq);"
-    "CREATE TABLE outbox (id {ID}, instance_id TEXT NOT NULL, kind TEXT NOT NULL,"
-    " payload TEXT NOT NULL, created_at {INT} NOT NULL, done_at {INT});"
-    "CREATE TABLE deferred (seq {ID}, instance_id TEXT NOT NULL, event TEXT NOT NULL,"
-    " created_at {INT} NOT NULL);"
-    "CREATE INDEX deferred_instance ON deferred (instance_id, seq);",
-    // 2: the directory, human tasks and their queues. A task is listed in task_queue once
-    // per principal that sees it while it is open; sort_due is due_at, or kNoDue for tasks
-    // without a deadline, and rank is 10 - priority, so both queue orders are ascending
-    // index scans.
-    "CREATE TABLE units (id TEXT PRIMARY KEY, name TEXT NOT NULL, area TEXT NOT NULL);"
-    "CREATE TABLE roles (id TEXT PRIMARY KEY, name TEXT NOT NULL);"
-    "CREATE TABLE users (id TEXT PRIMARY KEY, name TEXT NOT NULL, unit TEXT NOT NULL,"
-    " roles TEXT NOT NULL, active {INT} NOT NULL);"
-    "CREATE TABLE substitutions (user_id TEXT NOT NULL, substitute TEXT NOT NULL,"
-    " from_day {INT} NOT NULL, to_day {INT} NOT NULL, reason TEXT NOT NULL);"
-    "CREATE INDEX substitutions_substitute ON substitutions (substitute, from_day);"
-    "CREATE TABLE tasks (id TEXT PRIMARY KEY, instance_id TEXT NOT NULL, business_key TEXT NOT"
-    " NULL, definition TEXT NOT NULL, state TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT"
-    " NULL, title TEXT NOT NULL, status TEXT NOT NULL, owner TEXT NOT NULL, priority {INT} NOT"
-    " NULL, due_at {INT} NOT NULL, sort_due {INT} NOT NULL, rank {INT} NOT NULL, spec TEXT NOT"
-    " NULL, data TEXT NOT NULL, result TEXT NOT NULL, principals TEXT NOT NULL, is_open {INT}"
-    " NOT NULL, row_version {INT} NOT NULL, created_at {INT} NOT NULL, updated_at {INT} NOT"
-    " NULL);"
-    "CREATE INDEX tasks_instance ON tasks (instance_id, created_at);"
-    "CREATE INDEX tasks_open_due ON tasks (sort_due, id) WHERE is_open = 1;"
-    "CREATE INDEX tasks_open_rank ON tasks (rank, sort_due, id) WHERE is_open = 1;"
-    "CREATE TABLE task_queue (principal TEXT NOT NULL, task_id TEXT NOT NULL,"
-    " sort_due {INT} NOT NULL, rank {INT} NOT NULL);"
-    "CREATE INDEX task_queue_due ON task_queue (principal, sort_due, task_id);"
-    "CREATE INDEX task_queue_rank ON task_queue (principal, rank, sort_due, task_id);"
-    "CREATE INDEX task_queue_task ON task_queue (task_id);",
-    // 3: authentication (password hashes and login backoff, API tokens by their hash);
-    // the outbox rows still to deliver, by kind.
-    "CREATE TABLE credentials (user_id TEXT PRIMARY KEY, password_hash TEXT NOT NULL,"
-    " failures {INT} NOT NULL, locked_until {INT} NOT NULL, updated_at {INT} NOT NULL);"
-    "CREATE TABLE api_tokens (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, name TEXT NOT NULL,"
-    " token_hash TEXT NOT NULL UNIQUE, created_at {INT} NOT NULL, expires_at {INT} NOT NULL,"
-    " revoked_at {INT} NOT NULL);"
-    "CREATE INDEX api_tokens_user ON api_tokens (user_id, created_at);"
-    "CREATE INDEX outbox_pending ON outbox (kind, id) WHERE done_at IS NULL;",
-    // 4: the audit ledger. Each history row gets its leaf index and leaf hash; the head row
-    // holds the tree's size, the last history seq and the right edge of the tree; complete
-    // subtrees of 256 leaves and more are kept for proofs; signed checkpoints. Rows written
-    // before this version are appended to the ledger by the migration, in seq order.
-    "ALTER TABLE history ADD COLUMN ledger_idx {INT};"
-    "ALTER TABLE history ADD COLUMN leaf_hash TEXT;"
-    "CREATE UNIQUE INDEX history_ledger ON history (ledger_idx);"
-    "CREATE TABLE ledger_head (id {INT} PRIMARY KEY, size {INT} NOT NULL, last_seq {INT} NOT"
-    " NULL, frontier TEXT NOT NULL);"
-    "INSERT INTO ledger_head (id, size, last_seq, frontier) VALUES (1, 0, 0, '');"
-    "CREATE TABLE ledger_nodes (level {INT} NOT NULL, idx {INT} NOT NULL, hash TEXT NOT NULL,"
-    " PRIMARY KEY (level, idx));"
-    "CREATE TABLE ledger_checkpoints (size {INT} PRIMARY KEY, root TEXT NOT NULL, signed_at"
-    " {INT} NOT NULL, key_id TEXT NOT NULL, signature TEXT NOT NULL);",
-    // 5: documents (versions of named documents of an instance), their verified
-    // signatures, and blobs for stores that keep document bytes in the database (base64,
-    // so both dialects take them as text).
-    "CREATE TABLE documents (id TEXT PRIMARY KEY, instance_id TEXT NOT NULL, task_id TEXT NOT"
-    " NULL, name TEXT NOT NULL, version {INT} NOT NULL, sha256 TEXT NOT NULL, content_type TEXT"
-    " NOT NULL, size {INT} NOT NULL, filename TEXT NOT NULL, origin TEXT NOT NULL, created_by"
-    " TEXT NOT NULL, created_at {INT} NOT NULL, UNIQUE (instance_id, name, version));"
-    "CREATE TABLE signatures (id TEXT PRIMARY KEY, document_id TEXT NOT NULL, instance_id TEXT"
-    " NOT NULL, signer TEXT NOT NULL, subject TEXT NOT NULL, issuer TEXT NOT NULL, serial TEXT"
-    " NOT NULL, fingerprint TEXT NOT NULL, signing_time {INT} NOT NULL, timestamp_at {INT} NOT"
-    " NULL, p7s_sha256 TEXT NOT NULL, created_by TEXT NOT NULL, created_at {INT} NOT NULL);"
-    "CREATE INDEX signatures_instance ON signatures (instance_id, created_at);"
-    "CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, size {INT} NOT NULL, content TEXT NOT NULL);",
-    // 6: an instance's tasks are read in (created_at, id) order straight from the index,
-    // without sorting whole rows.
-    "DROP INDEX tasks_instance;"
-    "CREATE INDEX tasks_instance ON tasks (instance_id, created_at, id);",
-    // 7 (PostgreSQL): the rows of a batch statement's JSON parameter, estimated at 1 where
-    // jsonb_array_elements is estimated at 100. With 100, the planner joined a batch to
-    // instances, tasks or task_queue by hashing after a sequential scan of the whole table
-    // (up to tables of tens of thousands of rows), and a statement prepared while its table
-    // was still empty kept that plan until the table was next analysed. With 1 it goes
-    // through the index at every size. STRICT keeps the function from being inlined, which
-    // would bring the estimate of 100 back.
-    "{ROWS_FUNCTION}",
-    // 8 (PostgreSQL): tramite_rows in PL/pgSQL, whose query is planned once per session. A
-    // SQL function that is not inlined is parsed and planned again on every call: 10% of the
-    // backends' CPU in the durable benchmark.
-    "{ROWS_FUNCTION_PLPGSQL}",
-    // 9: failed logins by the name tried (known or not), the session epoch a password
-    // change moves on...
-    "CREATE TABLE login_attempts (name TEXT PRIMARY KEY, failures {INT} NOT NULL,"
-    " locked_until {INT} NOT NULL, updated_at {INT} NOT NULL);"
-    "ALTER TABLE credentials ADD COLUMN session_epoch {INT} NOT NULL DEFAULT 0;"
-    // ... and the timer and inbox rows parked after failing for good.
-    "CREATE TABLE parked (id {ID}, source TEXT NOT NULL, source_id {INT} NOT NULL,"
-    " instance_id TEXT NOT NULL, payload TEXT NOT NULL, error TEXT NOT NULL,"
-    " parked_at {INT} NOT NULL);"
-    // ... and what searches over instances read: their active states and unit, newest first.
-    "ALTER TABLE instances ADD COLUMN states TEXT NOT NULL DEFAULT '';"
-    "ALTER TABLE instances ADD COLUMN unit TEXT NOT NULL DEFAULT '';"
-    "CREATE INDEX instances_created ON instances (created_at, id);"
-    // ... and invitations to set a first password, by their secret's hash.
-    "CREATE TABLE invitations (secret_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL,"
-    " expires_at {INT} NOT NULL, used_at {INT} NOT NULL, created_at {INT} NOT NULL);"
-    // ... and each checkpoint's link to the one before it.
-    "ALTER TABLE ledger_checkpoints ADD COLUMN previous TEXT NOT NULL DEFAULT '';",
-    // 10: a checkpoint's RFC 3161 timestamp token (base64 of its DER), '' when unstamped.
-    "ALTER TABLE ledger_checkpoints ADD COLUMN tsa_token TEXT NOT NULL DEFAULT '';",
-};
-constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
+// ---- migrations (storage/schema, compiled in: migrations.h) --------------------------------
 
 std::string base64Encode(const std::string& bytes) {
   std::ostringstream out;
@@ -200,41 +75,19 @@ std::string replaceAll(std::string s, const std::string& from, const std::string
   return s;
 }
 
-// A migration's placeholders, by dialect.
-struct DdlPlaceholder {
-  const char* name;
-  const char* sqlite;
-  const char* postgresql;
-};
-constexpr DdlPlaceholder kDdlPlaceholders[] = {
-    {"{ID}", "INTEGER PRIMARY KEY AUTOINCREMENT",
-     "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"},
-    {"{INT}", "INTEGER", "BIGINT"},
-    {"{ROWS_FUNCTION}", "",
-     "CREATE FUNCTION tramite_rows(rows jsonb) RETURNS TABLE (value jsonb, key bigint) LANGUAGE "
-     "sql IMMUTABLE STRICT PARALLEL SAFE ROWS 1 AS 'SELECT value, ordinality FROM "
-     "jsonb_array_elements(rows) WITH ORDINALITY'"},
-    {"{ROWS_FUNCTION_PLPGSQL}", "",
-     "CREATE OR REPLACE FUNCTION tramite_rows(rows jsonb) RETURNS TABLE (value jsonb, key "
-     "bigint) LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE ROWS 1 AS 'BEGIN RETURN QUERY "
-     "SELECT e.value, e.ordinality FROM jsonb_array_elements(rows) WITH ORDINALITY AS e; END'"},
-};
-
-std::string forDialect(Dialect d, std::string ddl) {
-  for (const DdlPlaceholder& p : kDdlPlaceholders) {
-    ddl = replaceAll(std::move(ddl), p.name, d == Dialect::kSQLite ? p.sqlite : p.postgresql);
-  }
-  return ddl;
-}
-
 // A migration script's statements: split at each ';' outside a quoted string ('...', where
-// '' is a quote inside one), so a function body may hold statements of its own.
+// '' is a quote inside one), so a function body may hold statements of its own; -- comments
+// outside quotes are dropped.
 std::vector<std::string> splitStatements(const std::string& script) {
   std::vector<std::string> out;
   std::string stmt;
   bool quoted = false;
   for (std::size_t i = 0; i <= script.size(); ++i) {
     const char c = i < script.size() ? script[i] : ';';  // the script's end ends a statement
+    if (!quoted && c == '-' && i + 1 < script.size() && script[i + 1] == '-') {
+      i = std::min(script.find('\n', i), script.size()) - 1;  // to the line's end
+      continue;
+    }
     if (c == '\'') quoted = !quoted;
     if (c != ';' || quoted) {
       stmt += c;
@@ -1916,7 +1769,9 @@ class SqlStore final : public Store {
                       "the database schema is version " + std::to_string(version) +
                           "; this build knows up to " + std::to_string(kSchemaVersion));
       }
-      for (int v = version; v < kSchemaVersion; ++v) t.execScript(forDialect(d, kMigrations[v]));
+      for (int v = version; v < kSchemaVersion; ++v) {
+        t.execScript(d == Dialect::kSQLite ? kMigrations[v].sqlite : kMigrations[v].postgresql);
+      }
       if (version > 0 && version < 4) t.ledgerExistingHistory();
       if (version == 0) {
         t.exec("INSERT INTO schema_version (version) VALUES (" + std::to_string(kSchemaVersion) +

@@ -1,0 +1,4 @@
+-- Tramite_rows in PL/pgSQL, whose query is planned once per session. A SQL function that is not
+-- inlined is parsed and planned again on every call: 10% of the backends' CPU in the durable
+-- benchmark.
+-- (nothing for SQLite)
