@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks every module's #include lines against docs/modules.md (see there).
+"""Checks every module's #include lines, and its files' lengths, against docs/modules.md.
 
 Usage: check_layers.py ROOT. Prints each violation as FILE:LINE: what, and exits 1 when there
 is one; 2 when the table cannot be read.
@@ -10,6 +10,22 @@ import sys
 
 SOURCES = (".h", ".hpp", ".cpp", ".cc", ".in")
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
+
+
+MAX_LINES = 1000
+UNLIMITED = "engine/scxml"  # the interpreter follows the W3C algorithm's own long functions
+
+
+def read_long_files(root):
+    """The files docs/modules.md lists under "Files over 1,000 lines"."""
+    listed, inside = set(), False
+    with open(os.path.join(root, "docs", "modules.md"), encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("## "):
+                inside = line.startswith("## Files over")
+            elif inside and line.startswith("- `"):
+                listed.add(line.split("`")[1])
+    return listed
 
 
 def read_table(root):
@@ -59,42 +75,58 @@ def third_party(header, prefixes):
     return None
 
 
+def check_file(root, path, module, table, headers, long_files, all_prefixes):
+    """Prints what is wrong with one source file of module; returns how many problems."""
+    allowed, prefixes = table[module]
+    where = os.path.relpath(path, root)
+    with open(path, encoding="utf-8", errors="replace") as f:
+        lines = f.readlines()
+    problems = []
+    if not where.startswith(UNLIMITED + "/"):
+        if len(lines) > MAX_LINES and where not in long_files:
+            problems.append(f"{where}:{MAX_LINES + 1}: {len(lines)} lines, over {MAX_LINES}: "
+                            f"split it")
+        elif len(lines) <= MAX_LINES and where in long_files:
+            problems.append(f"{where}:1: {len(lines)} lines now: take it off the list of files "
+                            f"over {MAX_LINES}")
+    for number, line in enumerate(lines, 1):
+        found = INCLUDE.match(line)
+        if not found:
+            continue
+        kind, header = found.groups()
+        if kind == '"':
+            local = os.path.relpath(os.path.join(os.path.dirname(path), header), root)
+            owner = (module_of(local, table) if os.path.exists(os.path.join(root, local))
+                     else headers.get(header))
+            if owner and owner != module and owner not in allowed:
+                problems.append(f"{where}:{number}: includes {header} of {owner}, which "
+                                f"{module} may not")
+        else:
+            family = third_party(header, all_prefixes)
+            if family and family not in prefixes:
+                problems.append(f"{where}:{number}: includes <{header}> ({family}), which is "
+                                f"confined to other modules than {module}")
+    for p in problems:
+        print(p + " (docs/modules.md)")
+    return len(problems)
+
+
 def check(root):
     table = read_table(root)
     if not table:
         print(f"{root}/docs/modules.md: no module table", file=sys.stderr)
         return 2
     headers = public_headers(root, table)
+    long_files = read_long_files(root)
     all_prefixes = sorted({p for _, prefixes in table.values() for p in prefixes},
                           key=len, reverse=True)
     problems = 0
-    for m, (allowed, prefixes) in table.items():
-        for dirpath, _, files in os.walk(os.path.join(root, m)):
+    for module in table:
+        for dirpath, _, files in os.walk(os.path.join(root, module)):
             for name in sorted(files):
-                if not name.endswith(SOURCES):
-                    continue
-                full = os.path.join(dirpath, name)
-                where = os.path.relpath(full, root)
-                with open(full, encoding="utf-8", errors="replace") as f:
-                    for number, line in enumerate(f, 1):
-                        found = INCLUDE.match(line)
-                        if not found:
-                            continue
-                        kind, header = found.groups()
-                        if kind == '"':
-                            local = os.path.relpath(os.path.join(dirpath, header), root)
-                            owner = (module_of(local, table) if os.path.exists(
-                                os.path.join(root, local)) else headers.get(header))
-                            if owner and owner != m and owner not in allowed:
-                                print(f"{where}:{number}: includes {header} of {owner}, which "
-                                      f"{m} may not (docs/modules.md)")
-                                problems += 1
-                        else:
-                            family = third_party(header, all_prefixes)
-                            if family and family not in prefixes:
-                                print(f"{where}:{number}: includes <{header}> ({family}), which "
-                                      f"is confined to other modules than {m} (docs/modules.md)")
-                                problems += 1
+                if name.endswith(SOURCES):
+                    problems += check_file(root, os.path.join(dirpath, name), module, table,
+                                           headers, long_files, all_prefixes)
     return 1 if problems else 0
 
 
