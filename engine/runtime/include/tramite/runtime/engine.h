@@ -141,6 +141,10 @@ struct GroupCommitStats {
   std::chrono::nanoseconds committing{0};     // its commit, until durable
 };
 
+namespace internal {
+class GroupCommit;
+}
+
 class Engine {
  public:
   // store: shared with other engines/processes; clock: injected (tests use ManualClock).
@@ -282,7 +286,6 @@ class Engine {
  private:
   struct Loaded;
   class Step;
-  class Batcher;
   class TaskOperation;
   using Work = std::function<Result<InstanceView>(storage::Transaction&, bool&)>;
   // Runs a start/send body through the batcher (or alone when group commit is off);
@@ -334,7 +337,7 @@ class Engine {
   const Clock& clock_;
   EngineOptions options_;
   std::shared_ptr<const calendar::BusinessCalendar> calendar_;
-  std::unique_ptr<Batcher> batcher_;
+  std::unique_ptr<internal::GroupCommit> batcher_;
   std::shared_ptr<storage::BlobStore> blobs_;
   // Directory entries of event senders, read at most sender_cache ago (nullopt: not an
   // active user). Cleared by every directory change made through this engine.
