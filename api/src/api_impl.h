@@ -336,25 +336,17 @@ class Api::Impl {
   // ---- handlers: service ----
 
   Result<HttpResponse> healthz(Context&);
-
   Result<HttpResponse> readyz(Context&);
-
   Result<HttpResponse> metrics(Context&);
-
   Result<HttpResponse> openapi(Context&);
 
   // ---- handlers: authentication ----
 
   Result<HttpResponse> login(Context& c);
-
   Result<HttpResponse> me(Context& c);
-
   Result<HttpResponse> createToken(Context& c);
-
   Result<HttpResponse> listTokens(Context& c);
-
   Result<HttpResponse> revokeToken(Context& c);
-
   Result<HttpResponse> setPassword(Context& c);
 
   // An admin action in the history of "admin:<subject>".
@@ -364,11 +356,8 @@ class Api::Impl {
   // ---- handlers: directory ----
 
   Result<HttpResponse> users(Context&);
-
   Result<HttpResponse> roles(Context&);
-
   Result<HttpResponse> putDirectory(Context& c);
-
   Result<HttpResponse> getDirectory(Context&);
 
   // Adds or changes one user (deactivate with "active": false).
@@ -376,19 +365,14 @@ class Api::Impl {
 
   // An invitation for a user to set their first password (the secret is shown once).
   Result<HttpResponse> invite(Context& c);
-
   Result<HttpResponse> acceptInvitation(Context& c);
 
   // ---- handlers: definitions ----
 
   static json::Value definitionJson(const storage::DefinitionRecord& d);
-
   Result<HttpResponse> deploy(Context& c);
-
   Result<HttpResponse> validate(Context& c);
-
   Result<HttpResponse> versions(Context& c);
-
   Result<HttpResponse> definitionXml(Context& c);
 
   // ---- handlers: instances ----
@@ -398,9 +382,7 @@ class Api::Impl {
   // Expedientes by business key (prefix), process, lifecycle, state, unit, creation dates
   // and participant, newest first, a page at a time; who sees which is the engine's rule.
   Result<HttpResponse> searchInstances(Context& c);
-
   Result<HttpResponse> getInstance(Context& c);
-
   Result<HttpResponse> sendEvent(Context& c);
 
   // SCXML's BasicHTTP Event I/O Processor: a POST (form fields, _scxmleventname) becomes an
@@ -410,49 +392,36 @@ class Api::Impl {
   // Delivers an event from a caller who may read the instance (admins: any); whether the
   // caller may send that event is the engine's decision (Engine::send).
   Result<HttpResponse> deliver(Context& c, scxml::Event event, const std::string& reason);
-
   Result<HttpResponse> lifecycle(Context& c);
-
   Result<HttpResponse> migrate(Context& c);
-
   Result<HttpResponse> history(Context& c);
-
   Result<HttpResponse> instanceTasks(Context& c);
 
   // ---- handlers: documents, signatures, bundles ----
 
   // The document, after checking the caller may read its instance.
   Result<runtime::DocumentView> readableDocument(const Context& c);
-
   static HttpResponse bytesResponse(std::string bytes, std::string type,
                                     const std::string& filename, const std::string& etag);
-
   Result<HttpResponse> listDocuments(Context& c);
-
   Result<HttpResponse> uploadDocument(Context& c);
-
   Result<HttpResponse> getDocument(Context& c);
-
   Result<HttpResponse> documentContent(Context& c);
 
   // A signer need not take part in the expediente (a lawyer handed the acta signs it where
   // she is): the engine records a signature only from the user its certificate names.
   Result<HttpResponse> addSignature(Context& c);
-
   Result<HttpResponse> signatureContent(Context& c);
 
   // The key checkpoints are signed with, for auditors to verify and witness them with; the
   // fingerprint is what they compare out of band.
   Result<HttpResponse> ledgerKey(Context&);
-
   Result<HttpResponse> bundle(Context& c);
 
   // ---- handlers: the audit ledger ----
 
   Result<HttpResponse> latestCheckpoint(Context&);
-
   Result<HttpResponse> inclusionProof(Context& c);
-
   Result<HttpResponse> consistencyProof(Context& c);
 
   // ---- handlers: tasks ----
@@ -463,11 +432,8 @@ class Api::Impl {
   // filter=FIELD OP VALUE, e.g. monto>=500000 or metodo="LP" (a value that is not JSON is a
   // string).
   static Result<storage::TaskFilter> parseFilter(const std::string& text);
-
   Result<HttpResponse> queue(Context& c);
-
   Result<HttpResponse> getTask(Context& c);
-
   Result<HttpResponse> taskOp(Context& c);
 
   std::shared_ptr<runtime::Engine> engine_;
