@@ -220,20 +220,20 @@ Engine::Engine(std::shared_ptr<storage::Store> store, const Clock& clock, Engine
       options_(options),
       calendar_(options_.calendar ? options_.calendar
                                   : std::make_shared<const calendar::BusinessCalendar>()),
-      batcher_(std::make_unique<internal::GroupCommit>(*store_, options_)),
+      group_commit_(std::make_unique<internal::GroupCommit>(*store_, options_)),
       blobs_(options_.blobs ? options_.blobs
                             : std::shared_ptr<storage::BlobStore>(storage::databaseBlobStore())) {}
 
 void Engine::forgetRecentInstances() {
-  batcher_->recent().clear();
+  group_commit_->recent().clear();
 }
 
 GroupCommitStats Engine::groupCommitStats() const {
-  return batcher_->stats();
+  return group_commit_->stats();
 }
 
 Result<InstanceView> Engine::submit(Work work, std::string instance_id) {
-  if (options_.group_commit) return batcher_->run(std::move(work), std::move(instance_id));
+  if (options_.group_commit) return group_commit_->run(std::move(work), std::move(instance_id));
   return transact<InstanceView>(work);
 }
 

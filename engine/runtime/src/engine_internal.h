@@ -62,7 +62,7 @@ Status storeResult(storage::Transaction& tx, const std::string& scope, const std
 
 // body(tx, final_answer) -> Result<View>, made idempotent: with a key, a repeat within scope
 // returns the stored first result instead, and a success stores its result in the same
-// transaction. The returned callable runs wherever body would (transact, the batcher).
+// transaction. The returned callable runs wherever body would (transact, group commit).
 template <typename View, typename Body>
 auto idempotently(std::string scope, std::string key, const Clock& clock, Body body) {
   return [scope = std::move(scope), key = std::move(key), &clock, body = std::move(body)](

@@ -288,7 +288,7 @@ class Engine {
   class Step;
   class TaskOperation;
   using Work = std::function<Result<InstanceView>(storage::Transaction&, bool&)>;
-  // Runs a start/send body through the batcher (or alone when group commit is off);
+  // Runs a start/send body through group commit (or alone when it is off);
   // instance_id, when known, is read ahead with the rest of its batch.
   Result<InstanceView> submit(Work work, std::string instance_id);
 
@@ -337,7 +337,7 @@ class Engine {
   const Clock& clock_;
   EngineOptions options_;
   std::shared_ptr<const calendar::BusinessCalendar> calendar_;
-  std::unique_ptr<internal::GroupCommit> batcher_;
+  std::unique_ptr<internal::GroupCommit> group_commit_;
   std::shared_ptr<storage::BlobStore> blobs_;
   // Directory entries of event senders, read at most sender_cache ago (nullopt: not an
   // active user). Cleared by every directory change made through this engine.
