@@ -9,7 +9,6 @@ namespace tramite::runtime {
 
 namespace {
 
-constexpr const char* kAdminRole = "admin";
 constexpr const char* kReadingRoles[] = {"auditor", "oficial_cumplimiento"};
 constexpr const char* kEnginePrefixes[] = {"task", "done", "error"};
 
@@ -74,12 +73,22 @@ bool raisedByEngine(const EventPolicy& policy, const std::string& event) {
                      [&](const std::string& r) { return covers(r, event); });
 }
 
+namespace {
+
+bool isReadingRole(const std::string& role) {
+  return std::any_of(std::begin(kReadingRoles), std::end(kReadingRoles),
+                     [&](const char* reading) { return role == reading; });
+}
+
+}  // namespace
+
 bool readsOnly(const std::vector<std::string>& roles) {
-  if (roles.empty()) return false;
-  return std::all_of(roles.begin(), roles.end(), [](const std::string& r) {
-    return std::any_of(std::begin(kReadingRoles), std::end(kReadingRoles),
-                       [&](const char* reading) { return r == reading; });
-  });
+  return !roles.empty() && std::all_of(roles.begin(), roles.end(), isReadingRole);
+}
+
+bool seesEveryCase(const std::vector<std::string>& roles) {
+  return std::any_of(roles.begin(), roles.end(),
+                     [](const std::string& r) { return r == kAdminRole || isReadingRole(r); });
 }
 
 Status mayReceive(const EventPolicy& policy, const std::vector<std::string>& active,

@@ -46,8 +46,14 @@ struct Sender {
 // True for events only the engine raises: task.*, done.*, error.*, and policy.raised.
 bool raisedByEngine(const EventPolicy& policy, const std::string& event);
 
+// The administrator's role.
+constexpr const char* kAdminRole = "admin";
+
 // Users whose every role only reads (auditor, oficial_cumplimiento): they never move a case.
 bool readsOnly(const std::vector<std::string>& roles);
+
+// Users with the admin's role or a reading role: they see every case.
+bool seesEveryCase(const std::vector<std::string>& roles);
 
 // Whether sender may send event to an instance of the chart, given its active state ids
 // (atomic states and their ancestors). Errors: kPermissionDenied naming the reason.

@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "engine_internal.h"
+#include "event_policy.h"
 #include "form_check.h"
 #include "task_support.h"
 #include "tramite/runtime/directory.h"
@@ -146,11 +147,7 @@ Result<InstancePage> Engine::searchInstances(const InstanceSearch& search) {
           return Status(ErrorCode::kPermissionDenied,
                         "'" + search.user + "' is not an active user of the directory");
         }
-        const std::vector<std::string>& roles = people->front().roles;
-        const bool every_case = std::any_of(roles.begin(), roles.end(), [](const std::string& r) {
-          return r == kAdminRole || r == "auditor" || r == "oficial_cumplimiento";
-        });
-        if (!every_case) {
+        if (!seesEveryCase(people->front().roles)) {
           // The cases they (or whoever they stand in for) acted in or have an open task in.
           for (const storage::UserRecord& u : *people) q.participants.push_back(u.id);
           q.principals = principalsOfPeople(*people, true, true);

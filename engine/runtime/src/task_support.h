@@ -7,12 +7,11 @@
 #include <vector>
 
 #include "engine_internal.h"
+#include "event_policy.h"
 
 namespace tramite::runtime::internal {
 
 using storage::TaskRecord;
-
-constexpr const char* kAdminRole = "admin";
 
 // The sendid of a task's (or approval's) deadline timer, from its timerKey.
 std::string deadlineSendId(const std::string& key);
