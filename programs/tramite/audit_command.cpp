@@ -86,11 +86,7 @@ int verify(const std::map<std::string, std::string>& o, std::ostream& out, std::
     tsa_ca = *ca;
   }
   const audit::TimestampCheck check_timestamp =
-      [&tsa_ca](const std::string& token, const std::string& text) -> Result<TimePoint> {
-    auto stamp = tsa_ca->verifyTimestamp(token, text);
-    if (!stamp) return stamp.status();
-    return stamp->time;
-  };
+      tsa_ca ? audit::timestampsCheckedBy(*tsa_ca) : audit::TimestampCheck();
   auto store = openFrom(o);
   if (!store) return failed(err, store.status().message());
   const auto t0 = std::chrono::steady_clock::now();

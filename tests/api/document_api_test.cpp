@@ -386,14 +386,8 @@ TEST_F(DocumentApiTest, CheckpointsAreTimestampedByTheTsa) {
   auto ca = signing::TrustStore::fromPem(pki_.pem("ca"));
   auto rogue = signing::TrustStore::fromPem(pki_.pem("rogue-ca"));
   ASSERT_TRUE(ca && rogue);
-  auto checkWith = [](const signing::TrustStore& trust) -> audit::TimestampCheck {
-    return [&trust](const std::string& token, const std::string& text) -> Result<TimePoint> {
-      auto info = trust.verifyTimestamp(token, text);
-      if (!info) return info.status();
-      return info->time;
-    };
-  };
-  const audit::TimestampCheck by_ca = checkWith(*ca), by_rogue = checkWith(*rogue);
+  const audit::TimestampCheck by_ca = audit::timestampsCheckedBy(*ca);
+  const audit::TimestampCheck by_rogue = audit::timestampsCheckedBy(*rogue);
   auto key = audit::CheckpointVerifier::fromPem(signer_->publicKeyPem());
   auto report = audit::verifyLedger(*store_, &*key, nullptr, &by_ca);
   ASSERT_TRUE(report);

@@ -335,6 +335,15 @@ Result<std::vector<Hash>> proveConsistency(storage::Transaction& tx, std::uint64
   return consistencyProof(first, second, StoreSubtrees(tx));
 }
 
+TimestampCheck timestampsCheckedBy(signing::TrustStore tsa_ca) {
+  return [tsa_ca = std::move(tsa_ca)](const std::string& token,
+                                      const std::string& text) -> Result<TimePoint> {
+    auto stamp = tsa_ca.verifyTimestamp(token, text);
+    if (!stamp) return stamp.status();
+    return stamp->time;
+  };
+}
+
 Result<VerifyReport> verifyLedger(storage::Store& store, const CheckpointVerifier* key,
                                   const TrustedCheckpoint* trusted,
                                   const TimestampCheck* timestamps) {

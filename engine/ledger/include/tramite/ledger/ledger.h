@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tramite/audit/checkpoint.h"
+#include "tramite/signing/cms.h"
 #include "tramite/storage/store.h"
 
 namespace tramite::audit {
@@ -74,6 +75,8 @@ struct TrustedCheckpoint {
 // why the token does not verify (its imprint, its signature, its chain to a trusted TSA).
 using TimestampCheck =
     std::function<Result<TimePoint>(const std::string& token, const std::string& signed_text)>;
+// The check of tokens from a TSA whose certificate chains to tsa_ca (the TSA's time).
+TimestampCheck timestampsCheckedBy(signing::TrustStore tsa_ca);
 
 // Reads the whole store in one read transaction and checks it: every history row has its
 // place in the ledger, hashes to its recorded leaf, and comes in seq order; the recomputed
