@@ -82,6 +82,21 @@ const std::string& dateNow() {
   return date;
 }
 
+// Appends the status line and header fields of response (its extra headers, the length of its
+// body) for a request of HTTP/1.minor_version.
+void appendHead(std::string& out, const HttpResponse& response, int minor_version,
+                bool keep_alive) {
+  http1::ResponseHead head;
+  head.status = response.status;
+  head.minor_version = minor_version;
+  head.content_type = response.content_type;
+  head.headers = &response.headers;
+  head.body_length = response.body.size();
+  head.keep_alive = keep_alive;
+  head.date = dateNow();
+  http1::appendResponseHead(out, head);
+}
+
 // What a client sent, fit for one log line: control characters, spaces, backslashes and
 // bytes outside ASCII as \xNN, so nothing a client sends forges or splits a line.
 std::string logSafe(const std::string& text) {
@@ -505,15 +520,7 @@ class Connection final : public Stoppable, public std::enable_shared_from_this<C
     byDefault("X-Content-Type-Options", "nosniff");
     byDefault("Cache-Control", "no-store");
     out_.clear();
-    http1::ResponseHead head;
-    head.status = response.status;
-    head.minor_version = head_->minor_version;
-    head.content_type = response.content_type;
-    head.headers = &response.headers;
-    head.body_length = response.body.size();
-    head.keep_alive = keep_alive;
-    head.date = dateNow();
-    http1::appendResponseHead(out_, head);
+    appendHead(out_, response, head_->minor_version, keep_alive);
     const bool with_body =
         !head_only && response.status >= 200 && response.status != 204 && response.status != 304;
     const bool apart = with_body && response.body.size() > kCopiedBody;
@@ -746,16 +753,9 @@ class Server::Impl {
     std::string client = remote.address().to_string();
     if (std::optional<Status> refused = hub_.admit(client)) {
       HttpResponse response = errorResponse(*refused);
-      std::vector<std::pair<std::string, std::string>> headers{{"Retry-After", "5"}};
+      response.headers.emplace_back("Retry-After", "5");
       std::string out;
-      http1::ResponseHead head;
-      head.status = response.status;
-      head.content_type = response.content_type;
-      head.headers = &headers;
-      head.body_length = response.body.size();
-      head.keep_alive = false;
-      head.date = dateNow();
-      http1::appendResponseHead(out, head);
+      appendHead(out, response, 1, /*keep_alive=*/false);
       out += response.body;
       socket.non_blocking(true, ec);
       socket.write_some(asio::buffer(out), ec);  // a best effort: the socket closes regardless
