@@ -59,7 +59,7 @@ class StoreContract : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(StoreContract, MigratesOnceAndReopens) {
-  EXPECT_EQ(store_->schemaVersion(), 10);
+  EXPECT_EQ(store_->schemaVersion(), 11);
   EXPECT_STREQ(store_->dialectName(), GetParam().c_str());
   addDefinition("keep");
   store_.reset();
@@ -410,7 +410,7 @@ TEST_P(StoreContract, InboxIsOrderedAndClaimedOnce) {
   auto t = tx();
   ASSERT_TRUE(t->enqueueInbox("parent", R"({"name":"done.invoke.x"})", 1));
   ASSERT_TRUE(t->enqueueInbox("child", R"({"name":"go"})", 2));
-  ASSERT_TRUE(t->addOutbox(OutboxRecord{0, "parent", "notification", "{}", 3}));
+  ASSERT_TRUE(t->addOutbox(OutboxRecord{0, "parent", "notification", "{}", 3, 0, 0, ""}));
   ASSERT_TRUE(t->commit());
   auto r = tx();
   auto items = r->inbox(10);
@@ -456,8 +456,8 @@ TEST_P(StoreContract, DirectoryIsReplacedWhole) {
   DirectoryRecords dir;
   dir.units = {{"gj", "Gerencia Jurídica", "Subdirección Administrativa"}};
   dir.roles = {{"abogado", "Abogado"}, {"jefe_juridico", "Jefe jurídico"}};
-  dir.users = {{"ana", "Ana López", "gj", {"abogado", "jefe_juridico"}, true},
-               {"beto", "Beto Ruiz", "gj", {"abogado"}, false}};
+  dir.users = {{"ana", "Ana López", "gj", {"abogado", "jefe_juridico"}, true, ""},
+               {"beto", "Beto Ruiz", "gj", {"abogado"}, false, ""}};
   dir.substitutions = {{"ana", "beto", 100, 110, "vacaciones"}};
   {
     auto t = tx();
@@ -1121,12 +1121,14 @@ TEST(PostgresPlans, BatchRowsFunctionIsPlpgsqlAfterUpgrade) {
                "ledger_checkpoints DROP COLUMN tsa_token; DROP INDEX "
                "instances_created; ALTER TABLE instances DROP "
                "COLUMN states; ALTER TABLE instances DROP COLUMN unit; ALTER TABLE "
-               "credentials DROP COLUMN session_epoch; UPDATE schema_version SET version "
-               "= 7"));
+               "credentials DROP COLUMN session_epoch; DROP TABLE consumers; DROP TABLE "
+               "notifications; ALTER TABLE outbox DROP COLUMN attempts; ALTER TABLE outbox "
+               "DROP COLUMN next_attempt_at; ALTER TABLE outbox DROP COLUMN last_error; ALTER "
+               "TABLE users DROP COLUMN email; UPDATE schema_version SET version = 7"));
   ASSERT_TRUE(isIn("sql"));
   auto store = openStore(uri);
   ASSERT_TRUE(store) << store.status().toString();
-  EXPECT_EQ((*store)->schemaVersion(), 10);
+  EXPECT_EQ((*store)->schemaVersion(), 11);
   EXPECT_TRUE(isIn("plpgsql"));
   // The rows of its array, numbered from 1.
   EXPECT_TRUE(pg->psql(database,

@@ -19,6 +19,19 @@ bool isWorkflowName(const std::string& s) {
 
 namespace {
 
+// name@domain with a dot in the domain, printable ASCII without spaces: what a mail header
+// can carry as it is (no line break can reach one).
+bool plausibleEmail(const std::string& address) {
+  const auto at = address.find('@');
+  if (at == 0 || at == std::string::npos || address.find('@', at + 1) != std::string::npos ||
+      address.size() > 254 || address.find('.', at) == std::string::npos || address.back() == '.') {
+    return false;
+  }
+  return std::all_of(address.begin(), address.end(), [](char c) {
+    return c > ' ' && c < 127 && c != '<' && c != '>' && c != ',' && c != ';' && c != '"';
+  });
+}
+
 class Reader {
  public:
   std::vector<std::string> problems;
@@ -104,6 +117,11 @@ Result<storage::DirectoryRecords> parseDirectory(const std::string& json_text) {
       }
       std::sort(u.roles.begin(), u.roles.end());
       u.roles.erase(std::unique(u.roles.begin(), u.roles.end()), u.roles.end());
+      u.email = r.text(e, where, "email", false);
+      if (!u.email.empty() && !plausibleEmail(u.email)) {
+        r.problems.push_back(where + ": \"email\" is not an address (name@domain): '" + u.email +
+                             "'");
+      }
       if (const json::Value* a = e.find("active")) {
         if (a->isBool()) {
           u.active = a->asBool();
@@ -155,7 +173,8 @@ json::Value userJson(const storage::UserRecord& u) {
                    {"name", u.name},
                    {"unit", u.unit},
                    {"roles", json::Value(json::Array(u.roles.begin(), u.roles.end()))},
-                   {"active", u.active}});
+                   {"active", u.active},
+                   {"email", u.email}});
 }
 
 json::Value directoryToJson(const storage::DirectoryRecords& d) {

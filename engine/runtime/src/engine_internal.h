@@ -433,8 +433,8 @@ class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHa
                                          {"sendid", send.sendid},
                                          {"delay_ms", send.delay_ms},
                                          {"event", scxml::eventToJson(event)}});
-        return tx_.addOutbox(
-            storage::OutboxRecord{0, inst.rec.id, "send.http", json::dump(payload), now_});
+        return tx_.addOutbox(storage::OutboxRecord{0, inst.rec.id, "send.http", json::dump(payload),
+                                                   now_, 0, 0, ""});
       }
     }
     if (send.delay_ms > 0) {

@@ -21,7 +21,7 @@ Status Overlay::prefetch(const std::vector<std::string>& ids) {
     if (!kept_.count(id) && !read_.count(id)) wanted.push_back(id);
   }
   if (wanted.empty()) return Status::ok();
-  auto found = base_->instances(wanted);
+  auto found = base()->instances(wanted);
   if (!found) return found.status();
   for (const std::string& id : wanted) read_[id] = std::nullopt;
   for (InstanceRecord& r : *found) read_[r.id] = std::move(r);
@@ -44,7 +44,7 @@ Result<std::optional<InstanceRecord>> Overlay::lookup(const std::string& id) {
       return read_[id] = std::move(row);
     }
   }
-  auto r = base_->instance(id);
+  auto r = base()->instance(id);
   if (!r) return r.status();
   read_[id] = *r;
   return r;
@@ -97,7 +97,7 @@ Result<std::optional<std::string>> Overlay::idempotentResult(const std::string& 
   for (const storage::IdempotencyRecord& r : idempotency_) {
     if (r.scope == scope && r.key == key) return std::optional(r.result);
   }
-  return base_->idempotentResult(scope, key);
+  return base()->idempotentResult(scope, key);
 }
 
 Status Overlay::saveIdempotentResults(const std::vector<storage::IdempotencyRecord>& records) {
@@ -115,17 +115,17 @@ Status Overlay::saveIdempotentResults(const std::vector<storage::IdempotencyReco
 Result<storage::DefinitionRecord> Overlay::addDefinition(const std::string& name,
                                                          const std::string& sha256,
                                                          const std::string& xml, TimePoint now) {
-  if (writable_) return base_->addDefinition(name, sha256, xml, now);
+  if (writable_) return base()->addDefinition(name, sha256, xml, now);
   return needsWrite("adding a definition");
 }
 
 Result<bool> Overlay::claimTimer(std::int64_t id) {
-  if (writable_) return base_->claimTimer(id);
+  if (writable_) return base()->claimTimer(id);
   return needsWrite("claiming a timer");
 }
 
 Result<bool> Overlay::claimInbox(std::int64_t seq) {
-  if (writable_) return base_->claimInbox(seq);
+  if (writable_) return base()->claimInbox(seq);
   return needsWrite("claiming an inbox event");
 }
 
@@ -217,7 +217,7 @@ Status Overlay::flushTo(storage::Transaction& tx) const {
 }
 
 Status Overlay::replaceDirectory(const storage::DirectoryRecords& directory) {
-  if (writable_) return base_->replaceDirectory(directory);
+  if (writable_) return base()->replaceDirectory(directory);
   return needsWrite("replacing the directory");
 }
 
@@ -249,7 +249,7 @@ Status Overlay::writeTasks(const std::vector<storage::TaskWrite>& writes) {
 Result<std::optional<storage::TaskRecord>> Overlay::task(const std::string& id) {
   if (auto it = tasks_.find(id); it != tasks_.end()) return std::optional(it->second.record);
   if (auto it = base_task_.find(id); it != base_task_.end()) return it->second;
-  auto stored = base_->task(id);
+  auto stored = base()->task(id);
   if (stored) base_task_.emplace(id, *stored);
   return stored;
 }
@@ -257,7 +257,7 @@ Result<std::optional<storage::TaskRecord>> Overlay::task(const std::string& id) 
 Result<std::vector<storage::TaskRecord>> Overlay::tasksOf(const std::string& instance_id) {
   auto cached = base_tasks_of_.find(instance_id);
   if (cached == base_tasks_of_.end()) {
-    auto read = base_->tasksOf(instance_id);
+    auto read = base()->tasksOf(instance_id);
     if (!read) return read.status();
     cached = base_tasks_of_.emplace(instance_id, std::move(read).value()).first;
   }
@@ -275,9 +275,24 @@ Result<std::vector<storage::TaskRecord>> Overlay::tasksOf(const std::string& ins
   return out;
 }
 
+Result<storage::DocumentRecord> Overlay::addDocument(const storage::DocumentRecord& record) {
+  if (writable_) return base()->addDocument(record);
+  return needsWrite("adding a document");
+}
+
+Status Overlay::addSignature(const storage::SignatureRecord& record) {
+  if (writable_) return base()->addSignature(record);
+  return needsWrite("adding a signature");
+}
+
+Status Overlay::putBlob(const std::string& sha256, const std::string& bytes) {
+  if (writable_) return base()->putBlob(sha256, bytes);
+  return needsWrite("storing a blob");
+}
+
 Result<std::vector<storage::TaskRecord>> Overlay::queryTasks(const storage::TaskQuery& query) {
   // A queue read sees the store as committed; the engine reads queues outside batches.
-  if (tasks_.empty()) return base_->queryTasks(query);
+  if (tasks_.empty()) return base()->queryTasks(query);
   return needsWrite("querying tasks");
 }
 

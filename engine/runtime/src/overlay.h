@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tramite/storage/forwarding_transaction.h"
 #include "tramite/storage/store.h"
 
 namespace tramite::runtime {
@@ -71,19 +72,19 @@ class RecentInstances {
   std::deque<std::string> order_;  // the keys of rows_, oldest first
 };
 
-class Overlay final : public storage::Transaction {
+class Overlay final : public storage::ForwardingTransaction {
  public:
   // base must outlive the overlay. Writes an overlay cannot keep (new definitions, claims)
   // go to base when writable, and otherwise fail and set needsWriteTransaction().
   // Reads of instances this overlay has not read yet look in recent first, when given (it
   // must outlive the overlay).
   Overlay(storage::Transaction& base, bool writable, RecentInstances* recent = nullptr)
-      : base_(&base), recent_(recent), writable_(writable) {}
+      : ForwardingTransaction(&base), recent_(recent), writable_(writable) {}
 
   // Forgets base, so its transaction can end while the kept writes wait for their flush.
   // After this, only what reads the overlay's own state may be called (flushTo, empty,
   // keptInstances, keptRecords, needsWriteTransaction, readRecent, readUncheckedRecent).
-  void detach() { base_ = nullptr; }
+  void detach() { setBase(nullptr); }
   // The ids of the instances this overlay writes, in first write order.
   const std::vector<std::string>& keptInstances() const { return kept_order_; }
   // The instance rows this overlay writes, as they will be stored.
@@ -104,26 +105,19 @@ class Overlay final : public storage::Transaction {
   // deferred rows in the order they were written, then history and idempotency rows.
   Status flushTo(storage::Transaction& tx) const;
 
+  // What an overlay keeps in memory until the flush (see flushTo) and the reads that must
+  // see it; every other call passes to base. Writes the overlay cannot keep and engine work
+  // may ask for (a new definition, claims, the directory, documents) go to base when it is
+  // writable, and otherwise fail and set needsWriteTransaction(). Other writes reach base as
+  // they are: a read snapshot refuses them.
   Result<storage::DefinitionRecord> addDefinition(const std::string& name,
                                                   const std::string& sha256, const std::string& xml,
                                                   TimePoint now) override;
-  Result<std::optional<storage::DefinitionRecord>> definition(const std::string& name,
-                                                              std::int32_t version) override {
-    return base_->definition(name, version);
-  }
-  Result<std::optional<storage::DefinitionRecord>> definitionById(std::int64_t id) override {
-    return base_->definitionById(id);
-  }
-  Result<std::vector<storage::DefinitionRecord>> definitionVersions(
-      const std::string& name) override {
-    return base_->definitionVersions(name);
-  }
 
   Result<std::optional<storage::InstanceRecord>> instance(const std::string& id) override;
   Result<std::vector<storage::InstanceRecord>> instances(
       const std::vector<std::string>& ids) override;
   Status writeInstances(const std::vector<storage::InstanceWrite>& writes) override;
-  Result<std::int64_t> countInstances() override { return base_->countInstances(); }
 
   Result<std::optional<std::string>> idempotentResult(const std::string& scope,
                                                       const std::string& key) override;
@@ -132,42 +126,21 @@ class Overlay final : public storage::Transaction {
   Result<std::int64_t> addTimer(const storage::TimerRecord& timer) override;
   Result<int> cancelTimers(const std::string& instance_id, const std::string& sendid) override;
   Result<int> cancelAllTimers(const std::string& instance_id) override;
-  Result<std::vector<storage::TimerRecord>> dueTimers(TimePoint now, int limit) override {
-    return base_->dueTimers(now, limit);
-  }
   Result<bool> claimTimer(std::int64_t id) override;
-  Result<std::vector<storage::TimerRecord>> timersOf(const std::string& instance_id) override {
-    return base_->timersOf(instance_id);
-  }
-  Result<std::optional<TimePoint>> nextTimerDue() override { return base_->nextTimerDue(); }
 
   Status enqueueInbox(const std::string& instance_id, const std::string& event,
                       TimePoint now) override;
-  Result<std::vector<storage::InboxRecord>> inbox(int limit) override {
-    return base_->inbox(limit);
-  }
   Result<bool> claimInbox(std::int64_t seq) override;
-
-  Status appendHistory(const std::vector<storage::HistoryRecord>& rows) override;
-  Result<std::vector<storage::HistoryRecord>> history(const std::string& instance_id,
-                                                      std::int64_t after_seq, int limit) override {
-    return base_->history(instance_id, after_seq, limit);
-  }
-
   Status deferEvent(const std::string& instance_id, const std::string& event,
                     TimePoint now) override;
   Result<int> releaseDeferred(const std::string& instance_id) override;
+
+  // History is appended (and so ledgered) when the overlay is flushed; reads of history and
+  // of the ledger see base only.
+  Status appendHistory(const std::vector<storage::HistoryRecord>& rows) override;
   Status addOutbox(const storage::OutboxRecord& record) override;
 
   Status replaceDirectory(const storage::DirectoryRecords& directory) override;
-  Result<storage::DirectoryRecords> directory() override { return base_->directory(); }
-  Result<std::optional<storage::UserRecord>> user(const std::string& id) override {
-    return base_->user(id);
-  }
-  Result<std::vector<storage::SubstitutionRecord>> standingInFor(const std::string& substitute,
-                                                                 std::int64_t day) override {
-    return base_->standingInFor(substitute, day);
-  }
 
   // Tasks are kept like instances (version-checked, the first version read kept for the
   // flush); reads see kept tasks over base, which is read once per task and per instance. Queue
@@ -177,106 +150,9 @@ class Overlay final : public storage::Transaction {
   Result<std::vector<storage::TaskRecord>> tasksOf(const std::string& instance_id) override;
   Result<std::vector<storage::TaskRecord>> queryTasks(const storage::TaskQuery& query) override;
 
-  // Delivering the outbox and authentication are not engine work: reads pass through,
-  // writes are refused.
-  Result<std::vector<storage::OutboxRecord>> pendingOutbox(const std::string& kind,
-                                                           int limit) override {
-    return base_->pendingOutbox(kind, limit);
-  }
-  Result<bool> markOutboxDone(std::int64_t, TimePoint) override {
-    return unsupported("markOutboxDone");
-  }
-  Result<std::optional<storage::CredentialRecord>> credential(const std::string& user) override {
-    return base_->credential(user);
-  }
-  Status putCredential(const storage::CredentialRecord&) override {
-    return unsupported("putCredential");
-  }
-  Result<storage::LoginAttemptRecord> countLoginAttempt(const std::string&, TimePoint) override {
-    return unsupported("countLoginAttempt");
-  }
-  Status lockLogin(const std::string&, TimePoint) override { return unsupported("lockLogin"); }
-  Status addInvitation(const std::string&, const std::string&, TimePoint, TimePoint) override {
-    return unsupported("addInvitation");
-  }
-  Result<std::optional<std::string>> takeInvitation(const std::string&, TimePoint) override {
-    return unsupported("takeInvitation");
-  }
-  Result<std::vector<storage::InstanceSummary>> searchInstances(
-      const storage::InstanceQuery& query) override {
-    return base_->searchInstances(query);
-  }
-  Status parkQueued(const storage::ParkedRecord&) override { return unsupported("parkQueued"); }
-  Result<std::vector<storage::ParkedRecord>> parkedRows(int limit) override {
-    return base_->parkedRows(limit);
-  }
-  Status clearLoginAttempts(const std::string&) override {
-    return unsupported("clearLoginAttempts");
-  }
-  Status addApiToken(const storage::ApiTokenRecord&) override { return unsupported("addApiToken"); }
-  Result<std::optional<storage::ApiTokenRecord>> apiTokenByHash(const std::string& hash) override {
-    return base_->apiTokenByHash(hash);
-  }
-  Result<std::vector<storage::ApiTokenRecord>> apiTokens(const std::string& user) override {
-    return base_->apiTokens(user);
-  }
-  Result<bool> revokeApiToken(const std::string&, TimePoint) override {
-    return unsupported("revokeApiToken");
-  }
-  Result<storage::StoreStatistics> statistics(TimePoint now) override {
-    return base_->statistics(now);
-  }
-
-  // The ledger is appended through appendHistory when the overlay is flushed; its reads pass
-  // through (they do not see this overlay's history), and checkpoints are not engine work.
-  Result<audit::CompactRange> ledgerHead() override { return base_->ledgerHead(); }
-  Result<std::vector<storage::LedgerRow>> ledgerRows(std::int64_t from, int limit) override {
-    return base_->ledgerRows(from, limit);
-  }
-  Result<std::vector<storage::LedgerRow>> ledgerRowsOf(const std::string& instance) override {
-    return base_->ledgerRowsOf(instance);
-  }
-  Result<std::vector<audit::Hash>> ledgerLeaves(std::uint64_t begin, std::uint64_t end) override {
-    return base_->ledgerLeaves(begin, end);
-  }
-  Result<std::optional<audit::Hash>> ledgerNode(int level, std::uint64_t index) override {
-    return base_->ledgerNode(level, index);
-  }
-  Result<std::vector<storage::LedgerNode>> ledgerNodes() override { return base_->ledgerNodes(); }
-  Status addCheckpoint(const audit::Checkpoint&) override { return unsupported("addCheckpoint"); }
-  Result<std::vector<audit::Checkpoint>> checkpoints(std::uint64_t from_size, int limit) override {
-    return base_->checkpoints(from_size, limit);
-  }
-  Result<std::optional<audit::Checkpoint>> latestCheckpoint() override {
-    return base_->latestCheckpoint();
-  }
-
-  // Documents rendered by a step go to base when it is writable (rare, so the batch falls
-  // back to a write transaction); reads pass through.
-  Result<storage::DocumentRecord> addDocument(const storage::DocumentRecord& record) override {
-    if (writable_) return base_->addDocument(record);
-    return needsWrite("adding a document");
-  }
-  Result<std::optional<storage::DocumentRecord>> document(const std::string& id) override {
-    return base_->document(id);
-  }
-  Result<std::vector<storage::DocumentRecord>> documentsOf(const std::string& instance) override {
-    return base_->documentsOf(instance);
-  }
-  Status addSignature(const storage::SignatureRecord& record) override {
-    if (writable_) return base_->addSignature(record);
-    return needsWrite("adding a signature");
-  }
-  Result<std::vector<storage::SignatureRecord>> signaturesOf(const std::string& instance) override {
-    return base_->signaturesOf(instance);
-  }
-  Status putBlob(const std::string& sha256, const std::string& bytes) override {
-    if (writable_) return base_->putBlob(sha256, bytes);
-    return needsWrite("storing a blob");
-  }
-  Result<std::optional<std::string>> blob(const std::string& sha256) override {
-    return base_->blob(sha256);
-  }
+  Result<storage::DocumentRecord> addDocument(const storage::DocumentRecord& record) override;
+  Status addSignature(const storage::SignatureRecord& record) override;
+  Status putBlob(const std::string& sha256, const std::string& bytes) override;
 
   // An overlay has no savepoints and is never committed: it is flushed.
   Status savepoint(const std::string&) override { return unsupported("savepoint"); }
@@ -295,7 +171,6 @@ class Overlay final : public storage::Transaction {
   // The instance as this overlay sees it: kept, prefetched, or read from base.
   Result<std::optional<storage::InstanceRecord>> lookup(const std::string& id);
 
-  storage::Transaction* base_;  // null once detached
   RecentInstances* recent_;
   std::vector<std::string> from_recent_;  // the instances read from recent
   bool writable_;

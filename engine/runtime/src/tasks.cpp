@@ -362,13 +362,22 @@ Status Engine::Step::breach(Loaded& inst, const json::Value& deadline) {
   const std::string state = stringMember(deadline, "state");
   const std::vector<std::string> ids = stringsFrom(deadline.find("tasks"));
   const std::string due_date = stringMember(deadline, "due_date");
-  record(inst, "deadline",
-         json::Value(json::Object{{"op", "breach"},
-                                  {"state", state},
-                                  {"tasks", stringsJson(ids)},
-                                  {"term", stringMember(deadline, "term")},
-                                  {"due_date", due_date}}),
-         kSystemActor);
+  const DeadlineSpec spec = DeadlineSpec::fromJson(deadline);
+  // Whom the breach notifies (roles): the notification consumer reads it from this row.
+  std::vector<std::string> notify;
+  for (const Breach& b : spec.breach) {
+    for (const std::string& role : b.notify) addUnique(notify, role);
+  }
+  json::Value row(json::Object{{"op", "breach"},
+                               {"state", state},
+                               {"tasks", stringsJson(ids)},
+                               {"term", stringMember(deadline, "term")},
+                               {"due_date", due_date}});
+  if (!notify.empty()) {
+    row.set("notify", stringsJson(notify));
+    row.set("title", stringMember(deadline, "title"));
+  }
+  record(inst, "deadline", std::move(row), kSystemActor);
   auto all = tasksOf(inst.rec.id);
   if (!all) return all.status();
   // A task deadline concerns its tasks; a state deadline every open task of the state.
@@ -377,7 +386,6 @@ Status Engine::Step::breach(Loaded& inst, const json::Value& deadline) {
     const bool named = std::find(ids.begin(), ids.end(), t.id) != ids.end();
     if (t.open && (ids.empty() ? t.state == state : named)) targets.push_back(t);
   }
-  const DeadlineSpec spec = DeadlineSpec::fromJson(deadline);
   const json::Value about(
       json::Object{{"state", state}, {"tasks", stringsJson(ids)}, {"due_date", due_date}});
   for (const Breach& b : spec.breach) {
@@ -397,16 +405,6 @@ Status Engine::Step::breach(Loaded& inst, const json::Value& deadline) {
                 kSystemActor);
         putTask(t, stored->row_version);
       }
-    }
-    if (!b.notify.empty()) {
-      json::Value note(
-          json::Object{{"to", stringsJson(b.notify)},
-                       {"subject", "Plazo vencido: " + stringMember(deadline, "title")},
-                       {"business_key", inst.rec.business_key},
-                       {"about", about}});
-      Status st = tx_.addOutbox(
-          storage::OutboxRecord{0, inst.rec.id, "notification", json::dump(note), now_});
-      if (!st) return st;
     }
     if (!b.raise.empty()) {
       if (Status st = deliverQueued(inst, scxml::Event::external(b.raise, about)); !st) return st;

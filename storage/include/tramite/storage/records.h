@@ -1,4 +1,4 @@
-// The rows the store keeps, as plain values: what Transaction (store.h) reads and writes.
+// The rows the store keeps, as plain values: what Transaction (transaction.h) reads and writes.
 #pragma once
 
 #include <cstdint>
@@ -111,9 +111,30 @@ struct HistoryRecord {
 struct OutboxRecord {
   std::int64_t id = 0;
   std::string instance_id;
-  std::string kind;     // notification | task | ...
+  std::string kind;     // send.http | email
   std::string payload;  // JSON
   TimePoint created_at = 0;
+  // Deliveries that failed and wait to be tried again (retryOutbox): how many were tried,
+  // not before when, and why the last one failed.
+  std::int32_t attempts = 0;
+  TimePoint next_attempt_at = 0;
+  std::string last_error;
+};
+
+// An in-app notification for one user, written by the notification consumer from one
+// history row (source_idx, its ledger index).
+struct NotificationRecord {
+  std::int64_t id = 0;  // given by the store
+  std::string user;
+  std::string instance_id;
+  std::string business_key;
+  std::string task_id;  // "" when it concerns no one task
+  std::string kind;     // task | escalation | deadline
+  std::string subject;  // Spanish, one line
+  std::string body;     // Spanish: the expediente, the task, why this person gets it
+  std::int64_t source_idx = 0;
+  TimePoint created_at = 0;
+  TimePoint read_at = 0;  // 0 while unread
 };
 
 // ---- directory ----
@@ -135,6 +156,7 @@ struct UserRecord {
   std::string unit;                // a UnitRecord id
   std::vector<std::string> roles;  // RoleRecord ids, sorted
   bool active = true;
+  std::string email;  // where e-mail notifications go; "" for none
 };
 
 // During [from_day, to_day] (days since 1970-01-01, local dates) substitute acts for user.
