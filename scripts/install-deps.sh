@@ -11,7 +11,8 @@ build_pkgs=(
   libpoco-dev libboost-dev libxml2-dev libssl-dev liblua5.4-dev
   libsqlite3-dev libpq-dev libkainjow-mustache-dev libargon2-dev
 )
-test_pkgs=(libgtest-dev libgmock-dev postgresql clang libfuzzer-14-dev openssl zip unzip curl)
+test_pkgs=(libgtest-dev libgmock-dev postgresql clang libfuzzer-14-dev openssl zip unzip curl
+  python3-aiosmtpd)
 bench_pkgs=(libbenchmark-dev qt6-scxml-dev qt6-base-dev wrk sqlite3)
 
 pkgs=("${build_pkgs[@]}")

@@ -119,6 +119,8 @@ const std::vector<Api::Impl::Route>& Api::Impl::table() {
       {"POST", "/api/v1/documents/{id}/signatures", Access::kWriter, &I::addSignature, "", true},
       {"GET", "/api/v1/documents/{id}/signatures/{signature}/p7s", Access::kUser,
        &I::signatureContent},
+      {"GET", "/api/v1/notifications", Access::kUser, &I::notifications},
+      {"POST", "/api/v1/notifications/{id}/read", Access::kUser, &I::readNotification},
       {"GET", "/api/v1/audit/key", Access::kPublic, &I::ledgerKey},
       {"GET", "/api/v1/audit/checkpoint", Access::kMonitor, &I::latestCheckpoint},
       {"GET", "/api/v1/audit/proofs/inclusion", Access::kMonitor, &I::inclusionProof},

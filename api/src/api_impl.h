@@ -17,6 +17,7 @@
 #include "tramite/ledger/ledger.h"
 #include "tramite/runtime/directory.h"
 #include "tramite/text.h"
+#include "tramite/workers/notifications.h"
 
 namespace tramite::api {
 
@@ -135,7 +136,8 @@ class Api::Impl {
         store_(std::move(store)),
         clock_(clock),
         options_(std::move(options)),
-        auth_(store_, clock_, options_) {}
+        auth_(store_, clock_, options_),
+        inbox_(*store_, clock_) {}
 
   struct Context {
     const HttpRequest& req;
@@ -436,11 +438,17 @@ class Api::Impl {
   Result<HttpResponse> getTask(Context& c);
   Result<HttpResponse> taskOp(Context& c);
 
+  // ---- handlers: notifications (the caller's own) ----
+
+  Result<HttpResponse> notifications(Context& c);
+  Result<HttpResponse> readNotification(Context& c);
+
   std::shared_ptr<runtime::Engine> engine_;
   std::shared_ptr<storage::Store> store_;
   const Clock& clock_;
   ApiOptions options_;
   Auth auth_;
+  workers::NotificationInbox inbox_;
   Metrics metrics_;
 };
 

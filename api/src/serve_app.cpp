@@ -1,5 +1,6 @@
 #include <Poco/AutoPtr.h>
 #include <Poco/ConsoleChannel.h>
+#include <Poco/Environment.h>
 #include <Poco/File.h>
 #include <Poco/FormattingChannel.h>
 #include <Poco/Glob.h>
@@ -17,25 +18,25 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <set>
 #include <sstream>
-#include <thread>
 
 #include "tramite/api/api.h"
 #include "tramite/api/basichttp.h"
 #include "tramite/api/serve.h"
 #include "tramite/api/server.h"
+#include "tramite/api/smtp.h"
 #include "tramite/api/tsa.h"
 #include "tramite/audit/merkle.h"
 #include "tramite/calendar/calendar.h"
 #include "tramite/file.h"
 #include "tramite/ledger/ledger.h"
 #include "tramite/runtime/directory.h"
+#include "tramite/workers/notifications.h"
+#include "tramite/workers/worker_loop.h"
 
 namespace tramite::api {
 
@@ -410,27 +411,44 @@ class ServeApp final : public Poco::Util::ServerApplication {
     BasicHttpClient http_client(allowed, c.getInt64("tramite.basichttp.timeout_ms", 10'000),
                                 c.getString("tramite.basichttp.token", ""));
 
-    // Timers, inbox and BasicHTTP sends: whatever is due, at least every poll interval.
-    std::atomic<bool> stopping{false};
-    std::mutex mu;
-    std::condition_variable cv;
-    const auto poll = std::chrono::milliseconds(c.getInt("tramite.timers.poll_ms", 500));
-    std::thread timers([&] {
-      std::unique_lock<std::mutex> lock(mu);
-      TimePoint last_checkpoint = 0;
-      while (!stopping) {
-        lock.unlock();
-        if (clock.nowMs() - last_checkpoint >= checkpoint_ms) {
-          checkpoint();
-          last_checkpoint = clock.nowMs();
-        }
-        if (Status s = engine->runPending(); !s) log.warning("timers: %s", s.toString());
-        auto sent = deliverBasicHttpSends(*engine, *shared_store, http_client, clock.nowMs());
-        if (!sent) log.warning("BasicHTTP sends: %s", sent.status().toString());
-        lock.lock();
-        cv.wait_for(lock, poll, [&] { return stopping.load(); });
-      }
+    // The after-commit work, in one loop: timers and the inbox, BasicHTTP sends, ledger
+    // checkpoints, the notification consumer and, with SMTP configured, its e-mails.
+    const std::string holder = Poco::Environment::nodeName() + ":" + std::to_string(::getpid());
+    const std::int64_t lease_ms = c.getInt64("tramite.workers.lease_seconds", 30) * 1000;
+    workers::WorkerLoop loop(clock, c.getInt("tramite.timers.poll_ms", 500),
+                             [&log](const std::string& job, const Status& st) {
+                               log.warning("%s: %s", job, st.toString());
+                             });
+    loop.add("timers", 0, [&] { return engine->runPending(); });
+    loop.add("BasicHTTP sends", 0, [&] {
+      return workers::deliverBasicHttpSends(*engine, *shared_store, http_client, clock.nowMs())
+          .status();
     });
+    loop.add("ledger checkpoint", checkpoint_ms, [&] {
+      checkpoint();
+      return Status::ok();
+    });
+    SmtpOptions smtp;
+    smtp.host = c.getString("tramite.smtp.host", "");
+    smtp.port = c.getInt("tramite.smtp.port", 25);
+    smtp.from = c.getString("tramite.smtp.from", "tramite@localhost");
+    smtp.username = c.getString("tramite.smtp.username", "");
+    smtp.password = c.getString("tramite.smtp.password", "");
+    smtp.timeout_ms = c.getInt64("tramite.smtp.timeout_ms", 10'000);
+    workers::NotificationConsumer notifications(workers::NotificationOptions{!smtp.host.empty()});
+    loop.add("notifications", 0,
+             workers::consumerJob(*shared_store, notifications, clock, holder, lease_ms));
+    SmtpMailSender mail(smtp);
+    workers::MailRetry retry;
+    retry.retry_ms = c.getInt64("tramite.smtp.retry_seconds", 30) * 1000;
+    retry.max_retry_ms = c.getInt64("tramite.smtp.max_retry_seconds", 3600) * 1000;
+    if (!smtp.host.empty()) {
+      loop.add("e-mail", 0,
+               workers::leasedJob(*shared_store, "email", clock, holder, lease_ms, [&] {
+                 return workers::deliverEmails(*shared_store, mail, clock.nowMs(), retry).status();
+               }));
+    }
+    loop.start();
 
     // As the store took the option: only SQLite on a file at synchronous=FULL keeps a second
     // commit in flight, one writing while the one before it syncs (Store::commitSlots).
@@ -441,12 +459,7 @@ class ServeApp final : public Poco::Util::ServerApplication {
     waitForTerminationRequest();
     log.information("stopping: draining requests in flight");
     server.stop(c.getInt64("tramite.limits.drain_seconds", 10) * 1000);
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      stopping = true;
-    }
-    cv.notify_all();
-    timers.join();
+    loop.stop();
     checkpoint();  // the last entries are signed before the process ends
     log.information("stopped");
     return Status::ok();

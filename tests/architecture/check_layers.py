@@ -121,6 +121,16 @@ def check(root):
     all_prefixes = sorted({p for _, prefixes in table.values() for p in prefixes},
                           key=len, reverse=True)
     problems = 0
+    # Every module folder is in the table: one left out would be checked by nobody.
+    for parent in ("engine", "programs"):
+        if not os.path.isdir(os.path.join(root, parent)):
+            continue
+        for name in sorted(os.listdir(os.path.join(root, parent))):
+            folder = f"{parent}/{name}"
+            if os.path.isdir(os.path.join(root, folder)) and folder not in table:
+                print(f"{folder}/CMakeLists.txt:1: module {folder} is not in the table "
+                      f"(docs/modules.md)")
+                problems += 1
     for module in table:
         for dirpath, _, files in os.walk(os.path.join(root, module)):
             for name in sorted(files):

@@ -50,12 +50,13 @@ Result<HttpResponse> Api::Impl::getDirectory(Context&) {
 Result<HttpResponse> Api::Impl::putUser(Context& c) {
   auto body = jsonBody(c);
   if (!body) return body.status();
-  Fields f(*body, {"name", "unit", "roles", "active"});
+  Fields f(*body, {"name", "unit", "roles", "active", "email"});
   storage::UserRecord u;
   u.id = c.path.at("id");
   u.name = f.text("name", true);
   u.unit = f.text("unit", true);
   u.roles = f.texts("roles");
+  u.email = f.text("email");
   const json::Value* active = body->find("active");
   if (active && !active->isBool()) {
     return Status(ErrorCode::kInvalidArgument, "field 'active' must be true or false");

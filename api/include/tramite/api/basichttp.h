@@ -1,6 +1,7 @@
 // SCXML's BasicHTTP Event I/O Processor (SCXML 1.0 appendix C.2) on Poco: how a
 // <send type="http://www.w3.org/TR/scxml/#BasicHTTPEventProcessor"> becomes an HTTP POST, how
-// a POST becomes an SCXML event, and the client that posts to allow-listed hosts only.
+// a POST becomes an SCXML event, and the client that posts to allow-listed hosts only (the
+// poster of workers::deliverBasicHttpSends, which delivers an instance's sends).
 #pragma once
 
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include "tramite/scxml/event.h"
 #include "tramite/status.h"
 #include "tramite/storage/store.h"
+#include "tramite/workers/deliveries.h"
 
 namespace tramite::api {
 
@@ -31,7 +33,7 @@ BasicHttpPost encodeBasicHttp(const scxml::Event& event);
 // received; origintype is the BasicHTTP processor's URI.
 scxml::Event decodeBasicHttp(const HttpRequest& request);
 
-class BasicHttpClient {
+class BasicHttpClient final : public workers::EventPoster {
  public:
   // Only URLs whose host is in allowed_hosts (exact names or addresses) are posted to.
   // bearer_token, when set, is sent as "Authorization: Bearer ..." (an API token of the
@@ -43,21 +45,12 @@ class BasicHttpClient {
   // receivers deliver a retried post once). Errors: kPermissionDenied (host not allowed,
   // not http/https), kUnavailable (no connection, timeout, a non-2xx answer).
   Status post(const std::string& url, const scxml::Event& event,
-              const std::string& idempotency_key = {}) const;
+              const std::string& idempotency_key = {}) const override;
 
  private:
   std::vector<std::string> allowed_hosts_;
   std::int64_t timeout_ms_;
   std::string bearer_token_;
 };
-
-// Delivers the BasicHTTP sends instances made (the engine's "send.http" outbox rows) that
-// are due at now: each is posted with Idempotency-Key "tramite-outbox-<row id>" and then
-// marked done, so a crash in between posts it again and a Tramite receiver still applies it
-// once. A refused or failed post is marked done too and becomes error.communication in the
-// sending instance. Returns how many rows were settled. Thread-safe; several servers may
-// deliver from one store (each row is settled once).
-Result<int> deliverBasicHttpSends(runtime::Engine& engine, storage::Store& store,
-                                  const BasicHttpClient& client, TimePoint now, int limit = 64);
 
 }  // namespace tramite::api
