@@ -413,7 +413,11 @@ class ServeApp final : public Poco::Util::ServerApplication {
 
     // The after-commit work, in one loop: timers and the inbox, BasicHTTP sends, ledger
     // checkpoints, the notification consumer and, with SMTP configured, its e-mails.
-    const std::string holder = Poco::Environment::nodeName() + ":" + std::to_string(::getpid());
+    // Who runs the consumers here, among the servers of one database: by default this host
+    // and port, so that the same server started again holds its own leases at once.
+    const std::string holder =
+        c.getString("tramite.workers.holder", Poco::Environment::nodeName() + ":" +
+                                                  server.url().substr(server.url().rfind(':') + 1));
     const std::int64_t lease_ms = c.getInt64("tramite.workers.lease_seconds", 30) * 1000;
     workers::WorkerLoop loop(clock, c.getInt("tramite.timers.poll_ms", 500),
                              [&log](const std::string& job, const Status& st) {

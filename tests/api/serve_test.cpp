@@ -14,10 +14,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
 #include "files.h"
+#include "smtp_sink.h"
 #include "tramite/json.h"
 #include "tramite/ledger/ledger.h"
 
@@ -375,3 +377,117 @@ TEST(Serve, TakesDocumentsAndSignaturesWithTheConfiguredTrustStore) {
 }
 
 }  // namespace
+
+namespace {
+
+std::string loginToken(int port, const std::string& user, const std::string& password) {
+  auto [status, body] =
+      exchange(port, "POST", "/api/v1/login",
+               R"({"username": ")" + user + R"(", "password": ")" + password + R"("})", "");
+  EXPECT_EQ(status, 200) << body;
+  auto parsed = tramite::json::parse(body);
+  return parsed && parsed->find("token") ? parsed->find("token")->asString() : "";
+}
+
+// Polls until pred holds, at most limit; whether it did.
+template <typename Pred>
+bool eventually(Pred pred, std::chrono::seconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return pred();
+}
+
+}  // namespace
+
+// Issue 27, point 5: a task's notifications reach the people concerned in the application and
+// by e-mail; the server is killed with SIGKILL in the middle of an SMTP delivery (the mail
+// server holds the recipient unanswered) and started again: every e-mail arrives, once.
+TEST(Serve, NotificationEmailsSurviveASigkillMidDelivery) {
+  if (!tramite::testing::SmtpSink::available()) {
+    GTEST_SKIP() << "python3-aiosmtpd is not installed (scripts/install-deps.sh installs it)";
+  }
+  const fs::path dir = fs::temp_directory_path() / ("tramite-mail-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  tramite::testing::SmtpSink sink((dir / "mail").string());
+  sink.stall(true);
+  ASSERT_TRUE(sink.start());
+  const std::vector<std::string> args = {
+      "--listen", "127.0.0.1:0", "--data-dir", (dir / "data").string(), "--set",
+      "tramite.demo.password=demo-clave-5", "--set", "tramite.smtp.host=127.0.0.1", "--set",
+      "tramite.smtp.port=" + std::to_string(sink.port()), "--set",
+      "tramite.smtp.from=tramite@integracion.example", "--set", "tramite.smtp.retry_seconds=1",
+      "--set", "tramite.timers.poll_ms=100",
+      // The restarted server listens on another port, so it is another holder: it takes the
+      // dead one's leases when they run out.
+      "--set", "tramite.workers.lease_seconds=2"};
+  Child first = spawn(args, (dir / "serve1.log").string());
+  int port = waitForPort(first);
+  ASSERT_GT(port, 0) << "the server did not start";
+  const std::string carla = loginToken(port, "carla_mendez", "demo-clave-5");
+  auto [started, case_body] = exchange(
+      port, "POST", "/api/v1/instances",
+      R"({"definition": "legal-review", "business_key": "GJ-2024-077", "data": {"unidad": "planificacion", "asunto": "Convenio"}})",
+      carla);
+  ASSERT_EQ(started, 201) << case_body;
+  // The assignment task goes to both heads of legal: in the application at once...
+  const std::string fernando = loginToken(port, "fernando_diaz", "demo-clave-5");
+  std::string listed;
+  ASSERT_TRUE(eventually(
+      [&] {
+        listed = exchange(port, "GET", "/api/v1/notifications", "", fernando).second;
+        return listed.find("GJ-2024-077") != std::string::npos;
+      },
+      std::chrono::seconds(20)))
+      << listed;
+  EXPECT_NE(listed.find("\"unread\":1"), std::string::npos) << listed;
+  // ...and by e-mail, which the mail server holds mid-transaction when the server is killed.
+  ASSERT_TRUE(eventually([&] { return sink.holding(); }, std::chrono::seconds(20)));
+  ASSERT_EQ(::kill(first.pid, SIGKILL), 0);
+  EXPECT_EQ(waitForExit(first.pid, 10), 128 + SIGKILL);
+  std::fclose(first.out);
+  sink.stall(false);
+  EXPECT_TRUE(sink.messages().empty()) << "accepted although the sender died mid-delivery";
+
+  Child second = spawn(args, (dir / "serve2.log").string());
+  port = waitForPort(second);
+  ASSERT_GT(port, 0) << "the server did not start again";
+  ASSERT_TRUE(eventually([&] { return sink.messages().size() >= 2; }, std::chrono::seconds(30)))
+      << sink.messages().size() << " messages";
+  // Several more polls and a retry interval later, still one message each.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const std::vector<std::string> mail = sink.messages();
+  ASSERT_EQ(mail.size(), 2u);
+  std::set<std::string> to;
+  std::set<std::string> ids;
+  for (const std::string& m : mail) {
+    to.insert(tramite::testing::mailHeader(m, "To"));  // as <address>
+    ids.insert(tramite::testing::mailHeader(m, "Message-ID"));
+    EXPECT_NE(m.find("GJ-2024-077"), std::string::npos) << m;
+  }
+  EXPECT_EQ(to, (std::set<std::string>{"<fernando.diaz@integracion.example>",
+                                       "<elena.castro@integracion.example>"}));
+  EXPECT_EQ(ids.size(), 2u);
+  // Marked read by its user.
+  auto page = tramite::json::parse(listed);
+  ASSERT_TRUE(page);
+  const auto id = page->find("notifications")->asArray()[0].find("id")->asInt();
+  EXPECT_EQ(
+      exchange(port, "POST", "/api/v1/notifications/" + std::to_string(id) + "/read", "", fernando)
+          .first,
+      200);
+  EXPECT_EQ(
+      exchange(port, "POST", "/api/v1/notifications/" + std::to_string(id) + "/read", "", carla)
+          .first,
+      404);
+  EXPECT_NE(
+      exchange(port, "GET", "/api/v1/notifications", "", fernando).second.find("\"unread\":0"),
+      std::string::npos);
+  ASSERT_EQ(::kill(second.pid, SIGTERM), 0);
+  EXPECT_EQ(waitForExit(second.pid, 15), 0);
+  std::fclose(second.out);
+  fs::remove_all(dir);
+}

@@ -101,6 +101,10 @@ void SmtpSink::stall(bool on) {
   }
 }
 
+bool SmtpSink::holding() const {
+  return fs::exists(fs::path(dir_) / "holding");
+}
+
 std::vector<std::string> SmtpSink::messages() const {
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(dir_)) {

@@ -25,6 +25,8 @@ class SmtpSink {
   void stop();
   // While stalled, the server holds every RCPT TO unanswered.
   void stall(bool on);
+  // True once a client waits on a stalled RCPT TO.
+  bool holding() const;
 
   int port() const { return port_; }
   // The messages accepted so far, each whole (headers and body), in arrival order.

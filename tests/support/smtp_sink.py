@@ -3,8 +3,8 @@
 
 Usage: smtp_sink.py PORT DIR. Listens on 127.0.0.1:PORT, prints "ready" once it does, and
 keeps each message it accepts as DIR/NNNN.eml (written to a temporary name, then renamed).
-While the file DIR/stall exists, it holds every RCPT TO unanswered, so that a client can be
-killed in the middle of a delivery that the server has not accepted.
+While the file DIR/stall exists, it holds every RCPT TO unanswered (and writes DIR/holding),
+so that a client can be killed in the middle of a delivery that the server has not accepted.
 """
 import asyncio
 import os
@@ -20,6 +20,8 @@ class Sink:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         while os.path.exists(os.path.join(self.folder, "stall")):
+            with open(os.path.join(self.folder, "holding"), "w") as flag:
+                flag.write(address)
             await asyncio.sleep(0.05)
         envelope.rcpt_tos.append(address)
         return "250 OK"
