@@ -9,7 +9,7 @@ set_name=${1:-test}
 build_pkgs=(
   build-essential cmake pkg-config
   libpoco-dev libboost-dev libxml2-dev libssl-dev liblua5.4-dev
-  libsqlite3-dev libpq-dev libkainjow-mustache-dev libargon2-dev
+  libsqlite3-dev libpq-dev libkainjow-mustache-dev libargon2-dev libyaml-cpp-dev
 )
 test_pkgs=(libgtest-dev libgmock-dev postgresql clang libfuzzer-14-dev openssl zip unzip curl
   python3-aiosmtpd)

@@ -10,6 +10,7 @@
 #include "tramite/scxml/duration.h"
 #include "tramite/scxml/parser.h"
 #include "tramite/scxml/runner.h"
+#include "tramite/workflow/vocabulary.h"
 
 namespace tramite::cli {
 
@@ -25,6 +26,9 @@ constexpr const char* kUsage =
     "  calendar due --from YYYY-MM-DD (--business-days N | --calendar-days N)\n"
     "               [--calendar FILE]   the due date of a term (LPA art. 82), using the\n"
     "                                   configured calendar (default: config/calendar.json)\n"
+    "  scenario run FILE... [--data-dir DIR] [--root DIR]\n"
+    "                                   play process scenarios (workflows/scenarios/*.yaml);\n"
+    "                                   each failed step as FILE:LINE: expected ..., got ...\n"
     "  audit verify (--store URI | --data-dir DIR) [--key PUBLIC.pem]\n"
     "                                   check the audit ledger offline; names the first entry\n"
     "                                   altered, inserted, deleted or reordered; with\n"
@@ -148,7 +152,7 @@ int validateCommand(const std::vector<std::string>& args, std::ostream& out, std
   }
   bool all_ok = true;
   for (const auto& file : args) {
-    scxml::ParseResult r = scxml::parseFile(file);
+    scxml::ParseResult r = scxml::parseFile(file, workflow::parseOptions());
     if (!r.ok()) {
       all_ok = false;
       err << r.errorText();
@@ -206,7 +210,7 @@ int simulateCommand(const std::vector<std::string>& args, std::ostream& out, std
     err << "usage: tramite simulate FILE [--events ITEMS] [--events-file F] [--data JSON]\n";
     return 2;
   }
-  scxml::ParseResult parsed = scxml::parseFile(file);
+  scxml::ParseResult parsed = scxml::parseFile(file, workflow::parseOptions());
   if (!parsed.ok()) {
     err << parsed.errorText();
     return 1;
@@ -340,6 +344,7 @@ int runMain(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   if (args[0] == "simulate") return simulateCommand(rest, out, err);
   if (args[0] == "calendar") return calendarCommand(rest, out, err);
   if (args[0] == "audit") return auditCommand(rest, out, err);
+  if (args[0] == "scenario") return scenarioCommand(rest, out, err);
   err << "tramite: unknown command '" << args[0] << "'\n" << kUsage;
   return 2;
 }

@@ -27,6 +27,11 @@ int calendarCommand(const std::vector<std::string>& args, std::ostream& out, std
 // shows tampering, 2 for bad options or an unreadable store or key.
 int auditCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
+// `tramite scenario run FILE... [--data-dir DIR] [--root DIR]`: plays each scenario file; exit
+// 0 when every step of every file went as expected, 1 with each failed step printed as
+// FILE:LINE: expected ..., got ...; 2 for bad arguments or a file that is not a scenario.
+int scenarioCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
 int runMain(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 }  // namespace tramite::cli

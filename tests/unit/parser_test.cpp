@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "test_util.h"
+#include "tramite/workflow/vocabulary.h"
 
 namespace tramite::scxml {
 namespace {
@@ -220,7 +221,7 @@ TEST(Parser, ParseFileReportsUnreadableFiles) {
 
 TEST(Parser, ShippedWorkflowsAreValid) {
   for (const char* f : {"workflows/approval-chain.scxml", "workflows/approval-chain-lua.scxml"}) {
-    auto r = parseFile(testing::sourcePath(f));
+    auto r = parseFile(testing::sourcePath(f), workflow::parseOptions());
     EXPECT_TRUE(r.ok()) << r.errorText();
   }
 }

@@ -1,8 +1,10 @@
-// The workflow vocabulary (urn:tramite:workflow:1): the XSD and the cross-attribute rules,
-// reported as file:line like every other validation problem.
+// The workflow vocabulary (urn:tramite:workflow:1, engine/workflow) through the generic
+// parser: the XSD and the cross-attribute rules, reported as file:line like every other
+// validation problem.
 #include <gtest/gtest.h>
 
 #include "tramite/scxml/parser.h"
+#include "tramite/workflow/vocabulary.h"
 
 namespace tramite::scxml {
 namespace {
@@ -37,7 +39,7 @@ const char* kValid =
     <wf:deadline calendar-days="30"><wf:on-breach raise="plazo.vencido" notify="cumplimiento"/></wf:deadline>)";
 
 ParseResult parse(const std::string& body) {
-  return parseString(wrap(body), "w.scxml", "/nonexistent");
+  return parseString(wrap(body), "w.scxml", "/nonexistent", workflow::parseOptions());
 }
 
 TEST(WorkflowSchema, AcceptsTheVocabulary) {
@@ -116,7 +118,7 @@ TEST(WorkflowSchema, UnknownAndMisplacedElements) {
     <transition event="go" target="s"><wf:task name="t" title="T" roles="x"/></transition>
   </state>
 </scxml>)";
-  ParseResult r = parseString(doc, "m.scxml", "/nonexistent");
+  ParseResult r = parseString(doc, "m.scxml", "/nonexistent", workflow::parseOptions());
   ASSERT_FALSE(r.ok());
   ASSERT_EQ(r.errors.size(), 3u) << r.errorText();
   EXPECT_EQ(r.errors[0].line, 3);
@@ -141,7 +143,7 @@ TEST(WorkflowSchema, RequiresAndRenderAreCheckedWhereTheyStand) {
   <state id="t"><onentry><wf:requires document="z"/></onentry></state>
   <state id="u"><wf:requires/></state>
 </scxml>)";
-  ParseResult r = parseString(doc, "r.scxml", "/nonexistent");
+  ParseResult r = parseString(doc, "r.scxml", "/nonexistent", workflow::parseOptions());
   ASSERT_FALSE(r.ok());
   ASSERT_EQ(r.errors.size(), 4u) << r.errorText();
   EXPECT_EQ(r.errors[0].line, 6);

@@ -372,7 +372,7 @@ Result<storage::SignatureRecord> Engine::addSignature(const std::string& documen
 
 Status Engine::Step::execute(const scxml::XmlElement& element, scxml::DataModel& dm,
                              std::vector<scxml::Action>&) {
-  if (element.ns != kWorkflowNs || element.name != "render") return Status::ok();
+  if (element.ns != workflow::kNamespace || element.name != "render") return Status::ok();
   Render r;
   if (const std::string* t = element.attribute("template")) r.template_name = *t;
   if (const std::string* d = element.attribute("document")) r.document = *d;

@@ -15,6 +15,7 @@
 #include "tramite/scxml/parser.h"
 #include "tramite/scxml/session_codec.h"
 #include "tramite/text.h"
+#include "tramite/workflow/vocabulary.h"
 
 namespace tramite::runtime {
 
@@ -56,7 +57,7 @@ Result<std::optional<storage::UserRecord>> activeUser(storage::Transaction& tx,
 scxml::ParseResult parseDeployed(const std::string& xml, const std::string& source_name) {
   scxml::ParseOptions options;
   options.load_src = false;
-  return scxml::parseString(xml, source_name, "/nonexistent", options);
+  return scxml::parseString(xml, source_name, "/nonexistent", workflow::parseOptions(options));
 }
 
 bool retryable(const Status& st) {

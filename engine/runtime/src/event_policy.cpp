@@ -48,7 +48,7 @@ EventPolicy EventPolicy::of(const scxml::Chart& chart) {
   for (std::size_t i = 0; i < chart.states().size(); ++i) {
     const scxml::State& s = chart.states()[i];
     for (const scxml::XmlElement& e : s.extensions) {
-      if (e.ns != kWorkflowNs) continue;
+      if (e.ns != workflow::kNamespace) continue;
       if (e.name == "accepts") {
         AcceptSpec a;
         if (const std::string* ev = e.attribute("event")) a.event = *ev;

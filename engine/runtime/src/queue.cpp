@@ -181,4 +181,12 @@ bool reaches(const std::vector<std::string>& principals, const TaskView& task) {
          std::any_of(task.principals.begin(), task.principals.end(), holds);
 }
 
+Result<std::string> whyBarred(storage::Transaction& tx, const storage::TaskRecord& task,
+                              const std::string& user) {
+  auto spec = TaskSpec::fromJson(parsedOr(task.spec));
+  if (!spec) return spec.status();
+  return barredBySeparation(
+      tx, *spec, task, [&] { return tx.tasksOf(task.instance_id); }, user);
+}
+
 }  // namespace tramite::runtime

@@ -5,6 +5,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <libxml/xmlsave.h>
+#include <libxml/xmlschemas.h>
 
 #include <algorithm>
 #include <atomic>
@@ -12,6 +13,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -22,7 +24,6 @@
 #include "tramite/file.h"
 #include "tramite/scxml/duration.h"
 #include "tramite/scxml/event_match.h"
-#include "workflow_schema.h"
 #include "xml_util.h"
 
 namespace tramite::scxml {
@@ -123,6 +124,95 @@ XmlElement toXmlElement(xmlNodePtr node) {
   }
   e.text = trim(textContent(node));
   return e;
+}
+
+// ---- vocabularies of other namespaces ----
+
+// A vocabulary's compiled XSD, compiled once per vocabulary and shared (libxml2 schemas are
+// read-only once parsed); null when it has none. A schema that does not compile is a bug of
+// the build that shipped it, not of the input: abort.
+// Freed at exit, so that leak checkers see every schema released.
+class CompiledSchemas {
+ public:
+  ~CompiledSchemas() {
+    for (auto& [vocabulary, schema] : schemas_) {
+      if (schema) xmlSchemaFree(schema);
+    }
+  }
+  std::mutex mu;
+  std::map<const Vocabulary*, xmlSchemaPtr> schemas_;
+};
+
+xmlSchemaPtr compiledSchema(const Vocabulary& v) {
+  static CompiledSchemas cache;
+  std::lock_guard<std::mutex> lock(cache.mu);
+  auto& compiled = cache.schemas_;
+  auto it = compiled.find(&v);
+  if (it != compiled.end()) return it->second;
+  const std::string_view xsd = v.schema();
+  xmlSchemaPtr schema = nullptr;
+  if (!xsd.empty()) {
+    std::unique_ptr<xmlSchemaParserCtxt, void (*)(xmlSchemaParserCtxtPtr)> ctxt(
+        xmlSchemaNewMemParserCtxt(xsd.data(), static_cast<int>(xsd.size())),
+        xmlSchemaFreeParserCtxt);
+    schema = ctxt ? xmlSchemaParse(ctxt.get()) : nullptr;
+    if (!schema) std::abort();
+  }
+  return compiled.emplace(&v, schema).first->second;
+}
+
+struct SchemaErrors {
+  const std::string* source;
+  std::vector<Diagnostic>* out;
+};
+
+void collectSchemaError(void* data, xmlErrorPtr error) {
+  auto* c = static_cast<SchemaErrors*>(data);
+  c->out->push_back(
+      Diagnostic{*c->source, error->line > 0 ? error->line : 1,
+                 "workflow vocabulary: " + trim(error->message ? error->message : "")});
+}
+
+// Appends one diagnostic per problem of each vocabulary's elements in doc.
+void validateVocabularies(xmlDocPtr doc, const std::string& source,
+                          const std::vector<const Vocabulary*>& vocabularies,
+                          std::vector<Diagnostic>& out) {
+  for (const Vocabulary* v : vocabularies) {
+    const std::string ns(v->xmlNamespace());
+    std::vector<xmlNodePtr> tops;  // the vocabulary's elements whose parent is not one
+    for (xmlNodePtr n = xmlDocGetRootElement(doc); n != nullptr;) {
+      if (xml::inNamespace(n, ns) && !xml::inNamespace(n->parent, ns)) tops.push_back(n);
+      if (n->children) {
+        n = n->children;
+        continue;
+      }
+      while (n && n->next == nullptr) n = n->parent;
+      if (n) n = n->next;
+    }
+    if (tops.empty()) continue;
+    xmlSchemaPtr schema = compiledSchema(*v);
+    std::unique_ptr<xmlSchemaValidCtxt, void (*)(xmlSchemaValidCtxtPtr)> ctxt(
+        schema ? xmlSchemaNewValidCtxt(schema) : nullptr, xmlSchemaFreeValidCtxt);
+    SchemaErrors errors{&source, &out};
+    if (ctxt) xmlSchemaSetValidStructuredErrors(ctxt.get(), collectSchemaError, &errors);
+    for (xmlNodePtr n : tops) {
+      const XmlElement element = toXmlElement(n);
+      const std::string_view parent =
+          xml::inNamespace(n->parent, kScxmlNamespace) ? nodeName(n->parent) : std::string_view();
+      if (auto why = v->misplaced(element, parent)) {
+        out.push_back(Diagnostic{source, element.line, *why});
+        continue;
+      }
+      const std::size_t before = out.size();
+      if (ctxt) xmlSchemaValidateOneElement(ctxt.get(), n);
+      if (out.size() != before) continue;
+      std::vector<std::pair<int, std::string>> problems;
+      v->check(element, problems);
+      for (auto& [line, message] : problems) {
+        out.push_back(Diagnostic{source, line, std::move(message)});
+      }
+    }
+  }
 }
 
 class Compiler {
@@ -1065,11 +1155,11 @@ ParseResult parseString(std::string_view xml, std::string source_name, std::stri
     if (n) n = n->next;
   }
   std::vector<Diagnostic> workflow_errors;
-  validateWorkflowElements(doc.get(), source_name, workflow_errors);
+  validateVocabularies(doc.get(), source_name, options.vocabularies, workflow_errors);
   Compiler compiler(source_name, std::move(base_dir), options);
   result = compiler.compile(xmlDocGetRootElement(doc.get()));
   if (workflow_errors.empty()) return result;
-  // Every problem, SCXML and workflow vocabulary alike, in line order.
+  // Every problem, SCXML and vocabularies alike, in line order.
   result.chart = nullptr;
   result.errors.insert(result.errors.end(), workflow_errors.begin(), workflow_errors.end());
   std::stable_sort(result.errors.begin(), result.errors.end(),

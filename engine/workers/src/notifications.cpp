@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "tramite/json.h"
+#include "tramite/runtime/tasks.h"
 
 namespace tramite::workers {
 
@@ -100,6 +101,20 @@ class Context {
     return std::optional<UserRecord>();
   }
 
+  Status dropBarred(const std::string& task_id, std::vector<Recipient>& to) {
+    auto t = tx_.task(task_id);
+    if (!t) return t.status();
+    if (!t->has_value()) return Status::ok();
+    std::vector<Recipient> kept;
+    for (Recipient& r : to) {
+      auto why = runtime::whyBarred(tx_, **t, r.user);
+      if (!why) return why.status();
+      if (why->empty()) kept.push_back(std::move(r));
+    }
+    to = std::move(kept);
+    return Status::ok();
+  }
+
   Result<std::string> taskTitle(const std::string& task_id, const std::string& fallback) {
     auto t = tx_.task(task_id);
     if (!t) return t.status();
@@ -160,6 +175,9 @@ Result<std::optional<Notice>> noticeFor(Context& ctx, const storage::HistoryReco
       for (const std::string& p : members(*detail, "candidates")) {
         if (Status st = ctx.reach(p, n.to); !st) return st;
       }
+      // Nobody is told of a task separation of duties bars them from (the drafter of the
+      // opinion under review, the requester).
+      if (Status st = ctx.dropBarred(n.task_id, n.to); !st) return st;
     }
   } else if (row.kind == "task" && op == "escalate") {
     n.kind = "escalation";

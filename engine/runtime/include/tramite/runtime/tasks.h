@@ -89,4 +89,12 @@ struct QueuePage {
   std::string next_cursor;  // "" on the last page
 };
 
+// Why user may not act on task though it is offered to them (separation of duties: the
+// requester, the submitter of a named task, an approver of another slot), as a phrase that
+// follows the user's name; "" when nothing bars them. Reads the case's tasks through tx, as
+// the engine's own check does (the notification consumer tells no one of a task they may not
+// take).
+Result<std::string> whyBarred(storage::Transaction& tx, const storage::TaskRecord& task,
+                              const std::string& user);
+
 }  // namespace tramite::runtime

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tramite/scxml/chart.h"
+#include "tramite/scxml/vocabulary.h"
 
 namespace tramite::scxml {
 
@@ -29,6 +30,9 @@ struct ParseOptions {
   // Read local files named by <script src> and <data src>. When false (documents from
   // outside, e.g. deployed through the API), any such reference is a validation error.
   bool load_src = true;
+  // The vocabularies of other namespaces to validate (not owned; they must outlive the
+  // call). Elements of other namespaces are kept unchecked.
+  std::vector<const Vocabulary*> vocabularies;
 };
 
 struct ParseResult {

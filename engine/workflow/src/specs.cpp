@@ -1,11 +1,11 @@
-#include "task_spec.h"
+#include "tramite/workflow/specs.h"
 
 #include <algorithm>
 #include <cstdlib>
 #include <sstream>
 #include <variant>
 
-namespace tramite::runtime {
+namespace tramite::workflow {
 
 namespace {
 
@@ -23,7 +23,7 @@ std::vector<std::string> words(const std::string& s) {
   return out;
 }
 bool isWorkflow(const scxml::XmlElement& e, const char* name) {
-  return e.ns == kWorkflowNs && e.name == name;
+  return e.ns == kNamespace && e.name == name;
 }
 
 Candidates candidatesOf(const scxml::XmlElement& e) {
@@ -296,7 +296,7 @@ std::vector<RequirementSpec> transitionRequirements(const scxml::Transition& t) 
   std::vector<RequirementSpec> out;
   for (const scxml::Executable& ex : t.actions) {
     const auto* foreign = std::get_if<scxml::ForeignNode>(&ex.node);
-    if (foreign && foreign->element.ns == kWorkflowNs && foreign->element.name == "requires") {
+    if (foreign && foreign->element.ns == kNamespace && foreign->element.name == "requires") {
       out.push_back(requirementOf(foreign->element));
     }
   }
@@ -306,7 +306,7 @@ std::vector<RequirementSpec> transitionRequirements(const scxml::Transition& t) 
 StateWork stateWork(const scxml::State& state) {
   StateWork w;
   for (const scxml::XmlElement& e : state.extensions) {
-    if (e.ns != kWorkflowNs) continue;
+    if (e.ns != kNamespace) continue;
     if (e.name == "task" || e.name == "approval") {
       w.tasks.push_back(specOf(e));
     } else if (e.name == "deadline") {
@@ -329,7 +329,7 @@ std::vector<FieldSpec> startInputs(const scxml::Chart& chart) {
 bool chartHasWork(const scxml::Chart& chart) {
   for (const scxml::State& s : chart.states()) {
     for (const scxml::XmlElement& e : s.extensions) {
-      if (e.ns == kWorkflowNs) return true;
+      if (e.ns == kNamespace) return true;
     }
   }
   return false;
@@ -348,4 +348,4 @@ Result<Due> dueOf(const DeadlineSpec& d, const calendar::BusinessCalendar& cal, 
   return Due{cal.endOfDayMs(*date), *date};
 }
 
-}  // namespace tramite::runtime
+}  // namespace tramite::workflow
