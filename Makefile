@@ -2,8 +2,8 @@
 #   make run    install what is missing, build (Release), run
 #   make test   install what is missing, build (test build: warnings as errors, ASan+UBSan;
 #               plus the clang libFuzzer build), run every test through CTest, including a
-#               bounded fuzzing run of the parser
-# Other targets: make bench, make fuzz, make format, make clean.
+#               bounded fuzzing run of the parser, then clang-tidy (make lint)
+# Other targets: make lint, make bench, make fuzz, make format, make clean.
 
 JOBS ?= $(shell nproc)
 RELEASE_DIR := build/release
@@ -12,7 +12,7 @@ BENCH_DIR := build/bench
 FUZZ_DIR := build/fuzz
 FUZZ_SECONDS ?= 20
 
-.PHONY: run test build-release build-test build-fuzz bench fuzz format clean
+.PHONY: run test lint build-release build-test build-fuzz bench fuzz format clean
 
 build-release:
 	bash scripts/install-deps.sh build
@@ -29,6 +29,13 @@ build-test: build-fuzz
 
 test: build-test
 	cd $(TEST_DIR) && ctest --output-on-failure -j $(JOBS)
+	bash scripts/lint.sh $(TEST_DIR)
+
+# clang-tidy with the checks of .clang-tidy over the product's sources (needs the test
+# build's compile_commands.json).
+lint:
+	@[ -f $(TEST_DIR)/compile_commands.json ] || $(MAKE) build-test
+	bash scripts/lint.sh $(TEST_DIR)
 
 bench:
 	bash scripts/install-deps.sh bench

@@ -12,7 +12,7 @@ build_pkgs=(
   libsqlite3-dev libpq-dev libkainjow-mustache-dev libargon2-dev libyaml-cpp-dev
 )
 test_pkgs=(libgtest-dev libgmock-dev postgresql clang libfuzzer-14-dev openssl zip unzip curl
-  python3-aiosmtpd)
+  python3-aiosmtpd clang-tidy)
 bench_pkgs=(libbenchmark-dev qt6-scxml-dev qt6-base-dev wrk sqlite3)
 
 pkgs=("${build_pkgs[@]}")

@@ -55,7 +55,8 @@ inline json::Value strings(const std::vector<std::string>& v) {
 class Fields {
  public:
   Fields(const json::Value& object, std::initializer_list<const char*> allowed) : v_(object) {
-    for (const auto& [key, value] : v_.asObject()) {
+    for (const auto& member : v_.asObject()) {
+      const std::string& key = member.first;
       if (std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; })) {
         fail("unknown field '" + key + "' (this call takes: " + join(allowed, ", ") + ")");
       }
@@ -393,7 +394,7 @@ class Api::Impl {
 
   // Delivers an event from a caller who may read the instance (admins: any); whether the
   // caller may send that event is the engine's decision (Engine::send).
-  Result<HttpResponse> deliver(Context& c, scxml::Event event, const std::string& reason);
+  Result<HttpResponse> deliver(Context& c, const scxml::Event& event, const std::string& reason);
   Result<HttpResponse> lifecycle(Context& c);
   Result<HttpResponse> migrate(Context& c);
   Result<HttpResponse> history(Context& c);

@@ -170,8 +170,8 @@ class ServeApp final : public Poco::Util::ServerApplication {
   void initialize(Application& self) override {
     // Layers, lowest priority first: defaults, the file, the environment, the command line.
     auto& c = config();
-    const std::string dir = std::getenv("TRAMITE_CONFIG_DIR") ? std::getenv("TRAMITE_CONFIG_DIR")
-                                                              : std::string("config");
+    const char* config_dir = std::getenv("TRAMITE_CONFIG_DIR");
+    const std::string dir = config_dir ? config_dir : "config";
     const std::string file = config_file_.empty() ? dir + "/tramite.properties" : config_file_;
     if (Poco::File(file).exists()) {
       loadConfiguration(file, PRIO_DEFAULT);

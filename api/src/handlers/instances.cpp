@@ -93,7 +93,8 @@ Result<HttpResponse> Api::Impl::basicHttp(Context& c) {
 
 // Delivers an event from a caller who may read the instance (admins: any); whether the
 // caller may send that event is the engine's decision (Engine::send).
-Result<HttpResponse> Api::Impl::deliver(Context& c, scxml::Event event, const std::string& reason) {
+Result<HttpResponse> Api::Impl::deliver(Context& c, const scxml::Event& event,
+                                        const std::string& reason) {
   const std::string& id = c.path.at("id");
   const std::string& name = event.name;
   if (name.empty() || name.size() > 200) {

@@ -199,7 +199,7 @@ Result<CompactRange> CompactRange::fromText(std::uint64_t size, std::string_view
 Result<Hash> rangeRoot(std::uint64_t begin, std::uint64_t end, const SubtreeSource& subtree) {
   const std::uint64_t n = end - begin;
   if (n == 0) return emptyRoot();
-  if (isPowerOfTwo(n) && begin % n == 0) {
+  if (isPowerOfTwo(n) && (begin & (n - 1)) == 0) {  // a whole subtree, aligned
     const int level = log2Of(n);
     return subtree(level, begin >> level);
   }

@@ -441,7 +441,7 @@ Status Engine::Step::renderPending(Loaded& inst) {
     if (!added) return added.status();
     json::Value detail = documentDetail(*added);
     detail.set("template", r.template_name);
-    record(inst, "document", std::move(detail), kSystemActor);
+    record(inst, "document", detail, kSystemActor);
     const auto& sealer = engine_.options_.seal;
     if (!r.seal || !sealer) continue;
     auto p7s = sealer->sign(bytes, now_);

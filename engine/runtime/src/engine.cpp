@@ -133,8 +133,9 @@ Result<InstanceView> InstanceView::fromJson(const json::Value& v) {
 
 void Engine::rememberChart(storage::DefinitionRecord record, scxml::ChartPtr chart) {
   record.xml.clear();  // the chart is what we keep
+  const std::int64_t id = record.id;
   std::lock_guard<std::mutex> lock(charts_mu_);
-  charts_.emplace(record.id, std::make_pair(std::move(chart), std::move(record)));
+  charts_.emplace(id, std::make_pair(std::move(chart), std::move(record)));
 }
 
 Result<scxml::ChartPtr> Engine::chartFor(storage::Transaction& tx, std::int64_t definition_id,
@@ -218,7 +219,7 @@ InstanceView Engine::view(const Loaded& l) const {
 Engine::Engine(std::shared_ptr<storage::Store> store, const Clock& clock, EngineOptions options)
     : store_(std::move(store)),
       clock_(clock),
-      options_(options),
+      options_(std::move(options)),
       calendar_(options_.calendar ? options_.calendar
                                   : std::make_shared<const calendar::BusinessCalendar>()),
       group_commit_(std::make_unique<internal::GroupCommit>(*store_, options_)),
@@ -749,7 +750,7 @@ Result<int> Engine::fireDueTimers(int limit) {
         auto inst = load(tx, target);
         if (!inst)
           return inst.status().code() == ErrorCode::kNotFound ? Result<int>(1) : inst.status();
-        step.record(*inst, "timer", std::move(detail));
+        step.record(*inst, "timer", detail);
         if (Status st = deliverOrRefuse(tx, step, *inst, *event); !st) return st;
         return 1;
       });

@@ -108,7 +108,7 @@ class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHa
 
   TimePoint now() const { return now_; }
 
-  void record(const Loaded& inst, const std::string& kind, json::Value detail,
+  void record(const Loaded& inst, const std::string& kind, const json::Value& detail,
               const std::string& actor = {}) {
     rows_.push_back(storage::HistoryRecord{0, inst.rec.id, now_, actor.empty() ? actor_ : actor,
                                            kind, json::dump(detail)});
@@ -131,7 +131,7 @@ class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHa
                  const std::string& reason = {}) {
     json::Value detail = scxml::eventToJson(event);
     if (!reason.empty()) detail.set("reason", reason);
-    record(inst, "event", std::move(detail), actor);
+    record(inst, "event", detail, actor);
     std::deque<scxml::Event> local{event};
     return runLocal(inst, local, /*first_recorded=*/true);
   }
@@ -197,7 +197,7 @@ class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHa
       for (auto& [k, v] : detail.asObject()) row.set(k, std::move(v));
     }
     inst.lifecycle = *next;
-    record(inst, "lifecycle", std::move(row), actor);
+    record(inst, "lifecycle", row, actor);
     if (!isEnded(*next)) return Status::ok();
     if (auto r = tx_.cancelAllTimers(inst.rec.id); !r) return r.status();
     if (chartHasWork(*inst.chart)) {

@@ -35,8 +35,8 @@ Result<std::vector<std::string>> checkFields(storage::Transaction& tx,
     return problems;
   }
   if (values.isObject()) {
-    for (const auto& [name, value] : values.asObject()) {
-      (void)value;
+    for (const auto& member : values.asObject()) {
+      const std::string& name = member.first;
       if (std::none_of(fields.begin(), fields.end(),
                        [&](const FieldSpec& f) { return f.name == name; })) {
         problems.push_back("unknown field '" + name + "'");

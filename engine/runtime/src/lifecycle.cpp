@@ -13,7 +13,6 @@ namespace {
 
 namespace msm = boost::msm;
 namespace mpl = boost::mpl;
-using msm::front::none;
 using msm::front::Row;
 
 struct Start {};

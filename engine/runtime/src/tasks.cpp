@@ -169,7 +169,7 @@ void Engine::Step::taskRow(const Loaded& inst, const TaskRecord& t, std::string_
   if (extra.isObject()) {
     for (auto& [k, v] : extra.asObject()) row.set(k, std::move(v));
   }
-  record(inst, "task", std::move(row), actor);
+  record(inst, "task", row, actor);
 }
 
 Status Engine::Step::settleWork(Loaded& inst) {
@@ -377,7 +377,7 @@ Status Engine::Step::breach(Loaded& inst, const json::Value& deadline) {
     row.set("notify", stringsJson(notify));
     row.set("title", stringMember(deadline, "title"));
   }
-  record(inst, "deadline", std::move(row), kSystemActor);
+  record(inst, "deadline", row, kSystemActor);
   auto all = tasksOf(inst.rec.id);
   if (!all) return all.status();
   // A task deadline concerns its tasks; a state deadline every open task of the state.

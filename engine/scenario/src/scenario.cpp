@@ -484,6 +484,7 @@ class Runner {
     }
     if (v["count"] && static_cast<long long>(mine.size()) != integer(v, "count")) {
       std::vector<std::string> subjects;
+      subjects.reserve(mine.size());
       for (const auto& n : mine) subjects.push_back(n.subject);
       fail(v["count"], "expected " + str(v, "count") + " notifications for " + user + ", got " +
                            std::to_string(mine.size()) + " " + list(subjects));

@@ -12,7 +12,7 @@ namespace {
 const std::string* attr(const scxml::XmlElement& e, const char* name) {
   return e.attribute(name);
 }
-std::string text(const scxml::XmlElement& e, const char* name, std::string fallback = {}) {
+std::string text(const scxml::XmlElement& e, const char* name, const std::string& fallback = {}) {
   const std::string* v = attr(e, name);
   return v ? *v : fallback;
 }
