@@ -49,6 +49,8 @@ build-fuzz:
 	CXX=clang++ CC=clang cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DTRAMITE_BUILD_TESTS=OFF -DTRAMITE_BUILD_FUZZ=ON
 	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzz_parser
+	# The clang build also checks group commit's locking annotations (-Werror=thread-safety).
+	$(MAKE) -C $(FUZZ_DIR)/engine/runtime src/group_commit.cpp.o
 
 fuzz: build-fuzz
 	bash tests/fuzz/run.sh $(FUZZ_DIR)/tests/fuzz/fuzz_parser $(FUZZ_SECONDS)

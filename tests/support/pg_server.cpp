@@ -21,6 +21,18 @@ namespace tramite::testing {
 
 namespace {
 
+std::string findBinDir() {
+  std::string best;
+  if (!fs::exists("/usr/lib/postgresql")) return best;
+  for (const auto& e : fs::directory_iterator("/usr/lib/postgresql")) {
+    fs::path bin = e.path() / "bin";
+    if (fs::exists(bin / "initdb") && bin.string() > best) best = bin.string();
+  }
+  return best;
+}
+
+}  // namespace
+
 int freeLoopbackPort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -36,18 +48,6 @@ int freeLoopbackPort() {
   ::close(fd);
   return port;
 }
-
-std::string findBinDir() {
-  std::string best;
-  if (!fs::exists("/usr/lib/postgresql")) return best;
-  for (const auto& e : fs::directory_iterator("/usr/lib/postgresql")) {
-    fs::path bin = e.path() / "bin";
-    if (fs::exists(bin / "initdb") && bin.string() > best) best = bin.string();
-  }
-  return best;
-}
-
-}  // namespace
 
 PostgresServer::~PostgresServer() {
   stop();

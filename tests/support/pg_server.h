@@ -55,6 +55,10 @@ class PostgresServer {
   pid_t watchdog_ = 0;
 };
 
+// A loopback TCP port free now (bound and released at once), for a throwaway server; 0 when
+// none could be had.
+int freeLoopbackPort();
+
 // The URI of a fresh, empty store of dialect ("sqlite": a new file in a per-process temp
 // directory; "postgresql": a new database on the shared server) named after name; "" when
 // PostgreSQL is unavailable. Each call gets a store of its own.

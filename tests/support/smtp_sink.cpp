@@ -1,8 +1,6 @@
 #include "smtp_sink.h"
 
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,30 +10,13 @@
 #include <fstream>
 #include <iterator>
 
+#include "pg_server.h"
+
 namespace tramite::testing {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-int freePort() {
-  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  int port = 0;
-  if (::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  ::close(s);
-  return port;
-}
-
-}  // namespace
-
-SmtpSink::SmtpSink(std::string dir) : dir_(std::move(dir)), port_(freePort()) {
+SmtpSink::SmtpSink(std::string dir) : dir_(std::move(dir)), port_(freeLoopbackPort()) {
   fs::create_directories(dir_);
 }
 

@@ -7,7 +7,7 @@
 namespace tramite::runtime::internal {
 
 GroupCommitStats GroupCommit::stats() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return stats_;
 }
 
@@ -16,7 +16,7 @@ Result<InstanceView> GroupCommit::run(Work work, std::string instance_id) {
   Request& req = *owned;
   req.work = std::move(work);
   req.instance_id = std::move(instance_id);
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   awaitTurn(req, lock);
   for (;;) {
     ++computing_;
@@ -33,7 +33,7 @@ Result<InstanceView> GroupCommit::run(Work work, std::string instance_id) {
         if (!ready_.empty() && committers_ < maxCommitters() && !gathering_) {
           commitReady(lock);
         } else {
-          req.cv.wait(lock);
+          req.cv.wait(lock.native());
         }
       }
     } else if (gatheredEnough()) {
@@ -63,12 +63,12 @@ int GroupCommit::maxCommitters() const {
   return slots > 0 ? slots : std::max(1, options_.commit_pipelines);
 }
 
-void GroupCommit::awaitTurn(Request& req, std::unique_lock<std::mutex>& lock) {
+void GroupCommit::awaitTurn(Request& req, MutexLock& lock) {
   if (req.instance_id.empty()) return;
   auto [it, idle] = turns_.try_emplace(req.instance_id);
   if (idle) return;
   it->second.push_back(&req);
-  req.cv.wait(lock, [&] { return req.granted; });
+  req.cv.wait(lock.native(), [&] { return req.granted; });
 }
 
 void GroupCommit::endTurn(const Request& req) {
@@ -120,15 +120,18 @@ void GroupCommit::answer(Request& req, Result<InstanceView> r, bool final_answer
   req.result = std::move(r);
 }
 
-void GroupCommit::commitReady(std::unique_lock<std::mutex>& lock) {
+// The caller's lock stays its own: mu_ is released and taken again here directly (the
+// analysis follows a capability, not a lock passed by reference), and held again on return.
+void GroupCommit::commitReady(MutexLock& lock) {
   ++committers_;
   gathering_ = true;
-  lock.unlock();
+  mu_.unlock();
   Phases phases;
   auto tx = store_.begin(storage::TxMode::kWrite);
-  lock.lock();
+  mu_.lock();
   phases.next(stats_.taking_writer);
-  committer_cv_.wait_for(lock, options_.commit_delay, [&] { return gatheredEnough(); });
+  committer_cv_.wait_for(lock.native(), options_.commit_delay,
+                         [&]() TRAMITE_REQUIRES(mu_) { return gatheredEnough(); });
   phases.next(stats_.gathering);
   gathering_ = false;
   const auto max = maxBatch();
@@ -139,11 +142,11 @@ void GroupCommit::commitReady(std::unique_lock<std::mutex>& lock) {
     ready_.pop_front();
   }
   const auto rest = firstReady();  // a free slot may commit the rest
-  lock.unlock();
+  mu_.unlock();
   if (rest) rest->cv.notify_one();
   Status st = tx ? write(std::move(tx).value(), batch, phases) : tx.status();
   if (!st) phases.next(phases.writing);  // failed before its commit: it was writing till now
-  lock.lock();
+  mu_.lock();
   stats_.writing += phases.writing;
   stats_.committing += phases.committing;
   ++stats_.batches;
@@ -159,10 +162,10 @@ void GroupCommit::commitReady(std::unique_lock<std::mutex>& lock) {
   const auto next = firstReady();  // to commit the next batch
   // Woken with mu_ released, so that they do not wake only to wait for it. batch and next
   // keep each alive meanwhile: its caller returns as soon as it sees its request landed.
-  lock.unlock();
+  mu_.unlock();
   for (const auto& r : batch) r->cv.notify_one();
   if (next) next->cv.notify_one();
-  lock.lock();
+  mu_.lock();
 }
 
 Status GroupCommit::runInSavepoint(storage::Transaction& tx, Request& req) {

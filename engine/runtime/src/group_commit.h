@@ -29,6 +29,7 @@
 #include "overlay.h"
 #include "tramite/runtime/engine.h"
 #include "tramite/storage/store.h"
+#include "tramite/thread_annotations.h"
 
 namespace tramite::runtime::internal {
 
@@ -42,11 +43,11 @@ class GroupCommit {
 
   RecentInstances& recent() { return recent_; }
 
-  GroupCommitStats stats();
+  GroupCommitStats stats() TRAMITE_EXCLUDES(mu_);
 
   // Computes work (with the instance instance_id read ahead, when not empty) and commits what
   // it wrote in a batch with others; the work's answer, once durable.
-  Result<InstanceView> run(Work work, std::string instance_id);
+  Result<InstanceView> run(Work work, std::string instance_id) TRAMITE_EXCLUDES(mu_);
 
  private:
   // Owned by its caller's run() and, while being woken, by the committer that wakes it.
@@ -78,21 +79,23 @@ class GroupCommit {
 
   // Called with mu_ held: the request first in line to be written, shared so that it can be
   // woken after mu_ is released; null when none is.
-  std::shared_ptr<Request> firstReady() const;
+  std::shared_ptr<Request> firstReady() const TRAMITE_REQUIRES(mu_);
 
   std::size_t maxBatch() const { return static_cast<std::size_t>(options_.max_batch); }
 
   // Called with mu_ held: a gathering committer need wait no longer, as no request is being
   // computed or a full batch is ready.
-  bool gatheredEnough() const { return computing_ == 0 || ready_.size() >= maxBatch(); }
+  bool gatheredEnough() const TRAMITE_REQUIRES(mu_) {
+    return computing_ == 0 || ready_.size() >= maxBatch();
+  }
 
   int maxCommitters() const;
 
   // Called with mu_ held: waits until no earlier request for the same instance is running.
-  void awaitTurn(Request& req, std::unique_lock<std::mutex>& lock);
+  void awaitTurn(Request& req, MutexLock& lock) TRAMITE_REQUIRES(mu_);
 
   // Called with mu_ held: hands the instance to the next request waiting for it.
-  void endTurn(const Request& req);
+  void endTurn(const Request& req) TRAMITE_REQUIRES(mu_);
 
   // Computes req against its own snapshot, reading instance rows from recent_ first when
   // use_recent. Sets result (and retry) for a request that is finished here (failed, or read
@@ -109,7 +112,7 @@ class GroupCommit {
   // waits briefly for the requests still being computed, then writes every ready request
   // (up to max_batch) and wakes their callers. Returns with mu_ held, having released it
   // while taking the transaction, writing and waking.
-  void commitReady(std::unique_lock<std::mutex>& lock);
+  void commitReady(MutexLock& lock) TRAMITE_REQUIRES(mu_);
 
   // Writes the batch in tx, which ends here (rolled back unless committed). A request whose
   // writes no longer fit (an instance or task another request of the batch, or a rival,
@@ -124,16 +127,18 @@ class GroupCommit {
   storage::Store& store_;
   const EngineOptions& options_;
   RecentInstances recent_;
-  std::mutex mu_;
-  std::deque<Request*> ready_;
+  // Guards the members below, and the fields of the requests in ready_ and turns_ (which
+  // Request cannot name).
+  Mutex mu_;
+  std::deque<Request*> ready_ TRAMITE_GUARDED_BY(mu_);
   // Instances with a request running: the requests waiting for their turn, in order.
-  std::unordered_map<std::string, std::deque<Request*>> turns_;
-  int computing_ = 0;
-  int committers_ = 0;
-  GroupCommitStats stats_;
+  std::unordered_map<std::string, std::deque<Request*>> turns_ TRAMITE_GUARDED_BY(mu_);
+  int computing_ TRAMITE_GUARDED_BY(mu_) = 0;
+  int committers_ TRAMITE_GUARDED_BY(mu_) = 0;
+  GroupCommitStats stats_ TRAMITE_GUARDED_BY(mu_);
   // A committer is taking its write transaction or waiting for requests being computed:
   // one gathers a batch at a time.
-  bool gathering_ = false;
+  bool gathering_ TRAMITE_GUARDED_BY(mu_) = false;
   std::condition_variable committer_cv_;  // a committer waiting for requests being computed
 };
 
