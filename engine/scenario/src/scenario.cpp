@@ -17,6 +17,7 @@
 #include "tramite/runtime/directory.h"
 #include "tramite/runtime/documents.h"
 #include "tramite/runtime/engine.h"
+#include "tramite/runtime/task_lifecycle.h"
 #include "tramite/text.h"
 #include "tramite/workers/notifications.h"
 
@@ -84,8 +85,13 @@ long long integer(const YAML::Node& map, const char* key) {
                   std::string("'") + key + "' must be a whole number, not '" + s + "'"};
 }
 
-// "YYYY-MM-DD HH:MM" (local time, El Salvador: UTC-6) as UTC milliseconds.
-TimePoint localTime(const YAML::Node& n) {
+// The first millisecond of the local day d on cal, in UTC ms.
+TimePoint startOfDay(const calendar::Date& d, const calendar::BusinessCalendar& cal) {
+  return cal.endOfDayMs(d) + 1 - 86'400'000;
+}
+
+// "YYYY-MM-DD HH:MM" (local time on cal: El Salvador's) as UTC milliseconds.
+TimePoint localTime(const YAML::Node& n, const calendar::BusinessCalendar& cal) {
   const std::string s = text(n);
   auto date = calendar::Date::parse(s.substr(0, 10));
   int hour = 0;
@@ -95,11 +101,7 @@ TimePoint localTime(const YAML::Node& n) {
   if (!date || !(s.size() == 10 || timed) || hour > 23 || minute > 59) {
     throw Malformed{lineOf(n), "a time is 'YYYY-MM-DD HH:MM' (local), not '" + s + "'"};
   }
-  return date->serial() * 86'400'000 + (hour + 6) * 3'600'000LL + minute * 60'000LL;
-}
-
-std::string localDate(TimePoint t) {
-  return calendar::Date::fromSerial((t - 6 * 3'600'000LL) / 86'400'000).toString();
+  return startOfDay(*date, cal) + hour * 3'600'000LL + minute * 60'000LL;
 }
 
 std::string list(const std::vector<std::string>& v) {
@@ -146,11 +148,11 @@ class Runner {
  private:
   Status setUp(const YAML::Node& doc) {
     workflow_ = str(doc, "workflow");
-    if (doc["clock"]) clock_.set(localTime(doc["clock"]));
     const fs::path root(options_.root);
     auto cal = calendar::loadCalendarFile((root / "config" / "calendar.json").string());
     if (!cal) return cal.status();
     calendar_ = std::make_shared<const calendar::BusinessCalendar>(*cal);
+    if (doc["clock"]) clock_.set(localTime(doc["clock"], *calendar_));
     runtime::EngineOptions engine_options;
     engine_options.calendar = calendar_;
     for (const auto& entry : fs::directory_iterator(root / "templates")) {
@@ -299,7 +301,7 @@ class Runner {
       throw Malformed{lineOf(args), "advance takes hours, days, business_days or to"};
     TimePoint now = clock_.nowMs();
     if (args["to"]) {
-      const TimePoint to = localTime(args["to"]);
+      const TimePoint to = localTime(args["to"], *calendar_);
       if (to < now) throw Malformed{lineOf(args["to"]), "the clock never goes back"};
       now = to;
     } else if (args["hours"]) {
@@ -307,15 +309,12 @@ class Runner {
     } else if (args["days"]) {
       now += integer(args, "days") * 86'400'000;
     } else if (args["business_days"]) {
-      // The same time of day, n business days later on the calendar.
-      const long long n = integer(args, "business_days");
-      calendar::Date d = calendar::Date::parse(localDate(now)).value();
-      for (long long i = 0; i < n;) {
-        d = d.plusDays(1);
-        if (calendar_->isBusinessDay(d)) ++i;
-      }
-      const TimePoint into_day = (now - 6 * 3'600'000LL) % 86'400'000;
-      now = d.serial() * 86'400'000 + 6 * 3'600'000LL + into_day;
+      // The same time of day, n business days later: the calendar's own count of a term.
+      const calendar::Date today = calendar_->dateOf(now);
+      const long long n = integer(args, "business_days");  // due() refuses 0 and > 3660
+      auto later = calendar_->due(today, static_cast<int>(std::clamp(n, 0LL, 100'000LL)));
+      if (!later) throw Malformed{lineOf(args["business_days"]), later.status().message()};
+      now = startOfDay(*later, *calendar_) + (now - startOfDay(today, *calendar_));
     } else {
       throw Malformed{lineOf(args), "advance takes hours, days, business_days or to"};
     }
@@ -338,8 +337,8 @@ class Runner {
   }
 
   static bool isOpen(const std::string& status) {
-    return status == "ready" || status == "reserved" || status == "in_progress" ||
-           status.rfind("suspended", 0) == 0 || status == "created";
+    auto state = runtime::parseTaskState(status);
+    return state && !runtime::isTaskFinal(*state);
   }
 
   // ---- expectations ----

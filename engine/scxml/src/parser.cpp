@@ -163,6 +163,7 @@ xmlSchemaPtr compiledSchema(const Vocabulary& v) {
 
 struct SchemaErrors {
   const std::string* source;
+  std::string_view label;  // the vocabulary's
   std::vector<Diagnostic>* out;
 };
 
@@ -170,7 +171,7 @@ void collectSchemaError(void* data, xmlErrorPtr error) {
   auto* c = static_cast<SchemaErrors*>(data);
   c->out->push_back(
       Diagnostic{*c->source, error->line > 0 ? error->line : 1,
-                 "workflow vocabulary: " + trim(error->message ? error->message : "")});
+                 std::string(c->label) + ": " + trim(error->message ? error->message : "")});
 }
 
 // Appends one diagnostic per problem of each vocabulary's elements in doc.
@@ -193,7 +194,7 @@ void validateVocabularies(xmlDocPtr doc, const std::string& source,
     xmlSchemaPtr schema = compiledSchema(*v);
     std::unique_ptr<xmlSchemaValidCtxt, void (*)(xmlSchemaValidCtxtPtr)> ctxt(
         schema ? xmlSchemaNewValidCtxt(schema) : nullptr, xmlSchemaFreeValidCtxt);
-    SchemaErrors errors{&source, &out};
+    SchemaErrors errors{&source, v->label(), &out};
     if (ctxt) xmlSchemaSetValidStructuredErrors(ctxt.get(), collectSchemaError, &errors);
     for (xmlNodePtr n : tops) {
       const XmlElement element = toXmlElement(n);

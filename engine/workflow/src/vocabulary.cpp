@@ -74,6 +74,7 @@ void checkRules(const scxml::XmlElement& e, std::vector<std::pair<int, std::stri
 class WorkflowVocabulary final : public scxml::Vocabulary {
  public:
   std::string_view xmlNamespace() const override { return kNamespace; }
+  std::string_view label() const override { return "workflow vocabulary"; }
   std::string_view schema() const override { return {kXsd, sizeof kXsd - 1}; }
 
   std::optional<std::string> misplaced(const scxml::XmlElement& e,

@@ -21,6 +21,8 @@ class Vocabulary {
   virtual ~Vocabulary() = default;
   // The namespace URI its elements are in.
   virtual std::string_view xmlNamespace() const = 0;
+  // What its schema's messages are prefixed with ("workflow vocabulary").
+  virtual std::string_view label() const = 0;
   // An XSD 1.0 document for its elements, or "" for none. The parser compiles it once per
   // vocabulary object and validates each top element (one whose parent is not of the
   // vocabulary) against it; it must stay alive and unchanged while the object lives.
