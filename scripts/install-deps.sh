@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Tramite needs to build, test and run.
-# Idempotent: packages already present are skipped; apt-get runs only when something is missing.
+# Installs the Debian packages Tramite needs to build, test and run, and for tests the npm
+# tools pinned in tests/package-lock.json (npm ci into tests/node_modules).
+# Idempotent: packages already present are skipped; apt-get runs only when something is missing,
+# npm ci only when tests/node_modules is older than the lock file.
 # Usage: scripts/install-deps.sh [build|test|bench]   (default: test; each set includes the previous)
 set -euo pipefail
 
@@ -30,15 +32,29 @@ for p in "${pkgs[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+# Node.js and npm: the machine's own when it has them, else Debian's.
+if [ "$set_name" != build ] && ! command -v npm >/dev/null 2>&1; then
+  for p in nodejs npm; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
 fi
 
-echo "Installing missing packages: ${missing[*]}"
-sudo_cmd=()
-if [ "$(id -u)" -ne 0 ]; then
-  sudo_cmd=(sudo)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing missing packages: ${missing[*]}"
+  sudo_cmd=()
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo_cmd=(sudo)
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+if [ "$set_name" != build ]; then
+  tests_dir="$(cd "$(dirname "$0")/../tests" && pwd)"
+  if [ ! -d "$tests_dir/node_modules" ] ||
+     [ "$tests_dir/package-lock.json" -nt "$tests_dir/node_modules" ]; then
+    echo "Installing the npm test tools (tests/package-lock.json)"
+    (cd "$tests_dir" && npm ci --no-audit --no-fund --loglevel=error && touch node_modules)
+  fi
+fi

@@ -60,73 +60,46 @@ HttpResponse errorResponse(const Status& status) {
   return r;
 }
 
-// The route table: every route of the API, in one place. Paths are matched segment by
-// segment; {name} matches one segment. The OpenAPI document lists exactly these.
+// The route table: every route of the API, gathered from the resources' declarations and
+// tagged with their resource. Paths are matched segment by segment, in this order; {name}
+// matches one segment. The OpenAPI document is generated from these declarations.
 const std::vector<Api::Impl::Route>& Api::Impl::table() {
-  using I = Impl;
-  static const std::vector<Route> routes = {
-      {"GET", "/healthz", Access::kPublic, &I::healthz},
-      {"GET", "/readyz", Access::kPublic, &I::readyz},
-      {"GET", "/metrics", Access::kMonitor, &I::metrics},
-      {"GET", "/api/v1/openapi.json", Access::kPublic, &I::openapi},
-      {"POST", "/api/v1/login", Access::kPublic, &I::login},
-      {"GET", "/api/v1/me", Access::kUser, &I::me},
-      {"POST", "/api/v1/tokens", Access::kAdmin, &I::createToken},
-      {"GET", "/api/v1/tokens", Access::kAdmin, &I::listTokens},
-      {"DELETE", "/api/v1/tokens/{id}", Access::kAdmin, &I::revokeToken},
-      {"GET", "/api/v1/users", Access::kMonitor, &I::users},
-      {"PUT", "/api/v1/users/{id}/password", Access::kUser, &I::setPassword},
-      {"GET", "/api/v1/roles", Access::kUser, &I::roles},
-      {"PUT", "/api/v1/directory", Access::kAdmin, &I::putDirectory},
-      {"GET", "/api/v1/directory", Access::kAdmin, &I::getDirectory},
-      {"PUT", "/api/v1/users/{id}", Access::kAdmin, &I::putUser},
-      {"POST", "/api/v1/users/{id}/invitation", Access::kAdmin, &I::invite},
-      {"POST", "/api/v1/invitations/accept", Access::kPublic, &I::acceptInvitation},
-      {"POST", "/api/v1/definitions/validate", Access::kUser, &I::validate},
-      {"POST", "/api/v1/definitions/{name}", Access::kAdmin, &I::deploy},
-      {"GET", "/api/v1/definitions/{name}/versions", Access::kUser, &I::versions},
-      {"GET", "/api/v1/definitions/{name}/versions/{version}", Access::kUser, &I::definitionXml},
-      {"POST", "/api/v1/instances", Access::kWriter, &I::startInstance},
-      {"GET", "/api/v1/instances", Access::kUser, &I::searchInstances},
-      {"GET", "/api/v1/instances/{id}", Access::kUser, &I::getInstance},
-      {"POST", "/api/v1/instances/{id}/events", Access::kWriter, &I::sendEvent},
-      {"POST", "/api/v1/basichttp/{id}", Access::kWriter, &I::basicHttp},
-      {"POST", "/api/v1/instances/{id}/suspend", Access::kAdmin, &I::lifecycle, "suspend"},
-      {"POST", "/api/v1/instances/{id}/resume", Access::kAdmin, &I::lifecycle, "resume"},
-      {"POST", "/api/v1/instances/{id}/terminate", Access::kAdmin, &I::lifecycle, "terminate"},
-      {"POST", "/api/v1/instances/{id}/migrate", Access::kAdmin, &I::migrate},
-      {"GET", "/api/v1/instances/{id}/history", Access::kUser, &I::history},
-      {"GET", "/api/v1/instances/{id}/tasks", Access::kUser, &I::instanceTasks},
-      {"GET", "/api/v1/tasks", Access::kUser, &I::queue},
-      {"GET", "/api/v1/tasks/{id}", Access::kUser, &I::getTask},
-      {"POST", "/api/v1/tasks/{id}/claim", Access::kWriter, &I::taskOp, "claim"},
-      {"POST", "/api/v1/tasks/{id}/release", Access::kWriter, &I::taskOp, "release"},
-      {"POST", "/api/v1/tasks/{id}/start", Access::kWriter, &I::taskOp, "start"},
-      {"POST", "/api/v1/tasks/{id}/stop", Access::kWriter, &I::taskOp, "stop"},
-      {"POST", "/api/v1/tasks/{id}/delegate", Access::kWriter, &I::taskOp, "delegate"},
-      {"POST", "/api/v1/tasks/{id}/forward", Access::kWriter, &I::taskOp, "forward"},
-      {"POST", "/api/v1/tasks/{id}/suspend", Access::kWriter, &I::taskOp, "suspend"},
-      {"POST", "/api/v1/tasks/{id}/resume", Access::kWriter, &I::taskOp, "resume"},
-      {"POST", "/api/v1/tasks/{id}/complete", Access::kWriter, &I::taskOp, "complete"},
-      {"POST", "/api/v1/tasks/{id}/fail", Access::kWriter, &I::taskOp, "fail"},
-      {"POST", "/api/v1/tasks/{id}/skip", Access::kWriter, &I::taskOp, "skip"},
-      {"GET", "/api/v1/instances/{id}/documents", Access::kUser, &I::listDocuments},
-      {"POST", "/api/v1/instances/{id}/documents/{name}", Access::kWriter, &I::uploadDocument, "",
-       true},
-      {"GET", "/api/v1/instances/{id}/bundle", Access::kUser, &I::bundle},
-      {"GET", "/api/v1/documents/{id}", Access::kUser, &I::getDocument},
-      {"GET", "/api/v1/documents/{id}/content", Access::kUser, &I::documentContent},
-      {"POST", "/api/v1/documents/{id}/signatures", Access::kWriter, &I::addSignature, "", true},
-      {"GET", "/api/v1/documents/{id}/signatures/{signature}/p7s", Access::kUser,
-       &I::signatureContent},
-      {"GET", "/api/v1/notifications", Access::kUser, &I::notifications},
-      {"POST", "/api/v1/notifications/{id}/read", Access::kUser, &I::readNotification},
-      {"GET", "/api/v1/audit/key", Access::kPublic, &I::ledgerKey},
-      {"GET", "/api/v1/audit/checkpoint", Access::kMonitor, &I::latestCheckpoint},
-      {"GET", "/api/v1/audit/proofs/inclusion", Access::kMonitor, &I::inclusionProof},
-      {"GET", "/api/v1/audit/proofs/consistency", Access::kMonitor, &I::consistencyProof},
-  };
+  static const std::vector<Route> routes = [] {
+    using Declare = std::vector<Route> (*)();
+    const std::pair<const char*, Declare> resources[] = {
+        {"service", &serviceRoutes},
+        {"auth", &authRoutes},
+        {"directory", &directoryRoutes},
+        {"definitions", &definitionRoutes},
+        {"instances", &instanceRoutes},
+        {"tasks", &taskRoutes},
+        {"documents", &documentRoutes},
+        {"audit", &auditRoutes},
+        {"notifications", &notificationRoutes},
+    };
+    std::vector<Route> all;
+    for (const auto& [tag, declare] : resources) {
+      for (Route& r : declare()) {
+        r.doc.tag = tag;
+        all.push_back(std::move(r));
+      }
+    }
+    return all;
+  }();
   return routes;
+}
+
+const std::string& Api::openApiDocument() {
+  static const std::string document = [] {
+    std::vector<DocumentedRoute> routes;
+    for (const Impl::Route& r : Impl::table()) {
+      const bool is_public = r.access == Access::kPublic;
+      routes.push_back(
+          {r.method, r.path, is_public, !is_public && r.access != Access::kUser, &r.doc});
+    }
+    return generateOpenApi(routes);
+  }();
+  return document;
 }
 
 // ---- Api ------------------------------------------------------------------------------------

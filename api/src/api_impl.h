@@ -10,6 +10,7 @@
 
 #include "auth.h"
 #include "metrics.h"
+#include "openapi.h"
 #include "tramite/api/api.h"
 #include "tramite/api/basichttp.h"
 #include "tramite/audit/json_forms.h"
@@ -39,6 +40,10 @@ inline const char* accessName(Access a) {
   }
   return "admin";
 }
+
+// Schemas of bodies that are not JSON, for route declarations.
+inline constexpr const char* kText = R"({"type": "string"})";
+inline constexpr const char* kBinary = R"({"type": "string", "format": "binary"})";
 
 inline HttpResponse jsonResponse(int status, const json::Value& body) {
   HttpResponse r;
@@ -149,14 +154,85 @@ class Api::Impl {
     const std::string& idempotencyKey() const { return req.header("idempotency-key"); }
   };
   using Handler = Result<HttpResponse> (Impl::*)(Context&);
+
+  // A route, declared once (in the handler file of its resource): what the dispatcher needs,
+  // and what the OpenAPI document says of it (openapi.h). Declarations chain:
+  //   Route("getTask", "GET", "/api/v1/tasks/{id}", Access::kUser, &I::getTask)
+  //       .summary("A task").returns(200, "Task", "the task").fails({403})
   struct Route {
+    Route(const char* operation_id, const char* http_method, const char* path_pattern,
+          Access required, Handler handle, const char* operation = "")
+        : method(http_method),
+          path(path_pattern),
+          access(required),
+          handler(handle),
+          op(operation) {
+      doc.operation_id = operation_id;
+    }
+    Route& summary(std::string text, std::string description = "") {
+      doc.summary = std::move(text);
+      doc.description = std::move(description);
+      return *this;
+    }
+    // A raw body up to max_upload_bytes (documents, signatures), not a JSON one.
+    Route& upload() {
+      is_upload = true;
+      return *this;
+    }
+    Route& idempotent() {
+      doc.idempotent = true;
+      return *this;
+    }
+    Route& pathParam(std::string name, std::string schema, std::string description) {
+      doc.path.push_back({std::move(name), std::move(schema), std::move(description), true});
+      return *this;
+    }
+    Route& query(std::string name, std::string description, std::string schema = "",
+                 bool required = false) {
+      doc.query.push_back({std::move(name), std::move(schema), std::move(description), required});
+      return *this;
+    }
+    // The body: a schema, and its media type when not JSON; takes() requires it.
+    Route& takes(std::string schema, std::string content_type = "") {
+      doc.request.push_back({std::move(schema), std::move(content_type), true});
+      return *this;
+    }
+    Route& mayTake(std::string schema, std::string content_type = "") {
+      doc.request.push_back({std::move(schema), std::move(content_type), false});
+      return *this;
+    }
+    Route& returns(int status, std::string schema, std::string description,
+                   std::string content_type = "") {
+      doc.replies.push_back(
+          {status, std::move(schema), std::move(description), std::move(content_type)});
+      return *this;
+    }
+    // Error statuses beyond those the access (401, 403), the path parameters (404) and the
+    // body (400, 413, 415) imply.
+    Route& fails(std::initializer_list<int> statuses) {
+      doc.errors.insert(doc.errors.end(), statuses.begin(), statuses.end());
+      return *this;
+    }
+
     const char* method;
     const char* path;
     Access access;
     Handler handler;
-    const char* op = "";
-    bool upload = false;  // a raw body up to max_upload_bytes (documents, signatures)
+    const char* op;  // the handler's operation (task ops, lifecycle)
+    bool is_upload = false;
+    RouteDoc doc;
   };
+
+  // The routes of each resource, in handlers/<resource>.cpp.
+  static std::vector<Route> serviceRoutes();
+  static std::vector<Route> authRoutes();
+  static std::vector<Route> directoryRoutes();
+  static std::vector<Route> definitionRoutes();
+  static std::vector<Route> instanceRoutes();
+  static std::vector<Route> taskRoutes();
+  static std::vector<Route> documentRoutes();
+  static std::vector<Route> auditRoutes();
+  static std::vector<Route> notificationRoutes();
 
   static const std::vector<Route>& table();
 
@@ -213,7 +289,8 @@ class Api::Impl {
       return errorResponse(Status(ErrorCode::kNotFound, message));
     }
     route_name = std::string(found->method) + " " + found->path;
-    const std::size_t limit = found->upload ? options_.max_upload_bytes : options_.max_body_bytes;
+    const std::size_t limit =
+        found->is_upload ? options_.max_upload_bytes : options_.max_body_bytes;
     if (req.body.size() > limit) return too_large(limit);
     Context ctx{req, std::move(params), {}, found->op};
     if (found->access != Access::kPublic) {
@@ -416,12 +493,12 @@ class Api::Impl {
   Result<HttpResponse> addSignature(Context& c);
   Result<HttpResponse> signatureContent(Context& c);
 
+  // ---- handlers: the audit ledger and bundles ----
+
   // The key checkpoints are signed with, for auditors to verify and witness them with; the
   // fingerprint is what they compare out of band.
   Result<HttpResponse> ledgerKey(Context&);
   Result<HttpResponse> bundle(Context& c);
-
-  // ---- handlers: the audit ledger ----
 
   Result<HttpResponse> latestCheckpoint(Context&);
   Result<HttpResponse> inclusionProof(Context& c);

@@ -45,6 +45,8 @@ constexpr const char* kUsage =
     "                                   signatures, history and ledger proofs\n"
     "  serve [--config FILE] [--listen HOST:PORT] [--data-dir DIR] [--daemon]\n"
     "                                   serve the API (see tramite serve --help)\n"
+    "  openapi                          print the API's OpenAPI 3 document (as served at\n"
+    "                                   GET /api/v1/openapi.json)\n"
     "  help                             show this text\n";
 
 // One simulation step: an event to send, or a clock advance.

@@ -12,6 +12,7 @@
 
 #include <mutex>
 
+#include "api_contract.h"
 #include "pki.h"
 #include "test_files.h"
 #include "tramite/api/api.h"
@@ -151,7 +152,9 @@ class DocumentApiTest : public ::testing::Test {
     req.headers["authorization"] = "Bearer " + token;
     if (!body.empty()) req.headers["content-type"] = type;
     req.body = std::move(body);
-    return api_->handle(req);
+    HttpResponse r = api_->handle(req);
+    expectAsDocumented(method, path, r.status, r.content_type, r.body);
+    return r;
   }
   static json::Value body(const HttpResponse& r) {
     auto v = json::parse(r.body);

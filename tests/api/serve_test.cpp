@@ -18,6 +18,7 @@
 #include <sstream>
 #include <thread>
 
+#include "api_contract.h"
 #include "files.h"
 #include "smtp_sink.h"
 #include "tramite/json.h"
@@ -201,6 +202,8 @@ std::pair<int, std::string> exchange(int port, const std::string& method, const 
   Poco::Net::HTTPResponse resp;
   std::stringstream reply;
   reply << http.receiveResponse(resp).rdbuf();
+  tramite::api::expectAsDocumented(method, path, resp.getStatus(), resp.getContentType(),
+                                   reply.str());
   return {resp.getStatus(), reply.str()};
 }
 

@@ -34,6 +34,8 @@
 #include <thread>
 #include <vector>
 
+#include "api_contract.h"
+#include "openapi.h"
 #include "slow_clients.h"
 #include "test_files.h"
 #include "tramite/api/api.h"
@@ -160,6 +162,7 @@ class ServerTest : public ::testing::Test {
     std::stringstream ss;
     ss << in.rdbuf();
     r.raw = ss.str();
+    expectAsDocumented(method, path, r.status, r.content_type, r.raw);
     if (r.content_type.rfind("application/json", 0) == 0) {
       auto parsed = json::parse(r.raw);
       EXPECT_TRUE(parsed) << r.raw;
@@ -270,6 +273,116 @@ TEST(ApiRoutes, EveryRouteIsInTheOpenApiDocumentAndViceVersa) {
   }
   for (const std::string& r : routed) EXPECT_TRUE(documented.count(r)) << "undocumented: " << r;
   for (const std::string& d : documented) EXPECT_TRUE(routed.count(d)) << "no route: " << d;
+}
+
+// The check the API tests run on every answer (api_contract.h) refuses what the document
+// does not say: it is a test of the document only if it can fail.
+TEST(ApiRoutes, TheContractCheckRefusesWhatTheDocumentDoesNotSay) {
+  auto check = testing::OpenApiCheck::parse(Api::openApiDocument());
+  ASSERT_TRUE(check) << check.status().toString();
+  const std::string me =
+      R"({"user": "ana", "name": "Ana", "unit": "gj", "roles": [], "read_only": false,)"
+      R"( "monitor": false})";
+  auto problems = [&](int status, const std::string& body,
+                      const std::string& type = "application/json") {
+    return check->problems("GET", "/api/v1/me?x=1", status, type, body);
+  };
+  EXPECT_TRUE(problems(200, me).empty());
+  // Whether the problems name part, and only problems of that kind.
+  auto only = [](const std::vector<std::string>& p, const std::string& part) {
+    return !p.empty() && std::all_of(p.begin(), p.end(), [&](const std::string& x) {
+      return x.find(part) != std::string::npos;
+    });
+  };
+  EXPECT_TRUE(only(problems(200, R"({"user": "ana"})"), "no member "));
+  EXPECT_EQ(problems(200, R"({"user": "ana"})").size(), 5u);
+  std::string extra = me;
+  extra.insert(1, R"("secret": 1, )");
+  EXPECT_TRUE(only(problems(200, extra), "undocumented member secret"));
+  std::string wrong = me;
+  wrong.replace(wrong.find("false"), 5, "\"no\"");
+  EXPECT_TRUE(only(problems(200, wrong), "$.read_only: expected boolean, got string"));
+  EXPECT_TRUE(only(problems(201, me), "the status is not documented"));
+  EXPECT_TRUE(only(problems(200, "x", "text/html"), "media type text/html"));
+  EXPECT_EQ(problems(403, R"({"error": {"code": "nope"}})").size(), 3u);  // code, message, details
+  EXPECT_TRUE(
+      problems(403,
+               json::dump(json::Value(json::Object{
+                   {"error", json::Value(json::Object{{"code", "permission_denied"},
+                                                      {"message", "no"},
+                                                      {"details", json::Value(json::Array{})}})}})))
+          .empty());
+  // Schema keywords: formats, lists, alternatives, and a keyword it cannot read.
+  auto schema = [](const char* text) { return *json::parse(text); };
+  EXPECT_EQ(check->validate(Value("2024-02-30x"), schema(R"({"format": "date"})")).size(), 1u);
+  EXPECT_TRUE(check->validate(Value("2024-03-18"), schema(R"({"format": "date"})")).empty());
+  EXPECT_EQ(check
+                ->validate(*json::parse(R"([1, "a"])"),
+                           schema(R"({"type": "array", "items": {"type": "integer"}})"))
+                .size(),
+            1u);
+  EXPECT_EQ(check->validate(Value(3), schema(R"({"oneOf": [{"type": "integer"}, {"minimum": 0}]})"))
+                .size(),
+            1u);
+  EXPECT_EQ(check->validate(Value("a"), schema(R"({"pattern": "^b"})")).size(), 1u);
+  EXPECT_EQ(check->validate(Value(1), schema(R"({"$ref": "#/components/schemas/Nothing"})")).size(),
+            1u);
+}
+
+// The generator refuses a declaration it cannot document faithfully.
+TEST(ApiRoutes, TheGeneratorRefusesABrokenDeclaration) {
+  auto fault = [](const std::vector<DocumentedRoute>& routes) {
+    try {
+      generateOpenApi(routes);
+    } catch (const std::logic_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no fault)");
+  };
+  RouteDoc me;
+  me.operation_id = "me";
+  me.summary = "The caller";
+  me.replies = {{200, "Nobody", "the caller", ""}};
+  EXPECT_NE(fault({{"GET", "/api/v1/me", false, false, &me}}).find("no schema named Nobody"),
+            std::string::npos);
+  me.replies = {{200, "Me", "the caller", ""}};
+  EXPECT_NE(fault({{"GET", "/a", false, false, &me}, {"GET", "/b", false, false, &me}})
+                .find("operation id me is used twice"),
+            std::string::npos);
+  me.replies = {{200, R"({"type": )", "the caller", ""}};
+  EXPECT_NE(fault({{"GET", "/api/v1/me", false, false, &me}}).find("GET /api/v1/me"),
+            std::string::npos);
+  me.replies = {{200, "Me", "the caller", ""}};
+  me.path = {{"nope", "", "", true}};
+  EXPECT_NE(fault({{"GET", "/api/v1/me", false, false, &me}}).find("no path segment {nope}"),
+            std::string::npos);
+  me.path.clear();
+  EXPECT_NE(fault({{"GET", "/api/v1/me", false, false, &me}}).find("is never used"),
+            std::string::npos);
+}
+
+// The served document passes a real OpenAPI validator: Redocly's CLI (pinned in
+// tests/package.json, installed by scripts/install-deps.sh) with the rules of
+// api/openapi/redocly.yaml, where a warning fails too.
+TEST_F(ServerTest, TheServedDocumentPassesAnOpenApiValidator) {
+  const std::string redocly = std::string(TRAMITE_SOURCE_DIR) + "/tests/node_modules/.bin/redocly";
+  ASSERT_TRUE(fs::exists(redocly)) << redocly << " is missing: run scripts/install-deps.sh test";
+  Reply served = call("GET", "/api/v1/openapi.json");
+  ASSERT_EQ(served.status, 200);
+  const fs::path file = dir_ / "openapi.json";
+  std::ofstream(file) << served.raw;
+  const std::string command = "REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true '" +
+                              redocly + "' lint --config '" + std::string(TRAMITE_SOURCE_DIR) +
+                              "/api/openapi/redocly.yaml' '" + file.string() + "' 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  char buffer[4096];
+  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;)
+    output.append(buffer, n);
+  const int status = ::pclose(pipe);
+  EXPECT_EQ(status, 0) << output;
+  EXPECT_NE(output.find("Your API description is valid"), std::string::npos) << output;
 }
 
 TEST(ApiRoutes, EachErrorCodeHasOneStatus) {

@@ -116,4 +116,32 @@ Status Api::Impl::adminHistory(const std::string& subject, const std::string& ac
   return done ? Status::ok() : done.status();
 }
 
+// The routes of this resource (see Route in api_impl.h).
+std::vector<Api::Impl::Route> Api::Impl::authRoutes() {
+  using I = Impl;
+  return {
+      Route("login", "POST", "/api/v1/login", Access::kPublic, &I::login)
+          .summary("Log in with username and password",
+                   "Repeated failures lock the account for a doubling time (429 with Retry-After).")
+          .takes("Login")
+          .returns(200, "Session", "a session token")
+          .fails({401, 429}),
+      Route("me", "GET", "/api/v1/me", Access::kUser, &I::me)
+          .summary("The caller")
+          .returns(200, "Me", "the authenticated user"),
+      Route("createToken", "POST", "/api/v1/tokens", Access::kAdmin, &I::createToken)
+          .summary("Create an API token for a (service) user")
+          .takes("NewApiToken")
+          .returns(201, "ApiToken", "the token; its secret is shown only here")
+          .fails({404}),
+      Route("listTokens", "GET", "/api/v1/tokens", Access::kAdmin, &I::listTokens)
+          .summary("List API tokens")
+          .query("user", "only this user's")
+          .returns(200, "ApiTokenList", "tokens without secrets"),
+      Route("revokeToken", "DELETE", "/api/v1/tokens/{id}", Access::kAdmin, &I::revokeToken)
+          .summary("Revoke an API token")
+          .returns(200, "Revoked", "revoked"),
+  };
+}
+
 }  // namespace tramite::api

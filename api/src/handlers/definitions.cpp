@@ -71,4 +71,37 @@ Result<HttpResponse> Api::Impl::definitionXml(Context& c) {
   return r;
 }
 
+// The routes of this resource (see Route in api_impl.h).
+std::vector<Api::Impl::Route> Api::Impl::definitionRoutes() {
+  using I = Impl;
+  return {
+      Route("validateDefinition", "POST", "/api/v1/definitions/validate", Access::kUser,
+            &I::validate)
+          .summary("Validate a workflow document without deploying it")
+          .query("name", "the name used in error locations")
+          .takes(kText, "application/scxml+xml")
+          .returns(200, "Valid", "valid")
+          .fails({400, 422}),
+      Route("deployDefinition", "POST", "/api/v1/definitions/{name}", Access::kAdmin, &I::deploy)
+          .summary("Deploy a workflow document as the next version of name")
+          .pathParam("name", R"({"type": "string", "pattern": "^[a-z][a-z0-9_-]*$"})", "")
+          .takes(kText, "application/scxml+xml")
+          .returns(201, "Definition",
+                   "the stored version (the latest one when the bytes are unchanged)")
+          .fails({400, 422}),
+      Route("listDefinitionVersions", "GET", "/api/v1/definitions/{name}/versions", Access::kUser,
+            &I::versions)
+          .summary("List a definition's versions")
+          .pathParam("name", R"({"type": "string", "pattern": "^[a-z][a-z0-9_-]*$"})", "")
+          .returns(200, "DefinitionVersions", "versions, oldest first"),
+      Route("getDefinitionVersion", "GET", "/api/v1/definitions/{name}/versions/{version}",
+            Access::kUser, &I::definitionXml)
+          .summary("A version's SCXML document")
+          .pathParam("name", R"({"type": "string", "pattern": "^[a-z][a-z0-9_-]*$"})", "")
+          .pathParam("version", kText, "a version number or `latest`")
+          .returns(200, kText, "the document", "application/scxml+xml")
+          .fails({400}),
+  };
+}
+
 }  // namespace tramite::api

@@ -106,4 +106,43 @@ Result<HttpResponse> Api::Impl::acceptInvitation(Context& c) {
   return jsonResponse(200, json::Value(json::Object{{"user", *user}, {"password_set", true}}));
 }
 
+// The routes of this resource (see Route in api_impl.h).
+std::vector<Api::Impl::Route> Api::Impl::directoryRoutes() {
+  using I = Impl;
+  return {
+      Route("listUsers", "GET", "/api/v1/users", Access::kMonitor, &I::users)
+          .summary("The directory's users")
+          .returns(200, "UserList", "users"),
+      Route("setPassword", "PUT", "/api/v1/users/{id}/password", Access::kUser, &I::setPassword)
+          .summary("Set a password (one's own, or any as admin)")
+          .takes("NewPassword")
+          .returns(200, "PasswordSet", "set")
+          .fails({403}),
+      Route("listRoles", "GET", "/api/v1/roles", Access::kUser, &I::roles)
+          .summary("Roles and organisational units")
+          .returns(200, "RolesAndUnits", "roles and units"),
+      Route("putDirectory", "PUT", "/api/v1/directory", Access::kAdmin, &I::putDirectory)
+          .summary("Replace the directory")
+          .takes(R"({"type": "object", "description": "as config/directory.json"})")
+          .returns(200, "DirectoryCounts", "counts of what was stored"),
+      Route("getDirectory", "GET", "/api/v1/directory", Access::kAdmin, &I::getDirectory)
+          .summary("The whole directory, in the form PUT /api/v1/directory takes")
+          .returns(200, "Directory", "units, roles, users and substitutions"),
+      Route("putUser", "PUT", "/api/v1/users/{id}", Access::kAdmin, &I::putUser)
+          .summary("Add or change one user (deactivate with active false)")
+          .takes("UserChange")
+          .returns(200, "User", "the user as stored"),
+      Route("inviteUser", "POST", "/api/v1/users/{id}/invitation", Access::kAdmin, &I::invite)
+          .summary("Invite a user to set their first password (the secret is shown once)")
+          .mayTake("InvitationRequest")
+          .returns(201, "Invitation", "user, invitation (the secret) and expires_at"),
+      Route("acceptInvitation", "POST", "/api/v1/invitations/accept", Access::kPublic,
+            &I::acceptInvitation)
+          .summary("Set one's first password with an invitation")
+          .takes("InvitationAcceptance")
+          .returns(200, "PasswordSet", "the user whose password is set")
+          .fails({401}),
+  };
+}
+
 }  // namespace tramite::api

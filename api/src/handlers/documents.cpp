@@ -1,4 +1,4 @@
-// The API's handlers: documents, signatures, bundles.
+// The API's handlers: documents and signatures.
 #include "api_impl.h"
 
 namespace tramite::api {
@@ -99,26 +99,50 @@ Result<HttpResponse> Api::Impl::signatureContent(Context& c) {
                                           c.path.at("signature") + "'");
 }
 
-// The key checkpoints are signed with, for auditors to verify and witness them with; the
-// fingerprint is what they compare out of band.
-Result<HttpResponse> Api::Impl::ledgerKey(Context&) {
-  const audit::Signer* signer = options_.ledger_signer.get();
-  if (!signer) return Status(ErrorCode::kNotFound, "this server signs no checkpoints");
-  return jsonResponse(200, json::Value(json::Object{{"algorithm", "Ed25519"},
-                                                    {"key_id", signer->keyId()},
-                                                    {"fingerprint_sha256", signer->fingerprint()},
-                                                    {"public_key_pem", signer->publicKeyPem()}}));
-}
-
-Result<HttpResponse> Api::Impl::bundle(Context& c) {
-  const std::string& id = c.path.at("id");
-  if (Status st = mayReadInstance(c.who, id); !st) return st;
-  const audit::Signer* signer = options_.ledger_signer.get();
-  auto zip = audit::exportBundle(*engine_, *store_, id, signer,
-                                 signer ? signer->publicKeyPem() : std::string(), clock_.nowMs(),
-                                 options_.checkpoint_stamp);
-  if (!zip) return zip.status();
-  return bytesResponse(std::move(zip).value(), "application/zip", "expediente-" + id + ".zip", "");
+// The routes of this resource (see Route in api_impl.h).
+std::vector<Api::Impl::Route> Api::Impl::documentRoutes() {
+  using I = Impl;
+  return {
+      Route("listDocuments", "GET", "/api/v1/instances/{id}/documents", Access::kUser,
+            &I::listDocuments)
+          .summary("Every version of every document of an instance, with signatures")
+          .returns(200, "DocumentList", "documents by name then version")
+          .fails({403}),
+      Route("uploadDocument", "POST", "/api/v1/instances/{id}/documents/{name}", Access::kWriter,
+            &I::uploadDocument)
+          .summary("Upload the next version of a named document (raw body; its Content-Type must "
+                   "be taken and match the bytes)")
+          .upload()
+          .query("task", "the task it belongs to")
+          .query("filename", "shown on download")
+          .takes(kBinary, "application/pdf")
+          .takes(kBinary, "*/*")
+          .returns(201, "Document", "stored, recorded in the history and the audit ledger")
+          .fails({400, 409}),
+      Route("getDocument", "GET", "/api/v1/documents/{id}", Access::kUser, &I::getDocument)
+          .summary("One document version with its signatures")
+          .returns(200, "Document", "the document")
+          .fails({403}),
+      Route("getDocumentContent", "GET", "/api/v1/documents/{id}/content", Access::kUser,
+            &I::documentContent)
+          .summary("A document version's bytes (ETag: its SHA-256)")
+          .returns(200, kBinary, "the bytes, with the stored content type", "*/*")
+          .fails({403}),
+      Route("addSignature", "POST", "/api/v1/documents/{id}/signatures", Access::kWriter,
+            &I::addSignature)
+          .summary("Add a detached CMS signature (DER .p7s) over the document version; checked "
+                   "against the trust store, bound to the user of its certificate UID, timestamped "
+                   "when a TSA is configured")
+          .upload()
+          .takes(kBinary, "application/pkcs7-signature")
+          .returns(201, "Signature", "recorded in the history and the audit ledger")
+          .fails({400, 409, 503}),
+      Route("getSignatureP7s", "GET", "/api/v1/documents/{id}/signatures/{signature}/p7s",
+            Access::kUser, &I::signatureContent)
+          .summary("A signature as stored (DER .p7s, with its timestamp token when it has one)")
+          .returns(200, kBinary, "DER", "application/pkcs7-signature")
+          .fails({403}),
+  };
 }
 
 }  // namespace tramite::api

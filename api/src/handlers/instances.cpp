@@ -165,4 +165,89 @@ Result<HttpResponse> Api::Impl::instanceTasks(Context& c) {
   return jsonResponse(200, json::objectOf("tasks", std::move(out)));
 }
 
+// The routes of this resource (see Route in api_impl.h).
+std::vector<Api::Impl::Route> Api::Impl::instanceRoutes() {
+  using I = Impl;
+  return {
+      Route("startInstance", "POST", "/api/v1/instances", Access::kWriter, &I::startInstance)
+          .summary("Start an instance (an expediente)")
+          .idempotent()
+          .takes("Start")
+          .returns(201, "Instance", "the started instance")
+          .fails({404, 409}),
+      Route("searchInstances", "GET", "/api/v1/instances", Access::kUser, &I::searchInstances)
+          .summary("Search expedientes",
+                   "Newest first, a page at a time. Administrators, auditors and the compliance "
+                   "office search every case; everyone else the cases they (or whoever they stand "
+                   "in for today) acted in or have an open task in.")
+          .query("definition", "a process (definition name)")
+          .query("business_key", "a prefix of the business key (expediente number)")
+          .query("lifecycle", "running, suspended, completed, terminated or failed")
+          .query("state", "an active state")
+          .query("unit", "the requesting unit (a unit id)")
+          .query("from", "created on or after this day (YYYY-MM-DD)",
+                 R"({"type": "string", "format": "date"})")
+          .query("to", "created on or before this day (YYYY-MM-DD)",
+                 R"({"type": "string", "format": "date"})")
+          .query("participant",
+                 "only cases this user takes part in (for those who search every case)")
+          .query("limit", "page size",
+                 R"({"type": "integer", "minimum": 1, "maximum": 500, "default": 50})")
+          .query("cursor", "next_cursor of the previous page")
+          .returns(200, "InstanceSearchPage",
+                   "the matching expedientes and the cursor of the next page")
+          .fails({400, 403}),
+      Route("getInstance", "GET", "/api/v1/instances/{id}", Access::kUser, &I::getInstance)
+          .summary("An instance's state, configuration and data")
+          .returns(200, "Instance", "the instance")
+          .fails({403}),
+      Route("sendEvent", "POST", "/api/v1/instances/{id}/events", Access::kWriter, &I::sendEvent)
+          .summary("Send an event to an instance")
+          .idempotent()
+          .takes("Event")
+          .returns(200, "Instance", "the instance after the macrostep")
+          .fails({409}),
+      Route("postBasicHttp", "POST", "/api/v1/basichttp/{id}", Access::kWriter, &I::basicHttp)
+          .summary("Deliver an event to an instance through SCXML's BasicHTTP Event I/O Processor",
+                   "Instances see this URL as _ioprocessors.basichttp.location. The form field (or "
+                   "header) _scxmleventname names the event (else HTTP.POST); the other form "
+                   "fields are _event.data and the request is _event.raw. Admins may post to any "
+                   "instance, others to instances they take part in.")
+          .idempotent()
+          .mayTake("BasicHttpForm", "application/x-www-form-urlencoded")
+          .returns(200, "Instance", "the instance after the macrostep")
+          .fails({400, 409}),
+      Route("suspendInstance", "POST", "/api/v1/instances/{id}/suspend", Access::kAdmin,
+            &I::lifecycle, "suspend")
+          .summary("Suspend an instance")
+          .returns(200, "Instance", "the instance")
+          .fails({409}),
+      Route("resumeInstance", "POST", "/api/v1/instances/{id}/resume", Access::kAdmin,
+            &I::lifecycle, "resume")
+          .summary("Resume an instance")
+          .returns(200, "Instance", "the instance")
+          .fails({409}),
+      Route("terminateInstance", "POST", "/api/v1/instances/{id}/terminate", Access::kAdmin,
+            &I::lifecycle, "terminate")
+          .summary("Terminate an instance")
+          .returns(200, "Instance", "the instance")
+          .fails({409}),
+      Route("migrateInstance", "POST", "/api/v1/instances/{id}/migrate", Access::kAdmin,
+            &I::migrate)
+          .summary("Move an instance to another version of its definition")
+          .takes("Migration")
+          .returns(200, "Instance", "the migrated instance")
+          .fails({409}),
+      Route("instanceHistory", "GET", "/api/v1/instances/{id}/history", Access::kUser, &I::history)
+          .summary("An instance's history, in order")
+          .returns(200, "History", "history rows")
+          .fails({403}),
+      Route("listInstanceTasks", "GET", "/api/v1/instances/{id}/tasks", Access::kUser,
+            &I::instanceTasks)
+          .summary("An instance's tasks")
+          .returns(200, "TaskList", "tasks, oldest first")
+          .fails({403}),
+  };
+}
+
 }  // namespace tramite::api

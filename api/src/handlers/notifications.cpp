@@ -54,4 +54,23 @@ Result<HttpResponse> Api::Impl::readNotification(Context& c) {
       200, json::objectOf("id", static_cast<std::int64_t>(std::stoll(id)), "read", true));
 }
 
+// The routes of this resource (see Route in api_impl.h).
+std::vector<Api::Impl::Route> Api::Impl::notificationRoutes() {
+  using I = Impl;
+  return {
+      Route("listNotifications", "GET", "/api/v1/notifications", Access::kUser, &I::notifications)
+          .summary("The caller's notifications, newest first")
+          .query("unread", "only the unread", R"({"type": "boolean"})")
+          .query("before", "a page: ids below this one (next_before of the page before)",
+                 R"({"type": "integer", "minimum": 1})")
+          .query("limit", "", R"({"type": "integer", "minimum": 1, "maximum": 200, "default": 50})")
+          .returns(200, "NotificationPage", "a page of notifications and the count of unread ones")
+          .fails({400}),
+      Route("readNotification", "POST", "/api/v1/notifications/{id}/read", Access::kUser,
+            &I::readNotification)
+          .summary("Mark one of the caller's notifications read")
+          .returns(200, "NotificationRead", "read"),
+  };
+}
+
 }  // namespace tramite::api

@@ -76,4 +76,26 @@ Result<HttpResponse> Api::Impl::openapi(Context&) {
   return r;
 }
 
+// The routes of this resource (see Route in api_impl.h).
+std::vector<Api::Impl::Route> Api::Impl::serviceRoutes() {
+  using I = Impl;
+  return {
+      Route("healthz", "GET", "/healthz", Access::kPublic, &I::healthz)
+          .summary("Liveness")
+          .returns(200, "Health", "alive"),
+      Route("readyz", "GET", "/readyz", Access::kPublic, &I::readyz)
+          .summary("Readiness: the store answers")
+          .returns(200, "Readiness", "ready")
+          .fails({503}),
+      Route("metrics", "GET", "/metrics", Access::kMonitor, &I::metrics)
+          .summary("Prometheus metrics",
+                   "Requests by route and status, latency histogram, instances by state, open and "
+                   "overdue tasks, timer lag. Admin, auditor or compliance office.")
+          .returns(200, kText, "text exposition format", "text/plain"),
+      Route("openApiDocument", "GET", "/api/v1/openapi.json", Access::kPublic, &I::openapi)
+          .summary("This document")
+          .returns(200, "OpenApiDocument", "OpenAPI 3 document"),
+  };
+}
+
 }  // namespace tramite::api

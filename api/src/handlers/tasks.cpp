@@ -135,4 +135,108 @@ Result<HttpResponse> Api::Impl::taskOp(Context& c) {
   return jsonResponse(200, std::move(*t).toJson());
 }
 
+// The routes of this resource (see Route in api_impl.h).
+std::vector<Api::Impl::Route> Api::Impl::taskRoutes() {
+  using I = Impl;
+  return {
+      Route("listTasks", "GET", "/api/v1/tasks", Access::kUser, &I::queue)
+          .summary("A page of a work queue")
+          .query(
+              "view",
+              "personal: reserved or offered to the user; group: the user's roles and unit; all: "
+              "every open task (monitors)",
+              R"({"type": "string", "enum": ["personal", "group", "all"], "default": "personal"})")
+          .query("user", "another user's queue (monitors)")
+          .query("overdue", "only tasks past their due date", R"({"type": "boolean"})")
+          .query("due_within_days", "only tasks due within that many business days",
+                 R"({"type": "integer", "minimum": 0, "maximum": 365})")
+          .query("definition", "only tasks of this definition")
+          .query("filter", "FIELD OP VALUE on business data, e.g. monto>=500000 or metodo=\"LP\"",
+                 R"({"type": "array", "items": {"type": "string"}})")
+          .query("sort", "order",
+                 R"({"type": "string", "enum": ["due", "priority"], "default": "due"})")
+          .query("limit", "page size",
+                 R"({"type": "integer", "minimum": 1, "maximum": 500, "default": 50})")
+          .query("cursor", "next_cursor of the previous page")
+          .returns(200, "QueuePage", "tasks and the cursor of the next page")
+          .fails({400, 403, 404}),
+      Route("getTask", "GET", "/api/v1/tasks/{id}", Access::kUser, &I::getTask)
+          .summary("A task")
+          .returns(200, "Task", "the task")
+          .fails({403}),
+      Route("claimTask", "POST", "/api/v1/tasks/{id}/claim", Access::kWriter, &I::taskOp, "claim")
+          .summary("Claim a task (WS-HumanTask)")
+          .idempotent()
+          .mayTake("TaskAction")
+          .returns(200, "Task", "the task after the operation")
+          .fails({409}),
+      Route("releaseTask", "POST", "/api/v1/tasks/{id}/release", Access::kWriter, &I::taskOp,
+            "release")
+          .summary("Release a task (WS-HumanTask)")
+          .idempotent()
+          .mayTake("TaskAction")
+          .returns(200, "Task", "the task after the operation")
+          .fails({409}),
+      Route("startTask", "POST", "/api/v1/tasks/{id}/start", Access::kWriter, &I::taskOp, "start")
+          .summary("Start a task (WS-HumanTask)")
+          .idempotent()
+          .mayTake("TaskAction")
+          .returns(200, "Task", "the task after the operation")
+          .fails({409}),
+      Route("stopTask", "POST", "/api/v1/tasks/{id}/stop", Access::kWriter, &I::taskOp, "stop")
+          .summary("Stop a task (WS-HumanTask)")
+          .idempotent()
+          .mayTake("TaskAction")
+          .returns(200, "Task", "the task after the operation")
+          .fails({409}),
+      Route("delegateTask", "POST", "/api/v1/tasks/{id}/delegate", Access::kWriter, &I::taskOp,
+            "delegate")
+          .summary("Delegate a task (WS-HumanTask)")
+          .idempotent()
+          .mayTake("TaskAction")
+          .returns(200, "Task", "the task after the operation")
+          .fails({409}),
+      Route("forwardTask", "POST", "/api/v1/tasks/{id}/forward", Access::kWriter, &I::taskOp,
+            "forward")
+          .summary("Forward a task (WS-HumanTask)")
+          .idempotent()
+          .mayTake("TaskAction")
+          .returns(200, "Task", "the task after the operation")
+          .fails({409}),
+      Route("suspendTask", "POST", "/api/v1/tasks/{id}/suspend", Access::kWriter, &I::taskOp,
+            "suspend")
+          .summary("Suspend a task (WS-HumanTask)")
+          .idempotent()
+          .mayTake("TaskAction")
+          .returns(200, "Task", "the task after the operation")
+          .fails({409}),
+      Route("resumeTask", "POST", "/api/v1/tasks/{id}/resume", Access::kWriter, &I::taskOp,
+            "resume")
+          .summary("Resume a task (WS-HumanTask)")
+          .idempotent()
+          .mayTake("TaskAction")
+          .returns(200, "Task", "the task after the operation")
+          .fails({409}),
+      Route("completeTask", "POST", "/api/v1/tasks/{id}/complete", Access::kWriter, &I::taskOp,
+            "complete")
+          .summary("Complete a task (WS-HumanTask)")
+          .idempotent()
+          .mayTake("TaskAction")
+          .returns(200, "Task", "the task after the operation")
+          .fails({409}),
+      Route("failTask", "POST", "/api/v1/tasks/{id}/fail", Access::kWriter, &I::taskOp, "fail")
+          .summary("Fail a task (WS-HumanTask)")
+          .idempotent()
+          .mayTake("TaskAction")
+          .returns(200, "Task", "the task after the operation")
+          .fails({409}),
+      Route("skipTask", "POST", "/api/v1/tasks/{id}/skip", Access::kWriter, &I::taskOp, "skip")
+          .summary("Skip a task (WS-HumanTask)")
+          .idempotent()
+          .mayTake("TaskAction")
+          .returns(200, "Task", "the task after the operation")
+          .fails({409}),
+  };
+}
+
 }  // namespace tramite::api
