@@ -1,19 +1,17 @@
-// Documents of instances (content-addressed bytes, versions per name), signatures on them,
-// the <w:requires> checks that hold a process until they are there, and <w:render>.
+// Documents of instances (content-addressed bytes, versions per name) and signatures on them;
+// what documents do inside a step (<w:requires>, <w:render>) is in document_work.cpp.
 #include <algorithm>
-#include <kainjow/mustache.hpp>
 #include <map>
 #include <set>
 
 #include "engine_internal.h"
+#include "step_extensions.h"
 #include "tramite/runtime/directory.h"
 #include "tramite/text.h"
 
 namespace tramite::runtime {
 
 namespace {
-
-constexpr const char* kSealSigner = "seal";
 
 bool startsWith(const std::string& bytes, std::string_view magic) {
   return bytes.compare(0, magic.size(), magic) == 0;
@@ -73,6 +71,10 @@ Status checkUpload(const DocumentUpload& u, const DocumentPolicy& policy, std::s
   return Status::ok();
 }
 
+}  // namespace
+
+namespace internal {
+
 json::Value documentDetail(const storage::DocumentRecord& d) {
   json::Value v(json::Object{{"document", d.id},
                              {"name", d.name},
@@ -93,25 +95,10 @@ json::Value signatureDetail(const storage::SignatureRecord& s, const storage::Do
   return v;
 }
 
-kainjow::mustache::data toMustache(const json::Value& v) {
-  using kainjow::mustache::data;
-  if (v.isObject()) {
-    data d{data::type::object};
-    for (const auto& [k, x] : v.asObject()) d.set(k, toMustache(x));
-    return d;
-  }
-  if (v.isArray()) {
-    data d{data::type::list};
-    for (const json::Value& x : v.asArray()) d.push_back(toMustache(x));
-    return d;
-  }
-  if (v.isString()) return data(v.asString());
-  if (v.isBool()) return data(v.asBool());
-  if (v.isNull()) return data(false);
-  return data(json::dump(v));
-}
+}  // namespace internal
 
-}  // namespace
+using internal::documentDetail;
+using internal::signatureDetail;
 
 json::Value signatureJson(const storage::SignatureRecord& s) {
   json::Value v(json::Object{{"id", s.id},
@@ -366,170 +353,6 @@ Result<storage::SignatureRecord> Engine::addSignature(const std::string& documen
         if (!h) return h;
         return record;
       });
-}
-
-// ---- inside a step -------------------------------------------------------------------------
-
-Status Engine::Step::execute(const scxml::XmlElement& element, scxml::DataModel& dm,
-                             std::vector<scxml::Action>&) {
-  if (element.ns != workflow::kNamespace || element.name != "render") return Status::ok();
-  Render r;
-  if (const std::string* t = element.attribute("template")) r.template_name = *t;
-  if (const std::string* d = element.attribute("document")) r.document = *d;
-  if (const std::string* seal = element.attribute("seal"))
-    r.seal = *seal != "false" && *seal != "0";
-  if (engine_.options_.templates.count(r.template_name) == 0) {
-    return Status(ErrorCode::kNotFound, "render: no template '" + r.template_name + "'");
-  }
-  r.data = dm.snapshot();
-  renders_.push_back(std::move(r));
-  return Status::ok();
-}
-
-Status Engine::Step::renderPending(Loaded& inst) {
-  std::vector<Render> renders = std::move(renders_);
-  renders_.clear();
-  // Documents print names, not ids: every top-level text variable that names a user or a
-  // unit of the directory also comes as VAR_nombre (e.g. abogado_asignado_nombre).
-  std::map<std::string, std::string> names;
-  if (!renders.empty()) {
-    auto dir = tx_.directory();
-    if (!dir) return dir.status();
-    for (const storage::UserRecord& u : dir->users) names.emplace(u.id, u.name);
-    for (const storage::UnitRecord& u : dir->units) names.emplace(u.id, u.name);
-  }
-  for (Render& r : renders) {
-    kainjow::mustache::mustache tmpl(engine_.options_.templates.at(r.template_name));
-    if (!tmpl.is_valid()) {
-      return Status(ErrorCode::kInvalidDocument,
-                    "template '" + r.template_name + "': " + tmpl.error_message());
-    }
-    json::Value context = r.data.isObject() ? std::move(r.data) : json::Value(json::Object{});
-    std::vector<std::pair<std::string, std::string>> named;
-    for (const auto& [key, value] : context.asObject()) {
-      if (!value.isString()) continue;
-      if (auto it = names.find(value.asString()); it != names.end()) {
-        named.emplace_back(key + "_nombre", it->second);
-      }
-    }
-    for (auto& [key, name] : named) context.set(key, std::move(name));
-    context.set("expediente",
-                json::Value(json::Object{{"numero", inst.rec.business_key},
-                                         {"instancia", inst.rec.id},
-                                         {"proceso", inst.def.name},
-                                         {"fecha", businessCalendar().dateOf(now_).toString()}}));
-    const std::string bytes = tmpl.render(toMustache(context));
-    if (!tmpl.is_valid()) {
-      return Status(ErrorCode::kInvalidDocument,
-                    "template '" + r.template_name + "': " + tmpl.error_message());
-    }
-    const std::string sha = sha256Hex(bytes);
-    if (Status st = engine_.blobs_->put(tx_, sha, bytes); !st) return st;
-    storage::DocumentRecord rendered{internal::newId(now_),
-                                     inst.rec.id,
-                                     "",
-                                     r.document,
-                                     0,
-                                     sha,
-                                     "text/html; charset=utf-8",
-                                     static_cast<std::int64_t>(bytes.size()),
-                                     r.document + ".html",
-                                     "template",
-                                     kSystemActor,
-                                     now_};
-    auto added = tx_.addDocument(rendered);
-    if (!added) return added.status();
-    json::Value detail = documentDetail(*added);
-    detail.set("template", r.template_name);
-    record(inst, "document", detail, kSystemActor);
-    const auto& sealer = engine_.options_.seal;
-    if (!r.seal || !sealer) continue;
-    auto p7s = sealer->sign(bytes, now_);
-    if (!p7s) return p7s.status();
-    const std::string p7s_sha = sha256Hex(*p7s);
-    if (Status st = engine_.blobs_->put(tx_, p7s_sha, *p7s); !st) return st;
-    const signing::CertificateInfo& cert = sealer->certificate();
-    storage::SignatureRecord sig{internal::newId(now_),
-                                 added->id,
-                                 inst.rec.id,
-                                 kSealSigner,
-                                 cert.subject,
-                                 cert.issuer,
-                                 cert.serial,
-                                 cert.fingerprint,
-                                 now_ / 1000 * 1000,
-                                 0,
-                                 p7s_sha,
-                                 kSystemActor,
-                                 now_};
-    if (Status st = tx_.addSignature(sig); !st) return st;
-    record(inst, "signature", signatureDetail(sig, *added), kSystemActor);
-  }
-  return Status::ok();
-}
-
-Status Engine::Step::checkRequirements(Loaded& inst, const std::vector<RequirementSpec>& reqs,
-                                       const std::string& what) {
-  auto docs = tx_.documentsOf(inst.rec.id);
-  if (!docs) return docs.status();
-  auto sigs = tx_.signaturesOf(inst.rec.id);
-  if (!sigs) return sigs.status();
-  std::optional<storage::DirectoryRecords> directory;  // read when a rule needs everyone
-  std::vector<std::string> missing;
-  for (const RequirementSpec& req : reqs) {
-    const storage::DocumentRecord* latest = nullptr;
-    for (const storage::DocumentRecord& d : *docs) {
-      if (d.name == req.document && (!latest || d.version > latest->version)) latest = &d;
-    }
-    if (!latest) {
-      missing.push_back("document '" + req.document + "' is missing");
-      continue;
-    }
-    // Who signed the latest version, with the roles they hold now.
-    std::vector<std::pair<std::string, std::vector<std::string>>> signers;
-    for (const storage::SignatureRecord& s : *sigs) {
-      if (s.document_id != latest->id || s.signer == kSealSigner) continue;
-      auto user = activeUser(tx_, s.signer);
-      if (!user) return user.status();
-      if (user->has_value()) signers.emplace_back(s.signer, (*user)->roles);
-    }
-    for (const SignedBySpec& by : req.signed_by) {
-      auto holds = [&](const std::vector<std::string>& roles) {
-        return std::any_of(by.roles.begin(), by.roles.end(), [&](const std::string& r) {
-          return std::find(roles.begin(), roles.end(), r) != roles.end();
-        });
-      };
-      std::set<std::string> have;
-      for (const auto& [who, roles] : signers) {
-        if (holds(roles)) have.insert(who);
-      }
-      const std::string roles = join(by.roles, " or ");
-      const std::string doc = "'" + req.document + "' v" + std::to_string(latest->version);
-      if (by.all) {
-        if (!directory) {
-          auto dir = tx_.directory();
-          if (!dir) return dir.status();
-          directory = std::move(dir).value();
-        }
-        std::vector<std::string> lacking;
-        for (const storage::UserRecord& u : directory->users) {
-          if (u.active && holds(u.roles) && have.count(u.id) == 0) lacking.push_back(u.id);
-        }
-        if (!lacking.empty()) {
-          missing.push_back(doc + " needs the signature of every " + roles +
-                            "; missing: " + join(lacking, ", "));
-        }
-      } else if (static_cast<int>(have.size()) < by.count) {
-        const std::string who = join(have, ", ");
-        missing.push_back(doc + " needs " + std::to_string(by.count) + " signature" +
-                          (by.count == 1 ? "" : "s") + " by " + roles + ", has " +
-                          std::to_string(have.size()) + (who.empty() ? "" : " (" + who + ")"));
-      }
-    }
-  }
-  if (missing.empty()) return Status::ok();
-  refused_ = "cannot " + what + ": " + join(missing, "; ");
-  return Status(ErrorCode::kFailedPrecondition, refused_);
 }
 
 }  // namespace tramite::runtime

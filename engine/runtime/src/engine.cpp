@@ -10,6 +10,7 @@
 #include "form_check.h"
 #include "group_commit.h"
 #include "overlay.h"
+#include "step_extensions.h"
 #include "tramite/scxml/datamodel.h"
 #include "tramite/scxml/interpreter.h"
 #include "tramite/scxml/parser.h"
@@ -224,7 +225,11 @@ Engine::Engine(std::shared_ptr<storage::Store> store, const Clock& clock, Engine
                                   : std::make_shared<const calendar::BusinessCalendar>()),
       group_commit_(std::make_unique<internal::GroupCommit>(*store_, options_)),
       blobs_(options_.blobs ? options_.blobs
-                            : std::shared_ptr<storage::BlobStore>(storage::databaseBlobStore())) {}
+                            : std::shared_ptr<storage::BlobStore>(storage::databaseBlobStore())) {
+  extensions_.push_back(internal::documentWork(options_.templates, blobs_, options_.seal));
+  extensions_.push_back(internal::taskWork());
+  for (auto& extension : options_.extensions) extensions_.push_back(extension);
+}
 
 void Engine::forgetRecentInstances() {
   group_commit_->recent().clear();

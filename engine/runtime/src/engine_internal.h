@@ -9,6 +9,7 @@
 #include "task_spec.h"
 #include "tramite/audit/merkle.h"
 #include "tramite/runtime/engine.h"
+#include "tramite/runtime/step_extension.h"
 #include "tramite/scxml/datamodel.h"
 #include "tramite/scxml/interpreter.h"
 #include "tramite/scxml/parser.h"
@@ -101,12 +102,45 @@ using internal::kSystemActor;
 using internal::parseDeployed;
 using internal::timerPayload;
 
-class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHandler {
+// The core calls the engine's step extensions (step_extension.h) at the points of each
+// macrostep, as the StepContext they write through; the rest is the core's own: the
+// interpreter, the actions it asks for, the lifecycle, history, and the writes committed with
+// the instance.
+class Engine::Step final : public scxml::StepObserver,
+                           public scxml::ExtensionHandler,
+                           public StepContext {
  public:
   Step(Engine& engine, storage::Transaction& tx, std::string actor)
-      : engine_(engine), tx_(tx), actor_(std::move(actor)), now_(engine.clock_.nowMs()) {}
+      : engine_(engine),
+        tx_(tx),
+        actor_(std::move(actor)),
+        now_(engine.clock_.nowMs()),
+        pending_(engine.extensions_.size()) {}
 
-  TimePoint now() const { return now_; }
+  // ---- StepContext: the instance being stepped, for the extensions ----
+
+  storage::Transaction& tx() override { return tx_; }
+  TimePoint now() const override { return now_; }
+  const calendar::BusinessCalendar& calendar() const override { return *engine_.calendar_; }
+  const storage::InstanceRecord& instance() const override { return current_->rec; }
+  const std::string& definitionName() const override { return current_->def.name; }
+  const scxml::Chart& chart() const override { return *current_->chart; }
+  json::Value data() const override { return current_->dm->snapshot(); }
+  const scxml::Event* event() const override { return event_; }
+  void record(const std::string& kind, const json::Value& detail) override {
+    record(*current_, kind, detail, kSystemActor);
+  }
+  Status refuse(std::string message) override {
+    refused_ = std::move(message);
+    return Status(ErrorCode::kFailedPrecondition, refused_);
+  }
+  std::vector<json::Value>& pending(const StepExtension& extension) override {
+    const auto& all = engine_.extensions_;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      if (all[i].get() == &extension) return pending_[i];
+    }
+    throw std::logic_error("pending: not an extension of this engine");
+  }
 
   void record(const Loaded& inst, const std::string& kind, const json::Value& detail,
               const std::string& actor = {}) {
@@ -200,9 +234,15 @@ class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHa
     record(inst, "lifecycle", row, actor);
     if (!isEnded(*next)) return Status::ok();
     if (auto r = tx_.cancelAllTimers(inst.rec.id); !r) return r.status();
-    if (chartHasWork(*inst.chart)) {
-      if (Status st = closeTasks(inst, nullptr); !st) return st;
+    Loaded* const outer = current_;
+    current_ = &inst;
+    for (const auto& extension : engine_.extensions_) {
+      if (Status st = extension->instanceEnded(*this); !st) {
+        current_ = outer;
+        return st;
+      }
     }
+    current_ = outer;
     for (const scxml::Invocation& child : inst.session.invocations) {
       if (Status st = cancelChild(child.child_session_id); !st) return st;
     }
@@ -229,25 +269,18 @@ class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHa
     if (!current_->chart->state(s).extensions.empty()) work_.push_back({current_, true, s});
   }
 
-  // ---- human tasks (tasks.cpp) ----
+  // ---- task writes (tasks.cpp) ----
 
   // Queues a task write for commit; a later write of the same task in this operation
   // replaces it (an insert stays an insert).
-  void putTask(storage::TaskRecord record, std::int64_t expected_version);
+  void putTask(storage::TaskRecord record, std::int64_t expected_version) override;
   // The instance's tasks as this operation leaves them (stored, then its own writes).
-  Result<std::vector<storage::TaskRecord>> tasksOf(const std::string& instance_id);
-  // Exits the open tasks of inst (those of state, or all of them when state is null) and
-  // cancels their deadlines.
-  Status closeTasks(Loaded& inst, const std::string* state);
+  Result<std::vector<storage::TaskRecord>> tasksOf(const std::string& instance_id) override;
   // A task history row: kind "task" with the task's id, name and the operation.
   void taskRow(const Loaded& inst, const storage::TaskRecord& t, std::string_view op,
                json::Value extra = {}, const std::string& actor = {});
-  // When the macrostep being run was triggered by a task's outcome with a decision (a review
-  // that returns a draft): who decided what, with their comment, for the tasks it creates.
-  const json::Value* priorDecision();
   // A deadline's timer fired: escalate, notify and raise as the workflow says.
   Status breach(Loaded& inst, const json::Value& deadline);
-  const calendar::BusinessCalendar& businessCalendar() const { return *engine_.calendar_; }
   void onTransition(std::uint32_t ti, const scxml::Event*) override {
     const scxml::Transition& t = current_->chart->transition(ti);
     json::Array targets;
@@ -263,20 +296,15 @@ class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHa
     }
   }
 
-  // ---- documents (documents.cpp) ----
-
-  // ExtensionHandler: <w:render> keeps what to render (with the data as it is now) for
-  // renderPending; other workflow elements in executable content (<w:requires> of a
-  // transition) do nothing when run.
-  Status execute(const scxml::XmlElement& element, scxml::DataModel& dm,
-                 std::vector<scxml::Action>& actions) override;
-  // Renders the documents the last step asked for, stores and seals them.
-  Status renderPending(Loaded& inst);
-  // kFailedPrecondition naming each unmet requirement of reqs ("cannot <what>: ...");
-  // sets refused().
-  Status checkRequirements(Loaded& inst, const std::vector<RequirementSpec>& reqs,
-                           const std::string& what);
-  // Why the operation was refused by a requirement ("" when it was not).
+  // ExtensionHandler: a foreign element of executable content goes to every extension.
+  Status execute(const scxml::XmlElement& element, scxml::DataModel&,
+                 std::vector<scxml::Action>&) override {
+    for (const auto& extension : engine_.extensions_) {
+      if (Status st = extension->executed(*this, element); !st) return st;
+    }
+    return Status::ok();
+  }
+  // Why the operation was refused by an extension ("" when it was not).
   const std::string& refused() const { return refused_; }
 
  private:
@@ -348,29 +376,66 @@ class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHa
     }
     if (Status applied = apply(inst, actions, local); !applied) return applied;
     if (Status settled = settleWork(inst); !settled) return settled;
-    if (Status rendered = renderPending(inst); !rendered) return rendered;
     if (!st) return failInstance(inst, st);
     return Status::ok();
   }
 
-  // Creates the tasks and deadlines of the states this step entered and closes those of the
-  // states it exited, in the order the interpreter reported them.
-  Status settleWork(Loaded& inst);
-  Status createTasks(Loaded& inst, const scxml::State& state, const TaskSpec& spec);
-  Status setStateDeadline(Loaded& inst, const scxml::State& state, const DeadlineSpec& d);
-  Status addDeadlineTimer(Loaded& inst, const std::string& sendid, const DeadlineSpec& d,
-                          const Due& due, json::Value what);
+  // Calls the extensions on what the macrostep of inst did, in the order the interpreter
+  // reported it: the guarded transitions it took, then the states it left and entered, then
+  // once after it.
+  Status settleWork(Loaded& inst) {
+    Loaded* const outer = current_;
+    current_ = &inst;
+    Status st = settle(inst);
+    current_ = outer;
+    return st;
+  }
+  Status settle(Loaded& inst) {
+    const auto& extensions = engine_.extensions_;
+    for (std::size_t i = 0; i < guarded_transitions_.size();) {
+      if (guarded_transitions_[i].inst != &inst) {
+        ++i;
+        continue;
+      }
+      const scxml::Transition& t = inst.chart->transition(guarded_transitions_[i].transition);
+      guarded_transitions_.erase(guarded_transitions_.begin() + static_cast<std::ptrdiff_t>(i));
+      for (const auto& extension : extensions) {
+        if (Status st = extension->transitionTaken(*this, t); !st) return st;
+      }
+    }
+    for (std::size_t i = 0; i < work_.size();) {
+      if (work_[i].inst != &inst) {
+        ++i;
+        continue;
+      }
+      const Work w = work_[i];
+      work_.erase(work_.begin() + static_cast<std::ptrdiff_t>(i));
+      const scxml::State& state = inst.chart->state(w.state);
+      for (const auto& extension : extensions) {
+        Status st = w.entered ? extension->stateEntered(*this, state)
+                              : extension->stateExited(*this, state);
+        if (!st) return st;
+      }
+    }
+    for (const auto& extension : extensions) {
+      if (Status st = extension->afterMacrostep(*this); !st) return st;
+    }
+    return Status::ok();
+  }
 
   // Where the step stood: undo() drops what was recorded and queued since.
   struct Mark {
     std::size_t rows;
     std::size_t work;
     std::size_t guarded;
-    std::size_t renders;
+    std::vector<std::size_t> pending;
     scxml::Session session;
   };
   Mark mark(const Loaded& inst) const {
-    return Mark{rows_.size(), work_.size(), guarded_transitions_.size(), renders_.size(),
+    std::vector<std::size_t> pending;
+    pending.reserve(pending_.size());
+    for (const auto& p : pending_) pending.push_back(p.size());
+    return Mark{rows_.size(), work_.size(), guarded_transitions_.size(), std::move(pending),
                 inst.session};
   }
   void undo(Loaded& inst, Mark m) {
@@ -378,7 +443,7 @@ class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHa
     rows_.resize(m.rows);
     work_.resize(m.work);
     guarded_transitions_.resize(m.guarded);
-    renders_.resize(m.renders);
+    for (std::size_t i = 0; i < pending_.size(); ++i) pending_[i].resize(m.pending[i]);
     inst.session = std::move(m.session);
   }
 
@@ -538,7 +603,6 @@ class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHa
   json::Value microstep_;
   Loaded* current_ = nullptr;
   const scxml::Event* event_ = nullptr;  // the event of the macrostep being run, if any
-  json::Value prior_decision_;           // priorDecision()'s answer
   struct Work {
     Loaded* inst;
     bool entered;
@@ -549,14 +613,8 @@ class Engine::Step final : public scxml::StepObserver, public scxml::ExtensionHa
     Loaded* inst;
     std::uint32_t transition;
   };
-  std::vector<Guarded> guarded_transitions_;  // transitions taken that may carry <w:requires>
-  struct Render {
-    std::string template_name;
-    std::string document;
-    bool seal = true;
-    json::Value data;
-  };
-  std::vector<Render> renders_;
+  std::vector<Guarded> guarded_transitions_;       // transitions taken with foreign content
+  std::vector<std::vector<json::Value>> pending_;  // per extension, in the engine's order
   std::string refused_;
   std::vector<storage::TaskWrite> tasks_;  // task writes, committed with the instance
 };

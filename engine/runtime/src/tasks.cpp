@@ -1,10 +1,12 @@
-// Human tasks: their views, and their creation and closing by the states of a running
-// instance (Step); operations by people are in task_operation.cpp, queues in queue.cpp.
+// Human tasks: their views, their writes within a step and the breach of their deadlines;
+// their creation and closing as states enter and exit is the step extension in task_work.cpp,
+// operations by people are in task_operation.cpp, queues in queue.cpp.
 #include <algorithm>
 #include <tuple>
 
 #include "engine_internal.h"
 #include "form_check.h"
+#include "step_extensions.h"
 #include "task_support.h"
 #include "tramite/runtime/directory.h"
 #include "tramite/text.h"
@@ -162,199 +164,22 @@ Result<std::vector<TaskRecord>> Engine::Step::tasksOf(const std::string& instanc
   return out;
 }
 
-void Engine::Step::taskRow(const Loaded& inst, const TaskRecord& t, std::string_view op,
-                           json::Value extra, const std::string& actor) {
+namespace internal {
+
+json::Value taskRowDetail(const TaskRecord& t, std::string_view op, json::Value extra) {
   json::Value row(json::Object{
       {"task", t.id}, {"name", t.name}, {"op", std::string(op)}, {"status", t.status}});
   if (extra.isObject()) {
     for (auto& [k, v] : extra.asObject()) row.set(k, std::move(v));
   }
-  record(inst, "task", row, actor);
+  return row;
 }
 
-Status Engine::Step::settleWork(Loaded& inst) {
-  for (std::size_t i = 0; i < guarded_transitions_.size();) {
-    if (guarded_transitions_[i].inst != &inst) {
-      ++i;
-      continue;
-    }
-    const scxml::Transition& t = inst.chart->transition(guarded_transitions_[i].transition);
-    guarded_transitions_.erase(guarded_transitions_.begin() + static_cast<std::ptrdiff_t>(i));
-    const std::vector<RequirementSpec> reqs = transitionRequirements(t);
-    if (reqs.empty()) continue;
-    const std::string what = "take the transition from '" + inst.chart->state(t.source).id +
-                             "' (line " + std::to_string(t.line) + ")";
-    if (Status st = checkRequirements(inst, reqs, what); !st) return st;
-  }
-  for (std::size_t i = 0; i < work_.size();) {
-    if (work_[i].inst != &inst) {
-      ++i;
-      continue;
-    }
-    const Work w = work_[i];
-    work_.erase(work_.begin() + static_cast<std::ptrdiff_t>(i));
-    const scxml::State& state = inst.chart->state(w.state);
-    StateWork declared = stateWork(state);
-    if (!w.entered && !declared.requirements.empty()) {
-      Status st = checkRequirements(inst, declared.requirements, "leave state '" + state.id + "'");
-      if (!st) return st;
-    }
-    if (declared.empty()) continue;
-    if (w.entered) {
-      for (const TaskSpec& spec : declared.tasks) {
-        if (Status st = createTasks(inst, state, spec); !st) return st;
-      }
-      if (declared.deadline) {
-        if (Status st = setStateDeadline(inst, state, *declared.deadline); !st) return st;
-      }
-    } else {
-      if (Status st = closeTasks(inst, &state.id); !st) return st;
-      if (declared.deadline) {
-        auto r = tx_.cancelTimers(inst.rec.id, deadlineSendId("state." + state.id));
-        if (!r) return r.status();
-      }
-    }
-  }
-  return Status::ok();
-}
+}  // namespace internal
 
-Status Engine::Step::addDeadlineTimer(Loaded& inst, const std::string& sendid,
-                                      const DeadlineSpec& d, const Due& due, json::Value what) {
-  json::Value deadline = d.toJson();
-  for (auto& [k, v] : what.asObject()) deadline.set(k, std::move(v));
-  deadline.set("due_at", due.at);
-  deadline.set("due_date", due.date.toString());
-  // Fires at the first instant after the due day.
-  auto id = tx_.addTimer(storage::TimerRecord{
-      0, inst.rec.id, sendid, due.at + 1,
-      json::dump(json::Value(json::Object{{"deadline", std::move(deadline)}}))});
-  return id ? Status::ok() : id.status();
-}
-
-Status Engine::Step::setStateDeadline(Loaded& inst, const scxml::State& state,
-                                      const DeadlineSpec& d) {
-  auto due = dueOf(d, businessCalendar(), now_);
-  if (!due) return due.status();
-  record(inst, "deadline",
-         json::Value(json::Object{{"op", "set"},
-                                  {"state", state.id},
-                                  {"term", d.describe()},
-                                  {"due_date", due->date.toString()}}),
-         kSystemActor);
-  return addDeadlineTimer(inst, deadlineSendId("state." + state.id), d, *due,
-                          json::Value(json::Object{{"state", state.id}}));
-}
-
-const json::Value* Engine::Step::priorDecision() {
-  if (!event_ || event_->name.rfind("task.", 0) != 0) return nullptr;
-  const std::string decision = stringMember(event_->data, "decision");
-  if (decision.empty()) return nullptr;
-  prior_decision_ = json::Value(json::Object{{"task", stringMember(event_->data, "name")},
-                                             {"decision", decision},
-                                             {"actor", stringMember(event_->data, "actor")},
-                                             {"comment", stringMember(event_->data, "comment")},
-                                             {"at", now_}});
-  return &prior_decision_;
-}
-
-Status Engine::Step::createTasks(Loaded& inst, const scxml::State& state, const TaskSpec& spec) {
-  const json::Value snapshot = inst.dm->snapshot();
-  const std::string data = json::dump(businessData(snapshot));
-  std::optional<Due> due;
-  if (spec.deadline) {
-    auto d = dueOf(*spec.deadline, businessCalendar(), now_);
-    if (!d) return d.status();
-    due = *d;
-  }
-  const bool approval = spec.kind == "approval";
-  const std::vector<Candidates> slots = approval ? spec.approvers : std::vector{spec.candidates};
-  std::string group;
-  json::Array ids;
-  for (std::size_t slot = 0; slot < slots.size(); ++slot) {
-    TaskRecord t;
-    t.id = newId(now_);
-    if (slot == 0) group = t.id;
-    t.instance_id = inst.rec.id;
-    t.business_key = inst.rec.business_key;
-    t.definition = inst.def.name;
-    t.state = state.id;
-    t.name = spec.name;
-    t.kind = spec.kind;
-    t.title = spec.title;
-    t.priority = spec.priority;
-    t.due_at = due ? due->at : 0;
-    t.data = data;
-    t.result = "{}";
-    t.created_at = t.updated_at = now_;
-    TaskSpec mine = spec;
-    mine.candidates = slots[slot];
-    json::Value spec_json = mine.toJson();
-    spec_json.set("potential", stringsJson(slots[slot].principals()));
-    if (const json::Value* prior = priorDecision()) spec_json.set("prior_decision", *prior);
-    if (approval) {
-      spec_json.set("group", group);
-      spec_json.set("slot", static_cast<std::int64_t>(slot));
-      spec_json.set("slots", static_cast<std::int64_t>(slots.size()));
-    }
-    auto ready = applyTaskOp(TaskState::kCreated, TaskOp::kActivate);
-    if (!ready) return ready.status();
-    TaskState status = *ready;
-    json::Value extra(
-        json::Object{{"title", spec.title}, {"candidates", stringsJson(slots[slot].principals())}});
-    if (!spec.assignee.empty()) {
-      // Reserved to the user the process chose (e.g. the lawyer assigned to the case).
-      const json::Value* who = snapshot.find(spec.assignee);
-      auto user =
-          who && who->isString()
-              ? activeUser(tx_, who->asString())
-              : Result<std::optional<storage::UserRecord>>(std::optional<storage::UserRecord>());
-      if (!user) return user.status();
-      if (user->has_value()) {
-        auto reserved = applyTaskOp(status, TaskOp::kDelegate);
-        if (!reserved) return reserved.status();
-        status = *reserved;
-        t.owner = (*user)->id;
-        extra.set("owner", t.owner);
-      } else {
-        extra.set("note", "assignee '" + spec.assignee +
-                              "' names no active user; the task is offered to its candidates");
-      }
-    }
-    t.status = std::string(taskStateName(status));
-    if (due) extra.set("due_date", due->date.toString());
-    refreshVisibility(t, spec_json);
-    t.spec = json::dump(spec_json);
-    ids.emplace_back(t.id);
-    taskRow(inst, t, "create", std::move(extra), kSystemActor);
-    putTask(std::move(t), 0);
-  }
-  if (!due) return Status::ok();
-  return addDeadlineTimer(
-      inst, deadlineSendId("task." + group), *spec.deadline, *due,
-      json::Value(json::Object{
-          {"state", state.id}, {"title", spec.title}, {"tasks", json::Value(std::move(ids))}}));
-}
-
-Status Engine::Step::closeTasks(Loaded& inst, const std::string* state) {
-  auto all = tasksOf(inst.rec.id);
-  if (!all) return all.status();
-  for (TaskRecord& t : *all) {
-    if (!t.open || (state && t.state != *state)) continue;
-    auto next = applyTaskOp(taskStateOf(t), TaskOp::kExit);
-    if (!next) return next.status();
-    const json::Value spec = parsedOr(t.spec);
-    const std::string from = t.status;
-    const std::int64_t stored = t.row_version;
-    t.status = std::string(taskStateName(*next));
-    refreshVisibility(t, spec);
-    ++t.row_version;
-    t.updated_at = now_;
-    taskRow(inst, t, "exit", json::Value(json::Object{{"from", from}}), kSystemActor);
-    auto cancelled = tx_.cancelTimers(inst.rec.id, deadlineSendId(timerKey(t, spec)));
-    if (!cancelled) return cancelled.status();
-    putTask(std::move(t), stored);
-  }
-  return Status::ok();
+void Engine::Step::taskRow(const Loaded& inst, const TaskRecord& t, std::string_view op,
+                           json::Value extra, const std::string& actor) {
+  record(inst, "task", taskRowDetail(t, op, std::move(extra)), actor);
 }
 
 Status Engine::Step::breach(Loaded& inst, const json::Value& deadline) {

@@ -318,6 +318,25 @@ StateWork stateWork(const scxml::State& state) {
   return w;
 }
 
+std::vector<RequirementSpec> stateRequirements(const scxml::State& state) {
+  std::vector<RequirementSpec> out;
+  for (const scxml::XmlElement& e : state.extensions) {
+    if (isWorkflow(e, "requires")) out.push_back(requirementOf(e));
+  }
+  return out;
+}
+
+bool declaresTasks(const scxml::State& state) {
+  return std::any_of(state.extensions.begin(), state.extensions.end(), [](const auto& e) {
+    return isWorkflow(e, "task") || isWorkflow(e, "approval");
+  });
+}
+
+bool declaresDeadline(const scxml::State& state) {
+  return std::any_of(state.extensions.begin(), state.extensions.end(),
+                     [](const auto& e) { return isWorkflow(e, "deadline"); });
+}
+
 std::vector<FieldSpec> startInputs(const scxml::Chart& chart) {
   std::vector<FieldSpec> out;
   for (const scxml::XmlElement& e : chart.states()[0].extensions) {

@@ -62,6 +62,8 @@ struct InstanceView {
 // detail (its JSON, or the stored text when that is not JSON).
 json::Value historyRowJson(const storage::HistoryRecord& row);
 
+class StepExtension;
+
 struct EngineOptions {
   // Per operation, on version conflicts or a busy store. On PostgreSQL every write waits its
   // turn for the ledger head, so a contended instance needs more attempts than before the
@@ -111,6 +113,10 @@ struct EngineOptions {
   std::function<Result<std::string>(const std::string& query)> timestamp_authority;
   // Mustache templates by name (<w:render template="NAME">), usually templates/*.mustache.
   std::map<std::string, std::string> templates;
+
+  // Step extensions beyond the vocabulary's own (documents, then tasks), called after them
+  // in this order (step_extension.h).
+  std::vector<std::shared_ptr<const StepExtension>> extensions;
 };
 
 // A search over expedientes by user: what query asks, limited to what user may read.
@@ -339,6 +345,8 @@ class Engine {
   std::shared_ptr<const calendar::BusinessCalendar> calendar_;
   std::unique_ptr<internal::GroupCommit> group_commit_;
   std::shared_ptr<storage::BlobStore> blobs_;
+  // The vocabulary's step extensions, in the order the step calls them (step_extensions.h).
+  std::vector<std::shared_ptr<const StepExtension>> extensions_;
   // Directory entries of event senders, read at most sender_cache ago (nullopt: not an
   // active user). Cleared by every directory change made through this engine.
   struct KnownSender {

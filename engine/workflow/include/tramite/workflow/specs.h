@@ -121,6 +121,11 @@ struct StateWork {
   bool empty() const { return tasks.empty() && !deadline; }
 };
 StateWork stateWork(const scxml::State& state);
+// Only the <w:requires> of a state (what leaving it needs), without reading its tasks.
+std::vector<RequirementSpec> stateRequirements(const scxml::State& state);
+// Whether the state declares a task or approval, and whether a deadline (names only).
+bool declaresTasks(const scxml::State& state);
+bool declaresDeadline(const scxml::State& state);
 // The data a case of the chart starts with (<w:input> directly inside <scxml>), in document
 // order; empty when the chart declares none.
 std::vector<FieldSpec> startInputs(const scxml::Chart& chart);
