@@ -2,14 +2,13 @@
 // test's own registered after the vocabulary's: which points are called, in which order,
 // with what; what an extension queues reaching afterMacrostep; and an extension's refusal
 // refusing the whole operation, with nothing of it committed.
-#include "tramite/runtime/step_extension.h"
-
 #include <gtest/gtest.h>
 
 #include "pg_server.h"
 #include "test_files.h"
 #include "tramite/runtime/directory.h"
 #include "tramite/runtime/engine.h"
+#include "tramite/step/extension.h"
 
 namespace tramite::runtime {
 namespace {
@@ -34,35 +33,35 @@ const char* kPoints = R"(<scxml xmlns="http://www.w3.org/2005/07/scxml"
 
 // Writes each call as a history row of the instance (what an extension writes joins the
 // operation); refuses to leave b while the event says "bloquear".
-class Recorder final : public StepExtension {
+class Recorder final : public step::Extension {
  public:
-  Status transitionTaken(StepContext& step, const scxml::Transition& t) const override {
+  Status transitionTaken(step::Context& step, const scxml::Transition& t) const override {
     return note(step, "transition " + step.chart().state(t.source).id);
   }
-  Status stateExited(StepContext& step, const scxml::State& state) const override {
+  Status stateExited(step::Context& step, const scxml::State& state) const override {
     const scxml::Event* e = step.event();
     if (state.id == "b" && e && e->data.find("bloquear")) {
       return step.refuse("cannot leave b: bloqueado");
     }
     return note(step, "exited " + state.id);
   }
-  Status stateEntered(StepContext& step, const scxml::State& state) const override {
+  Status stateEntered(step::Context& step, const scxml::State& state) const override {
     return note(step, "entered " + state.id);
   }
-  Status executed(StepContext& step, const scxml::XmlElement& element) const override {
+  Status executed(step::Context& step, const scxml::XmlElement& element) const override {
     step.pending(*this).emplace_back(element.name);
     return note(step, "executed " + element.name);
   }
-  Status afterMacrostep(StepContext& step) const override {
+  Status afterMacrostep(step::Context& step) const override {
     std::vector<json::Value>& queued = step.pending(*this);
     const std::string n = std::to_string(queued.size());
     queued.clear();
     return note(step, "after (" + n + " queued)");
   }
-  Status instanceEnded(StepContext& step) const override { return note(step, "ended"); }
+  Status instanceEnded(step::Context& step) const override { return note(step, "ended"); }
 
  private:
-  static Status note(StepContext& step, const std::string& what) {
+  static Status note(step::Context& step, const std::string& what) {
     step.record("recorder", json::Value(json::Object{{"call", what}}));
     return Status::ok();
   }

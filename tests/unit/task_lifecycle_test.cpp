@@ -1,13 +1,13 @@
 // The WS-HumanTask 1.1 lifecycle: every (state, operation) pair is checked against a table
 // written out here, independently of the Boost.MSM transition table.
-#include "tramite/runtime/task_lifecycle.h"
+#include "tramite/lifecycle/task_lifecycle.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
 #include <utility>
 
-namespace tramite::runtime {
+namespace tramite::lifecycle {
 namespace {
 
 using S = TaskState;
@@ -107,4 +107,4 @@ TEST(TaskLifecycle, NamesRoundTripAndFinalStatesAreFinal) {
 }
 
 }  // namespace
-}  // namespace tramite::runtime
+}  // namespace tramite::lifecycle

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "engine_internal.h"
-#include "step_extensions.h"
+#include "tramite/documents/document_work.h"
 #include "tramite/runtime/directory.h"
 #include "tramite/text.h"
 
@@ -73,48 +73,8 @@ Status checkUpload(const DocumentUpload& u, const DocumentPolicy& policy, std::s
 
 }  // namespace
 
-namespace internal {
-
-json::Value documentDetail(const storage::DocumentRecord& d) {
-  json::Value v(json::Object{{"document", d.id},
-                             {"name", d.name},
-                             {"version", d.version},
-                             {"sha256", d.sha256},
-                             {"size", d.size},
-                             {"content_type", d.content_type},
-                             {"origin", d.origin}});
-  if (!d.task_id.empty()) v.set("task", d.task_id);
-  return v;
-}
-
-json::Value signatureDetail(const storage::SignatureRecord& s, const storage::DocumentRecord& d) {
-  json::Value v = signatureJson(s);
-  v.set("name", d.name);
-  v.set("version", d.version);
-  v.set("document_sha256", d.sha256);
-  return v;
-}
-
-}  // namespace internal
-
-using internal::documentDetail;
-using internal::signatureDetail;
-
-json::Value signatureJson(const storage::SignatureRecord& s) {
-  json::Value v(json::Object{{"id", s.id},
-                             {"document", s.document_id},
-                             {"signer", s.signer},
-                             {"subject", s.subject},
-                             {"issuer", s.issuer},
-                             {"serial", s.serial},
-                             {"fingerprint", s.fingerprint},
-                             {"signing_time", s.signing_time},
-                             {"p7s_sha256", s.p7s_sha256},
-                             {"created_by", s.created_by},
-                             {"created_at", s.created_at}});
-  if (s.timestamp_at != 0) v.set("timestamp_at", s.timestamp_at);
-  return v;
-}
+using documents::documentDetail;
+using documents::signatureDetail;
 
 std::vector<DocumentView> documentViews(std::vector<storage::DocumentRecord> docs,
                                         const std::vector<storage::SignatureRecord>& sigs) {

@@ -10,11 +10,13 @@
 #include "form_check.h"
 #include "group_commit.h"
 #include "overlay.h"
-#include "step_extensions.h"
+#include "step.h"
+#include "tramite/documents/document_work.h"
 #include "tramite/scxml/datamodel.h"
 #include "tramite/scxml/interpreter.h"
 #include "tramite/scxml/parser.h"
 #include "tramite/scxml/session_codec.h"
+#include "tramite/tasks/task_work.h"
 #include "tramite/text.h"
 #include "tramite/workflow/vocabulary.h"
 
@@ -91,130 +93,6 @@ Result<scxml::Event> eventFromText(const std::string& text) {
 
 using namespace internal;
 
-// ---- views ----------------------------------------------------------------------------------
-
-json::Value InstanceView::toJson() const {
-  json::Array config;
-  for (const auto& c : configuration) config.emplace_back(c);
-  return json::Value(json::Object{{"id", id},
-                                  {"definition", definition},
-                                  {"version", static_cast<std::int64_t>(version)},
-                                  {"business_key", business_key},
-                                  {"lifecycle", lifecycle},
-                                  {"configuration", json::Value(std::move(config))},
-                                  {"data", data},
-                                  {"row_version", row_version}});
-}
-
-Result<InstanceView> InstanceView::fromJson(const json::Value& v) {
-  auto str = [&](const char* k) -> const std::string* {
-    const json::Value* m = v.find(k);
-    return m && m->isString() ? &m->asString() : nullptr;
-  };
-  const json::Value* version = v.find("version");
-  const json::Value* config = v.find("configuration");
-  const json::Value* rv = v.find("row_version");
-  if (!str("id") || !str("definition") || !str("business_key") || !str("lifecycle") || !version ||
-      !version->isInt() || !config || !config->isArray() || !rv || !rv->isInt()) {
-    return Status(ErrorCode::kInternal, "a stored instance view is malformed");
-  }
-  InstanceView out;
-  out.id = *str("id");
-  out.definition = *str("definition");
-  out.version = static_cast<std::int32_t>(version->asInt());
-  out.business_key = *str("business_key");
-  out.lifecycle = *str("lifecycle");
-  for (const auto& c : config->asArray()) out.configuration.push_back(c.asString());
-  if (const json::Value* d = v.find("data")) out.data = *d;
-  out.row_version = rv->asInt();
-  return out;
-}
-
-// ---- loaded instances -----------------------------------------------------------------------
-
-void Engine::rememberChart(storage::DefinitionRecord record, scxml::ChartPtr chart) {
-  record.xml.clear();  // the chart is what we keep
-  const std::int64_t id = record.id;
-  std::lock_guard<std::mutex> lock(charts_mu_);
-  charts_.emplace(id, std::make_pair(std::move(chart), std::move(record)));
-}
-
-Result<scxml::ChartPtr> Engine::chartFor(storage::Transaction& tx, std::int64_t definition_id,
-                                         storage::DefinitionRecord* record) {
-  {
-    std::lock_guard<std::mutex> lock(charts_mu_);
-    if (auto it = charts_.find(definition_id); it != charts_.end()) {
-      if (record) *record = it->second.second;
-      return it->second.first;
-    }
-  }
-  auto def = tx.definitionById(definition_id);
-  if (!def) return def.status();
-  if (!def->has_value()) {
-    return Status(ErrorCode::kInternal,
-                  "definition " + std::to_string(definition_id) + " is missing");
-  }
-  storage::DefinitionRecord d = **def;
-  scxml::ParseResult parsed = parseDeployed(d.xml, d.name + " v" + std::to_string(d.version));
-  if (!parsed.ok())
-    return Status(ErrorCode::kInternal,
-                  "stored definition no longer parses: " + parsed.errorText());
-  rememberChart(d, parsed.chart);
-  if (record) {
-    *record = std::move(d);
-    record->xml.clear();
-  }
-  return parsed.chart;
-}
-
-Status Engine::bindDefinition(storage::Transaction& tx, Loaded& l) {
-  auto chart = chartFor(tx, l.rec.definition_id, &l.def);
-  if (!chart) return chart.status();
-  l.chart = *chart;
-  auto dm = scxml::createDataModel(l.chart);
-  if (!dm) return dm.status();
-  l.dm = std::move(dm).value();
-  return Status::ok();
-}
-
-Result<Engine::Loaded> Engine::load(storage::Transaction& tx, const std::string& instance_id) {
-  auto rec = tx.instance(instance_id);
-  if (!rec) return rec.status();
-  if (!rec->has_value()) return Status(ErrorCode::kNotFound, "no instance '" + instance_id + "'");
-  Loaded l;
-  l.rec = std::move(**rec);
-  if (Status st = bindDefinition(tx, l); !st) return st;
-  auto session = scxml::decodeSession(*l.chart, l.rec.session, *l.dm, options_.basichttp_base);
-  if (!session) return session.status();
-  l.session = std::move(session).value();
-  auto lifecycle = parseLifecycle(l.rec.lifecycle);
-  if (!lifecycle) return lifecycle.status();
-  l.lifecycle = *lifecycle;
-  return l;
-}
-
-json::Value historyRowJson(const storage::HistoryRecord& row) {
-  auto detail = json::parse(row.detail);
-  return json::Value(json::Object{{"seq", row.seq},
-                                  {"at", row.at},
-                                  {"actor", row.actor},
-                                  {"kind", row.kind},
-                                  {"detail", detail ? *detail : json::Value(row.detail)}});
-}
-
-InstanceView Engine::view(const Loaded& l) const {
-  InstanceView v;
-  v.id = l.rec.id;
-  v.definition = l.def.name;
-  v.version = l.def.version;
-  v.business_key = l.rec.business_key;
-  v.lifecycle = std::string(lifecycleName(l.lifecycle));
-  v.configuration = scxml::activeAtomicStates(*l.chart, l.session);
-  v.data = l.dm->snapshot();
-  v.row_version = l.rec.row_version;
-  return v;
-}
-
 // ---- engine -----------------------------------------------------------------------------------
 
 Engine::Engine(std::shared_ptr<storage::Store> store, const Clock& clock, EngineOptions options)
@@ -226,8 +104,10 @@ Engine::Engine(std::shared_ptr<storage::Store> store, const Clock& clock, Engine
       group_commit_(std::make_unique<internal::GroupCommit>(*store_, options_)),
       blobs_(options_.blobs ? options_.blobs
                             : std::shared_ptr<storage::BlobStore>(storage::databaseBlobStore())) {
-  extensions_.push_back(internal::documentWork(options_.templates, blobs_, options_.seal));
-  extensions_.push_back(internal::taskWork());
+  // The vocabulary's own extensions: documents first, so that a state's <w:requires> is
+  // checked before its tasks close (a refused exit leaves them open).
+  extensions_.push_back(documents::documentWork(options_.templates, blobs_, options_.seal));
+  extensions_.push_back(tasks::taskWork());
   for (auto& extension : options_.extensions) extensions_.push_back(extension);
 }
 
@@ -659,158 +539,6 @@ Result<std::vector<storage::HistoryRecord>> Engine::history(const std::string& i
         }
       },
       storage::TxMode::kRead);
-}
-
-// Timers and inbox items reach an instance according to its lifecycle: running instances
-// process them, suspended ones keep them for resume, ended or missing ones drop them.
-template <typename Once>
-Result<int> Engine::repeat(int limit, Once&& once) {
-  int done = 0;
-  while (done < limit) {
-    std::optional<storage::ParkedRecord> working;  // the row the attempt works on
-    auto one = transact<int>([&](storage::Transaction& tx, bool&) {
-      working.reset();
-      return once(tx, working);
-    });
-    if (!one) {
-      // A store that cannot be reached is tried again later; a row that fails for good is
-      // parked, so that the rows after it go on.
-      if (!working || retryable(one.status())) return one.status();
-      working->error = one.status().toString();
-      if (Status st = park(*working); !st) return st;
-      ++done;
-      continue;
-    }
-    if (*one == 0) break;
-    ++done;
-  }
-  return done;
-}
-
-Status Engine::park(storage::ParkedRecord row) {
-  row.parked_at = clock_.nowMs();
-  auto parked = transact<bool>([&](storage::Transaction& tx, bool&) -> Result<bool> {
-    auto claimed =
-        row.source == "timer" ? tx.claimTimer(row.source_id) : tx.claimInbox(row.source_id);
-    if (!claimed) return claimed.status();
-    if (!*claimed) return false;  // another engine settled it meanwhile
-    if (Status st = tx.parkQueued(row); !st) return st;
-    json::Value detail(
-        json::Object{{"source", row.source}, {"source_id", row.source_id}, {"error", row.error}});
-    Status st = tx.appendHistory({storage::HistoryRecord{
-        0, row.instance_id, row.parked_at, kSystemActor, "parked", json::dump(detail)}});
-    if (!st) return st;
-    return true;
-  });
-  if (!parked) return parked.status();
-  if (*parked && options_.on_parked) options_.on_parked(row);
-  return Status::ok();
-}
-
-Result<int> Engine::fireDueTimers(int limit) {
-  return repeat(
-      limit,
-      [&](storage::Transaction& tx, std::optional<storage::ParkedRecord>& working) -> Result<int> {
-        auto due = tx.dueTimers(clock_.nowMs(), 1);
-        if (!due) return due.status();
-        if (due->empty()) return 0;
-        const storage::TimerRecord timer = due->front();
-        working =
-            storage::ParkedRecord{0, "timer", timer.id, timer.instance_id, timer.event, {}, 0};
-        auto claimed = tx.claimTimer(timer.id);
-        if (!claimed) return claimed.status();
-        if (!*claimed) return 1;  // another engine fired it
-        auto payload = json::parse(timer.event);
-        if (payload && payload->find("deadline")) {
-          auto inst = load(tx, timer.instance_id);
-          if (!inst) {
-            return inst.status().code() == ErrorCode::kNotFound ? Result<int>(1) : inst.status();
-          }
-          Step step(*this, tx, kSystemActor);
-          if (Status st = step.breach(*inst, *payload->find("deadline")); !st) return st;
-          if (Status st = step.commit(*inst, false); !st) return st;
-          return 1;
-        }
-        if (!payload || !payload->find("event")) {
-          return Status(ErrorCode::kInternal,
-                        "timer " + std::to_string(timer.id) + " is malformed");
-        }
-        auto event = scxml::eventFromJson(*payload->find("event"));
-        if (!event) return event.status();
-        const json::Value* to = payload->find("to");
-        const std::string target = to && to->isString() ? to->asString() : timer.instance_id;
-        Step step(*this, tx, kSystemActor);
-        json::Value detail(json::Object{{"timer", timer.id},
-                                        {"sendid", timer.sendid},
-                                        {"due_at", timer.due_at},
-                                        {"event", event->name}});
-        if (target != timer.instance_id) {
-          Status st = tx.enqueueInbox(target, eventText(*event), step.now());
-          if (!st) return st;
-          detail.set("to", target);
-          Status h = tx.appendHistory({storage::HistoryRecord{
-              0, timer.instance_id, step.now(), kSystemActor, "timer", json::dump(detail)}});
-          return h ? Result<int>(1) : Result<int>(h);
-        }
-        auto inst = load(tx, target);
-        if (!inst)
-          return inst.status().code() == ErrorCode::kNotFound ? Result<int>(1) : inst.status();
-        step.record(*inst, "timer", detail);
-        if (Status st = deliverOrRefuse(tx, step, *inst, *event); !st) return st;
-        return 1;
-      });
-}
-
-Result<int> Engine::drainInbox(int limit) {
-  return repeat(
-      limit,
-      [&](storage::Transaction& tx, std::optional<storage::ParkedRecord>& working) -> Result<int> {
-        auto items = tx.inbox(1);
-        if (!items) return items.status();
-        if (items->empty()) return 0;
-        const storage::InboxRecord item = items->front();
-        working = storage::ParkedRecord{0, "inbox", item.seq, item.instance_id, item.event, {}, 0};
-        auto claimed = tx.claimInbox(item.seq);
-        if (!claimed) return claimed.status();
-        if (!*claimed) return 1;
-        auto event = eventFromText(item.event);
-        if (!event) return event.status();
-        auto inst = load(tx, item.instance_id);
-        if (!inst)
-          return inst.status().code() == ErrorCode::kNotFound ? Result<int>(1) : inst.status();
-        Step step(*this, tx, kSystemActor);
-        if (Status st = deliverOrRefuse(tx, step, *inst, *event); !st) return st;
-        return 1;
-      });
-}
-
-Status Engine::deliverOrRefuse(storage::Transaction& tx, Step& step, Loaded& inst,
-                               const scxml::Event& event) {
-  if (Status st = tx.savepoint("queued_event"); !st) return st;
-  Status st = step.deliverQueued(inst, event);
-  if (st) st = step.commit(inst, false);
-  if (st || step.refused().empty()) return st;
-  // A <w:requires> holds the process where it is: the event is consumed, and the refusal
-  // is recorded instead of its effects (retrying would refuse it again, forever).
-  if (Status undo = tx.rollbackToSavepoint("queued_event"); !undo) return undo;
-  json::Value detail(json::Object{{"event", event.name}, {"reason", step.refused()}});
-  return tx.appendHistory({storage::HistoryRecord{0, inst.rec.id, step.now(), kSystemActor,
-                                                  "refused", json::dump(detail)}});
-}
-
-Status Engine::runPending() {
-  while (true) {
-    auto inbox = drainInbox(1000);
-    if (!inbox) return inbox.status();
-    auto timers = fireDueTimers(1000);
-    if (!timers) return timers.status();
-    if (*inbox == 0 && *timers == 0) return Status::ok();
-  }
-}
-
-Result<std::optional<TimePoint>> Engine::nextTimerDue() {
-  return transact<std::optional<TimePoint>>(
-      [&](storage::Transaction& tx, bool&) { return tx.nextTimerDue(); }, storage::TxMode::kRead);
 }
 
 }  // namespace tramite::runtime

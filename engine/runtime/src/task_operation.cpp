@@ -5,6 +5,7 @@
 
 #include "engine_internal.h"
 #include "form_check.h"
+#include "step.h"
 #include "task_support.h"
 #include "tramite/runtime/directory.h"
 #include "tramite/text.h"

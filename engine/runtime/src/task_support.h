@@ -1,5 +1,5 @@
-// Helpers the task code shares across its files (tasks.cpp: views and the states' tasks;
-// task_operation.cpp: operations by people; queue.cpp: queues and searches). Internal.
+// Helpers the engine's task code shares across its files (tasks.cpp: views and deadlines'
+// breach; task_operation.cpp: operations by people; queue.cpp: queues and searches). Internal.
 #pragma once
 
 #include <algorithm>
@@ -8,32 +8,21 @@
 
 #include "engine_internal.h"
 #include "event_policy.h"
+#include "tramite/tasks/task_work.h"
 
 namespace tramite::runtime::internal {
 
 using storage::TaskRecord;
 
-// The sendid of a task's (or approval's) deadline timer, from its timerKey.
-std::string deadlineSendId(const std::string& key);
-
-// What queues show and filter on: the instance's top-level scalar variables.
-json::Value businessData(const json::Value& snapshot);
-
-// A stored JSON text, or an empty object when it does not parse.
-json::Value parsedOr(const std::string& text);
-
-// The task's lifecycle state; kError for a status the lifecycle does not know.
-TaskState taskStateOf(const TaskRecord& t);
-
-// The deadline timer of a task: one per task, or one per approval (its first slot's id).
-std::string timerKey(const TaskRecord& t, const json::Value& spec);
-
-// Appends s to v unless v holds it already.
-void addUnique(std::vector<std::string>& v, const std::string& s);
-
-// Who sees the task now: potential owners while it is offered, the actual owner (and whoever
-// delegated it) while it is taken, plus the roles a breached deadline escalated it to.
-void refreshVisibility(TaskRecord& t, const json::Value& spec);
+// What a task row holds (engine/tasks), as the engine's task code uses it.
+using tasks::addUnique;
+using tasks::businessData;
+using tasks::deadlineSendId;
+using tasks::parsedOr;
+using tasks::refreshVisibility;
+using tasks::taskRowDetail;
+using tasks::taskStateOf;
+using tasks::timerKey;
 
 // The user id names, then the users they stand in for on day (substitutions in force);
 // empty when the directory has no such user.

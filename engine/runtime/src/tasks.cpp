@@ -6,7 +6,7 @@
 
 #include "engine_internal.h"
 #include "form_check.h"
-#include "step_extensions.h"
+#include "step.h"
 #include "task_support.h"
 #include "tramite/runtime/directory.h"
 #include "tramite/text.h"
@@ -163,19 +163,6 @@ Result<std::vector<TaskRecord>> Engine::Step::tasksOf(const std::string& instanc
   }
   return out;
 }
-
-namespace internal {
-
-json::Value taskRowDetail(const TaskRecord& t, std::string_view op, json::Value extra) {
-  json::Value row(json::Object{
-      {"task", t.id}, {"name", t.name}, {"op", std::string(op)}, {"status", t.status}});
-  if (extra.isObject()) {
-    for (auto& [k, v] : extra.asObject()) row.set(k, std::move(v));
-  }
-  return row;
-}
-
-}  // namespace internal
 
 void Engine::Step::taskRow(const Loaded& inst, const TaskRecord& t, std::string_view op,
                            json::Value extra, const std::string& actor) {

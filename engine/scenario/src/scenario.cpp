@@ -14,10 +14,10 @@
 #include "tramite/calendar/calendar.h"
 #include "tramite/file.h"
 #include "tramite/json.h"
+#include "tramite/lifecycle/task_lifecycle.h"
 #include "tramite/runtime/directory.h"
 #include "tramite/runtime/documents.h"
 #include "tramite/runtime/engine.h"
-#include "tramite/runtime/task_lifecycle.h"
 #include "tramite/text.h"
 #include "tramite/workers/notifications.h"
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "tramite/documents/document_work.h"
 #include "tramite/json.h"
 #include "tramite/storage/store.h"
 
@@ -45,7 +46,8 @@ struct DocumentView {
   json::Value toJson() const;
 };
 
-json::Value signatureJson(const storage::SignatureRecord& s);
+// A signature as answers and bundles show it (engine/documents).
+using documents::signatureJson;
 
 // Each document record with the signatures (of sigs) on it, in the records' order.
 std::vector<DocumentView> documentViews(std::vector<storage::DocumentRecord> docs,

@@ -21,17 +21,28 @@
 #include "tramite/calendar/calendar.h"
 #include "tramite/clock.h"
 #include "tramite/json.h"
+#include "tramite/lifecycle/instance_lifecycle.h"
 #include "tramite/runtime/documents.h"
-#include "tramite/runtime/lifecycle.h"
 #include "tramite/runtime/tasks.h"
 #include "tramite/scxml/chart.h"
 #include "tramite/scxml/event.h"
 #include "tramite/signing/cms.h"
 #include "tramite/status.h"
+#include "tramite/step/extension.h"
 #include "tramite/storage/blobs.h"
 #include "tramite/storage/store.h"
 
 namespace tramite::runtime {
+
+// The engine speaks of instances in the instance lifecycle's terms (engine/lifecycle).
+using lifecycle::acceptsEvents;
+using lifecycle::applyLifecycle;
+using lifecycle::isEnded;
+using lifecycle::Lifecycle;
+using lifecycle::lifecycleName;
+using lifecycle::LifecycleOp;
+using lifecycle::lifecycleOpName;
+using lifecycle::parseLifecycle;
 
 struct StartRequest {
   std::string definition;    // deployed definition name
@@ -61,8 +72,6 @@ struct InstanceView {
 // A history row as callers see it (the API, the expediente bundle): seq, at, actor, kind and
 // detail (its JSON, or the stored text when that is not JSON).
 json::Value historyRowJson(const storage::HistoryRecord& row);
-
-class StepExtension;
 
 struct EngineOptions {
   // Per operation, on version conflicts or a busy store. On PostgreSQL every write waits its
@@ -115,8 +124,8 @@ struct EngineOptions {
   std::map<std::string, std::string> templates;
 
   // Step extensions beyond the vocabulary's own (documents, then tasks), called after them
-  // in this order (step_extension.h).
-  std::vector<std::shared_ptr<const StepExtension>> extensions;
+  // in this order (tramite/step/extension.h).
+  std::vector<std::shared_ptr<const step::Extension>> extensions;
 };
 
 // A search over expedientes by user: what query asks, limited to what user may read.
@@ -345,8 +354,8 @@ class Engine {
   std::shared_ptr<const calendar::BusinessCalendar> calendar_;
   std::unique_ptr<internal::GroupCommit> group_commit_;
   std::shared_ptr<storage::BlobStore> blobs_;
-  // The vocabulary's step extensions, in the order the step calls them (step_extensions.h).
-  std::vector<std::shared_ptr<const StepExtension>> extensions_;
+  // The step's extensions, in the order it calls them: documents, tasks, then options'.
+  std::vector<std::shared_ptr<const step::Extension>> extensions_;
   // Directory entries of event senders, read at most sender_cache ago (nullopt: not an
   // active user). Cleared by every directory change made through this engine.
   struct KnownSender {

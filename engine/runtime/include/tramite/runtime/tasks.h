@@ -7,10 +7,21 @@
 #include <vector>
 
 #include "tramite/json.h"
-#include "tramite/runtime/task_lifecycle.h"
+#include "tramite/lifecycle/task_lifecycle.h"
 #include "tramite/storage/store.h"
 
 namespace tramite::runtime {
+
+// Tasks are spoken of in the task lifecycle's terms (engine/lifecycle).
+using lifecycle::applyTaskOp;
+using lifecycle::isTaskFinal;
+using lifecycle::isTaskSuspended;
+using lifecycle::parseTaskOp;
+using lifecycle::parseTaskState;
+using lifecycle::TaskOp;
+using lifecycle::taskOpName;
+using lifecycle::TaskState;
+using lifecycle::taskStateName;
 
 struct TaskView {
   std::string id;

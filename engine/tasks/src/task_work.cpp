@@ -2,17 +2,30 @@
 // entered (reserved to the assignee the process chose, offered to the candidates otherwise)
 // and exited when it is left or the instance ends; deadlines, of a task or of a state, are
 // timers set and cancelled with them (their breach is Step::breach, when the timer fires).
-#include "step_extensions.h"
-#include "task_support.h"
-#include "tramite/text.h"
+#include "tramite/tasks/task_work.h"
 
-namespace tramite::runtime::internal {
+#include "tramite/workflow/specs.h"
+
+namespace tramite::tasks {
 namespace {
 
-class TaskWork final : public StepExtension {
+using lifecycle::applyTaskOp;
+using lifecycle::TaskOp;
+using lifecycle::TaskState;
+using lifecycle::taskStateName;
+using storage::TaskRecord;
+using workflow::Candidates;
+using workflow::DeadlineSpec;
+using workflow::Due;
+using workflow::StateWork;
+using workflow::stringMember;
+using workflow::stringsJson;
+using workflow::TaskSpec;
+
+class TaskWork final : public step::Extension {
  public:
-  Status stateEntered(StepContext& step, const scxml::State& state) const override {
-    const StateWork declared = stateWork(state);
+  Status stateEntered(step::Context& step, const scxml::State& state) const override {
+    const StateWork declared = workflow::stateWork(state);
     for (const TaskSpec& spec : declared.tasks) {
       if (Status st = createTasks(step, state, spec); !st) return st;
     }
@@ -20,7 +33,7 @@ class TaskWork final : public StepExtension {
     return setStateDeadline(step, state, *declared.deadline);
   }
 
-  Status stateExited(StepContext& step, const scxml::State& state) const override {
+  Status stateExited(step::Context& step, const scxml::State& state) const override {
     const bool deadline = workflow::declaresDeadline(state);
     if (!deadline && !workflow::declaresTasks(state)) return Status::ok();
     if (Status st = closeTasks(step, &state.id); !st) return st;
@@ -29,13 +42,13 @@ class TaskWork final : public StepExtension {
     return r ? Status::ok() : r.status();
   }
 
-  Status instanceEnded(StepContext& step) const override {
-    if (!chartHasWork(step.chart())) return Status::ok();
+  Status instanceEnded(step::Context& step) const override {
+    if (!workflow::chartHasWork(step.chart())) return Status::ok();
     return closeTasks(step, nullptr);
   }
 
  private:
-  static Status addDeadlineTimer(StepContext& step, const std::string& sendid,
+  static Status addDeadlineTimer(step::Context& step, const std::string& sendid,
                                  const DeadlineSpec& d, const Due& due, json::Value what) {
     json::Value deadline = d.toJson();
     for (auto& [k, v] : what.asObject()) deadline.set(k, std::move(v));
@@ -48,9 +61,9 @@ class TaskWork final : public StepExtension {
     return id ? Status::ok() : id.status();
   }
 
-  static Status setStateDeadline(StepContext& step, const scxml::State& state,
+  static Status setStateDeadline(step::Context& step, const scxml::State& state,
                                  const DeadlineSpec& d) {
-    auto due = dueOf(d, step.calendar(), step.now());
+    auto due = workflow::dueOf(d, step.calendar(), step.now());
     if (!due) return due.status();
     step.record("deadline", json::Value(json::Object{{"op", "set"},
                                                      {"state", state.id},
@@ -62,7 +75,7 @@ class TaskWork final : public StepExtension {
 
   // When the macrostep was triggered by a task's outcome with a decision (a review that
   // returns a draft): who decided what, with their comment, for the tasks it creates.
-  static json::Value priorDecision(const StepContext& step) {
+  static json::Value priorDecision(const step::Context& step) {
     const scxml::Event* event = step.event();
     if (!event || event->name.rfind("task.", 0) != 0) return json::Value();
     const std::string decision = stringMember(event->data, "decision");
@@ -74,14 +87,14 @@ class TaskWork final : public StepExtension {
                                     {"at", step.now()}});
   }
 
-  static Status createTasks(StepContext& step, const scxml::State& state, const TaskSpec& spec) {
+  static Status createTasks(step::Context& step, const scxml::State& state, const TaskSpec& spec) {
     const TimePoint now = step.now();
     const storage::InstanceRecord& inst = step.instance();
     const json::Value snapshot = step.data();
     const std::string data = json::dump(businessData(snapshot));
     std::optional<Due> due;
     if (spec.deadline) {
-      auto d = dueOf(*spec.deadline, step.calendar(), now);
+      auto d = workflow::dueOf(*spec.deadline, step.calendar(), now);
       if (!d) return d.status();
       due = *d;
     }
@@ -92,7 +105,7 @@ class TaskWork final : public StepExtension {
     json::Array ids;
     for (std::size_t slot = 0; slot < slots.size(); ++slot) {
       TaskRecord t;
-      t.id = newId(now);
+      t.id = step.newId();
       if (slot == 0) group = t.id;
       t.instance_id = inst.id;
       t.business_key = inst.business_key;
@@ -126,7 +139,7 @@ class TaskWork final : public StepExtension {
         const json::Value* who = snapshot.find(spec.assignee);
         auto user =
             who && who->isString()
-                ? activeUser(step.tx(), who->asString())
+                ? step.activeUser(who->asString())
                 : Result<std::optional<storage::UserRecord>>(std::optional<storage::UserRecord>());
         if (!user) return user.status();
         if (user->has_value()) {
@@ -157,7 +170,7 @@ class TaskWork final : public StepExtension {
 
   // Exits the open tasks of the instance (those of state, or all of them when state is null)
   // and cancels their deadlines.
-  static Status closeTasks(StepContext& step, const std::string* state) {
+  static Status closeTasks(step::Context& step, const std::string* state) {
     const std::string& instance = step.instance().id;
     auto all = step.tasksOf(instance);
     if (!all) return all.status();
@@ -183,8 +196,8 @@ class TaskWork final : public StepExtension {
 
 }  // namespace
 
-std::unique_ptr<StepExtension> taskWork() {
+std::unique_ptr<step::Extension> taskWork() {
   return std::make_unique<TaskWork>();
 }
 
-}  // namespace tramite::runtime::internal
+}  // namespace tramite::tasks

@@ -1,18 +1,25 @@
 // Documents inside a step: <w:requires> holds a transition or a state's exit until the
 // documents and signatures it names are there; <w:render> renders a template with the case's
 // data after the macrostep, stores it and seals it.
+#include "tramite/documents/document_work.h"
+
 #include <algorithm>
 #include <kainjow/mustache.hpp>
 #include <set>
 
-#include "engine_internal.h"
-#include "step_extensions.h"
+#include "tramite/audit/merkle.h"
 #include "tramite/text.h"
 #include "tramite/workflow/specs.h"
 #include "tramite/workflow/vocabulary.h"
 
-namespace tramite::runtime::internal {
+namespace tramite::documents {
 namespace {
+
+using audit::sha256Hex;
+using step::kSystemActor;
+using workflow::RequirementSpec;
+using workflow::SignedBySpec;
+using workflow::stringMember;
 
 kainjow::mustache::data toMustache(const json::Value& v) {
   using kainjow::mustache::data;
@@ -32,22 +39,22 @@ kainjow::mustache::data toMustache(const json::Value& v) {
   return data(json::dump(v));
 }
 
-class DocumentWork final : public StepExtension {
+class DocumentWork final : public step::Extension {
  public:
   DocumentWork(std::map<std::string, std::string> templates,
                std::shared_ptr<storage::BlobStore> blobs,
                std::shared_ptr<const signing::Sealer> seal)
       : templates_(std::move(templates)), blobs_(std::move(blobs)), seal_(std::move(seal)) {}
 
-  Status transitionTaken(StepContext& step, const scxml::Transition& t) const override {
-    const std::vector<RequirementSpec> reqs = transitionRequirements(t);
+  Status transitionTaken(step::Context& step, const scxml::Transition& t) const override {
+    const std::vector<RequirementSpec> reqs = workflow::transitionRequirements(t);
     if (reqs.empty()) return Status::ok();
     return check(step, reqs,
                  "take the transition from '" + step.chart().state(t.source).id + "' (line " +
                      std::to_string(t.line) + ")");
   }
 
-  Status stateExited(StepContext& step, const scxml::State& state) const override {
+  Status stateExited(step::Context& step, const scxml::State& state) const override {
     const std::vector<RequirementSpec> reqs = workflow::stateRequirements(state);
     if (reqs.empty()) return Status::ok();
     return check(step, reqs, "leave state '" + state.id + "'");
@@ -55,7 +62,7 @@ class DocumentWork final : public StepExtension {
 
   // <w:render>: what to render, with the data as it is now; other workflow elements of
   // executable content (<w:requires> of a transition) do nothing when run.
-  Status executed(StepContext& step, const scxml::XmlElement& element) const override {
+  Status executed(step::Context& step, const scxml::XmlElement& element) const override {
     if (element.ns != workflow::kNamespace || element.name != "render") return Status::ok();
     const std::string* name = element.attribute("template");
     const std::string* document = element.attribute("document");
@@ -72,7 +79,7 @@ class DocumentWork final : public StepExtension {
     return Status::ok();
   }
 
-  Status afterMacrostep(StepContext& step) const override {
+  Status afterMacrostep(step::Context& step) const override {
     std::vector<json::Value> renders = std::move(step.pending(*this));
     step.pending(*this).clear();
     if (renders.empty()) return Status::ok();
@@ -90,7 +97,7 @@ class DocumentWork final : public StepExtension {
   }
 
  private:
-  Status render(StepContext& step, json::Value& r,
+  Status render(step::Context& step, json::Value& r,
                 const std::map<std::string, std::string>& names) const {
     const std::string template_name = stringMember(r, "template");
     const std::string document = stringMember(r, "document");
@@ -124,7 +131,7 @@ class DocumentWork final : public StepExtension {
     storage::Transaction& tx = step.tx();
     const std::string sha = sha256Hex(bytes);
     if (Status st = blobs_->put(tx, sha, bytes); !st) return st;
-    storage::DocumentRecord rendered{newId(now),
+    storage::DocumentRecord rendered{step.newId(),
                                      inst.id,
                                      "",
                                      document,
@@ -148,17 +155,26 @@ class DocumentWork final : public StepExtension {
     const std::string p7s_sha = sha256Hex(*p7s);
     if (Status st = blobs_->put(tx, p7s_sha, *p7s); !st) return st;
     const signing::CertificateInfo& cert = seal_->certificate();
-    storage::SignatureRecord sig{
-        newId(now),  added->id,        inst.id,           kSealSigner, cert.subject, cert.issuer,
-        cert.serial, cert.fingerprint, now / 1000 * 1000, 0,           p7s_sha,      kSystemActor,
-        now};
+    storage::SignatureRecord sig;
+    sig.id = step.newId();
+    sig.document_id = added->id;
+    sig.instance_id = inst.id;
+    sig.signer = kSealSigner;
+    sig.subject = cert.subject;
+    sig.issuer = cert.issuer;
+    sig.serial = cert.serial;
+    sig.fingerprint = cert.fingerprint;
+    sig.signing_time = now / 1000 * 1000;
+    sig.p7s_sha256 = p7s_sha;
+    sig.created_by = kSystemActor;
+    sig.created_at = now;
     if (Status st = tx.addSignature(sig); !st) return st;
     step.record("signature", signatureDetail(sig, *added));
     return Status::ok();
   }
 
   // Refuses the step, naming each unmet requirement of reqs ("cannot <what>: ...").
-  static Status check(StepContext& step, const std::vector<RequirementSpec>& reqs,
+  static Status check(step::Context& step, const std::vector<RequirementSpec>& reqs,
                       const std::string& what) {
     storage::Transaction& tx = step.tx();
     const std::string& instance = step.instance().id;
@@ -181,7 +197,7 @@ class DocumentWork final : public StepExtension {
       std::vector<std::pair<std::string, std::vector<std::string>>> signers;
       for (const storage::SignatureRecord& s : *sigs) {
         if (s.document_id != latest->id || s.signer == kSealSigner) continue;
-        auto user = activeUser(tx, s.signer);
+        auto user = step.activeUser(s.signer);
         if (!user) return user.status();
         if (user->has_value()) signers.emplace_back(s.signer, (*user)->roles);
       }
@@ -230,10 +246,46 @@ class DocumentWork final : public StepExtension {
 
 }  // namespace
 
-std::unique_ptr<StepExtension> documentWork(std::map<std::string, std::string> templates,
-                                            std::shared_ptr<storage::BlobStore> blobs,
-                                            std::shared_ptr<const signing::Sealer> seal) {
+std::unique_ptr<step::Extension> documentWork(std::map<std::string, std::string> templates,
+                                              std::shared_ptr<storage::BlobStore> blobs,
+                                              std::shared_ptr<const signing::Sealer> seal) {
   return std::make_unique<DocumentWork>(std::move(templates), std::move(blobs), std::move(seal));
 }
 
-}  // namespace tramite::runtime::internal
+json::Value signatureJson(const storage::SignatureRecord& s) {
+  json::Value v(json::Object{{"id", s.id},
+                             {"document", s.document_id},
+                             {"signer", s.signer},
+                             {"subject", s.subject},
+                             {"issuer", s.issuer},
+                             {"serial", s.serial},
+                             {"fingerprint", s.fingerprint},
+                             {"signing_time", s.signing_time},
+                             {"p7s_sha256", s.p7s_sha256},
+                             {"created_by", s.created_by},
+                             {"created_at", s.created_at}});
+  if (s.timestamp_at != 0) v.set("timestamp_at", s.timestamp_at);
+  return v;
+}
+
+json::Value documentDetail(const storage::DocumentRecord& d) {
+  json::Value v(json::Object{{"document", d.id},
+                             {"name", d.name},
+                             {"version", d.version},
+                             {"sha256", d.sha256},
+                             {"size", d.size},
+                             {"content_type", d.content_type},
+                             {"origin", d.origin}});
+  if (!d.task_id.empty()) v.set("task", d.task_id);
+  return v;
+}
+
+json::Value signatureDetail(const storage::SignatureRecord& s, const storage::DocumentRecord& d) {
+  json::Value v = signatureJson(s);
+  v.set("name", d.name);
+  v.set("version", d.version);
+  v.set("document_sha256", d.sha256);
+  return v;
+}
+
+}  // namespace tramite::documents

@@ -8,7 +8,7 @@
 
 #include "tramite/status.h"
 
-namespace tramite::runtime {
+namespace tramite::lifecycle {
 
 enum class Lifecycle { kCreated, kRunning, kSuspended, kCompleted, kTerminated, kFailed };
 enum class LifecycleOp { kStart, kSuspend, kResume, kComplete, kTerminate, kFail };
@@ -26,4 +26,4 @@ bool acceptsEvents(Lifecycle l);
 // Is the state final (nothing may change any more)?
 bool isEnded(Lifecycle l);
 
-}  // namespace tramite::runtime
+}  // namespace tramite::lifecycle

@@ -1,5 +1,5 @@
 // Boost.MSM definition of the instance lifecycle.
-#include "tramite/runtime/lifecycle.h"
+#include "tramite/lifecycle/instance_lifecycle.h"
 
 #include <boost/msm/back/state_machine.hpp>
 #include <boost/msm/front/functor_row.hpp>
@@ -7,7 +7,7 @@
 
 #include "msm_support.h"
 
-namespace tramite::runtime {
+namespace tramite::lifecycle {
 
 namespace {
 
@@ -161,4 +161,4 @@ bool isEnded(Lifecycle l) {
   return machineIn(l).is_flag_active<Ended>();
 }
 
-}  // namespace tramite::runtime
+}  // namespace tramite::lifecycle

@@ -13,7 +13,7 @@
 
 #include "tramite/status.h"
 
-namespace tramite::runtime {
+namespace tramite::lifecycle {
 
 enum class TaskState {
   kCreated,
@@ -62,4 +62,4 @@ Result<TaskState> applyTaskOp(TaskState current, TaskOp op);
 bool isTaskFinal(TaskState s);
 bool isTaskSuspended(TaskState s);
 
-}  // namespace tramite::runtime
+}  // namespace tramite::lifecycle

@@ -1,5 +1,5 @@
 // Boost.MSM definition of the WS-HumanTask 1.1 task lifecycle.
-#include "tramite/runtime/task_lifecycle.h"
+#include "tramite/lifecycle/task_lifecycle.h"
 
 #include <array>
 #include <boost/mpl/vector/vector40.hpp>
@@ -10,7 +10,7 @@
 
 #include "msm_support.h"
 
-namespace tramite::runtime {
+namespace tramite::lifecycle {
 
 namespace {
 
@@ -251,4 +251,4 @@ bool isTaskSuspended(TaskState s) {
          s == TaskState::kSuspendedInProgress;
 }
 
-}  // namespace tramite::runtime
+}  // namespace tramite::lifecycle

@@ -5,7 +5,7 @@
 #include <boost/msm/back/state_machine.hpp>
 #include <boost/msm/front/state_machine_def.hpp>
 
-namespace tramite::runtime::msm_support {
+namespace tramite::lifecycle::msm_support {
 
 // Front-end base: an event the transition table has no row for marks the machine rejected
 // (an illegal operation is an error value, not an assertion).
@@ -32,4 +32,4 @@ bool accept(Machine& m, const Event& event) {
   return !m.rejected;
 }
 
-}  // namespace tramite::runtime::msm_support
+}  // namespace tramite::lifecycle::msm_support

@@ -10,15 +10,18 @@
 // then afterMacrostep once. executed() runs while the interpreter executes a foreign element
 // of executable content; instanceEnded() when the instance completes, fails or is terminated.
 //
-// Everything an extension writes goes through StepContext into the operation's transaction:
+// Everything an extension writes goes through the Context into the operation's transaction:
 // it commits with the instance row and its history, or not at all. A status other than ok
 // refuses the whole operation (a requirement unmet) or fails it (a store error).
 //
 // Extensions are shared by every step of an engine and called from many threads at once:
 // their methods are const and keep no state of their own; what a macrostep queues for later
-// in it goes into StepContext::pending, which is dropped with a macrostep that is undone.
+// in it goes into Context::pending, which is dropped with a macrostep that is undone. An
+// operation may be computed more than once (a retry after a conflict, group commit): only
+// what the committed computation wrote through the Context counts.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,12 +34,15 @@
 #include "tramite/storage/records.h"
 #include "tramite/storage/transaction.h"
 
-namespace tramite::runtime {
+namespace tramite::step {
 
-class StepExtension;
+class Extension;
+
+// The actor of what the step does by itself (history rows, rendered documents).
+inline constexpr const char* kSystemActor = "system";
 
 // The step as an extension sees it: the instance being stepped and what it may write.
-class StepContext {
+class Context {
  public:
   // The operation's transaction: reads see this operation's own writes to the store (not yet
   // its queued task writes: tasksOf).
@@ -53,6 +59,11 @@ class StepContext {
   // The event of the macrostep being run; null for the first macrostep of an instance.
   virtual const scxml::Event* event() const = 0;
 
+  // A new id for a row (UUID version 7 at now()).
+  virtual std::string newId() = 0;
+  // The directory's user id when it exists and is active; nullopt otherwise.
+  virtual Result<std::optional<storage::UserRecord>> activeUser(const std::string& id) = 0;
+
   // A history row of the instance, by the system.
   virtual void record(const std::string& kind, const json::Value& detail) = 0;
   // Refuses the operation: kFailedPrecondition with message, also kept as the reason the
@@ -67,26 +78,24 @@ class StepContext {
 
   // What extension queued in this macrostep for afterMacrostep; the caller may move from
   // and clear it.
-  virtual std::vector<json::Value>& pending(const StepExtension& extension) = 0;
+  virtual std::vector<json::Value>& pending(const Extension& extension) = 0;
 
  protected:
-  ~StepContext() = default;
+  ~Context() = default;
 };
 
-class StepExtension {
+class Extension {
  public:
-  virtual ~StepExtension() = default;
+  virtual ~Extension() = default;
 
-  virtual Status transitionTaken(StepContext&, const scxml::Transition&) const {
-    return Status::ok();
-  }
-  virtual Status stateExited(StepContext&, const scxml::State&) const { return Status::ok(); }
-  virtual Status stateEntered(StepContext&, const scxml::State&) const { return Status::ok(); }
-  virtual Status afterMacrostep(StepContext&) const { return Status::ok(); }
+  virtual Status transitionTaken(Context&, const scxml::Transition&) const { return Status::ok(); }
+  virtual Status stateExited(Context&, const scxml::State&) const { return Status::ok(); }
+  virtual Status stateEntered(Context&, const scxml::State&) const { return Status::ok(); }
+  virtual Status afterMacrostep(Context&) const { return Status::ok(); }
   // A foreign element of executable content; extensions ignore the elements that are not
   // theirs. An error here is the interpreter's error.execution.
-  virtual Status executed(StepContext&, const scxml::XmlElement&) const { return Status::ok(); }
-  virtual Status instanceEnded(StepContext&) const { return Status::ok(); }
+  virtual Status executed(Context&, const scxml::XmlElement&) const { return Status::ok(); }
+  virtual Status instanceEnded(Context&) const { return Status::ok(); }
 };
 
-}  // namespace tramite::runtime
+}  // namespace tramite::step
