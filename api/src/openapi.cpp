@@ -199,12 +199,12 @@ std::string generateOpenApi(const std::vector<DocumentedRoute>& routes) {
   json::Value* components = doc.find("components");
   if (!components || !components->isObject()) broken("document.json has no components");
   components->set("schemas", std::move(schemas));
-  json::Object ordered;  // the paths before the components they refer to
-  for (auto& member : doc.asObject()) {
-    if (member.first == "components") ordered.emplace_back("paths", std::move(paths));
-    ordered.push_back(std::move(member));
-  }
-  return json::dump(json::Value(std::move(ordered)));
+  // The paths go before the components they refer to.
+  json::Object& members = doc.asObject();
+  auto at = std::find_if(members.begin(), members.end(),
+                         [](const auto& m) { return m.first == "components"; });
+  members.emplace(at, "paths", std::move(paths));
+  return json::dump(doc);
 }
 
 }  // namespace tramite::api
