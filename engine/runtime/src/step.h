@@ -302,6 +302,9 @@ class Engine::Step final : public scxml::StepObserver,
     current_ = &inst;
     Status st = settle(inst);
     current_ = outer;
+    // What an extension queued and did not take, or could not because the macrostep was
+    // refused, is dropped with it.
+    for (auto& queued : pending_) queued.clear();
     return st;
   }
   Status settle(Loaded& inst) {
@@ -338,26 +341,23 @@ class Engine::Step final : public scxml::StepObserver,
   }
 
   // Where the step stood: undo() drops what was recorded and queued since.
+  // Extensions' pending lists are empty between macrosteps (settle clears them), so a mark
+  // needs no record of them: undo empties them.
   struct Mark {
     std::size_t rows;
     std::size_t work;
     std::size_t guarded;
-    std::vector<std::size_t> pending;
     scxml::Session session;
   };
   Mark mark(const Loaded& inst) const {
-    std::vector<std::size_t> pending;
-    pending.reserve(pending_.size());
-    for (const auto& p : pending_) pending.push_back(p.size());
-    return Mark{rows_.size(), work_.size(), guarded_transitions_.size(), std::move(pending),
-                inst.session};
+    return Mark{rows_.size(), work_.size(), guarded_transitions_.size(), inst.session};
   }
   void undo(Loaded& inst, Mark m) {
     microstep_row_.reset();
     rows_.resize(m.rows);
     work_.resize(m.work);
     guarded_transitions_.resize(m.guarded);
-    for (std::size_t i = 0; i < pending_.size(); ++i) pending_[i].resize(m.pending[i]);
+    for (auto& queued : pending_) queued.clear();
     inst.session = std::move(m.session);
   }
 
