@@ -138,6 +138,15 @@ Result<HttpResponse> Api::Impl::taskOp(Context& c) {
 // The routes of this resource (see Route in api_impl.h).
 std::vector<Api::Impl::Route> Api::Impl::taskRoutes() {
   using I = Impl;
+  // The WS-HumanTask operations: one route each, all with the same body and answer.
+  auto operation = [](const char* id, const char* path, const char* op, const char* summary) {
+    return Route(id, "POST", path, Access::kWriter, &I::taskOp, op)
+        .summary(summary)
+        .idempotent()
+        .mayTake("TaskAction")
+        .returns(200, "Task", "the task after the operation")
+        .fails({409});
+  };
   return {
       Route("listTasks", "GET", "/api/v1/tasks", Access::kUser, &I::queue)
           .summary("A page of a work queue")
@@ -164,78 +173,23 @@ std::vector<Api::Impl::Route> Api::Impl::taskRoutes() {
           .summary("A task")
           .returns(200, "Task", "the task")
           .fails({403}),
-      Route("claimTask", "POST", "/api/v1/tasks/{id}/claim", Access::kWriter, &I::taskOp, "claim")
-          .summary("Claim a task (WS-HumanTask)")
-          .idempotent()
-          .mayTake("TaskAction")
-          .returns(200, "Task", "the task after the operation")
-          .fails({409}),
-      Route("releaseTask", "POST", "/api/v1/tasks/{id}/release", Access::kWriter, &I::taskOp,
-            "release")
-          .summary("Release a task (WS-HumanTask)")
-          .idempotent()
-          .mayTake("TaskAction")
-          .returns(200, "Task", "the task after the operation")
-          .fails({409}),
-      Route("startTask", "POST", "/api/v1/tasks/{id}/start", Access::kWriter, &I::taskOp, "start")
-          .summary("Start a task (WS-HumanTask)")
-          .idempotent()
-          .mayTake("TaskAction")
-          .returns(200, "Task", "the task after the operation")
-          .fails({409}),
-      Route("stopTask", "POST", "/api/v1/tasks/{id}/stop", Access::kWriter, &I::taskOp, "stop")
-          .summary("Stop a task (WS-HumanTask)")
-          .idempotent()
-          .mayTake("TaskAction")
-          .returns(200, "Task", "the task after the operation")
-          .fails({409}),
-      Route("delegateTask", "POST", "/api/v1/tasks/{id}/delegate", Access::kWriter, &I::taskOp,
-            "delegate")
-          .summary("Delegate a task (WS-HumanTask)")
-          .idempotent()
-          .mayTake("TaskAction")
-          .returns(200, "Task", "the task after the operation")
-          .fails({409}),
-      Route("forwardTask", "POST", "/api/v1/tasks/{id}/forward", Access::kWriter, &I::taskOp,
-            "forward")
-          .summary("Forward a task (WS-HumanTask)")
-          .idempotent()
-          .mayTake("TaskAction")
-          .returns(200, "Task", "the task after the operation")
-          .fails({409}),
-      Route("suspendTask", "POST", "/api/v1/tasks/{id}/suspend", Access::kWriter, &I::taskOp,
-            "suspend")
-          .summary("Suspend a task (WS-HumanTask)")
-          .idempotent()
-          .mayTake("TaskAction")
-          .returns(200, "Task", "the task after the operation")
-          .fails({409}),
-      Route("resumeTask", "POST", "/api/v1/tasks/{id}/resume", Access::kWriter, &I::taskOp,
-            "resume")
-          .summary("Resume a task (WS-HumanTask)")
-          .idempotent()
-          .mayTake("TaskAction")
-          .returns(200, "Task", "the task after the operation")
-          .fails({409}),
-      Route("completeTask", "POST", "/api/v1/tasks/{id}/complete", Access::kWriter, &I::taskOp,
-            "complete")
-          .summary("Complete a task (WS-HumanTask)")
-          .idempotent()
-          .mayTake("TaskAction")
-          .returns(200, "Task", "the task after the operation")
-          .fails({409}),
-      Route("failTask", "POST", "/api/v1/tasks/{id}/fail", Access::kWriter, &I::taskOp, "fail")
-          .summary("Fail a task (WS-HumanTask)")
-          .idempotent()
-          .mayTake("TaskAction")
-          .returns(200, "Task", "the task after the operation")
-          .fails({409}),
-      Route("skipTask", "POST", "/api/v1/tasks/{id}/skip", Access::kWriter, &I::taskOp, "skip")
-          .summary("Skip a task (WS-HumanTask)")
-          .idempotent()
-          .mayTake("TaskAction")
-          .returns(200, "Task", "the task after the operation")
-          .fails({409}),
+      operation("claimTask", "/api/v1/tasks/{id}/claim", "claim", "Claim a task (WS-HumanTask)"),
+      operation("releaseTask", "/api/v1/tasks/{id}/release", "release",
+                "Release a task (WS-HumanTask)"),
+      operation("startTask", "/api/v1/tasks/{id}/start", "start", "Start a task (WS-HumanTask)"),
+      operation("stopTask", "/api/v1/tasks/{id}/stop", "stop", "Stop a task (WS-HumanTask)"),
+      operation("delegateTask", "/api/v1/tasks/{id}/delegate", "delegate",
+                "Delegate a task (WS-HumanTask)"),
+      operation("forwardTask", "/api/v1/tasks/{id}/forward", "forward",
+                "Forward a task (WS-HumanTask)"),
+      operation("suspendTask", "/api/v1/tasks/{id}/suspend", "suspend",
+                "Suspend a task (WS-HumanTask)"),
+      operation("resumeTask", "/api/v1/tasks/{id}/resume", "resume",
+                "Resume a task (WS-HumanTask)"),
+      operation("completeTask", "/api/v1/tasks/{id}/complete", "complete",
+                "Complete a task (WS-HumanTask)"),
+      operation("failTask", "/api/v1/tasks/{id}/fail", "fail", "Fail a task (WS-HumanTask)"),
+      operation("skipTask", "/api/v1/tasks/{id}/skip", "skip", "Skip a task (WS-HumanTask)"),
   };
 }
 
