@@ -25,19 +25,17 @@ case "$set_name" in
   *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
 esac
 
+# Node.js and npm for the test tools: the machine's own when it has them, else Debian's.
+if [ "$set_name" != build ] && ! command -v npm >/dev/null 2>&1; then
+  pkgs+=(nodejs npm)
+fi
+
 missing=()
 for p in "${pkgs[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
   fi
 done
-
-# Node.js and npm: the machine's own when it has them, else Debian's.
-if [ "$set_name" != build ] && ! command -v npm >/dev/null 2>&1; then
-  for p in nodejs npm; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing missing packages: ${missing[*]}"

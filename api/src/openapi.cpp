@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "api_impl.h"
+#include "tramite/text.h"
 
 namespace tramite::api {
 namespace {
@@ -146,12 +147,6 @@ json::Value operation(const DocumentedRoute& r, std::set<std::string>& used) {
   return op;
 }
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 }  // namespace
 
 std::string generateOpenApi(const std::vector<DocumentedRoute>& routes) {
@@ -187,7 +182,7 @@ std::string generateOpenApi(const std::vector<DocumentedRoute>& routes) {
       paths.set(r.path, json::Value(json::Object{}));
       item = paths.find(r.path);
     }
-    item->set(lower(r.method), operation(r, used));
+    item->set(asciiLower(r.method), operation(r, used));
   }
   for (const std::string& name : used) {
     if (!schemas.find(name)) broken("no schema named " + name);

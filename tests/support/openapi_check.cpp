@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <set>
 
+#include "tramite/text.h"
+
 namespace tramite::testing {
 namespace {
 
@@ -22,16 +24,11 @@ std::vector<std::string> segments(const std::string& path) {
   return out;
 }
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // The media type without its parameters: "text/plain; charset=utf-8" -> "text/plain".
 std::string mediaType(const std::string& content_type) {
   std::string t = content_type.substr(0, content_type.find(';'));
   while (!t.empty() && t.back() == ' ') t.pop_back();
-  return lower(t);
+  return asciiLower(t);
 }
 
 bool isDate(const std::string& s) {
@@ -100,7 +97,7 @@ const json::Value* OpenApiCheck::operation(const std::string& method, const std:
         ++literals;
       }
     }
-    const json::Value* op = match ? item.find(lower(method)) : nullptr;
+    const json::Value* op = match ? item.find(asciiLower(method)) : nullptr;
     if (op && literals > best_literals) {  // the most specific template, as the router
       best = op;
       best_literals = literals;

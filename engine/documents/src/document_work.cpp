@@ -81,7 +81,6 @@ class DocumentWork final : public step::Extension {
 
   Status afterMacrostep(step::Context& step) const override {
     std::vector<json::Value> renders = std::move(step.pending(*this));
-    step.pending(*this).clear();
     if (renders.empty()) return Status::ok();
     // Documents print names, not ids: every top-level text variable that names a user or a
     // unit of the directory also comes as VAR_nombre (e.g. abogado_asignado_nombre).

@@ -149,15 +149,9 @@ class Engine::Step final : public scxml::StepObserver,
     record(inst, "lifecycle", row, actor);
     if (!isEnded(*next)) return Status::ok();
     if (auto r = tx_.cancelAllTimers(inst.rec.id); !r) return r.status();
-    Loaded* const outer = current_;
-    current_ = &inst;
-    for (const auto& extension : engine_.extensions_) {
-      if (Status st = extension->instanceEnded(*this); !st) {
-        current_ = outer;
-        return st;
-      }
-    }
-    current_ = outer;
+    Status ended =
+        eachExtension(inst, [&](const step::Extension& e) { return e.instanceEnded(*this); });
+    if (!ended) return ended;
     for (const scxml::Invocation& child : inst.session.invocations) {
       if (Status st = cancelChild(child.child_session_id); !st) return st;
     }
@@ -295,21 +289,31 @@ class Engine::Step final : public scxml::StepObserver,
     return Status::ok();
   }
 
-  // Calls the extensions on what the macrostep of inst did, in the order the interpreter
-  // reported it: the guarded transitions it took, then the states it left and entered, then
-  // once after it.
-  Status settleWork(Loaded& inst) {
+  // Calls call(extension) on each extension in the engine's order, with inst as the instance
+  // being stepped; stops at the first status that is not ok.
+  template <typename Call>
+  Status eachExtension(Loaded& inst, Call&& call) {
     Loaded* const outer = current_;
     current_ = &inst;
-    Status st = settle(inst);
+    Status st;
+    for (const auto& extension : engine_.extensions_) {
+      st = call(*extension);
+      if (!st) break;
+    }
     current_ = outer;
-    // What an extension queued and did not take, or could not because the macrostep was
-    // refused, is dropped with it.
+    return st;
+  }
+
+  // Calls the extensions on what the macrostep of inst did, in the order the interpreter
+  // reported it: the guarded transitions it took, then the states it left and entered, then
+  // once after it. What an extension queued and did not take, or could not because the
+  // macrostep was refused, is dropped with it.
+  Status settleWork(Loaded& inst) {
+    Status st = settle(inst);
     for (auto& queued : pending_) queued.clear();
     return st;
   }
   Status settle(Loaded& inst) {
-    const auto& extensions = engine_.extensions_;
     for (std::size_t i = 0; i < guarded_transitions_.size();) {
       if (guarded_transitions_[i].inst != &inst) {
         ++i;
@@ -317,9 +321,9 @@ class Engine::Step final : public scxml::StepObserver,
       }
       const scxml::Transition& t = inst.chart->transition(guarded_transitions_[i].transition);
       guarded_transitions_.erase(guarded_transitions_.begin() + static_cast<std::ptrdiff_t>(i));
-      for (const auto& extension : extensions) {
-        if (Status st = extension->transitionTaken(*this, t); !st) return st;
-      }
+      Status st = eachExtension(
+          inst, [&](const step::Extension& e) { return e.transitionTaken(*this, t); });
+      if (!st) return st;
     }
     for (std::size_t i = 0; i < work_.size();) {
       if (work_[i].inst != &inst) {
@@ -329,16 +333,12 @@ class Engine::Step final : public scxml::StepObserver,
       const Work w = work_[i];
       work_.erase(work_.begin() + static_cast<std::ptrdiff_t>(i));
       const scxml::State& state = inst.chart->state(w.state);
-      for (const auto& extension : extensions) {
-        Status st = w.entered ? extension->stateEntered(*this, state)
-                              : extension->stateExited(*this, state);
-        if (!st) return st;
-      }
+      Status st = eachExtension(inst, [&](const step::Extension& e) {
+        return w.entered ? e.stateEntered(*this, state) : e.stateExited(*this, state);
+      });
+      if (!st) return st;
     }
-    for (const auto& extension : extensions) {
-      if (Status st = extension->afterMacrostep(*this); !st) return st;
-    }
-    return Status::ok();
+    return eachExtension(inst, [&](const step::Extension& e) { return e.afterMacrostep(*this); });
   }
 
   // Where the step stood: undo() drops what was recorded and queued since.

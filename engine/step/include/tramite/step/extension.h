@@ -16,7 +16,8 @@
 //
 // Extensions are shared by every step of an engine and called from many threads at once:
 // their methods are const and keep no state of their own; what a macrostep queues for later
-// in it goes into Context::pending, which is dropped with a macrostep that is undone. An
+// in it goes into Context::pending, emptied once afterMacrostep has run (and with a macrostep
+// that is undone or refused). An
 // operation may be computed more than once (a retry after a conflict, group commit): only
 // what the committed computation wrote through the Context counts.
 #pragma once
@@ -76,8 +77,8 @@ class Context {
   // The instance's tasks as this operation leaves them (stored, then its own writes).
   virtual Result<std::vector<storage::TaskRecord>> tasksOf(const std::string& instance_id) = 0;
 
-  // What extension queued in this macrostep for afterMacrostep; the caller may move from
-  // and clear it.
+  // What extension queued in this macrostep for afterMacrostep; the caller may move from it.
+  // Emptied by the step after afterMacrostep.
   virtual std::vector<json::Value>& pending(const Extension& extension) = 0;
 
  protected:
